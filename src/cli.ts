@@ -1,0 +1,92 @@
+import { Command, Option } from 'commander';
+import type { Override } from './config/load.js';
+import { NotImplementedError } from './lib/errors.js';
+
+/** Options every config-driven command takes; plain flags are just overrides of config keys. */
+export interface CommonOptions {
+  config?: string[];
+  set?: string[];
+  json?: boolean;
+  verbose?: boolean;
+  overwrite?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function withConfigOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'YAML config file (repeatable; later files win)', collect)
+    .option('--set <key=value>', 'override a config key, e.g. --set data.max_length=64 (repeatable)', collect)
+    .option('--json', 'print the result as JSON on stdout')
+    .option('--verbose', 'more logs, and stack traces on errors');
+}
+
+/** Map commander's camelCase options to dotted config keys (relative paths are cwd-relative). */
+export function flagOverrides(opts: Record<string, unknown>, table: Record<string, string>, cwd = process.cwd()): Override[] {
+  const out: Override[] = [];
+  for (const [flag, key] of Object.entries(table)) {
+    if (opts[flag] !== undefined) out.push({ key, value: opts[flag], baseDir: cwd });
+  }
+  return out;
+}
+
+const intArg = (v: string) => {
+  const n = Number(v);
+  return Number.isFinite(n) && /^-?\d+$/.test(v.trim()) ? n : v; // keep bad input as-is: the schema names it
+};
+const numArg = (v: string) => (Number.isFinite(Number(v)) && v.trim() !== '' ? Number(v) : v);
+const listArg = (v: string) => v.split(',').map((x) => numArg(x.trim()));
+
+export function buildCli(): Command {
+  const program = new Command('recsys')
+    .description('Fine-tune BERT text classifiers for e-commerce search and recommendation')
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  withConfigOptions(program.command('prepare').description('CSV/JSONL/Arrow → tokenized Arrow dataset + manifest'))
+    .option('--input <file>', 'input file (.csv .tsv .jsonl .arrow)')
+    .option('--format <fmt>', 'auto | csv | tsv | jsonl | arrow')
+    .option('--text-column <name>', 'text column')
+    .option('--pair-column <name>', 'second text column (sentence pairs)')
+    .option('--label-column <name>', 'label column')
+    .option('--id-column <name>', 'id column')
+    .option('--split-column <name>', 'existing split column')
+    .option('--split <fractions>', 'train,validation,test fractions, e.g. 0.8,0.1,0.1', listArg)
+    .option('--stratify', 'stratify the split by label')
+    .option('--group-column <name>', 'keep rows with the same key in one split')
+    .option('--tokenizer <path>', 'tokenizer dir (tokenizer.json) or WordPiece vocab.txt')
+    .option('--max-length <n>', 'max tokens per example', intArg)
+    .option('--truncation <mode>', 'longest_first | only_second')
+    .option('--out <dir>', 'dataset output dir')
+    .option('--seed <n>', 'random seed', intArg)
+    .option('--max-bad-rows <n>', 'rejected rows tolerated before failing', intArg)
+    .option('--workers <n>', 'tokenizer worker threads (0 = one per core)', intArg)
+    .option('--overwrite', 'replace a complete dataset of a different run in --out')
+    .addOption(new Option('--no-progress', 'no progress bar'))
+    .action(async (opts) => (await import('./commands/prepare.js')).prepareCommand(opts));
+
+  for (const [name, description] of [
+    ['train', 'fine-tune a pretrained BERT on a prepared dataset'],
+    ['eval', 'evaluate a run or an export; CI quality gates'],
+    ['export', 'export a run to ONNX / TensorFlow SavedModel with a parity check'],
+    ['predict', 'batch inference on raw text'],
+  ] as const) {
+    withConfigOptions(program.command(name).description(`${description} (not implemented yet)`))
+      .allowUnknownOption(true)
+      .allowExcessArguments(true)
+      .action(() => {
+        throw new NotImplementedError(`recsys ${name}: not implemented yet`);
+      });
+  }
+
+  const config = program.command('config').description('inspect the configuration');
+  withConfigOptions(config.command('render').description('print the fully resolved config (YAML, or JSON with --json)'))
+    .action(async (opts) => (await import('./commands/config.js')).renderCommand(opts));
+  config
+    .command('schema')
+    .description('print the JSON Schema of the config file (for editor autocompletion)')
+    .action(async () => (await import('./commands/config.js')).schemaCommand());
+
+  return program;
+}

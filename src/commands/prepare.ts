@@ -1,0 +1,1 @@
+export async function prepareCommand(o: unknown) { console.log(o); }

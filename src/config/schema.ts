@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { bool, column, fraction, nonNegInt, nonNegNumber, oneOf, path, posInt, posNumber, str } from './fields.js';
+
+/**
+ * The one definition of every config key recsys reads: defaults, types, allowed values and
+ * documentation. `config schema` renders it as JSON Schema; the loader validates against it.
+ * Objects are strict, so an unknown key is an error (with a "did you mean" hint), never ignored.
+ */
+
+const splitFractions = z
+  .array(nonNegNumber(), { error: 'expected three fractions [train, validation, test]' })
+  .length(3, { error: 'expected three fractions [train, validation, test]' })
+  .refine((f) => Math.abs(f[0] + f[1] + f[2] - 1) < 1e-6 && f[0] > 0, {
+    error: 'expected three fractions [train, validation, test] that sum to 1, with train > 0',
+  });
+
+export const dataSchema = z
+  .strictObject({
+    input: path().optional().describe('Input file: .csv, .tsv, .jsonl/.ndjson or .arrow (Arrow IPC)'),
+    format: oneOf(['auto', 'csv', 'tsv', 'jsonl', 'arrow']).default('auto').describe('Input format; auto picks from the extension'),
+    delimiter: z.string({ error: 'expected a single character' }).length(1, { error: 'expected a single character' }).optional().describe('CSV field delimiter (default "," or tab for .tsv)'),
+    text_column: str().default('text').describe('Column with the (first) text'),
+    pair_column: column().default(null).describe('Optional second text (query + product pairs); encoded as segment B'),
+    label_column: str().default('label').describe('Column with the label (string or integer)'),
+    id_column: column().default(null).describe('Optional id column carried into predictions'),
+    split_column: column().default(null).describe('Existing split column (train/validation/test; aliases valid, val, dev)'),
+    split: splitFractions.default([0.8, 0.1, 0.1]).describe('Seeded split fractions when there is no split column'),
+    stratify: bool().default(false).describe('Keep the label distribution equal across splits'),
+    group_column: column().default(null).describe('All rows sharing this key go to the same split (e.g. query_id)'),
+    labels: z.array(str()).min(1).nullable().default(null).describe('Explicit label order (ids follow it); default: sorted label values'),
+    max_length: posInt().default(128).describe('Maximum tokens per example, [CLS] and [SEP] included'),
+    truncation: oneOf(['longest_first', 'only_second']).default('longest_first').describe('How pairs are truncated'),
+    max_bad_rows: nonNegInt().default(0).describe('Rejected rows tolerated before prepare fails (0 = none)'),
+    out: path().optional().describe('Dataset directory written by prepare and read by train/eval'),
+    workers: nonNegInt().default(0).describe('Tokenizer worker threads (0 = one per core)'),
+  })
+  .describe('Input data and how prepare turns it into a dataset');
+
+export const tokenizerSchema = z
+  .strictObject({
+    path: path().optional().describe('Directory with tokenizer.json, or a WordPiece vocab.txt file'),
+    lowercase: bool().default(true).describe('Lower-case input (vocab.txt tokenizers only; tokenizer.json says it itself)'),
+    strip_accents: bool().nullable().default(null).describe('Strip accents (vocab.txt only); null follows lowercase, as BERT does'),
+  })
+  .describe('Tokenizer used by prepare and travelling with every run and export');
+
+export const modelSchema = z
+  .strictObject({
+    path: path().optional().describe('Pretrained Hugging Face model dir, a config.json (from scratch), or a hub id org/name'),
+  })
+  .describe('The pretrained model to fine-tune');
+
+const earlyStoppingSchema = z.strictObject({
+  metric: str().default('macro_f1').describe('Validation metric watched (loss, accuracy, macro_f1, …)'),
+  mode: oneOf(['min', 'max']).default('max'),
+  patience: posInt().default(3).describe('Evaluations without improvement before stopping'),
+  min_delta: nonNegNumber().default(0),
+});
+
+export const trainSchema = z
+  .strictObject({
+    out: path().optional().describe('Run directory'),
+    epochs: posInt().default(3),
+    max_steps: posInt().nullable().default(null).describe('Stop after this many optimizer steps'),
+    batch_size: posInt().default(32),
+    grad_accum: posInt().default(1).describe('Gradient accumulation steps (effective batch = batch_size × grad_accum)'),
+    lr: posNumber().default(5e-5),
+    weight_decay: nonNegNumber().default(0.01).describe('Decoupled weight decay, matrices only'),
+    decay_embeddings: bool().default(false).describe('Apply weight decay to embedding matrices too'),
+    adam_beta1: fraction().default(0.9),
+    adam_beta2: fraction().default(0.999),
+    adam_eps: posNumber().default(1e-8),
+    schedule: oneOf(['linear', 'cosine', 'constant', 'constant_with_warmup']).default('linear'),
+    warmup: nonNegNumber().default(0.1).describe('Warmup: a ratio of total steps if < 1, else a step count'),
+    clip_norm: nonNegNumber().default(1.0).describe('Global gradient-norm clip (0 = off)'),
+    class_weights: z
+      .union([z.literal('balanced'), z.record(z.string(), posNumber())], { error: 'expected "balanced" or a map {label: weight}' })
+      .nullable()
+      .default(null),
+    eval_every: posInt().nullable().default(null).describe('Evaluate every N steps (also at each epoch end)'),
+    checkpoint_every: posInt().nullable().default(null).describe('Checkpoint every N steps (also at each evaluation)'),
+    keep_checkpoints: posInt().default(2),
+    early_stopping: earlyStoppingSchema.default({ metric: 'macro_f1', mode: 'max', patience: 3, min_delta: 0 }),
+    dropout: bool().default(true).describe('Dropout during training, at the rates in the model config'),
+  })
+  .describe('Fine-tuning');
+
+export const evalSchema = z
+  .strictObject({
+    split: oneOf(['train', 'validation', 'test']).default('test'),
+    batch_size: posInt().default(64),
+    min: z.record(z.string(), z.number()).default({}).describe('Quality gates: metric → minimum value'),
+    baseline: path().nullable().default(null).describe('A previous eval JSON report to compare with'),
+    max_drop: nonNegNumber().nullable().default(null).describe('Largest allowed drop below the baseline'),
+  })
+  .describe('Evaluation and CI gates');
+
+export const exportSchema = z
+  .strictObject({
+    out: path().optional(),
+    formats: z.array(oneOf(['onnx', 'savedmodel'])).min(1).default(['onnx']),
+    opset: z.union([z.literal(14), z.literal(17)], { error: 'expected 14 or 17' }).default(17),
+    atol: posNumber().default(1e-4),
+  })
+  .describe('Export to ONNX and TensorFlow SavedModel');
+
+export const configSchema = z
+  .strictObject({
+    task: oneOf(['single_label_classification']).default('single_label_classification').describe('Head type (Hugging Face problem_type)'),
+    seed: nonNegInt().default(42),
+    backend: oneOf(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    data: dataSchema.default(() => dataSchema.parse({})),
+    tokenizer: tokenizerSchema.default(() => tokenizerSchema.parse({})),
+    model: modelSchema.default(() => modelSchema.parse({})),
+    train: trainSchema.default(() => trainSchema.parse({})),
+    eval: evalSchema.default(() => evalSchema.parse({})),
+    export: exportSchema.default(() => exportSchema.parse({})),
+  })
+  .describe('recsys configuration');
+
+export type RecsysConfig = z.infer<typeof configSchema>;
+export type DataConfig = RecsysConfig['data'];
+export type TokenizerConfig = RecsysConfig['tokenizer'];
+
+/** Keys holding file paths: resolved against the YAML file that set them, or the cwd for flags. */
+export const PATH_KEYS = ['data.input', 'data.out', 'tokenizer.path', 'model.path', 'train.out', 'eval.baseline', 'export.out'] as const;
+
+/** Keys that may hold a hub id (org/name) instead of a path: kept verbatim when nothing exists there. */
+export const HUB_ID_KEYS = new Set<string>(['model.path', 'tokenizer.path']);

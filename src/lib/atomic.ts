@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+
+/** A sibling temporary name: same directory, so the final rename is atomic on one filesystem. */
+export function tempNameFor(target: string): string {
+  const dir = path.dirname(target);
+  return path.join(dir, `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Write a file so that readers see either the old content or the complete new one, never a part. */
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  await fsp.mkdir(path.dirname(target), { recursive: true });
+  const tmp = tempNameFor(target);
+  const handle = await fsp.open(tmp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fsp.rename(tmp, target);
+}
+
+export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {
+  await writeFileAtomic(target, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Remove temp files an interrupted run left behind in `dir` (names made by tempNameFor). */
+export async function removeStaleTemps(dir: string): Promise<number> {
+  let removed = 0;
+  let entries: string[];
+  try {
+    entries = await fsp.readdir(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of entries) {
+    if (/^\..+\.tmp-\d+-[0-9a-f]{8}$/.test(name)) {
+      await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,28 @@
+import { CommanderError } from 'commander';
+import { buildCli } from './cli.js';
+import { exitCodeOf, RecsysError } from './lib/errors.js';
+
+/**
+ * Runs one recsys command and returns its exit code. The only place that maps errors to exit
+ * codes and decides how much of an error the user sees: one line, the stack only with --verbose.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  const program = buildCli();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed its message (unknown option, missing argument, --help).
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    const code = exitCodeOf(err);
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`recsys: error: ${message}\n`);
+    if (err instanceof RecsysError) for (const line of err.details) process.stderr.write(`  ${line}\n`);
+    if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    else if (!(err instanceof RecsysError)) process.stderr.write('(run with --verbose for the stack trace)\n');
+    return code;
+  }
+}
