@@ -1,0 +1,184 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BertConfig, HiddenAct } from './config.js';
+import type { Params } from './params.js';
+
+/**
+ * BERT as Hugging Face's BertModel + BertForSequenceClassification compute it, written as pure
+ * functions over a parameter map keyed by HF names (Linear kernels stored [in, out], see params.ts).
+ * No classes, no state: the trainer differentiates `bertForward` with respect to the map's tensors.
+ */
+
+export interface BertInputs {
+  /** int32 [batch, seq] */
+  inputIds: tf.Tensor2D;
+  /** int32 [batch, seq], 1 = attend, 0 = padding */
+  attentionMask: tf.Tensor2D;
+  /** int32 [batch, seq]; all zeros when omitted */
+  tokenTypeIds?: tf.Tensor2D;
+}
+
+export interface ForwardOptions {
+  /** Apply dropout (training mode). Default false: the forward pass is deterministic. */
+  training?: boolean;
+  /** Seed for the dropout masks; the same seed and inputs give the same masks. Default 0. */
+  seed?: number;
+  /** Also return the last hidden state [batch, seq, hidden]. */
+  returnHidden?: boolean;
+  /** Skip the classifier (for checkpoints used as encoders); logits are then absent. */
+  headless?: boolean;
+}
+
+export interface BertOutputs {
+  /** [batch, num_labels] (absent when `headless`) */
+  logits?: tf.Tensor2D;
+  /** tanh(dense(hidden[:, 0])) [batch, hidden] */
+  pooled: tf.Tensor2D;
+  /** [batch, seq, hidden], only when `returnHidden` */
+  lastHidden?: tf.Tensor3D;
+}
+
+/** What HF adds to masked attention scores: torch.finfo(float32).min. */
+export const MASK_VALUE = -3.4028234663852886e38;
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+export const ACTIVATIONS: Record<HiddenAct, (x: tf.Tensor) => tf.Tensor> = {
+  // 0.5 x (1 + erf(x / sqrt 2)), torch's exact GELU
+  gelu: (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)),
+  // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+  gelu_new: geluTanh,
+  gelu_pytorch_tanh: geluTanh,
+  relu: (x) => tf.relu(x),
+};
+
+function geluTanh(x: tf.Tensor): tf.Tensor {
+  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), SQRT_2_OVER_PI);
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+}
+
+/** A small deterministic generator of per-call dropout seeds (mulberry32). */
+function seedStream(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) % 2147483647;
+  };
+}
+
+function get(params: Params, name: string): tf.Tensor {
+  const t = params.get(name);
+  if (!t) throw new Error(`BERT parameter ${name} is missing from the parameter map`);
+  return t;
+}
+
+/** x [..., in] @ W [in, out] + b */
+function dense(params: Params, prefix: string, x: tf.Tensor): tf.Tensor {
+  const w = get(params, `${prefix}.weight`) as tf.Tensor2D;
+  const b = get(params, `${prefix}.bias`);
+  const inDim = x.shape[x.shape.length - 1];
+  const flat = x.reshape([-1, inDim]) as tf.Tensor2D;
+  const y = tf.add(tf.matMul(flat, w), b);
+  return y.reshape([...x.shape.slice(0, -1), w.shape[1]]);
+}
+
+function layerNorm(params: Params, prefix: string, x: tf.Tensor, eps: number): tf.Tensor {
+  const axis = x.shape.length - 1;
+  const mean = tf.mean(x, axis, true);
+  const centered = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centered), axis, true);
+  const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, eps)));
+  return tf.add(tf.mul(normed, get(params, `${prefix}.weight`)), get(params, `${prefix}.bias`));
+}
+
+/** Check dtypes and shapes before any work, with messages that say what was passed. */
+export function checkInputs(config: BertConfig, inputs: BertInputs): void {
+  const { inputIds, attentionMask, tokenTypeIds } = inputs;
+  const named: Array<[string, tf.Tensor | undefined]> = [
+    ['inputIds', inputIds],
+    ['attentionMask', attentionMask],
+    ['tokenTypeIds', tokenTypeIds],
+  ];
+  for (const [name, t] of named) {
+    if (!t) continue;
+    if (t.rank !== 2) throw new Error(`bertForward: ${name} must be [batch, seq], got shape [${t.shape.join(', ')}]`);
+    if (t.dtype !== 'int32') throw new Error(`bertForward: ${name} must be int32, got ${t.dtype}`);
+    if (t.shape[0] !== inputIds.shape[0] || t.shape[1] !== inputIds.shape[1]) {
+      throw new Error(`bertForward: ${name} has shape [${t.shape.join(', ')}] but inputIds has [${inputIds.shape.join(', ')}]`);
+    }
+  }
+  const seq = inputIds.shape[1];
+  if (seq > config.maxPositionEmbeddings) {
+    throw new Error(`bertForward: sequence length ${seq} exceeds max_position_embeddings ${config.maxPositionEmbeddings}`);
+  }
+  if (seq < 1 || inputIds.shape[0] < 1) throw new Error(`bertForward: empty batch [${inputIds.shape.join(', ')}]`);
+}
+
+/**
+ * The forward pass. Every intermediate lives in a `tf.tidy`; only the returned tensors survive
+ * (the caller disposes them). Differentiable with respect to every tensor of `params`.
+ */
+export function bertForward(params: Params, config: BertConfig, inputs: BertInputs, opts: ForwardOptions = {}): BertOutputs {
+  checkInputs(config, inputs);
+  return tf.tidy(() => compute(params, config, inputs, opts) as unknown as tf.TensorContainer) as unknown as BertOutputs;
+}
+
+/** Logits only [batch, num_labels]: what the trainer differentiates. */
+export function bertLogits(params: Params, config: BertConfig, inputs: BertInputs, opts: ForwardOptions = {}): tf.Tensor2D {
+  checkInputs(config, inputs);
+  return tf.tidy(() => compute(params, config, inputs, { ...opts, returnHidden: false, headless: false }).logits!);
+}
+
+/** The forward graph without the tidy scope (callers wrap it). */
+function compute(params: Params, config: BertConfig, inputs: BertInputs, opts: ForwardOptions): BertOutputs {
+  const training = opts.training ?? false;
+  const nextSeed = seedStream(opts.seed ?? 0);
+  const drop = (x: tf.Tensor, rate: number): tf.Tensor =>
+    training && rate > 0 ? tf.dropout(x, rate, undefined, nextSeed()) : x;
+  const act = ACTIVATIONS[config.hiddenAct];
+  const eps = config.layerNormEps;
+  const [batch, seq] = inputs.inputIds.shape;
+  const H = config.hiddenSize;
+  const A = config.numAttentionHeads;
+  const D = H / A;
+
+  // Embeddings: word + token type + position, LayerNorm, dropout.
+  const words = tf.gather(get(params, 'bert.embeddings.word_embeddings.weight'), inputs.inputIds.reshape([-1]));
+  const typeIds = inputs.tokenTypeIds ?? tf.zeros([batch, seq], 'int32');
+  const types = tf.gather(get(params, 'bert.embeddings.token_type_embeddings.weight'), typeIds.reshape([-1]));
+  const positions = tf.slice(get(params, 'bert.embeddings.position_embeddings.weight'), [0, 0], [seq, H]);
+  let x: tf.Tensor = tf.add(tf.add(words, types).reshape([batch, seq, H]), positions);
+  x = drop(layerNorm(params, 'bert.embeddings.LayerNorm', x, eps), config.hiddenDropoutProb);
+
+  // Additive mask [batch, 1, 1, seq]: 0 where attended, float32 min where padded.
+  const maskAdd = tf.mul(tf.sub(1, tf.cast(inputs.attentionMask, 'float32')), MASK_VALUE).reshape([batch, 1, 1, seq]);
+  const scale = 1 / Math.sqrt(D);
+  const heads = (t: tf.Tensor) => t.reshape([batch, seq, A, D]).transpose([0, 2, 1, 3]);
+
+  for (let l = 0; l < config.numHiddenLayers; l++) {
+    const p = `bert.encoder.layer.${l}`;
+    const q = heads(dense(params, `${p}.attention.self.query`, x));
+    const k = heads(dense(params, `${p}.attention.self.key`, x));
+    const v = heads(dense(params, `${p}.attention.self.value`, x));
+    const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), maskAdd);
+    const probs = drop(tf.softmax(scores, -1), config.attentionProbsDropoutProb);
+    const ctx = tf.matMul(probs, v).transpose([0, 2, 1, 3]).reshape([batch, seq, H]);
+    const attnOut = drop(dense(params, `${p}.attention.output.dense`, ctx), config.hiddenDropoutProb);
+    x = layerNorm(params, `${p}.attention.output.LayerNorm`, tf.add(attnOut, x), eps);
+    const inter = act(dense(params, `${p}.intermediate.dense`, x));
+    const ffOut = drop(dense(params, `${p}.output.dense`, inter), config.hiddenDropoutProb);
+    x = layerNorm(params, `${p}.output.LayerNorm`, tf.add(ffOut, x), eps);
+  }
+
+  const cls = tf.slice(x, [0, 0, 0], [batch, 1, H]).reshape([batch, H]);
+  const pooled = tf.tanh(dense(params, 'bert.pooler.dense', cls)) as tf.Tensor2D;
+  const out: BertOutputs = { pooled };
+  if (!opts.headless) {
+    const rate = config.classifierDropout ?? config.hiddenDropoutProb;
+    out.logits = dense(params, 'classifier', drop(pooled, rate)) as tf.Tensor2D;
+  }
+  if (opts.returnHidden) out.lastHidden = x as tf.Tensor3D;
+  return out;
+}
