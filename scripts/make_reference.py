@@ -131,6 +131,27 @@ def run(model: torch.nn.Module, arch: str, case: dict) -> dict:
     return res
 
 
+GRAD_PARAMS = [
+    "classifier.weight", "classifier.bias", "bert.pooler.dense.bias",
+    "bert.encoder.layer.0.attention.self.key.weight", "bert.encoder.layer.0.attention.self.query.bias",
+    "bert.encoder.layer.1.intermediate.dense.bias", "bert.encoder.layer.0.output.LayerNorm.weight",
+    "bert.embeddings.LayerNorm.weight", "bert.embeddings.token_type_embeddings.weight",
+]
+
+
+def reference_grads(model, case: dict, num_labels: int) -> dict:
+    """Gradients of the mean cross-entropy (dropout off) for a few parameters, PyTorch layout."""
+    feeds = {k: torch.tensor(case[k], dtype=torch.long) for k in ("input_ids", "attention_mask", "token_type_ids")}
+    labels = [i % num_labels for i in range(len(case["input_ids"]))]
+    model.zero_grad()
+    out = model(**feeds, labels=torch.tensor(labels))
+    out.loss.backward()
+    named = dict(model.named_parameters())
+    grads = {n: named[n].grad.tolist() for n in GRAD_PARAMS if n in named}
+    model.zero_grad()
+    return {"case": case["name"], "labels": labels, "loss": out.loss.item(), "params": grads}
+
+
 def build(name: str, spec, out_dir: Path, seed: int) -> dict:
     arch, kwargs, dtype, labels = spec
     cfg_kwargs = dict(initializer_range=0.2, hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1, **kwargs)
@@ -150,6 +171,10 @@ def build(name: str, spec, out_dir: Path, seed: int) -> dict:
     for case in cases:
         case.update(run(model, arch, case))
 
+    grads = None
+    if arch == "seqcls" and config.hidden_size <= 64:
+        grads = reference_grads(model, next(c for c in cases if c["name"] == "batch4_padded"), len(labels))
+
     target = out_dir / name
     target.mkdir(parents=True, exist_ok=True)
     for old in target.iterdir():
@@ -161,6 +186,8 @@ def build(name: str, spec, out_dir: Path, seed: int) -> dict:
         "torch": torch.__version__, "transformers": __import__("transformers").__version__,
         "cases": cases,
     }
+    if grads is not None:
+        meta["grads"] = grads
     (target / "vectors.json").write_text(json.dumps(meta) + "\n")
     logit_std = [float(np.std(np.array(c["logits"]), axis=0).mean()) for c in cases if "logits" in c and len(c["logits"]) > 1]
     pooled_std = [float(np.std(np.array(c["pooled"]), axis=0).mean()) for c in cases if len(c["pooled"]) > 1]

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { bertForward } from '../../src/model/bert.js';
+import { bertForward, bertLogits } from '../../src/model/bert.js';
 import { importHfModel } from '../../src/model/import.js';
-import { disposeParams } from '../../src/model/params.js';
+import { disposeParams, type Params } from '../../src/model/params.js';
 
 export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/reference');
 
@@ -23,6 +23,16 @@ export interface RefVectors {
   architecture: string;
   saved_dtype: string;
   cases: RefCase[];
+  /** Gradients of the mean cross-entropy on one case, PyTorch layout ([out, in] kernels). */
+  grads?: { case: string; labels: number[]; loss: number; params: Record<string, number[] | number[][]> };
+}
+
+/** Mean softmax cross-entropy, as torch's CrossEntropyLoss. */
+export function crossEntropy(logits: tf.Tensor2D, labels: number[]): tf.Scalar {
+  return tf.tidy(() => {
+    const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), logits.shape[1]);
+    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), -1))) as tf.Scalar;
+  });
 }
 
 export const fixtureNames = (): string[] => readdirSync(FIXTURES).filter((n) => !n.startsWith('.')).sort();
@@ -55,7 +65,7 @@ export const TOL = 1e-4;
  * Parity of recsys's BERT against the transformers reference vectors on the current backend:
  * logits and pooled output (and the last hidden state for the single-row case) within 1e-4.
  */
-export function defineParitySuite(backend: () => string): void {
+export function defineParitySuite(backend: () => string, opts: { gradients?: boolean } = {}): void {
   for (const name of fixtureNames()) {
     const ref = readVectors(name);
     describe(`${name} (${ref.architecture}, ${ref.saved_dtype})`, () => {
@@ -83,6 +93,34 @@ export function defineParitySuite(backend: () => string): void {
           tf.dispose(Object.values(inputs));
           disposeParams(params);
           expect(tf.getBackend()).toBe(backend());
+        });
+      }
+      if (ref.grads && (opts.gradients ?? true)) {
+        const g = ref.grads;
+        it(`gradients of the cross-entropy on ${g.case} within ${TOL} of torch (and no leaks)`, async () => {
+          const loaded = await importHfModel(path.join(FIXTURES, name));
+          const vars: Params = new Map([...loaded.params].map(([k, t]) => [k, tf.variable(t, true, `${name}/${k}`)]));
+          disposeParams(loaded.params);
+          const inputs = inputsOf(ref.cases.find((c) => c.name === g.case)!);
+          const before = tf.memory().numTensors;
+          for (let rep = 0; rep < 2; rep++) {
+            const { value, grads } = tf.variableGrads(() => crossEntropy(bertLogits(vars, loaded.config, inputs), g.labels));
+            expect(Math.abs((await value.data())[0] - g.loss)).toBeLessThanOrEqual(TOL);
+            for (const [pname, want] of Object.entries(g.params)) {
+              const gt = grads[`${name}/${pname}`];
+              expect(gt, pname).toBeDefined();
+              const got = pname.endsWith('.weight') && gt.rank === 2 && !pname.includes('embeddings') ? tf.transpose(gt) : gt.clone();
+              const diff = maxAbsDiff(await got.data() as Float32Array, (want as number[]).flat());
+              got.dispose();
+              results.push({ fixture: name, case: g.case, output: 'grads', diff });
+              expect(diff, pname).toBeLessThanOrEqual(TOL);
+            }
+            expect(Object.keys(grads).length).toBe(vars.size);
+            tf.dispose([value, ...Object.values(grads)]);
+            expect(tf.memory().numTensors).toBe(before);
+          }
+          tf.dispose(Object.values(inputs));
+          disposeParams(vars);
         });
       }
     });
