@@ -1,1 +1,62 @@
-export async function prepareCommand(o: unknown) { console.log(o); }
+import cliProgress from 'cli-progress';
+import { flagOverrides, type CommonOptions } from '../cli.js';
+import { loadConfig } from '../config/load.js';
+import type { DatasetManifest } from '../data/manifest.js';
+import { prepareDataset, type PrepareProgress } from '../data/prepare.js';
+import { makeLogger } from '../lib/log.js';
+
+const FLAGS = {
+  input: 'data.input', format: 'data.format', textColumn: 'data.text_column', pairColumn: 'data.pair_column',
+  labelColumn: 'data.label_column', idColumn: 'data.id_column', splitColumn: 'data.split_column', split: 'data.split',
+  stratify: 'data.stratify', groupColumn: 'data.group_column', tokenizer: 'tokenizer.path', maxLength: 'data.max_length',
+  truncation: 'data.truncation', out: 'data.out', seed: 'seed', maxBadRows: 'data.max_bad_rows', workers: 'data.workers',
+};
+
+function progressBar(enabled: boolean): PrepareProgress | undefined {
+  if (!enabled || !process.stderr.isTTY) return undefined;
+  let bar: cliProgress.SingleBar | undefined;
+  let started = 0;
+  return {
+    phase(name, total) {
+      started = Date.now();
+      bar = new cliProgress.SingleBar(
+        {
+          format: `${name === 'scan' ? 'scanning' : 'tokenizing'} [{bar}] {value}${total ? '/{total}' : ''} rows | {speed} rows/s`,
+          stream: process.stderr, hideCursor: true, clearOnComplete: true,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(total ?? 0, 0, { speed: 0 });
+    },
+    tick(rows) {
+      bar?.update(rows, { speed: Math.round(rows / Math.max(1e-3, (Date.now() - started) / 1000)) });
+    },
+    done() {
+      bar?.stop();
+    },
+  };
+}
+
+export function formatSummary(m: DatasetManifest, seconds: number): string {
+  const lines = [
+    `prepared ${m.rows.written} rows from ${m.source.file} in ${seconds.toFixed(1)} s (${Math.round(m.rows.read / Math.max(seconds, 1e-3))} rows/s)`,
+    `  read ${m.rows.read}, written ${m.rows.written}, rejected ${m.rows.rejected}${m.rows.rejected ? ' (see rejects.csv)' : ''}`,
+  ];
+  for (const [name, s] of Object.entries(m.splits)) {
+    const dist = Object.entries(s!.label_counts).map(([l, c]) => `${l}=${c}`).join(' ');
+    lines.push(`  ${name.padEnd(10)} ${String(s!.rows).padStart(8)} rows  ${dist}`);
+  }
+  const t = m.token_lengths;
+  lines.push(`  tokens p50=${t.p50} p90=${t.p90} p95=${t.p95} p99=${t.p99} max=${t.max}; truncated ${t.truncated} (${(100 * t.truncation_rate).toFixed(1)}%) at max_length ${m.max_length}`);
+  return lines.join('\n');
+}
+
+export async function prepareCommand(opts: CommonOptions & Record<string, unknown>): Promise<void> {
+  const log = makeLogger({ verbose: opts.verbose });
+  const config = loadConfig({ files: opts.config, sets: opts.set, overrides: flagOverrides(opts, FLAGS) });
+  const t0 = performance.now();
+  const manifest = await prepareDataset(config, { overwrite: !!opts.overwrite, progress: progressBar(opts.progress !== false) });
+  const seconds = (performance.now() - t0) / 1000;
+  if (opts.json) process.stdout.write(JSON.stringify({ ...manifest, seconds }, null, 2) + '\n');
+  else log.info(formatSummary(manifest, seconds) + `\n  dataset: ${config.data.out}`);
+}

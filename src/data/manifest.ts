@@ -1,0 +1,89 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { RecsysConfig } from '../config/schema.js';
+import { DataError, UsageError } from '../lib/errors.js';
+import { sha256Text } from '../lib/hash.js';
+import type { TextTokenizer } from './tokenizer/index.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_FORMAT = 'recsys-dataset';
+
+export interface SplitInfo {
+  file: string;
+  rows: number;
+  sha256: string;
+  label_counts: Record<string, number>;
+}
+
+/** What prepare promises about a dataset; train/eval/export check it and refuse a mismatch. */
+export interface DatasetManifest {
+  format: typeof MANIFEST_FORMAT;
+  version: 1;
+  created: string;
+  task: RecsysConfig['task'];
+  source: { file: string; format: string; sha256: string };
+  columns: { text: string; pair: string | null; label: string; id: string | null; split: string | null; group: string | null };
+  labels: string[];
+  label2id: Record<string, number>;
+  max_length: number;
+  truncation: string;
+  tokenizer: { kind: string; sha256: string; vocab_size: number; dir: string; special_ids: Record<string, number> };
+  split: { method: 'column' | 'seeded'; fractions: number[] | null; stratify: boolean; group: string | null; seed: number };
+  splits: Partial<Record<'train' | 'validation' | 'test', SplitInfo>>;
+  rows: { read: number; written: number; rejected: number };
+  token_lengths: { p50: number; p90: number; p95: number; p99: number; max: number; truncated: number; truncation_rate: number };
+  fingerprint: string;
+  /** One hash over the shard hashes: identifies the dataset's content. */
+  dataset_sha256: string;
+}
+
+export function buildManifest(a: {
+  config: RecsysConfig;
+  format: string;
+  input: string;
+  inputSha: string;
+  fingerprint: string;
+  labels: string[];
+  tokenizer: TextTokenizer;
+  splits: DatasetManifest['splits'];
+  rows: DatasetManifest['rows'];
+  lengths: DatasetManifest['token_lengths'];
+}): DatasetManifest {
+  const d = a.config.data;
+  return {
+    format: MANIFEST_FORMAT,
+    version: 1,
+    created: new Date().toISOString(),
+    task: a.config.task,
+    source: { file: path.basename(a.input), format: a.format, sha256: a.inputSha },
+    columns: { text: d.text_column, pair: d.pair_column, label: d.label_column, id: d.id_column, split: d.split_column, group: d.group_column },
+    labels: a.labels,
+    label2id: Object.fromEntries(a.labels.map((l, i) => [l, i])),
+    max_length: d.max_length,
+    truncation: d.truncation,
+    tokenizer: { kind: a.tokenizer.kind, sha256: a.tokenizer.sha256, vocab_size: a.tokenizer.vocabSize, dir: 'tokenizer', special_ids: { ...a.tokenizer.specialIds } },
+    split: d.split_column
+      ? { method: 'column', fractions: null, stratify: false, group: null, seed: a.config.seed }
+      : { method: 'seeded', fractions: d.split, stratify: d.stratify, group: d.group_column, seed: a.config.seed },
+    splits: a.splits,
+    rows: a.rows,
+    token_lengths: a.lengths,
+    fingerprint: a.fingerprint,
+    dataset_sha256: sha256Text(Object.values(a.splits).map((s) => s!.sha256).join('\n')),
+  };
+}
+
+/** Read a dataset dir's manifest; a dir without one is incomplete (an interrupted prepare). */
+export function readManifest(dir: string): DatasetManifest {
+  const file = path.join(dir, MANIFEST_FILE);
+  if (!existsSync(dir)) throw new UsageError(`${dir}: dataset directory not found`);
+  if (!existsSync(file)) throw new DataError(`${dir}: no ${MANIFEST_FILE}; the dataset is incomplete (re-run recsys prepare)`);
+  let m: DatasetManifest;
+  try {
+    m = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new DataError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (m.format !== MANIFEST_FORMAT) throw new DataError(`${file}: not a recsys dataset manifest`);
+  return m;
+}

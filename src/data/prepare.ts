@@ -1,0 +1,206 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { RecsysConfig } from '../config/schema.js';
+import { removeStaleTemps, tempNameFor, writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
+import { DataError, UsageError } from '../lib/errors.js';
+import { sha256File, sha256Text } from '../lib/hash.js';
+import { Rng } from '../lib/rng.js';
+import { buildLabelList, checkEvalLabelsInTrain } from './labels.js';
+import { buildManifest, MANIFEST_FILE, type DatasetManifest } from './manifest.js';
+import { openSource, detectFormat } from './readers/index.js';
+import { RejectsWriter } from './rejects.js';
+import { examineRow } from './row.js';
+import { ShardWriter } from './shards.js';
+import { SplitPlanner, SPLITS, type SplitName } from './split.js';
+import { LengthStats } from './stats.js';
+import { loadTokenizer } from './tokenizer/index.js';
+
+export interface PrepareProgress {
+  phase(name: 'scan' | 'write', total?: number): void;
+  tick(rows: number): void;
+  done(): void;
+}
+
+export interface PrepareOptions {
+  overwrite?: boolean;
+  progress?: PrepareProgress;
+}
+
+const OWN_FILES = new Set([...SPLITS.map((s) => `${s}.arrow`), 'rejects.csv', 'tokenizer', MANIFEST_FILE]);
+
+/** Settings that define a dataset: re-running with the same ones may replace it without asking. */
+function fingerprintOf(config: RecsysConfig, tokenizerSha: string): string {
+  const { out: _out, workers: _w, max_bad_rows: _m, ...data } = config.data;
+  return sha256Text(JSON.stringify({ data, tokenizer: tokenizerSha, lowercase: config.tokenizer.lowercase, seed: config.seed }));
+}
+
+function checkOutputDir(out: string, fingerprint: string, overwrite: boolean): void {
+  if (!existsSync(out)) return;
+  const manifestFile = path.join(out, MANIFEST_FILE);
+  if (existsSync(manifestFile)) {
+    let previous: Partial<DatasetManifest> = {};
+    try {
+      previous = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    } catch {
+      /* unreadable manifest: treat as a different dataset */
+    }
+    if (previous.fingerprint !== fingerprint && !overwrite) {
+      throw new UsageError(`${out}: holds a dataset prepared with other settings; pass --overwrite to replace it`);
+    }
+    return;
+  }
+  const foreign = readdirSync(out).filter((f) => !OWN_FILES.has(f) && !f.includes('.tmp-'));
+  if (foreign.length && !overwrite) {
+    throw new UsageError(`${out}: not empty and not a recsys dataset (${foreign.slice(0, 3).join(', ')}…); pass --overwrite or choose another --out`);
+  }
+}
+
+function required<T>(value: T | undefined | null, key: string, flag: string): T {
+  if (value === undefined || value === null) throw new UsageError(`${key} is required (set it in the config or pass ${flag})`);
+  return value;
+}
+
+function tooManyRejects(rejects: RejectsWriter, max: number, input: string): DataError {
+  const lines = rejects.first.map((r) => `row ${r.row}${r.line ? ` (line ${r.line})` : ''}: ${r.reason}`);
+  return new DataError(
+    `${input}: ${rejects.count} bad row(s), more than data.max_bad_rows=${max}; all are listed in ${rejects.file}`,
+    lines,
+  );
+}
+
+/** CSV/JSONL/Arrow → tokenized Arrow shards per split + manifest.json, in two streaming passes. */
+export async function prepareDataset(config: RecsysConfig, opts: PrepareOptions = {}): Promise<DatasetManifest> {
+  const data = config.data;
+  const input = required(data.input, 'data.input', '--input');
+  const out = required(data.out, 'data.out', '--out');
+  const tokenizerPath = required(config.tokenizer.path, 'tokenizer.path', '--tokenizer');
+  const source = openSource(input, data.format, data.delimiter);
+  const format = detectFormat(input, data.format);
+
+  const columns = await source.columns();
+  const wanted = [data.text_column, data.pair_column, data.label_column, data.id_column, data.split_column, data.group_column].filter(
+    (c): c is string => !!c,
+  );
+  const missing = wanted.filter((c) => !columns.includes(c));
+  if (missing.length) {
+    throw new UsageError(`${input}: column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')} not found; columns are ${columns.join(', ')}`);
+  }
+
+  const tokenizer = loadTokenizer({ path: tokenizerPath, lowercase: config.tokenizer.lowercase, stripAccents: config.tokenizer.strip_accents });
+  const fingerprint = fingerprintOf(config, tokenizer.sha256);
+  checkOutputDir(out, fingerprint, !!opts.overwrite);
+  await mkdir(out, { recursive: true });
+  await removeStaleTemps(out);
+
+  const allowed = data.labels ? new Set(data.labels) : null;
+  const rejects = new RejectsWriter(path.join(out, 'rejects.csv'));
+  const progress = opts.progress;
+
+  // Pass 1: validate rows, count labels per split or plan the seeded split. Hash the input alongside.
+  const inputSha = sha256File(input);
+  const planner = new SplitPlanner();
+  const columnSplitCounts: Record<string, Map<string, number>> = {};
+  const seenLabels = new Set<string>();
+  let rowsRead = 0;
+  progress?.phase('scan');
+  for await (const r of source.rows()) {
+    rowsRead++;
+    if (rowsRead % 1000 === 0) progress?.tick(rowsRead);
+    const e = examineRow(r, data, allowed);
+    if (!e.ok) {
+      rejects.add({ row: r.row, line: r.line, reason: e.reason, raw: r.raw });
+      continue;
+    }
+    seenLabels.add(e.label);
+    if (e.split) {
+      const m = (columnSplitCounts[e.split] ??= new Map());
+      m.set(e.label, (m.get(e.label) ?? 0) + 1);
+    } else {
+      planner.observe(e.label, e.group);
+    }
+  }
+  progress?.done();
+  if (rowsRead === 0) {
+    await rejects.close();
+    throw new DataError(`${input}: no data rows (only a header?)`);
+  }
+  if (rejects.count > data.max_bad_rows) {
+    await rejects.close();
+    throw tooManyRejects(rejects, data.max_bad_rows, input);
+  }
+  if (seenLabels.size === 0) {
+    await rejects.close();
+    throw new DataError(`${input}: no usable rows`);
+  }
+  const labels = buildLabelList(seenLabels, data.labels);
+  const labelId = new Map(labels.map((l, i) => [l, i]));
+  if (data.split_column) checkEvalLabelsInTrain(columnSplitCounts, input);
+  const assigner = data.split_column
+    ? null
+    : planner.plan(data.split, { stratify: data.stratify, grouped: !!data.group_column }, new Rng(config.seed));
+
+  // Pass 2: tokenize and stream each row into its split's shard (temp names until the end).
+  const writers = Object.fromEntries(
+    SPLITS.map((s) => [s, new ShardWriter(tempNameFor(path.join(out, `${s}.arrow`)), !!data.id_column)]),
+  ) as Record<SplitName, ShardWriter>;
+  const labelCounts = Object.fromEntries(SPLITS.map((s) => [s, new Map<string, number>()])) as Record<SplitName, Map<string, number>>;
+  const lengths = new LengthStats();
+  let written = 0;
+  progress?.phase('write', rowsRead);
+  let seen = 0;
+  for await (const r of source.rows()) {
+    if (++seen % 1000 === 0) progress?.tick(seen);
+    const e = examineRow(r, data, allowed);
+    if (!e.ok) continue; // already in rejects.csv from pass 1
+    const split = e.split ?? assigner!.assign(e.label, e.group);
+    const enc = tokenizer.encode(e.text, e.pair, data.max_length, data.truncation);
+    if (!enc) {
+      rejects.add({ row: r.row, line: r.line, reason: `first text alone exceeds max_length ${data.max_length}; only_second truncation cannot fit the pair`, raw: r.raw });
+      continue;
+    }
+    lengths.add(enc.fullLength, data.max_length);
+    writers[split].write({ ids: enc.ids, typeIds: enc.typeIds, label: labelId.get(e.label)!, row: r.row, id: e.id });
+    labelCounts[split].set(e.label, (labelCounts[split].get(e.label) ?? 0) + 1);
+    written++;
+  }
+  progress?.done();
+  for (const w of Object.values(writers)) await w.close();
+  await rejects.close();
+  const cleanup = () => Promise.all(Object.values(writers).map((w) => rm(w.file, { force: true })));
+  if (rejects.count > data.max_bad_rows) {
+    await cleanup();
+    throw tooManyRejects(rejects, data.max_bad_rows, input);
+  }
+  if (!data.split_column) {
+    try {
+      checkEvalLabelsInTrain(labelCounts, input);
+    } catch (err) {
+      await cleanup();
+      throw err;
+    }
+  }
+
+  // Publish: drop the old manifest first, so a crash in between never pairs it with new shards.
+  await rm(path.join(out, MANIFEST_FILE), { force: true });
+  const splitInfo: DatasetManifest['splits'] = {};
+  for (const s of SPLITS) {
+    const file = path.join(out, `${s}.arrow`);
+    await rename(writers[s].file, file);
+    splitInfo[s] = {
+      file: `${s}.arrow`,
+      rows: writers[s].rows,
+      sha256: await sha256File(file),
+      label_counts: Object.fromEntries(labels.map((l) => [l, labelCounts[s].get(l) ?? 0])),
+    };
+  }
+  await rm(path.join(out, 'tokenizer'), { recursive: true, force: true });
+  for (const [name, content] of Object.entries(tokenizer.files())) await writeFileAtomic(path.join(out, 'tokenizer', name), content);
+
+  const manifest = buildManifest({
+    config, format, input, inputSha: await inputSha, fingerprint, labels, tokenizer, splits: splitInfo,
+    rows: { read: rowsRead, written, rejected: rejects.count }, lengths: lengths.summary(),
+  });
+  await writeJsonAtomic(path.join(out, MANIFEST_FILE), manifest);
+  return manifest;
+}

@@ -1,0 +1,46 @@
+import type { DataConfig } from '../config/schema.js';
+import { labelKey } from './labels.js';
+import type { SourceRow } from './readers/index.js';
+import { splitFromValue, type SplitName } from './split.js';
+
+export type Examined =
+  | { ok: true; text: string; pair?: string; label: string; group?: string; split?: SplitName; id?: string }
+  | { ok: false; reason: string };
+
+function textOf(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  return undefined;
+}
+
+/**
+ * Decide whether a source row is usable and pull out its fields. Pass 1 and pass 2 both call
+ * this, so they agree row for row on which rows exist.
+ */
+export function examineRow(r: SourceRow, data: DataConfig, allowedLabels: Set<string> | null): Examined {
+  if (r.error) return { ok: false, reason: r.error };
+  const v = r.values!;
+  const text = textOf(v[data.text_column]);
+  if (text === undefined) return { ok: false, reason: v[data.text_column] == null ? `missing text (column "${data.text_column}")` : `text is not a string (column "${data.text_column}")` };
+  if (!text.trim()) return { ok: false, reason: `empty text (column "${data.text_column}")` };
+  let pair: string | undefined;
+  if (data.pair_column) {
+    pair = textOf(v[data.pair_column]);
+    if (pair === undefined || !pair.trim()) return { ok: false, reason: `empty or missing pair text (column "${data.pair_column}")` };
+  }
+  const label = labelKey(v[data.label_column]);
+  if (label === undefined) return { ok: false, reason: `missing label (column "${data.label_column}")` };
+  if (allowedLabels && !allowedLabels.has(label)) return { ok: false, reason: `label "${label}" is not in data.labels` };
+  let group: string | undefined;
+  if (data.group_column) {
+    group = textOf(v[data.group_column])?.trim();
+    if (!group) return { ok: false, reason: `missing group key (column "${data.group_column}")` };
+  }
+  let split: SplitName | undefined;
+  if (data.split_column) {
+    split = splitFromValue(v[data.split_column]);
+    if (!split) return { ok: false, reason: `unknown split ${JSON.stringify(v[data.split_column] ?? null)} (column "${data.split_column}"; expected train, validation or test)` };
+  }
+  const id = data.id_column ? textOf(v[data.id_column]) : undefined;
+  return { ok: true, text, pair, label, group, split, id };
+}
