@@ -29,7 +29,7 @@ export class ShardWriter {
   rows = 0;
 
   constructor(readonly file: string, private readonly withId: boolean) {
-    const fields = [
+    const fields: Field[] = [
       new Field('input_ids', new List(new Field('item', new Int32(), false)), false),
       new Field('token_type_ids', new List(new Field('item', new Int8(), false)), false),
       new Field('label', new Int32(), false),

@@ -9,6 +9,11 @@ import { decodeUtf8, excerpt } from './utf8.js';
  * bytes so invalid UTF-8 is caught per row (and the row rejected) instead of silently replaced.
  * A broken quote makes the rest of the file unreadable: that is a one-line error naming the line.
  */
+/** csv-parse hands back Buffers with encoding:null, except where it already decoded (after a BOM). */
+function decodeField(f: Buffer | string): string | undefined {
+  return typeof f === 'string' ? f : decodeUtf8(f);
+}
+
 export function csvSource(file: string, delimiter: string): RowSource {
   let header: string[] | undefined;
 
@@ -17,7 +22,6 @@ export function csvSource(file: string, delimiter: string): RowSource {
       encoding: null,
       bom: true,
       delimiter,
-      record_delimiter: ['\r\n', '\n', '\r'],
       relax_column_count: true,
       skip_empty_lines: true,
       info: true,
@@ -25,10 +29,10 @@ export function csvSource(file: string, delimiter: string): RowSource {
     });
   }
 
-  async function* records(): AsyncGenerator<{ fields: Buffer[]; info: Info }> {
+  async function* records(): AsyncGenerator<{ fields: (Buffer | string)[]; info: Info }> {
     const stream = createReadStream(file).pipe(parser());
     try {
-      for await (const r of stream as AsyncIterable<{ record: Buffer[]; info: Info }>) yield { fields: r.record, info: r.info };
+      for await (const r of stream as AsyncIterable<{ record: (Buffer | string)[]; info: Info }>) yield { fields: r.record, info: r.info };
     } catch (err) {
       const e = err as Error & { code?: string; lines?: number };
       if (e.code?.startsWith('CSV_')) throw new DataError(`${file}:${e.lines ?? '?'}: CSV does not parse: ${e.message.replace(/^[^:]*: /, '')}`);
@@ -39,7 +43,7 @@ export function csvSource(file: string, delimiter: string): RowSource {
   async function readHeader(): Promise<string[]> {
     if (header) return header;
     for await (const { fields } of records()) {
-      const names = fields.map((f) => decodeUtf8(f));
+      const names = fields.map(decodeField);
       if (names.some((n) => n === undefined)) throw new DataError(`${file}:1: header is not valid UTF-8`);
       header = (names as string[]).map((n) => n.trim());
       const dup = header.find((n, i) => header!.indexOf(n) !== i);
@@ -62,8 +66,8 @@ export function csvSource(file: string, delimiter: string): RowSource {
         }
         row++;
         const line = info.lines;
-        const decoded = fields.map((f) => decodeUtf8(f));
-        const rawText = excerpt(fields.map((f) => f.toString('utf8')).join(delimiter));
+        const decoded = fields.map(decodeField);
+        const rawText = excerpt(fields.map((f) => (typeof f === 'string' ? f : f.toString('utf8'))).join(delimiter));
         if (decoded.some((d) => d === undefined)) {
           const bad = cols[decoded.findIndex((d) => d === undefined)] ?? `#${decoded.findIndex((d) => d === undefined) + 1}`;
           yield { row, line, error: `invalid UTF-8 in column "${bad}"`, raw: rawText };
