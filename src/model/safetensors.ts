@@ -47,7 +47,8 @@ const f16Table = (() => {
 
 function decode(dtype: string, bytes: Uint8Array, count: number): Float32Array | Int32Array {
   // Copy into a fresh, aligned buffer (file offsets need not be aligned to the element size).
-  const buf = bytes.slice().buffer;
+  // `new Uint8Array(view)` always copies; Buffer#slice would not.
+  const buf = new Uint8Array(bytes).buffer;
   switch (dtype) {
     case 'F32':
       return new Float32Array(buf, 0, count);
