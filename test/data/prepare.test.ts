@@ -5,6 +5,7 @@ import { tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, runCli, tempDir, vocabPath } from '../helpers/cli.js';
+import { runPython } from '../helpers/python.js';
 
 const readTable = (file: string) => tableFromIPC(readFileSync(file));
 const manifestOf = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
@@ -65,6 +66,22 @@ describe('recsys prepare', () => {
     }
     expect(existsSync(path.join(out, 'tokenizer/tokenizer.json'))).toBe(true);
     expect(readdirSync(out).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('prepares the MovieLens titles (title → genre) into shards pyarrow reads with the right row counts', () => {
+    const input = path.resolve(repoRoot, '../shared/data/movielens_titles.csv');
+    const out = path.join(tempDir(), 'ml');
+    const r = runCli(['prepare', '--input', input, '--text-column', 'title', '--label-column', 'genre', '--tokenizer', vocabPath, '--max-length', '32', '--stratify', '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    const m = JSON.parse(r.stdout);
+    expect(m.rows.written).toBe(9066);
+    expect(m.labels).toHaveLength(19); // 19 distinct first-listed genres, "(no genres listed)" included
+    const counts = JSON.parse(runPython(
+      'import sys, json, pyarrow.ipc as ipc\n' +
+      'print(json.dumps({s: ipc.open_file(f"{sys.argv[1]}/{s}.arrow").read_all().num_rows for s in ["train","validation","test"]}))',
+      [out],
+    ));
+    expect(counts).toEqual({ train: m.splits.train.rows, validation: m.splits.validation.rows, test: m.splits.test.rows });
   });
 
   it('is deterministic for a seed, and another seed gives another split', () => {
