@@ -1,0 +1,172 @@
+/**
+ * One training step (forward + backward + AdamW-style update) of BERT-tiny and BERT-mini at
+ * seq 128, batch 32, vocab 30522, on each available tfjs backend, next to the same step in PyTorch
+ * (HF BertForSequenceClassification + torch.optim.AdamW) measured in the same run.
+ *
+ *   npx tsx bench/forward-backward.ts [--backends tensorflow,wasm,cpu] [--models tiny,mini]
+ *       [--batch 32] [--seq 128] [--steps 5] [--warmup 1] [--max-seconds 60] [--python PATH] [--no-torch] [--json]
+ *
+ * The update is tf.train.adam plus decoupled weight decay on matrices (AdamW as in Loshchilov &
+ * Hutter); it stands in for src/train's AdamW until that exists. Each (backend, model) runs in its
+ * own child process, because a tfjs backend is process-global. Reported: median ms/step over the
+ * measured steps, samples/s, and the ratio to torch (>1 = slower than torch).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { bertLogits } from '../src/model/bert.js';
+import { parseBertConfig } from '../src/model/config.js';
+import { initParams } from '../src/model/init.js';
+import type { Params } from '../src/model/params.js';
+
+const MODELS: Record<string, Record<string, number>> = {
+  tiny: { num_hidden_layers: 2, hidden_size: 128, num_attention_heads: 2, intermediate_size: 512 },
+  mini: { num_hidden_layers: 4, hidden_size: 256, num_attention_heads: 4, intermediate_size: 1024 },
+};
+const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+
+interface Opts {
+  backends: string[]; models: string[]; batch: number; seq: number; vocab: number; labels: number;
+  steps: number; warmup: number; maxSeconds: number; python: string; torch: boolean; json: boolean;
+}
+interface Result {
+  runtime: string; model: string; ms_per_step?: number; samples_per_s?: number; steps?: number; error?: string; note?: string;
+}
+
+function parseArgs(argv: string[]): Opts & { child?: { backend: string; model: string } } {
+  const get = (k: string) => {
+    const i = argv.indexOf(`--${k}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const num = (k: string, d: number) => (get(k) !== undefined ? Number(get(k)) : d);
+  const o = {
+    backends: (get('backends') ?? BACKENDS.join(',')).split(','),
+    models: (get('models') ?? 'tiny,mini').split(','),
+    batch: num('batch', 32), seq: num('seq', 128), vocab: num('vocab', 30522), labels: num('labels', 3),
+    steps: num('steps', 5), warmup: num('warmup', 1), maxSeconds: num('max-seconds', 60),
+    python: get('python') ?? process.env.RECSYS_REFERENCE_PYTHON ?? path.join(root, '.venv-reference', 'bin', 'python'),
+    torch: !argv.includes('--no-torch'), json: argv.includes('--json'),
+  };
+  for (const m of o.models) if (!MODELS[m]) throw new Error(`unknown model ${m}; use ${Object.keys(MODELS).join(', ')}`);
+  const child = get('child-backend');
+  return child ? { ...o, child: { backend: child, model: get('child-model')! } } : o;
+}
+
+/** Child process: one backend, one model. Prints a JSON line. */
+async function runChild(o: Opts, backend: string, model: string): Promise<Result> {
+  const { initBackend } = (await import('../src/backend/index.js' as string)) as {
+    initBackend: (b: string, opts?: { log?: (m: string) => void }) => Promise<{ name: string; threads?: number; simd?: boolean; tfVersion?: string }>;
+  };
+  const info = await initBackend(backend, { log: () => {} });
+  const config = parseBertConfig(
+    { ...MODELS[model], vocab_size: o.vocab, max_position_embeddings: 512, num_labels: o.labels },
+    `bench ${model}`,
+  );
+  const init = initParams(config, 0);
+  const vars: Params = new Map([...init].map(([k, t]) => [k, tf.variable(t, true, k)]));
+  init.forEach((t) => t.dispose());
+  const lr = 1e-4;
+  const weightDecay = 0.01;
+  const decayed = [...vars.values()].filter((v) => v.rank >= 2) as tf.Variable[];
+  const opt = tf.train.adam(lr, 0.9, 0.999, 1e-8);
+  const inputIds = tf.randomUniform([o.batch, o.seq], 1, o.vocab, 'int32', 1) as tf.Tensor2D;
+  const attentionMask = tf.onesLike(inputIds) as tf.Tensor2D;
+  const tokenTypeIds = tf.zerosLike(inputIds) as tf.Tensor2D;
+  const labels = tf.oneHot(tf.randomUniform([o.batch], 0, o.labels, 'int32', 2) as tf.Tensor1D, o.labels);
+
+  let step = 0;
+  const trainStep = async () => {
+    const { value, grads } = tf.variableGrads(() =>
+      tf.tidy(() => {
+        const logits = bertLogits(vars, config, { inputIds, attentionMask, tokenTypeIds }, { training: true, seed: step });
+        return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(logits)), -1))) as tf.Scalar;
+      }),
+    );
+    // decoupled weight decay on matrices, then the Adam step
+    tf.tidy(() => decayed.forEach((v) => v.assign(tf.mul(v, 1 - lr * weightDecay))));
+    opt.applyGradients(grads as tf.NamedTensorMap as never);
+    const loss = (await value.data())[0];
+    tf.dispose([value, ...Object.values(grads)]);
+    step++;
+    return loss;
+  };
+  for (let i = 0; i < o.warmup; i++) await trainStep();
+  const times: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < o.steps; i++) {
+    const t0 = performance.now();
+    const loss = await trainStep();
+    if (!Number.isFinite(loss)) throw new Error(`loss is ${loss}`);
+    times.push(performance.now() - t0);
+    if (performance.now() - started > o.maxSeconds * 1000) break;
+  }
+  const ms = times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  const note = info.name === 'wasm' ? `SIMD ${info.simd ? 'on' : 'off'}, ${info.threads ?? 1} thread(s)` : info.tfVersion ? `TF ${info.tfVersion}` : '';
+  return { runtime: `tfjs-${info.name}`, model, ms_per_step: ms, samples_per_s: o.batch / (ms / 1000), steps: times.length, note };
+}
+
+function runProcess(cmd: string, args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => {
+      const line = out.trim().split('\n').filter((l) => l.startsWith('{')).at(-1);
+      if (code === 0 && line) resolve(JSON.parse(line) as Result);
+      else resolve({ runtime: '?', model: '?', error: (err.trim().split('\n').at(-1) ?? '') || `exit ${code}` });
+    });
+  });
+}
+
+function fmt(r: Result, torchMs?: number): string {
+  if (r.error) return `  ${r.runtime.padEnd(16)} ${r.model.padEnd(5)} unavailable: ${r.error}`;
+  const ratio = torchMs && r.runtime !== 'torch' ? `${(r.ms_per_step! / torchMs).toFixed(2)}x torch` : '';
+  return `  ${r.runtime.padEnd(16)} ${r.model.padEnd(5)} ${r.ms_per_step!.toFixed(0).padStart(8)} ms/step ${r.samples_per_s!.toFixed(1).padStart(8)} samples/s  ${ratio.padEnd(12)} (${r.steps} steps${r.note ? `; ${r.note}` : ''})`;
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  if (o.child) {
+    try {
+      console.log(JSON.stringify(await runChild(o, o.child.backend, o.child.model)));
+    } catch (e) {
+      process.stderr.write(`${(e as Error).message.split('\n')[0]}\n`);
+      process.exit(1);
+    }
+    return;
+  }
+  const common = ['--batch', o.batch, '--seq', o.seq, '--vocab', o.vocab, '--labels', o.labels, '--steps', o.steps, '--warmup', o.warmup, '--max-seconds', o.maxSeconds].map(String);
+  console.error(`one training step, batch ${o.batch} × seq ${o.seq}, vocab ${o.vocab}, ${o.labels} labels; median of up to ${o.steps} steps after ${o.warmup} warm-up`);
+  const all: Result[] = [];
+  for (const model of o.models) {
+    let torchMs: number | undefined;
+    const rows: Result[] = [];
+    if (o.torch) {
+      const r = existsSync(o.python)
+        ? await runProcess(o.python, [path.join(here, 'forward_backward_torch.py'), '--model', model, ...common])
+        : { runtime: 'torch', model, error: `no Python at ${o.python} (see scripts/make_reference.py)` };
+      r.runtime = 'torch';
+      r.model = model;
+      torchMs = r.ms_per_step;
+      rows.push(r);
+      if (!o.json) console.log(fmt(r));
+    }
+    for (const backend of o.backends) {
+      const r = await runProcess(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child-backend', backend, '--child-model', model, ...common]);
+      if (r.error) r.runtime = `tfjs-${backend}`;
+      r.model = model;
+      rows.push(r);
+      if (!o.json) console.log(fmt(r, torchMs));
+    }
+    all.push(...rows.map((r) => ({ ...r, ratio_vs_torch: torchMs && r.ms_per_step ? r.ms_per_step / torchMs : undefined })));
+  }
+  if (o.json) console.log(JSON.stringify(all, null, 2));
+}
+
+await main();
