@@ -61,7 +61,6 @@ export function buildCli(): Command {
     .option('--out <dir>', 'dataset output dir')
     .option('--seed <n>', 'random seed', intArg)
     .option('--max-bad-rows <n>', 'rejected rows tolerated before failing', intArg)
-    .option('--workers <n>', 'tokenizer worker threads (0 = one per core)', intArg)
     .option('--overwrite', 'replace a complete dataset of a different run in --out')
     .addOption(new Option('--no-progress', 'no progress bar'))
     .action(async (opts) => (await import('./commands/prepare.js')).prepareCommand(opts));

@@ -9,7 +9,7 @@ const FLAGS = {
   input: 'data.input', format: 'data.format', textColumn: 'data.text_column', pairColumn: 'data.pair_column',
   labelColumn: 'data.label_column', idColumn: 'data.id_column', splitColumn: 'data.split_column', split: 'data.split',
   stratify: 'data.stratify', groupColumn: 'data.group_column', tokenizer: 'tokenizer.path', maxLength: 'data.max_length',
-  truncation: 'data.truncation', out: 'data.out', seed: 'seed', maxBadRows: 'data.max_bad_rows', workers: 'data.workers',
+  truncation: 'data.truncation', out: 'data.out', seed: 'seed', maxBadRows: 'data.max_bad_rows'
 };
 
 function progressBar(enabled: boolean): PrepareProgress | undefined {
@@ -57,6 +57,7 @@ export async function prepareCommand(opts: CommonOptions & Record<string, unknow
   const t0 = performance.now();
   const manifest = await prepareDataset(config, { overwrite: !!opts.overwrite, progress: progressBar(opts.progress !== false) });
   const seconds = (performance.now() - t0) / 1000;
-  if (opts.json) process.stdout.write(JSON.stringify({ ...manifest, seconds }, null, 2) + '\n');
-  else log.info(formatSummary(manifest, seconds) + `\n  dataset: ${config.data.out}`);
+  const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  if (opts.json) process.stdout.write(JSON.stringify({ ...manifest, seconds, peak_rss_mb: peakRssMb }, null, 2) + '\n');
+  else log.info(formatSummary(manifest, seconds) + `\n  peak memory ${peakRssMb} MB\n  dataset: ${config.data.out}`);
 }

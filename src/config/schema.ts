@@ -32,7 +32,6 @@ export const dataSchema = z
     truncation: oneOf(['longest_first', 'only_second']).default('longest_first').describe('How pairs are truncated'),
     max_bad_rows: nonNegInt().default(0).describe('Rejected rows tolerated before prepare fails (0 = none)'),
     out: path().optional().describe('Dataset directory written by prepare and read by train/eval'),
-    workers: nonNegInt().default(0).describe('Tokenizer worker threads (0 = one per core)'),
   })
   .describe('Input data and how prepare turns it into a dataset');
 

@@ -31,7 +31,7 @@ const OWN_FILES = new Set([...SPLITS.map((s) => `${s}.arrow`), 'rejects.csv', 't
 
 /** Settings that define a dataset: re-running with the same ones may replace it without asking. */
 function fingerprintOf(config: RecsysConfig, tokenizerSha: string): string {
-  const { out: _out, workers: _w, max_bad_rows: _m, ...data } = config.data;
+  const { out: _out, max_bad_rows: _m, ...data } = config.data;
   return sha256Text(JSON.stringify({ data, tokenizer: tokenizerSha, lowercase: config.tokenizer.lowercase, seed: config.seed }));
 }
 
