@@ -6,6 +6,8 @@
  *   npx tsx bench/forward-backward.ts [--backends tensorflow,wasm,cpu] [--models tiny,mini]
  *       [--batch 32] [--seq 128] [--steps 5] [--warmup 1] [--max-seconds 60] [--python PATH] [--no-torch] [--json]
  *
+ * torch runs in the project venv (.venv from scripts/setup-python.sh, or $RECSYS_REFERENCE_PYTHON).
+ *
  * The update is tf.train.adam plus decoupled weight decay on matrices (AdamW as in Loshchilov &
  * Hutter); it stands in for src/train's AdamW until that exists. Each (backend, model) runs in its
  * own child process, because a tfjs backend is process-global. Reported: median ms/step over the
@@ -48,7 +50,8 @@ function parseArgs(argv: string[]): Opts & { child?: { backend: string; model: s
     models: (get('models') ?? 'tiny,mini').split(','),
     batch: num('batch', 32), seq: num('seq', 128), vocab: num('vocab', 30522), labels: num('labels', 3),
     steps: num('steps', 5), warmup: num('warmup', 1), maxSeconds: num('max-seconds', 60),
-    python: get('python') ?? process.env.RECSYS_REFERENCE_PYTHON ?? path.join(root, '.venv-reference', 'bin', 'python'),
+    python: get('python') ?? process.env.RECSYS_REFERENCE_PYTHON ??
+      [path.join(root, '.venv', 'bin', 'python'), path.join(root, '.venv-reference', 'bin', 'python')].find((p) => existsSync(p)) ?? 'python3',
     torch: !argv.includes('--no-torch'), json: argv.includes('--json'),
   };
   for (const m of o.models) if (!MODELS[m]) throw new Error(`unknown model ${m}; use ${Object.keys(MODELS).join(', ')}`);
@@ -150,7 +153,7 @@ async function main(): Promise<void> {
     if (o.torch) {
       const r = existsSync(o.python)
         ? await runProcess(o.python, [path.join(here, 'forward_backward_torch.py'), '--model', model, ...common])
-        : { runtime: 'torch', model, error: `no Python at ${o.python} (see scripts/make_reference.py)` };
+        : { runtime: 'torch', model, error: `no Python at ${o.python} (bash scripts/setup-python.sh makes .venv)` };
       r.runtime = 'torch';
       r.model = model;
       torchMs = r.ms_per_step;

@@ -11,12 +11,15 @@ LayerNorm would still pass a 1e-4 check). `vectors.json` holds inputs (single ro
 sentence pairs, a row at max length) and the logits / pooled output / last hidden state that
 transformers computes for them in float32 with eager attention.
 
-Setup (pinned versions in scripts/requirements-reference.txt; the wheels come from the local store
-that `pip config list` shows):
+Setup (pinned versions in scripts/requirements-reference.txt, which scripts/requirements-dev.txt
+includes; the wheels come from the local store that `pip config list` shows):
+    bash scripts/setup-python.sh                     # makes .venv, as CI does
+    .venv/bin/python scripts/make_reference.py generate
+or by hand:
     python3 -m venv .venv-reference
     .venv-reference/bin/pip install --index-url <local simple index> -r scripts/requirements-reference.txt
-    .venv-reference/bin/python scripts/make_reference.py generate
-Deterministic: same versions + same seeds = same files.
+Deterministic: same versions + same seeds = byte-identical files; test/model/reference-fresh.test.ts
+regenerates them into a temp dir and compares with the committed ones (≈10 s) when a venv exists.
 """
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bertForward } from '../../src/model/bert.js';
@@ -10,7 +9,7 @@ import { loadCheckpoint, saveCheckpoint, saveHfModel } from '../../src/model/che
 import { importHfModel } from '../../src/model/import.js';
 import { disposeParams, type Params } from '../../src/model/params.js';
 import { parseSafetensors } from '../../src/model/safetensors.js';
-import { FIXTURES, inputsOf, maxAbsDiff, readVectors } from './parity-suite.js';
+import { FIXTURES, inputsOf, maxAbsDiff, readVectors, referencePython, ROOT } from './parity-suite.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -100,11 +99,10 @@ describe('Hugging Face export (config.json + model.safetensors)', () => {
 
 // --- Hugging Face loads what recsys saved (needs the reference venv; see scripts/make_reference.py) ---
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const python = process.env.RECSYS_REFERENCE_PYTHON ?? path.join(root, '.venv-reference', 'bin', 'python');
-const havePython = existsSync(python);
+const python = referencePython();
+const havePython = python !== null;
 if (!havePython) {
-  console.log(`[checkpoint] skipping the transformers load check: no reference venv at ${python} (see scripts/make_reference.py)`);
+  console.log('[checkpoint] skipping the transformers load check: no reference venv (.venv from scripts/setup-python.sh, or $RECSYS_REFERENCE_PYTHON)');
 }
 
 describe.skipIf(!havePython)('BertForSequenceClassification.from_pretrained on recsys output', () => {
@@ -116,7 +114,7 @@ describe.skipIf(!havePython)('BertForSequenceClassification.from_pretrained on r
     const ref = readVectors('cls-l2-h64');
     const casesFile = path.join(tmp, 'cases.json');
     writeFileSync(casesFile, JSON.stringify(ref.cases.map(({ name, input_ids, attention_mask, token_type_ids }) => ({ name, input_ids, attention_mask, token_type_ids }))));
-    const stdout = execFileSync(python, [path.join(root, 'scripts', 'make_reference.py'), 'predict', '--model', dir, '--inputs', casesFile], {
+    const stdout = execFileSync(python!, [path.join(ROOT, 'scripts', 'make_reference.py'), 'predict', '--model', dir, '--inputs', casesFile], {
       encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000,
     });
     const hf = JSON.parse(stdout.trim().split('\n').at(-1)!) as { id2label: Record<string, string>; cases: Array<{ logits: number[][]; pooled: number[][] }> };
