@@ -51,34 +51,35 @@ export const modelSchema = z
 
 const earlyStoppingSchema = z.strictObject({
   metric: str().default('macro_f1').describe('Validation metric watched (loss, accuracy, macro_f1, …)'),
-  mode: oneOf(['min', 'max']).default('max'),
+  mode: oneOf(['min', 'max']).default('max').describe('Whether lower or higher is better'),
   patience: posInt().default(3).describe('Evaluations without improvement before stopping'),
-  min_delta: nonNegNumber().default(0),
+  min_delta: nonNegNumber().default(0).describe('Smallest change that counts as an improvement'),
 });
 
 export const trainSchema = z
   .strictObject({
     out: path().optional().describe('Run directory'),
-    epochs: posInt().default(3),
+    epochs: posInt().default(3).describe('Passes over the training split'),
     max_steps: posInt().nullable().default(null).describe('Stop after this many optimizer steps'),
-    batch_size: posInt().default(32),
+    batch_size: posInt().default(32).describe('Examples per forward/backward pass'),
     grad_accum: posInt().default(1).describe('Gradient accumulation steps (effective batch = batch_size × grad_accum)'),
-    lr: posNumber().default(5e-5),
+    lr: posNumber().default(5e-5).describe('Peak learning rate (after warmup)'),
     weight_decay: nonNegNumber().default(0.01).describe('Decoupled weight decay, matrices only'),
     decay_embeddings: bool().default(false).describe('Apply weight decay to embedding matrices too'),
-    adam_beta1: fraction().default(0.9),
-    adam_beta2: fraction().default(0.999),
-    adam_eps: posNumber().default(1e-8),
-    schedule: oneOf(['linear', 'cosine', 'constant', 'constant_with_warmup']).default('linear'),
+    adam_beta1: fraction().default(0.9).describe('AdamW β1'),
+    adam_beta2: fraction().default(0.999).describe('AdamW β2'),
+    adam_eps: posNumber().default(1e-8).describe('AdamW ε'),
+    schedule: oneOf(['linear', 'cosine', 'constant', 'constant_with_warmup']).default('linear').describe('Learning-rate decay after warmup'),
     warmup: nonNegNumber().default(0.1).describe('Warmup: a ratio of total steps if < 1, else a step count'),
     clip_norm: nonNegNumber().default(1.0).describe('Global gradient-norm clip (0 = off)'),
     class_weights: z
       .union([z.literal('balanced'), z.record(z.string(), posNumber())], { error: 'expected "balanced" or a map {label: weight}' })
       .nullable()
-      .default(null),
+      .default(null)
+      .describe('Class weights in the loss: balanced, or a map label → weight'),
     eval_every: posInt().nullable().default(null).describe('Evaluate every N steps (also at each epoch end)'),
     checkpoint_every: posInt().nullable().default(null).describe('Checkpoint every N steps (also at each evaluation)'),
-    keep_checkpoints: posInt().default(2),
+    keep_checkpoints: posInt().default(2).describe('Checkpoints kept besides the best'),
     early_stopping: earlyStoppingSchema.default({ metric: 'macro_f1', mode: 'max', patience: 3, min_delta: 0 }),
     dropout: bool().default(true).describe('Dropout during training, at the rates in the model config'),
   })
@@ -86,8 +87,8 @@ export const trainSchema = z
 
 export const evalSchema = z
   .strictObject({
-    split: oneOf(['train', 'validation', 'test']).default('test'),
-    batch_size: posInt().default(64),
+    split: oneOf(['train', 'validation', 'test']).default('test').describe('Dataset split evaluated'),
+    batch_size: posInt().default(64).describe('Examples per inference batch'),
     min: z.record(z.string(), z.number()).default({}).describe('Quality gates: metric → minimum value'),
     baseline: path().nullable().default(null).describe('A previous eval JSON report to compare with'),
     max_drop: nonNegNumber().nullable().default(null).describe('Largest allowed drop below the baseline'),
@@ -96,18 +97,18 @@ export const evalSchema = z
 
 export const exportSchema = z
   .strictObject({
-    out: path().optional(),
-    formats: z.array(oneOf(['onnx', 'savedmodel'])).min(1).default(['onnx']),
-    opset: z.union([z.literal(14), z.literal(17)], { error: 'expected 14 or 17' }).default(17),
-    atol: posNumber().default(1e-4),
+    out: path().optional().describe('Export directory'),
+    formats: z.array(oneOf(['onnx', 'savedmodel'])).min(1).default(['onnx']).describe('Formats written'),
+    opset: z.union([z.literal(14), z.literal(17)], { error: 'expected 14 or 17' }).default(17).describe('ONNX opset'),
+    atol: posNumber().default(1e-4).describe('Largest logit difference the parity check accepts'),
   })
   .describe('Export to ONNX and TensorFlow SavedModel');
 
 export const configSchema = z
   .strictObject({
     task: oneOf(['single_label_classification']).default('single_label_classification').describe('Head type (Hugging Face problem_type)'),
-    seed: nonNegInt().default(42),
-    backend: oneOf(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    seed: nonNegInt().default(42).describe('Seed for splits, initialisation, dropout and shuffling'),
+    backend: oneOf(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto').describe('Compute backend; auto = native TensorFlow if built, else wasm'),
     data: dataSchema.default(() => dataSchema.parse({})),
     tokenizer: tokenizerSchema.default(() => tokenizerSchema.parse({})),
     model: modelSchema.default(() => modelSchema.parse({})),
