@@ -65,11 +65,36 @@ export function buildCli(): Command {
     .addOption(new Option('--no-progress', 'no progress bar'))
     .action(async (opts) => (await import('./commands/prepare.js')).prepareCommand(opts));
 
+  program
+    .command('predict')
+    .description('batch inference on raw text with a Hugging Face model dir (run and export dirs: coming with train/export)')
+    .option('--model <dir>', 'model directory (config.json + model.safetensors + tokenizer files)')
+    .option('--input <file>', 'input file (.csv .tsv .jsonl .arrow)')
+    .option('--format <fmt>', 'auto | csv | tsv | jsonl | arrow')
+    .option('--text-column <name>', 'text column', 'text')
+    .option('--pair-column <name>', 'second text column (sentence pairs)')
+    .option('--id-column <name>', 'id column carried into the output')
+    .option('--output <file>', 'output file (.jsonl or .csv)')
+    .option('--logits', 'include the raw logits')
+    .option('--top-k <k>', 'include the k best labels with scores')
+    .option('--batch-size <n>', 'rows per forward pass', '32')
+    .option('--max-length <n>', 'max tokens per row (default: the tokenizer/model limit)')
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--verbose', 'more logs, and stack traces on errors')
+    .action(async (opts) => (await import('./commands/predict.js')).predictCommand(opts));
+
+  program
+    .command('doctor')
+    .description('backends, versions, native TensorFlow, GPUs, and a matmul speed probe per backend')
+    .option('--json', 'print the report as JSON')
+    .option('--verbose', 'more logs, and stack traces on errors')
+    .action(async (opts) => (await import('./commands/doctor.js')).doctorCommand(opts));
+
   for (const [name, description] of [
     ['train', 'fine-tune a pretrained BERT on a prepared dataset'],
     ['eval', 'evaluate a run or an export; CI quality gates'],
     ['export', 'export a run to ONNX / TensorFlow SavedModel with a parity check'],
-    ['predict', 'batch inference on raw text'],
   ] as const) {
     withConfigOptions(program.command(name).description(`${description} (not implemented yet)`))
       .allowUnknownOption(true)

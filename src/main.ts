@@ -22,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`recsys: error: ${message}\n`);
     if (err instanceof RecsysError) for (const line of err.details) process.stderr.write(`  ${line}\n`);
     if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
-    else if (!(err instanceof RecsysError)) process.stderr.write('(run with --verbose for the stack trace)\n');
+    else if (typeof (err as { exitCode?: unknown })?.exitCode !== 'number') process.stderr.write('(run with --verbose for the stack trace)\n');
     return code;
   }
 }

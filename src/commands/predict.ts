@@ -1,0 +1,56 @@
+import path from 'node:path';
+import { initBackend, type BackendName } from '../backend/index.js';
+import type { CommonOptions } from '../cli.js';
+import type { InputFormat } from '../data/readers/index.js';
+import { UsageError } from '../lib/errors.js';
+import { makeLogger } from '../lib/log.js';
+import { loadInferenceModel } from '../predict/model-source.js';
+import { runPredict } from '../predict/run.js';
+
+interface PredictFlags extends CommonOptions {
+  model?: string;
+  input?: string;
+  format?: string;
+  textColumn?: string;
+  pairColumn?: string;
+  idColumn?: string;
+  output?: string;
+  logits?: boolean;
+  topK?: number;
+  batchSize?: number;
+  maxLength?: number;
+  backend?: string;
+}
+
+function need(v: string | undefined, flag: string): string {
+  if (!v) throw new UsageError(`recsys predict: ${flag} is required`);
+  return v;
+}
+
+function positive(v: unknown, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`recsys predict: ${flag} expects a positive integer, got "${v}"`);
+  return n;
+}
+
+export async function predictCommand(opts: PredictFlags): Promise<void> {
+  const log = makeLogger({ verbose: opts.verbose });
+  const modelDir = path.resolve(need(opts.model, '--model'));
+  const input = path.resolve(need(opts.input, '--input'));
+  const output = path.resolve(need(opts.output, '--output'));
+  const topK = positive(opts.topK, '--top-k') ?? 1;
+  const batchSize = positive(opts.batchSize, '--batch-size') ?? 32;
+  const maxLength = positive(opts.maxLength, '--max-length');
+  await initBackend((opts.backend ?? 'auto') as BackendName, { log: log.info, verbose: opts.verbose });
+  const model = await loadInferenceModel(modelDir, { maxLength });
+  for (const m of model.messages) log.info(m);
+  const summary = await runPredict(model, {
+    input, format: (opts.format ?? 'auto') as InputFormat | 'auto', textColumn: opts.textColumn ?? 'text', pairColumn: opts.pairColumn,
+    idColumn: opts.idColumn, output, logits: !!opts.logits, topK, batchSize,
+  });
+  const line = `predicted ${summary.predicted} of ${summary.rows} rows in ${summary.seconds.toFixed(1)} s → ${output}` +
+    (summary.rejected ? `; ${summary.rejected} rejected (see ${summary.rejectsFile})` : '');
+  if (opts.json) process.stdout.write(JSON.stringify({ ...summary, output }) + '\n');
+  else log.info(line);
+}

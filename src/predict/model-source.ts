@@ -1,0 +1,47 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { loadTokenizer, type TextTokenizer, type Truncation } from '../data/tokenizer/index.js';
+import { UsageError } from '../lib/errors.js';
+import { importHfModel, type BertConfig, type Params } from '../model/index.js';
+
+/** Everything inference needs: weights, config, and the tokenizer exactly as training used it. */
+export interface InferenceModel {
+  kind: 'hf';
+  dir: string;
+  config: BertConfig;
+  params: Params;
+  tokenizer: TextTokenizer;
+  maxLength: number;
+  truncation: Truncation;
+  messages: string[];
+}
+
+function tokenizerSettings(dir: string): { lowercase: boolean; stripAccents: boolean | null; modelMaxLength?: number } {
+  const file = path.join(dir, 'tokenizer_config.json');
+  if (!existsSync(file)) return { lowercase: true, stripAccents: null };
+  const c = JSON.parse(readFileSync(file, 'utf8'));
+  return {
+    lowercase: c.do_lower_case ?? true,
+    stripAccents: c.strip_accents ?? null,
+    modelMaxLength: typeof c.model_max_length === 'number' && c.model_max_length < 1e6 ? c.model_max_length : undefined,
+  };
+}
+
+/** A Hugging Face model dir: config.json + model.safetensors + tokenizer files. */
+export async function loadInferenceModel(dir: string, opts: { maxLength?: number; truncation?: Truncation } = {}): Promise<InferenceModel> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir}: model directory not found`);
+  if (!existsSync(path.join(dir, 'config.json'))) throw new UsageError(`${dir}: no config.json; expected a Hugging Face model directory`);
+  const hasTokenizer = ['tokenizer.json', 'vocab.txt'].some((f) => existsSync(path.join(dir, f)));
+  if (!hasTokenizer) throw new UsageError(`${dir}: no tokenizer.json or vocab.txt; predict tokenizes raw text with the model's own tokenizer`);
+  const settings = tokenizerSettings(dir);
+  const tokenizer = loadTokenizer({ path: dir, lowercase: settings.lowercase, stripAccents: settings.stripAccents });
+  const loaded = await importHfModel(dir);
+  if (tokenizer.vocabSize > loaded.config.vocabSize) {
+    throw new UsageError(`${dir}: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${loaded.config.vocabSize}`);
+  }
+  const maxLength = Math.min(opts.maxLength ?? settings.modelMaxLength ?? 512, loaded.config.maxPositionEmbeddings);
+  return {
+    kind: 'hf', dir, config: loaded.config, params: loaded.params, tokenizer, maxLength,
+    truncation: opts.truncation ?? 'longest_first', messages: loaded.report.messages,
+  };
+}

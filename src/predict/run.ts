@@ -1,0 +1,122 @@
+import * as tf from '@tensorflow/tfjs';
+import { padBatch } from '../data/batch.js';
+import { openSource, type InputFormat } from '../data/readers/index.js';
+import { RejectsWriter } from '../data/rejects.js';
+import type { Encoded } from '../data/tokenizer/index.js';
+import { UsageError } from '../lib/errors.js';
+import { bertLogits } from '../model/index.js';
+import type { InferenceModel } from './model-source.js';
+import { PredictionWriter, type Prediction } from './writer.js';
+
+export interface PredictOptions {
+  input: string;
+  format: InputFormat | 'auto';
+  textColumn: string;
+  pairColumn?: string;
+  idColumn?: string;
+  output: string;
+  logits: boolean;
+  topK: number;
+  batchSize: number;
+  onProgress?: (rows: number) => void;
+}
+
+export interface PredictSummary {
+  rows: number;
+  predicted: number;
+  rejected: number;
+  rejectsFile: string;
+  seconds: number;
+}
+
+type Pending = { row: number; id?: string; enc?: Encoded; error?: string; line?: number; raw?: string };
+
+export function softmax(logits: ArrayLike<number>): number[] {
+  const max = Math.max(...Array.from(logits));
+  const exps = Array.from(logits, (x) => Math.exp(x - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / sum);
+}
+
+const asText = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+
+/**
+ * Raw text in, predictions out: one output row per input row, in input order. Rows that cannot be
+ * used keep their place (label null, error set) and are also listed in the rejects file.
+ */
+export async function runPredict(model: InferenceModel, opts: PredictOptions): Promise<PredictSummary> {
+  const t0 = performance.now();
+  const source = openSource(opts.input, opts.format);
+  const columns = await source.columns();
+  const missing = [opts.textColumn, opts.pairColumn, opts.idColumn].filter((c): c is string => !!c && !columns.includes(c));
+  if (missing.length) throw new UsageError(`${opts.input}: column ${missing.map((c) => `"${c}"`).join(', ')} not found; columns are ${columns.join(', ')}`);
+
+  const labels = model.config.id2label;
+  const writer = new PredictionWriter(opts.output, !!opts.idColumn);
+  const rejectsFile = opts.output.replace(/(\.[^./]+)?$/, '.rejects.csv');
+  const rejects = new RejectsWriter(rejectsFile);
+  let pending: Pending[] = [];
+  let good = 0;
+  let rows = 0;
+  let predicted = 0;
+
+  const flush = () => {
+    const batch = pending.filter((p) => p.enc);
+    let all: Float32Array | undefined;
+    if (batch.length) {
+      const inputs = padBatch(batch.map((p) => p.enc!), model.tokenizer.specialIds.pad);
+      const logits = bertLogits(model.params, model.config, inputs);
+      all = logits.dataSync() as Float32Array;
+      tf.dispose([logits, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
+    }
+    let k = 0;
+    const n = labels.length;
+    for (const p of pending) {
+      const out: Prediction = { row: p.row, ...(opts.idColumn ? { id: p.id } : {}), label: null, score: null };
+      if (!p.enc) {
+        out.error = p.error;
+        writer.write(out);
+        continue;
+      }
+      const l = all!.subarray(k * n, (k + 1) * n);
+      k++;
+      const probs = softmax(l);
+      const order = probs.map((s, i) => [s, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+      out.label = labels[order[0][1]];
+      out.score = order[0][0];
+      if (opts.topK > 1) out.top_k = order.slice(0, opts.topK).map(([s, i]) => ({ label: labels[i], score: s }));
+      if (opts.logits) out.logits = Array.from(l);
+      writer.write(out);
+      predicted++;
+    }
+    pending = [];
+    good = 0;
+  };
+
+  for await (const r of source.rows()) {
+    rows++;
+    const entry: Pending = { row: r.row, line: r.line, raw: r.raw };
+    if (r.error) entry.error = r.error;
+    else {
+      const v = r.values!;
+      entry.id = opts.idColumn ? asText(v[opts.idColumn]) : undefined;
+      const text = asText(v[opts.textColumn]);
+      const pair = opts.pairColumn ? asText(v[opts.pairColumn]) : undefined;
+      if (!text?.trim()) entry.error = `empty or missing text (column "${opts.textColumn}")`;
+      else if (opts.pairColumn && !pair?.trim()) entry.error = `empty or missing pair text (column "${opts.pairColumn}")`;
+      else {
+        const enc = model.tokenizer.encode(text, pair, model.maxLength, model.truncation);
+        if (enc) entry.enc = enc;
+        else entry.error = `first text alone exceeds max_length ${model.maxLength}; only_second truncation cannot fit the pair`;
+      }
+    }
+    if (entry.error) rejects.add({ row: r.row, line: r.line, reason: entry.error, raw: r.raw });
+    pending.push(entry);
+    if (entry.enc && ++good >= opts.batchSize) flush();
+    if (rows % 1000 === 0) opts.onProgress?.(rows);
+  }
+  flush();
+  await writer.close();
+  await rejects.close();
+  return { rows, predicted, rejected: rejects.count, rejectsFile, seconds: (performance.now() - t0) / 1000 };
+}
