@@ -2,6 +2,7 @@ import path from 'node:path';
 import { initBackend, type BackendName } from '../backend/index.js';
 import type { CommonOptions } from '../cli.js';
 import type { InputFormat } from '../data/readers/index.js';
+import { resolveModelDir } from '../hub/index.js';
 import { UsageError } from '../lib/errors.js';
 import { makeLogger } from '../lib/log.js';
 import { loadInferenceModel } from '../predict/model-source.js';
@@ -20,6 +21,7 @@ interface PredictFlags extends CommonOptions {
   batchSize?: number;
   maxLength?: number;
   backend?: string;
+  offline?: boolean;
 }
 
 function need(v: string | undefined, flag: string): string {
@@ -36,7 +38,7 @@ function positive(v: unknown, flag: string): number | undefined {
 
 export async function predictCommand(opts: PredictFlags): Promise<void> {
   const log = makeLogger({ verbose: opts.verbose });
-  const modelDir = path.resolve(need(opts.model, '--model'));
+  const modelDir = await resolveModelDir(need(opts.model, '--model'), opts.offline ? { offline: true } : {});
   const input = path.resolve(need(opts.input, '--input'));
   const output = path.resolve(need(opts.output, '--output'));
   const topK = positive(opts.topK, '--top-k') ?? 1;
