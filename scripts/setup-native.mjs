@@ -384,7 +384,7 @@ async function build({ pkg, pkgDir, pkgJson, napi, tfSpec, finalDir, nativeRoot 
     const site = path.join(venv, 'lib', libDir ?? 'python3', 'site-packages');
     const tfDir = path.join(site, 'tensorflow');
     const { version: tfVersion } = fs.existsSync(site) ? readDistVersion(site) : { version: 'unknown' };
-    detail(`pip done in ${seconds(t).toFixed(1)} s (TensorFlow ${tfVersion})`);
+    info(`got TensorFlow ${tfVersion} from pip (${seconds(t).toFixed(1)} s)`);
 
     const cc = path.join(tfDir, 'libtensorflow_cc.so.2');
     const fw = path.join(tfDir, 'libtensorflow_framework.so.2');
@@ -430,7 +430,7 @@ async function build({ pkg, pkgDir, pkgJson, napi, tfSpec, finalDir, nativeRoot 
       fs.mkdirSync(path.dirname(binding), { recursive: true });
       fs.copyFileSync(built, binding);
     }
-    detail(`compiled in ${seconds(t).toFixed(1)} s`);
+    info(`compiled the binding (${seconds(t).toFixed(1)} s)`);
     rmrf(path.join(out, 'build'));
     rmrf(path.join(out, 'deps', 'include')); // only needed to compile; keeps the cache small
     const stderrGate = await buildGate(out, nodedir);

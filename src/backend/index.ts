@@ -69,7 +69,7 @@ function unregisterBackendKernels(backendName: string): void {
  * Load native TensorFlow: @tensorflow/tfjs-node-gpu if installed, else @tensorflow/tfjs-node.
  * Returns the loaded package or the list of problems ("<package>: <problem>; <what to do>").
  */
-function tryNative(opts: InitBackendOptions, log: (m: string) => void): { loaded?: LoadedNative; problems: string[] } {
+function tryNative(opts: InitBackendOptions): { loaded?: LoadedNative; problems: string[] } {
   if (native) return { loaded: native, problems: [] };
   const problems: string[] = [];
   for (const pkg of NATIVE_PACKAGES) {
@@ -81,7 +81,7 @@ function tryNative(opts: InitBackendOptions, log: (m: string) => void): { loaded
       continue;
     }
     try {
-      native = loadNativePackage(status, { verbose: opts.verbose, log });
+      native = loadNativePackage(status, { verbose: opts.verbose });
       return { loaded: native, problems };
     } catch (e) {
       problems.push(oneLine((e as Error).message));
@@ -131,7 +131,7 @@ export async function initBackend(requested: BackendName, opts: InitBackendOptio
   }
 
   if (requested === 'tensorflow') {
-    const { loaded, problems } = tryNative(opts, log);
+    const { loaded, problems } = tryNative(opts);
     if (!loaded) throw new BackendUnavailableError(`backend 'tensorflow' unavailable: ${problems.join(' / ') || 'no native TensorFlow package'}`);
     await useNative();
     const info = nativeInfo(loaded, 'requested');
@@ -150,11 +150,15 @@ export async function initBackend(requested: BackendName, opts: InitBackendOptio
   }
 
   // auto
-  const { loaded, problems } = tryNative(opts, log);
+  const { loaded, problems } = tryNative(opts);
   if (loaded) {
     try {
       await useNative();
-      const from = loaded.status.source === 'cache' ? 'binding from the setup:native cache' : 'binding in node_modules';
+      const from = loaded.relinked
+        ? 'binding relinked from the setup:native cache'
+        : loaded.status.source === 'cache'
+          ? 'binding from the setup:native cache'
+          : 'binding in node_modules';
       const reason = `native TensorFlow ${loaded.tfVersion} via ${loaded.package} (${from})${loaded.gpu ? ', GPU in use' : ''}`;
       log(`backend: tensorflow (${reason})`);
       return nativeInfo(loaded, reason);

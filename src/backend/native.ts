@@ -209,6 +209,8 @@ export interface LoadedNative {
   tfVersion: string;
   gpu: boolean;
   status: NativeStatus;
+  /** The binding was missing from node_modules (e.g. after `npm ci`) and was relinked from the cache. */
+  relinked: boolean;
 }
 
 interface StderrGate {
@@ -246,10 +248,11 @@ export function nativeProblem(status: NativeStatus): string | undefined {
  */
 export function loadNativePackage(
   pkgOrStatus: NativePackage | NativeStatus,
-  opts: { verbose?: boolean; log?: (msg: string) => void } = {},
+  opts: { verbose?: boolean } = {},
 ): LoadedNative {
   let status = typeof pkgOrStatus === 'string' ? nativeStatus(pkgOrStatus) : pkgOrStatus;
   const pkg = status.package;
+  let relinked = false;
   const problem = nativeProblem(status);
   if (problem) throw new Error(problem);
   if (!status.bindingPresent && status.cacheEntry) {
@@ -259,7 +262,7 @@ export function loadNativePackage(
     } catch (e) {
       throw new Error(`relinking the cached binding ${entry.dir} failed (${oneLine((e as Error).message, 200)}); run \`npm run setup:native\``);
     }
-    opts.log?.(`relinked ${pkg}'s native binding from the cache (${entry.dir})`);
+    relinked = true;
     if (!status.bindingPresent) throw new Error('the cached native binding could not be linked; run `npm run setup:native -- --force`');
   }
   if (!opts.verbose && process.env.TF_CPP_MIN_LOG_LEVEL === undefined) process.env.TF_CPP_MIN_LOG_LEVEL = '2';
@@ -283,5 +286,6 @@ export function loadNativePackage(
     tfVersion: be?.binding?.TF_Version ?? 'unknown',
     gpu: Boolean(be?.isUsingGpuDevice),
     status,
+    relinked,
   };
 }
