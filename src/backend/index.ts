@@ -159,7 +159,8 @@ export async function initBackend(requested: BackendName, opts: InitBackendOptio
         : loaded.status.source === 'cache'
           ? 'binding from the setup:native cache'
           : 'binding in node_modules';
-      const reason = `native TensorFlow ${loaded.tfVersion} via ${loaded.package} (${from})${loaded.gpu ? ', GPU in use' : ''}`;
+      const skipped = problems.length ? `; @tensorflow/tfjs-node-gpu skipped: ${problems.join(' / ')}` : '';
+      const reason = `native TensorFlow ${loaded.tfVersion} via ${loaded.package} (${from})${loaded.gpu ? ', GPU in use' : ''}${skipped}`;
       log(`backend: tensorflow (${reason})`);
       return nativeInfo(loaded, reason);
     } catch (e) {
