@@ -65,6 +65,23 @@ export function buildCli(): Command {
     .addOption(new Option('--no-progress', 'no progress bar'))
     .action(async (opts) => (await import('./commands/prepare.js')).prepareCommand(opts));
 
+  withConfigOptions(program.command('train').description('fine-tune a pretrained BERT on a prepared dataset'))
+    .option('--data <dir>', 'prepared dataset dir (data.out)')
+    .option('--model <dir|config.json|org/name>', 'pretrained HF model dir, a config.json (from scratch), or a hub id')
+    .option('--out <dir>', 'run directory (train.out)')
+    .option('--epochs <n>', 'epochs', intArg)
+    .option('--max-steps <n>', 'stop after this many optimizer steps', intArg)
+    .option('--batch-size <n>', 'batch size', intArg)
+    .option('--lr <x>', 'peak learning rate', numArg)
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu')
+    .option('--seed <n>', 'random seed', intArg)
+    .option('--resume', 'continue from the run dir\'s last checkpoint')
+    .option('--overwrite', 'replace a finished run in --out')
+    .option('--offline', 'never touch the network')
+    .addOption(new Option('--dump-batches <file>', 'debug: write each step\'s row indices as JSONL').hideHelp())
+    .addOption(new Option('--no-progress', 'no progress bar'))
+    .action(async (opts) => (await import('./commands/train.js')).trainCommand(opts));
+
   program
     .command('predict')
     .description('batch inference on raw text with a Hugging Face model dir (run and export dirs: coming with train/export)')
@@ -93,7 +110,6 @@ export function buildCli(): Command {
     .action(async (opts) => (await import('./commands/doctor.js')).doctorCommand(opts));
 
   for (const [name, description] of [
-    ['train', 'fine-tune a pretrained BERT on a prepared dataset'],
     ['eval', 'evaluate a run or an export; CI quality gates'],
     ['export', 'export a run to ONNX / TensorFlow SavedModel with a parity check'],
   ] as const) {

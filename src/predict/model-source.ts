@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { loadTokenizer, type TextTokenizer, type Truncation } from '../data/tokenizer/index.js';
+import { loadModelDirTokenizer, tokenizerSettingsOf, type TextTokenizer, type Truncation } from '../data/tokenizer/index.js';
 import { UsageError } from '../lib/errors.js';
 import { importHfModel, type BertConfig, type Params } from '../model/index.js';
 
@@ -16,25 +16,14 @@ export interface InferenceModel {
   messages: string[];
 }
 
-function tokenizerSettings(dir: string): { lowercase: boolean; stripAccents: boolean | null; modelMaxLength?: number } {
-  const file = path.join(dir, 'tokenizer_config.json');
-  if (!existsSync(file)) return { lowercase: true, stripAccents: null };
-  const c = JSON.parse(readFileSync(file, 'utf8'));
-  return {
-    lowercase: c.do_lower_case ?? true,
-    stripAccents: c.strip_accents ?? null,
-    modelMaxLength: typeof c.model_max_length === 'number' && c.model_max_length < 1e6 ? c.model_max_length : undefined,
-  };
-}
-
 /** A Hugging Face model dir: config.json + model.safetensors + tokenizer files. */
 export async function loadInferenceModel(dir: string, opts: { maxLength?: number; truncation?: Truncation } = {}): Promise<InferenceModel> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir}: model directory not found`);
   if (!existsSync(path.join(dir, 'config.json'))) throw new UsageError(`${dir}: no config.json; expected a Hugging Face model directory`);
   const hasTokenizer = ['tokenizer.json', 'vocab.txt'].some((f) => existsSync(path.join(dir, f)));
   if (!hasTokenizer) throw new UsageError(`${dir}: no tokenizer.json or vocab.txt; predict tokenizes raw text with the model's own tokenizer`);
-  const settings = tokenizerSettings(dir);
-  const tokenizer = loadTokenizer({ path: dir, lowercase: settings.lowercase, stripAccents: settings.stripAccents });
+  const settings = tokenizerSettingsOf(dir);
+  const tokenizer = loadModelDirTokenizer(dir);
   const loaded = await importHfModel(dir);
   if (tokenizer.vocabSize > loaded.config.vocabSize) {
     throw new UsageError(`${dir}: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${loaded.config.vocabSize}`);

@@ -221,3 +221,27 @@ export function loadTokenizer(spec: TokenizerSpec): TextTokenizer {
   }
   return new GenericTokenizer(spec, raw, config ?? {});
 }
+
+/** Lower-casing and length limits a model dir's tokenizer_config.json declares (HF BertTokenizer keys). */
+export function tokenizerSettingsOf(dir: string): { lowercase: boolean; stripAccents: boolean | null; modelMaxLength?: number } {
+  const file = path.join(dir, 'tokenizer_config.json');
+  if (!existsSync(file)) return { lowercase: true, stripAccents: null };
+  let c: Record<string, unknown>;
+  try {
+    c = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const max = c.model_max_length;
+  return {
+    lowercase: typeof c.do_lower_case === 'boolean' ? c.do_lower_case : true,
+    stripAccents: typeof c.strip_accents === 'boolean' ? c.strip_accents : null,
+    modelMaxLength: typeof max === 'number' && max < 1e6 ? max : undefined,
+  };
+}
+
+/** The tokenizer stored in a model/run/export dir, with the settings its tokenizer_config.json gives. */
+export function loadModelDirTokenizer(dir: string): TextTokenizer {
+  const s = tokenizerSettingsOf(dir);
+  return loadTokenizer({ path: dir, lowercase: s.lowercase, stripAccents: s.stripAccents });
+}

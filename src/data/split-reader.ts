@@ -1,0 +1,95 @@
+import { createReadStream, existsSync } from 'node:fs';
+import path from 'node:path';
+import { RecordBatchReader, type RecordBatch } from 'apache-arrow';
+import { DataError } from '../lib/errors.js';
+import type { DatasetManifest } from './manifest.js';
+
+/** One split of a prepared dataset in compact typed arrays (no per-row JS objects). */
+export interface SplitArrays {
+  size: number;
+  /** Token ids of all rows back to back; row i is ids[offsets[i] .. offsets[i+1]). */
+  ids: Int32Array;
+  typeIds: Int8Array;
+  offsets: Int32Array;
+  labels: Int32Array;
+  /** 1-based source row numbers. */
+  rows: Float64Array;
+}
+
+export interface SplitBatch {
+  ids: Int32Array;
+  typeIds: Int8Array;
+  offsets: Int32Array;
+  labels: Int32Array;
+  rows: Float64Array;
+  size: number;
+}
+
+/** Columns of one Arrow record batch as typed arrays (offsets rebased to 0). */
+function columnsOf(batch: RecordBatch, file: string): SplitBatch {
+  const ids = batch.getChild('input_ids')?.data[0];
+  const types = batch.getChild('token_type_ids')?.data[0];
+  const label = batch.getChild('label');
+  const row = batch.getChild('row');
+  if (!ids || !types || !label || !row) throw new DataError(`${file}: not a recsys dataset shard (expected columns input_ids, token_type_ids, label, row)`);
+  const off = ids.valueOffsets as Int32Array;
+  const start = off[0];
+  const end = off[batch.numRows];
+  const offsets = Int32Array.from(off.subarray(0, batch.numRows + 1), (o) => o - start);
+  return {
+    size: batch.numRows,
+    ids: (ids.children[0].values as Int32Array).subarray(start, end),
+    typeIds: (types.children[0].values as Int8Array).subarray(start, end),
+    offsets,
+    labels: Int32Array.from(label.toArray() as Int32Array),
+    rows: Float64Array.from(row.toArray() as BigInt64Array, Number),
+  };
+}
+
+export function splitFile(datasetDir: string, manifest: DatasetManifest, split: string): string {
+  const info = manifest.splits[split as keyof DatasetManifest['splits']];
+  if (!info) throw new DataError(`${datasetDir}: the dataset has no "${split}" split`);
+  const file = path.join(datasetDir, info.file);
+  if (!existsSync(file)) throw new DataError(`${file}: missing shard for split "${split}" (the dataset is incomplete)`);
+  return file;
+}
+
+/** Stream a split batch by batch (evaluation: constant memory). */
+export async function* readSplitBatches(file: string): AsyncGenerator<SplitBatch> {
+  let reader;
+  try {
+    reader = await RecordBatchReader.from(createReadStream(file));
+  } catch (err) {
+    throw new DataError(`${file}: not a readable Arrow file (${(err as Error).message})`);
+  }
+  for await (const batch of reader) yield columnsOf(batch, file);
+}
+
+/** Load a whole split compactly (training shuffles across it). */
+export async function loadSplit(file: string): Promise<SplitArrays> {
+  const parts: SplitBatch[] = [];
+  for await (const b of readSplitBatches(file)) parts.push(b);
+  const size = parts.reduce((a, p) => a + p.size, 0);
+  const tokens = parts.reduce((a, p) => a + p.ids.length, 0);
+  const out: SplitArrays = {
+    size, ids: new Int32Array(tokens), typeIds: new Int8Array(tokens), offsets: new Int32Array(size + 1),
+    labels: new Int32Array(size), rows: new Float64Array(size),
+  };
+  let r = 0;
+  let t = 0;
+  for (const p of parts) {
+    out.ids.set(p.ids, t);
+    out.typeIds.set(p.typeIds, t);
+    for (let i = 1; i <= p.size; i++) out.offsets[r + i] = t + p.offsets[i];
+    out.labels.set(p.labels, r);
+    out.rows.set(p.rows, r);
+    r += p.size;
+    t += p.ids.length;
+  }
+  return out;
+}
+
+/** Row i as the (ids, typeIds) pair padBatch takes. */
+export function rowOf(s: { ids: Int32Array; typeIds: Int8Array; offsets: Int32Array }, i: number) {
+  return { ids: s.ids.subarray(s.offsets[i], s.offsets[i + 1]), typeIds: s.typeIds.subarray(s.offsets[i], s.offsets[i + 1]) };
+}

@@ -1,0 +1,55 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { DatasetManifest } from '../data/manifest.js';
+import { loadModelDirTokenizer } from '../data/tokenizer/index.js';
+import { resolveModelDir } from '../hub/index.js';
+import { DataError, UsageError } from '../lib/errors.js';
+import { importHfModel, initParams, readBertConfig, withLabels, type BertConfig, type Params } from '../model/index.js';
+
+export interface InitialModel {
+  config: BertConfig;
+  params: Params;
+  source: string;
+  messages: string[];
+}
+
+/**
+ * The model a run starts from: a pretrained HF dir (or hub id), or a config.json for a
+ * from-scratch model. The dataset's label map always wins; mismatches that would make training
+ * meaningless (vocab, tokenizer, positions) are refused before the first step.
+ */
+export async function initialModel(modelPath: string | undefined, manifest: DatasetManifest, seed: number, offline: boolean): Promise<InitialModel> {
+  if (!modelPath) throw new UsageError('model.path is required (a pretrained model dir, a hub id, or a config.json; pass --model)');
+  const labels = manifest.labels;
+  let result: InitialModel;
+  if (modelPath.endsWith('.json') && existsSync(modelPath) && statSync(modelPath).isFile()) {
+    const config = withLabels(await readBertConfig(modelPath), labels, 'single_label_classification');
+    result = { config, params: initParams(config, seed), source: modelPath, messages: [`from scratch: ${path.basename(modelPath)} (truncated normal, std ${config.initializerRange}, seed ${seed})`] };
+  } else {
+    const dir = await resolveModelDir(modelPath, offline ? { offline: true } : {});
+    if (!existsSync(path.join(dir, 'config.json'))) throw new UsageError(`${dir}: no config.json; model.path must be a Hugging Face model dir or a config.json`);
+    checkTokenizerMatches(dir, manifest);
+    const loaded = await importHfModel(dir, { id2label: labels, seed });
+    const config = withLabels(loaded.config, labels, 'single_label_classification');
+    result = { config, params: loaded.params, source: dir, messages: loaded.report.messages };
+  }
+  const c = result.config;
+  if (manifest.tokenizer.vocab_size > c.vocabSize) {
+    throw new DataError(`dataset tokenizer has ${manifest.tokenizer.vocab_size} tokens but the model's vocab_size is ${c.vocabSize}: prepare the data with the model's tokenizer`);
+  }
+  if (manifest.max_length > c.maxPositionEmbeddings) {
+    throw new DataError(`dataset max_length ${manifest.max_length} exceeds the model's max_position_embeddings ${c.maxPositionEmbeddings}`);
+  }
+  return result;
+}
+
+/** A pretrained model that ships a tokenizer must be trained on data prepared with that tokenizer. */
+function checkTokenizerMatches(dir: string, manifest: DatasetManifest): void {
+  if (!['tokenizer.json', 'vocab.txt'].some((f) => existsSync(path.join(dir, f)))) return;
+  const tok = loadModelDirTokenizer(dir);
+  if (tok.sha256 !== manifest.tokenizer.sha256) {
+    throw new DataError(
+      `the dataset was prepared with another tokenizer than the model's (${manifest.tokenizer.sha256.slice(0, 12)} vs ${tok.sha256.slice(0, 12)} in ${dir}); re-run recsys prepare with --tokenizer ${dir}`,
+    );
+  }
+}
