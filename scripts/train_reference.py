@@ -1,0 +1,87 @@
+"""Reference training run for recsys's trainer: Hugging Face BERT on torch, replaying recsys's batches.
+
+Run: .venv/bin/python scripts/train_reference.py MODEL_DIR DATASET_DIR BATCHES_JSONL OUT_JSON [options]
+  --lr 3e-4 --weight-decay 0.01 --warmup 2 --total-steps 20 --clip 1.0 --class-weights w0,w1,...
+
+MODEL_DIR: a save_pretrained BertForSequenceClassification (the same one recsys starts from).
+DATASET_DIR: a `recsys prepare` dataset; rows are read from train.arrow by index.
+BATCHES_JSONL: written by `recsys train --dump-batches`: one line per optimizer step with the row
+indices of each micro-batch, so both sides see the same batches in the same order.
+Dropout is off (model.eval()); AdamW decays Linear weight matrices only (not biases, LayerNorm or
+embeddings), as recsys does; linear warmup + decay; clip_grad_norm_. Writes the loss of every step
+and the L2 norm of every parameter at the end.
+"""
+import argparse
+import json
+
+import pyarrow.ipc as ipc
+import torch
+from transformers import BertForSequenceClassification, get_linear_schedule_with_warmup
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model_dir")
+    ap.add_argument("dataset_dir")
+    ap.add_argument("batches")
+    ap.add_argument("out")
+    ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--weight-decay", type=float, default=0.01)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--total-steps", type=int, required=True)
+    ap.add_argument("--clip", type=float, default=1.0)
+    ap.add_argument("--class-weights", default=None)
+    a = ap.parse_args()
+
+    torch.manual_seed(0)
+    table = ipc.open_file(f"{a.dataset_dir}/train.arrow").read_all()
+    ids = table.column("input_ids").to_pylist()
+    types = table.column("token_type_ids").to_pylist()
+    labels = table.column("label").to_pylist()
+
+    model = BertForSequenceClassification.from_pretrained(a.model_dir)
+    model.eval()  # dropout off; gradients flow as in training
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        is_linear_weight = name.endswith(".weight") and "LayerNorm" not in name and "embeddings" not in name
+        (decay if is_linear_weight else no_decay).append(p)
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": a.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=a.lr, betas=(0.9, 0.999), eps=1e-8,
+    )
+    sched = get_linear_schedule_with_warmup(opt, a.warmup, a.total_steps)
+    weight = torch.tensor([float(x) for x in a.class_weights.split(",")]) if a.class_weights else None
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+
+    losses = []
+    for line in open(a.batches):
+        step = json.loads(line)
+        micro = step["batches"]
+        opt.zero_grad()
+        total = 0.0
+        for rows in micro:
+            width = max(len(ids[i]) for i in rows)
+            x = torch.zeros((len(rows), width), dtype=torch.long)
+            m = torch.zeros_like(x)
+            t = torch.zeros_like(x)
+            for j, i in enumerate(rows):
+                n = len(ids[i])
+                x[j, :n] = torch.tensor(ids[i])
+                t[j, :n] = torch.tensor(types[i])
+                m[j, :n] = 1
+            y = torch.tensor([labels[i] for i in rows])
+            logits = model(input_ids=x, attention_mask=m, token_type_ids=t).logits
+            loss = loss_fn(logits, y) / len(micro)
+            loss.backward()
+            total += loss.item()
+        if a.clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), a.clip)
+        opt.step()
+        sched.step()
+        losses.append(total)
+    norms = {name: p.detach().norm().item() for name, p in model.named_parameters()}
+    json.dump({"losses": losses, "norms": norms}, open(a.out, "w"))
+
+
+if __name__ == "__main__":
+    main()
