@@ -1,0 +1,130 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/backend/index.js';
+import { buildInferenceGraph } from '../../src/export/graph.js';
+import { buildOnnxModel, decodeOnnxModel, writeOnnxModel } from '../../src/export/onnx.js';
+import { batchOf, onnxRunner } from '../../src/export/runners.js';
+import { CLS_FIXTURES, hasPythonModule, loadFixture, logitSpread, maxAbsDiff, referenceLogits, venvPython } from './helpers.js';
+
+beforeAll(async () => {
+  await initBackend('cpu', { log: () => {} });
+});
+
+const tmp = () => mkdtempSync(path.join(tmpdir(), 'recsys-onnx-'));
+
+describe('ONNX emitter', () => {
+  for (const name of CLS_FIXTURES) {
+    for (const opset of [17, 14] as const) {
+      it(`${name} opset ${opset}: onnxruntime-node matches the tfjs forward pass on padded batches, pairs and max length`, async () => {
+        const { config, params, cases } = await loadFixture(name);
+        const dir = tmp();
+        const file = path.join(dir, 'model.onnx');
+        await writeOnnxModel(file, buildInferenceGraph(config, params), params, { opset });
+        const runner = await onnxRunner(file);
+        for (const c of cases) {
+          const ref = referenceLogits(params, config, c);
+          expect(logitSpread(ref)).toBeGreaterThan(0.05);
+          const got = await runner.run(batchOf(c));
+          expect(maxAbsDiff(got, ref.flat()), `${c.name}`).toBeLessThanOrEqual(1e-4);
+        }
+        await runner.close();
+      });
+    }
+  }
+
+  it('has the optimum BertOnnxConfig contract: int64 inputs with dynamic axes, float logits [batch_size, num_labels]', async () => {
+    const { config, params } = await loadFixture('cls-l2-h64');
+    const bytes = await buildOnnxModel(buildInferenceGraph(config, params), params, { metadata: { 'recsys.manifest': '{"a":1}' } });
+    const session = await ort.InferenceSession.create(bytes);
+    expect(session.inputNames).toEqual(['input_ids', 'attention_mask', 'token_type_ids']);
+    expect(session.outputNames).toEqual(['logits']);
+    for (const m of session.inputMetadata) {
+      expect(m).toMatchObject({ isTensor: true, type: 'int64', shape: ['batch_size', 'sequence_length'] });
+    }
+    expect(session.outputMetadata[0]).toMatchObject({ name: 'logits', isTensor: true, type: 'float32', shape: ['batch_size', 3] });
+    // int32 feeds are refused, as for any optimum export
+    const i32 = new ort.Tensor('int32', new Int32Array(4), [1, 4]);
+    await expect(session.run({ input_ids: i32, attention_mask: i32, token_type_ids: i32 })).rejects.toThrow(/int64|int32/);
+    // dynamic axes: two different [B, S]
+    for (const [b, s] of [[1, 3], [5, 17]]) {
+      const ids = new ort.Tensor('int64', new BigInt64Array(b * s).fill(7n), [b, s]);
+      const mask = new ort.Tensor('int64', new BigInt64Array(b * s).fill(1n), [b, s]);
+      const types = new ort.Tensor('int64', new BigInt64Array(b * s), [b, s]);
+      const out = await session.run({ input_ids: ids, attention_mask: mask, token_type_ids: types });
+      expect(out.logits.dims).toEqual([b, 3]);
+    }
+    const model = decodeOnnxModel(bytes);
+    expect(Number(model.irVersion)).toBe(8);
+    expect(model.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 17]]);
+    expect(model.metadataProps).toEqual([expect.objectContaining({ key: 'recsys.manifest', value: '{"a":1}' })]);
+    await session.release();
+  });
+
+  it('opset 17 uses LayerNormalization, opset 14 decomposes it; GELU is built from Erf and no op newer than the opset appears', async () => {
+    const { config, params } = await loadFixture('cls-l2-h64');
+    const graph = buildInferenceGraph(config, params);
+    const ops = async (opset: 14 | 17) => new Set(decodeOnnxModel(await buildOnnxModel(graph, params, { opset })).graph!.node!.map((n) => n.opType!));
+    const o17 = await ops(17);
+    const o14 = await ops(14);
+    expect(o17.has('LayerNormalization')).toBe(true);
+    expect(o14.has('LayerNormalization')).toBe(false);
+    expect(o14.has('ReduceMean')).toBe(true);
+    for (const s of [o17, o14]) {
+      expect(s.has('Erf')).toBe(true);
+      expect(s.has('Gelu')).toBe(false);
+      expect(s.has('Softmax')).toBe(true);
+    }
+    expect(Number(decodeOnnxModel(await buildOnnxModel(graph, params, { opset: 14 })).irVersion)).toBe(7);
+  });
+
+  it('writes external data above the threshold, and onnxruntime loads it from the path', async () => {
+    const { config, params, cases } = await loadFixture('cls-l2-h64');
+    const dir = tmp();
+    const file = path.join(dir, 'model.onnx');
+    const r = await writeOnnxModel(file, buildInferenceGraph(config, params), params, { externalDataThreshold: 0 });
+    expect(r.externalData).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['model.onnx', 'model.onnx_data']);
+    expect(statSync(file).size).toBeLessThan(50_000);
+    const model = decodeOnnxModel(new Uint8Array(readFileSync(file)));
+    const init = model.graph!.initializer!.find((t) => t.name === 'classifier.weight')!;
+    expect(init.externalData!.map((e) => e.key)).toEqual(['location', 'offset', 'length']);
+    expect(init.externalData![0].value).toBe('model.onnx_data');
+    const runner = await onnxRunner(file);
+    for (const c of cases) expect(maxAbsDiff(await runner.run(batchOf(c)), referenceLogits(params, config, c).flat())).toBeLessThanOrEqual(1e-4);
+    await runner.close();
+  });
+
+  it.runIf(hasPythonModule('onnx'))('passes onnx.checker full_check and strict shape inference (opset 17 and 14, inline and external data)', async () => {
+    const dir = tmp();
+    const files: string[] = [];
+    for (const name of ['cls-l2-h64', 'cls-gelu-new', 'cls-relu']) {
+      const { config, params } = await loadFixture(name);
+      const graph = buildInferenceGraph(config, params);
+      for (const opset of [17, 14] as const) {
+        const f = path.join(dir, `${name}-${opset}`, 'model.onnx');
+        mkdirSync(path.dirname(f), { recursive: true });
+        await writeOnnxModel(f, graph, params, { opset, externalDataThreshold: name === 'cls-relu' ? 0 : undefined });
+        files.push(f);
+      }
+    }
+    const script = path.join(dir, 'check.py');
+    writeFileSync(script, [
+      'import sys, onnx',
+      'from onnx import shape_inference',
+      'for f in sys.argv[1:]:',
+      '    onnx.checker.check_model(f, full_check=True)',
+      '    m = onnx.load(f)',
+      '    shape_inference.infer_shapes(m, check_type=True, strict_mode=True)',
+      '    assert m.ir_version <= 8 and max(o.version for o in m.opset_import) <= 17, (m.ir_version, m.opset_import)',
+      '    print("ok", f)',
+    ].join('\n'));
+    const r = spawnSync(venvPython, [script, ...files], { encoding: 'utf8', timeout: 300_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim().split('\n')).toHaveLength(files.length);
+    expect(existsSync(files[0])).toBe(true);
+  });
+});
