@@ -109,13 +109,14 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   await writeFileAtomic(path.join(runDir, 'config.yaml'), YAML.stringify(config));
   await writeJsonAtomic(path.join(runDir, 'manifest.json'), { ...manifest, dataset_dir: path.resolve(datasetDir) });
 
-  let interrupted = false;
-  const onSignal = () => (interrupted = true);
+  // Ctrl-C / SIGTERM: finish the step, checkpoint, restore and save the best weights, then exit 130 / 143.
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => (interrupted = signal);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const result = await trainLoop({
     config, manifest, runDir, modelConfig: start.config, params: start.params, train, validation, resume: mode === 'resume',
-    events: progressEvents(opts.progress !== false && !opts.json, log.info), dumpBatches: opts.dumpBatches, shouldInterrupt: () => interrupted,
+    events: progressEvents(opts.progress !== false && !opts.json, log.info), dumpBatches: opts.dumpBatches, shouldInterrupt: () => interrupted !== null,
   });
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
@@ -138,6 +139,6 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   if (result.stopReason === 'nan') throw new NonFiniteError(`training diverged at ${result.error}; the best weights so far are saved in ${modelDir}`);
   if (result.stopReason === 'interrupted') {
     log.info(`interrupted: resume with  recsys train ${opts.config?.map((c) => `-c ${c} `).join('') ?? ''}--out ${runDir} --resume`);
-    process.exitCode = 130;
+    process.exitCode = interrupted === 'SIGTERM' ? 143 : 130;
   }
 }

@@ -1,0 +1,47 @@
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, expect, it } from 'vitest';
+import { initBackend } from '../../src/backend/index.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { DatasetManifest } from '../../src/data/manifest.js';
+import type { SplitArrays } from '../../src/data/split-reader.js';
+import { initParams, parseBertConfig } from '../../src/model/index.js';
+import { trainLoop } from '../../src/train/loop.js';
+import { tempDir } from '../helpers/cli.js';
+
+beforeAll(async () => {
+  await initBackend('tensorflow', { log: () => {} });
+});
+
+function synthetic(n: number, labels: number): SplitArrays {
+  const offsets = new Int32Array(n + 1);
+  const ids: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const len = 3 + (i % 9);
+    ids.push(2, ...Array.from({ length: len - 2 }, (_, j) => 5 + ((i * 7 + j) % 40)), 3);
+    offsets[i + 1] = ids.length;
+  }
+  return {
+    size: n, ids: Int32Array.from(ids), typeIds: new Int8Array(ids.length), offsets,
+    labels: Int32Array.from({ length: n }, (_, i) => i % labels), rows: Float64Array.from({ length: n }, (_, i) => i + 1),
+  };
+}
+
+it('numTensors is the same after step 10 as after step 100 (training, evaluation, best-weight copies and checkpoints included)', async () => {
+  const config = parseBertConfig({
+    vocab_size: 50, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 32,
+    id2label: { 0: 'a', 1: 'b', 2: 'c' },
+  }, 'test');
+  const recsys = loadConfig({ sets: ['train.max_steps=100', 'train.epochs=10', 'train.early_stopping.patience=1000', 'train.batch_size=8', 'train.eval_every=5', 'train.checkpoint_every=25', 'train.grad_accum=2', 'train.class_weights=balanced'] });
+  const manifest = { tokenizer: { special_ids: { pad: 0 } } } as unknown as DatasetManifest;
+  const counts: Record<number, number> = {};
+  const result = await trainLoop({
+    config: recsys, manifest, runDir: path.join(tempDir(), 'run'), modelConfig: config, params: initParams(config, 1),
+    train: synthetic(200, 3), validation: synthetic(40, 3), resume: false,
+    events: { step: ({ step }) => void (counts[step] = tf.memory().numTensors) },
+  });
+  expect(result.steps).toBe(100);
+  expect(counts[10]).toBeGreaterThan(0);
+  expect(counts[100]).toBe(counts[10]);
+  tf.dispose([...result.params.values()]);
+});

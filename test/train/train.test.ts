@@ -1,0 +1,133 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, runCli, tempDir } from '../helpers/cli.js';
+
+/** End-to-end runs of `recsys train` on the intent sample, from a from-scratch tiny config. */
+let dir = '';
+let dataset = '';
+let tinyConfig = '';
+const intent = path.join(repoRoot, 'configs/intent.yaml');
+
+beforeAll(() => {
+  dir = tempDir('recsys-train-');
+  dataset = path.join(dir, 'ds');
+  const prep = runCli(['prepare', '-c', intent, '--out', dataset, '--max-length', '24']);
+  if (prep.code !== 0) throw new Error(prep.stderr);
+  tinyConfig = path.join(dir, 'tiny.json');
+  writeFileSync(tinyConfig, JSON.stringify({
+    model_type: 'bert', vocab_size: 30522, hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64,
+    max_position_embeddings: 64, type_vocab_size: 2, hidden_act: 'gelu', initializer_range: 0.02,
+  }));
+});
+
+function train(out: string, extra: string[]) {
+  return runCli(['train', '-c', intent, '--data', dataset, '--model', tinyConfig, '--out', out, '--backend', 'tensorflow', '--batch-size', '32', '--lr', '1e-3', ...extra]);
+}
+
+const summaryOf = (run: string) => JSON.parse(readFileSync(path.join(run, 'train_summary.json'), 'utf8'));
+const weightsOf = (dir: string) => readFileSync(path.join(dir, 'weights.bin'));
+
+describe('recsys train', () => {
+  it('early-stops and restores the best weights, whatever stopped the run', () => {
+    const run = path.join(dir, 'early');
+    // min_delta 10 makes any later evaluation a non-improvement: the first one stays the best.
+    const r = train(run, ['--epochs', '5', '--set', 'train.eval_every=10', '--set', 'train.early_stopping.patience=2', '--set', 'train.early_stopping.min_delta=10', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.stop_reason).toBe('early_stopping');
+    expect(s.best_step).toBe(10);
+    expect(s.steps).toBe(30);
+    expect(weightsOf(path.join(run, 'model')).equals(weightsOf(path.join(run, 'checkpoints/best')))).toBe(true);
+    const last = path.resolve(run, readlinkSync(path.join(run, 'last')));
+    expect(weightsOf(path.join(run, 'model')).equals(weightsOf(last))).toBe(false);
+    const evals = readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.type === 'eval');
+    expect(evals.map((e) => e.step)).toEqual([10, 20, 30]);
+    // the saved model is a Hugging Face model: config with the dataset's labels, tokenizer files
+    const cfg = JSON.parse(readFileSync(path.join(run, 'model/config.json'), 'utf8'));
+    expect(Object.values(cfg.id2label)).toEqual(JSON.parse(readFileSync(path.join(dataset, 'manifest.json'), 'utf8')).labels);
+    expect(existsSync(path.join(run, 'model/tokenizer.json'))).toBe(true);
+  });
+
+  it('resumed after kill -9 mid-run, it reaches the same weights and metrics as an uninterrupted run (dropout on)', async () => {
+    const args = ['--max-steps', '40', '--set', 'train.checkpoint_every=5', '--set', 'train.eval_every=20', '--set', 'train.dropout=true', '--no-progress'];
+    const full = path.join(dir, 'full');
+    expect(train(full, args).code).toBe(0);
+
+    const cut = path.join(dir, 'cut');
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/recsys.js'), 'train', '-c', intent, '--data', dataset, '--model', tinyConfig, '--out', cut,
+      '--backend', 'tensorflow', '--batch-size', '32', '--lr', '1e-3', ...args], { stdio: 'ignore' });
+    const deadline = Date.now() + 120_000;
+    const stepOfLast = () => {
+      try {
+        return Number(/step-(\d+)/.exec(readlinkSync(path.join(cut, 'last')))?.[1] ?? 0);
+      } catch {
+        return 0;
+      }
+    };
+    while (Date.now() < deadline && stepOfLast() < 15) await new Promise((r) => setTimeout(r, 25));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    expect(existsSync(path.join(cut, 'train_summary.json'))).toBe(false);
+    expect(stepOfLast()).toBeGreaterThanOrEqual(15);
+    expect(stepOfLast()).toBeLessThan(40);
+
+    const resumed = runCli(['train', '-c', intent, '--data', dataset, '--model', tinyConfig, '--out', cut, '--backend', 'tensorflow', '--batch-size', '32', '--lr', '1e-3', ...args, '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming from step \d+/);
+    expect(weightsOf(path.join(cut, 'model')).equals(weightsOf(path.join(full, 'model')))).toBe(true);
+    const a = summaryOf(full);
+    const b = summaryOf(cut);
+    expect(b.last_eval).toEqual(a.last_eval);
+    expect([b.best_value, b.best_step, b.steps]).toEqual([a.best_value, a.best_step, a.steps]);
+    const lines = (run: string) => readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map(({ samples_per_s: _s, ...rest }) => rest);
+    expect(lines(cut)).toEqual(lines(full));
+  });
+
+  it('stops on a NaN loss with a clear message, keeping the best weights saved', () => {
+    const run = path.join(dir, 'nan');
+    const r = train(run, ['--max-steps', '30', '--lr', '1e9', '--set', 'train.clip_norm=0', '--set', 'train.warmup=0']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/recsys: error: training diverged at step \d+: (loss|gradient norm) is (NaN|Infinity)/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(summaryOf(run).stop_reason).toBe('nan');
+    expect(existsSync(path.join(run, 'model/model.safetensors'))).toBe(true);
+  });
+
+  it('on SIGTERM writes a checkpoint, saves the best weights, says how to resume and exits 143', async () => {
+    const run = path.join(dir, 'sig');
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/recsys.js'), 'train', '-c', intent, '--data', dataset, '--model', tinyConfig, '--out', run,
+      '--backend', 'tensorflow', '--epochs', '50', '--no-progress'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && !existsSync(path.join(run, 'metrics.jsonl'))) await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(143);
+    expect(stderr).toMatch(/interrupted: resume with +recsys train .*--resume/);
+    expect(summaryOf(run).stop_reason).toBe('interrupted');
+    expect(existsSync(path.join(run, 'last/state.json'))).toBe(true);
+  });
+
+  it('refuses a dataset prepared with another tokenizer than the pretrained model before the first step', () => {
+    const model = path.join(dir, 'pretrained');
+    const other = path.join(dir, 'other-vocab.txt');
+    writeFileSync(other, readFileSync(path.join(repoRoot, 'data/vocab.txt'), 'utf8').replace('\nthe\n', '\nthee\n'));
+    const r = spawnSync(path.join(repoRoot, '.venv/bin/python'), [path.join(repoRoot, 'scripts/make_small_checkpoint.py'), model, '--labels', 'a,b', '--vocab', other], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const t = runCli(['train', '-c', intent, '--data', dataset, '--model', model, '--out', path.join(dir, 'mismatch'), '--backend', 'tensorflow']);
+    expect(t.code).toBe(3);
+    expect(t.stderr).toMatch(/the dataset was prepared with another tokenizer than the model's .* re-run recsys prepare with --tokenizer/);
+    expect(existsSync(path.join(dir, 'mismatch/metrics.jsonl'))).toBe(false);
+  });
+
+  it('never replaces a finished run without --overwrite', () => {
+    const run = path.join(dir, 'early');
+    const r = train(run, ['--max-steps', '2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/holds a finished run; pass --overwrite/);
+  });
+});
