@@ -109,8 +109,26 @@ export function buildCli(): Command {
     .option('--verbose', 'more logs, and stack traces on errors')
     .action(async (opts) => (await import('./commands/doctor.js')).doctorCommand(opts));
 
+  withConfigOptions(program.command('eval').description('evaluate a run on a prepared split: sklearn-style report, JSON/markdown/HTML, CI quality gates'))
+    .option('--run <dir>', 'run directory (default: train.out of the config)')
+    .option('--data <dir>', "prepared dataset (default: data.out of the config, else the run's config.yaml)")
+    .option('--split <name>', 'train | validation | test (default: eval.split, test)')
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu')
+    .option('--batch-size <n>', 'rows per forward pass (default: eval.batch_size, 64)', intArg)
+    .option('--top-k <list>', 'k values for top-k accuracy, e.g. 2,3 (default: 2,3,5 below the class count)')
+    .option('--markdown', 'print the report as markdown (CI job summaries)')
+    .option('--report <dir>', 'write DIR/index.html (self-contained) and DIR/report.json')
+    .option('--predictions <file>', 'write one JSON line per row: row, label, pred, score, loss, logits')
+    .option('--min <metric=value>', 'gate: fail below this, e.g. accuracy=0.9, macro_f1=0.85, recall:<label>=0.8 (repeatable)', collect)
+    .option('--max <metric=value>', 'gate: fail above this, e.g. loss=0.6 (repeatable)', collect)
+    .option('--baseline <file>', 'gate: a previous eval report (JSON) to compare with')
+    .option('--max-drop <x>', 'gate: largest drop below the baseline allowed (default 0)', numArg)
+    .option('--baseline-metrics <list>', 'metrics compared with the baseline (default: accuracy,macro_f1,weighted_f1[,roc_auc,pr_auc] + gated ones)')
+    .option('--digits <n>', 'decimals in the text and markdown reports', '4')
+    .addOption(new Option('--no-progress', 'no progress bar'))
+    .action(async (opts) => (await import('./commands/eval.js')).evalCommand(opts));
+
   for (const [name, description] of [
-    ['eval', 'evaluate a run or an export; CI quality gates'],
     ['export', 'export a run to ONNX / TensorFlow SavedModel with a parity check'],
   ] as const) {
     withConfigOptions(program.command(name).description(`${description} (not implemented yet)`))

@@ -1,0 +1,187 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import * as tf from '@tensorflow/tfjs';
+import { RecordBatchReader, type Data, type RecordBatch } from 'apache-arrow';
+import { padBatch } from '../data/batch.js';
+import { tempNameFor } from '../lib/atomic.js';
+import { DataError } from '../lib/errors.js';
+import { sha256File } from '../lib/hash.js';
+import { bertLogits, type BertConfig, type Params } from '../model/index.js';
+import { MetricsAccumulator, type EvalMetrics, type RowResult } from './metrics.js';
+
+/** Rows sorted by length inside this window before batching (dynamic padding wastes less). */
+const WINDOW_ROWS = 4096;
+
+export interface EvalSplitOptions {
+  /** The split's Arrow IPC file (input_ids, token_type_ids, label, length, row). */
+  file: string;
+  /** Rows and sha256 the manifest promises for that file. */
+  expectedRows: number;
+  expectedSha256?: string;
+  labels: string[];
+  padId: number;
+  maxLength: number;
+  batchSize: number;
+  topK?: number[];
+  /** Write one JSON line per row (row, label, pred, score, logits[, positive_score]) here. */
+  predictions?: string;
+  onProgress?: (rows: number) => void;
+}
+
+export interface EvalSplitResult {
+  metrics: EvalMetrics;
+  seconds: number;
+  sha256: string;
+}
+
+export interface ForwardModel {
+  params: Params;
+  config: BertConfig;
+}
+
+interface Row {
+  ids: Int32Array;
+  typeIds: Int8Array;
+  label: number;
+  row: number;
+}
+
+/** A list<int> column's values for row i of a Data chunk (respecting slice offsets). */
+function listAt<T extends Int32Array | Int8Array>(d: Data, i: number): T {
+  const offs = d.valueOffsets as Int32Array;
+  const child = d.children[0];
+  const values = child.values as T;
+  const start = offs[d.offset + i] + child.offset;
+  const end = offs[d.offset + i + 1] + child.offset;
+  return values.subarray(start, end) as T;
+}
+
+function* rowsOf(batch: RecordBatch, file: string): Generator<Row> {
+  // A record batch's columns are one Data chunk each (children of the batch's struct data).
+  const [ids, types, labels, rows] = (['input_ids', 'token_type_ids', 'label', 'row'] as const).map((c) => {
+    const v = batch.getChild(c);
+    if (!v) throw new DataError(`${file}: no "${c}" column; is this a recsys dataset split (recsys prepare)?`);
+    return v.data[0];
+  });
+  for (let i = 0; i < batch.numRows; i++) {
+    yield {
+      ids: listAt<Int32Array>(ids, i),
+      typeIds: listAt<Int8Array>(types, i),
+      label: Number(labels.values[labels.offset + i]),
+      row: Number(rows.values[rows.offset + i]),
+    };
+  }
+}
+
+class PredictionsFile {
+  private readonly tmp: string;
+  private readonly out: WriteStream;
+  constructor(readonly target: string) {
+    this.tmp = tempNameFor(target);
+    this.out = createWriteStream(this.tmp);
+  }
+  async write(lines: string): Promise<void> {
+    if (!this.out.write(lines)) await once(this.out, 'drain');
+  }
+  async close(ok: boolean): Promise<void> {
+    this.out.end();
+    await once(this.out, 'close');
+    if (ok) await rename(this.tmp, this.target);
+    else await rm(this.tmp, { force: true });
+  }
+}
+
+/**
+ * Stream a prepared split through the model: record batch by record batch (never the whole file),
+ * rows sorted by length within a window and cut into batches of `batchSize` with dynamic padding.
+ * Only predictions and counts are kept (MetricsAccumulator); logits live one window at a time.
+ */
+export async function evaluateSplit(model: ForwardModel, opts: EvalSplitOptions): Promise<EvalSplitResult> {
+  const t0 = performance.now();
+  const n = opts.labels.length;
+  if (model.config.id2label.length !== n) throw new DataError(`the model has ${model.config.id2label.length} labels, the dataset ${n}`);
+  const acc = new MetricsAccumulator(opts.labels, { topK: opts.topK });
+  const shaPromise = sha256File(opts.file);
+  shaPromise.catch(() => undefined);
+  const writer = opts.predictions ? new PredictionsFile(opts.predictions) : undefined;
+  const handle = await open(opts.file, 'r');
+  let ok = false;
+  let seen = 0;
+  try {
+    let reader;
+    try {
+      reader = await RecordBatchReader.from(handle);
+    } catch (err) {
+      throw new DataError(`${opts.file}: not an Arrow IPC file (${(err as Error).message})`);
+    }
+    let window: Row[] = [];
+    const runWindow = async () => {
+      if (!window.length) return;
+      const { results, logits } = forwardWindow(model, window, opts, acc);
+      if (writer) {
+        let text = '';
+        window.forEach((r, i) => (text += predictionLine(r, results[i], logits.subarray(i * n, (i + 1) * n), opts.labels) + '\n'));
+        await writer.write(text);
+      }
+      seen += window.length;
+      opts.onProgress?.(seen);
+      window = [];
+    };
+    for await (const batch of reader) {
+      for (const r of rowsOf(batch, opts.file)) {
+        if (!(r.label >= 0 && r.label < n)) throw new DataError(`${opts.file}: row ${r.row} has label id ${r.label}, outside the ${n} labels of the manifest`);
+        if (r.ids.length === 0 || r.ids.length > opts.maxLength) throw new DataError(`${opts.file}: row ${r.row} has ${r.ids.length} tokens; expected 1..${opts.maxLength} (max_length)`);
+        if (r.typeIds.length !== r.ids.length) throw new DataError(`${opts.file}: row ${r.row}: token_type_ids and input_ids differ in length`);
+        for (let k = 0; k < r.ids.length; k++) {
+          if (r.ids[k] < 0 || r.ids[k] >= model.config.vocabSize) throw new DataError(`${opts.file}: row ${r.row} has token id ${r.ids[k]}, outside the model's vocab_size ${model.config.vocabSize}`);
+        }
+        window.push(r);
+        if (window.length >= WINDOW_ROWS) await runWindow();
+      }
+    }
+    await runWindow();
+    if (seen !== opts.expectedRows) throw new DataError(`${opts.file}: ${seen} rows, but the manifest says ${opts.expectedRows}; re-run recsys prepare`);
+    if (seen === 0) throw new DataError(`${opts.file}: the split has no rows; nothing to evaluate`);
+    const sha256 = await shaPromise;
+    if (opts.expectedSha256 && sha256 !== opts.expectedSha256) {
+      throw new DataError(`${opts.file}: sha256 ${sha256.slice(0, 12)}… differs from the manifest's ${opts.expectedSha256.slice(0, 12)}…; the split changed after recsys prepare`);
+    }
+    ok = true;
+    return { metrics: acc.compute(), seconds: (performance.now() - t0) / 1000, sha256 };
+  } finally {
+    await handle.close().catch(() => undefined);
+    await writer?.close(ok);
+  }
+}
+
+/** Run one window: sort by length, batch, forward, feed the accumulator in the file's order. */
+function forwardWindow(model: ForwardModel, rows: Row[], opts: EvalSplitOptions, acc: MetricsAccumulator): { results: RowResult[]; logits: Float32Array } {
+  const n = opts.labels.length;
+  const order = rows.map((_, i) => i).sort((a, b) => rows[a].ids.length - rows[b].ids.length || a - b);
+  const logits = new Float32Array(rows.length * n);
+  for (let s = 0; s < order.length; s += opts.batchSize) {
+    const idx = order.slice(s, s + opts.batchSize);
+    const inputs = padBatch(idx.map((i) => ({ ids: rows[i].ids, typeIds: rows[i].typeIds })), opts.padId);
+    const out = bertLogits(model.params, model.config, inputs);
+    const data = out.dataSync() as Float32Array;
+    tf.dispose([out, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
+    idx.forEach((i, k) => logits.set(data.subarray(k * n, (k + 1) * n), i * n));
+  }
+  return { results: acc.addLogits(logits, rows.map((r) => r.label)), logits };
+}
+
+function predictionLine(r: Row, res: RowResult, logits: Float32Array, labels: string[]): string {
+  const o: Record<string, unknown> = {
+    row: r.row,
+    label: labels[r.label],
+    pred: labels[res.pred],
+    label_id: r.label,
+    pred_id: res.pred,
+    score: res.score,
+    loss: res.loss,
+  };
+  if (res.positiveScore !== undefined) o.positive_score = res.positiveScore;
+  o.logits = Array.from(logits);
+  return JSON.stringify(o);
+}
