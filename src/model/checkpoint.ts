@@ -108,6 +108,11 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     }
     params.set(s.name, t);
   }
+  const extra = Object.keys(named).filter((k) => !params.has(k));
+  if (extra.length > 0) {
+    Object.values(named).forEach((x) => x.dispose());
+    throw new DataError(`${modelJson}: weights not in the BERT table for this config: ${extra.slice(0, 8).join(', ')}`);
+  }
   const { weightsBytes: _b, weightsSha256: _s, ...metadata } = meta;
   return { config, params, metadata };
 }
