@@ -221,7 +221,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       state.samplesSeen += samples;
       const elapsed = (performance.now() - startWall) / 1000;
       const sps = (state.samplesSeen - startSamples) / Math.max(elapsed, 1e-6);
-      metrics.write({ type: 'train', step: state.step, epoch, loss: lossValue, lr, grad_norm: norm, samples_per_s: sps });
+      metrics.write({ type: 'train', step: state.step, epoch, loss: lossValue, lr, grad_norm: norm, samples_per_s: sps, time_s: startSeconds + elapsed });
       ev.step?.({ step: state.step, epoch, loss: lossValue, lr, samplesPerSec: sps });
 
       const evalNow = t.eval_every !== null && state.step % t.eval_every === 0;
