@@ -3,15 +3,18 @@
  * seq 128, batch 32, vocab 30522, on each available tfjs backend, next to the same step in PyTorch
  * (HF BertForSequenceClassification + torch.optim.AdamW) measured in the same run.
  *
- *   npx tsx bench/forward-backward.ts [--backends tensorflow,wasm,cpu] [--models tiny,mini]
- *       [--batch 32] [--seq 128] [--steps 5] [--warmup 1] [--max-seconds 60] [--python PATH] [--no-torch] [--json]
+ *   npx tsx bench/forward-backward.ts [--backends tensorflow,wasm(,cpu)] [--models tiny,mini]
+ *       [--batch 32] [--seq 128] [--steps 5] [--warmup 1] [--max-seconds 60] [--python PATH] [--no-torch]
+ *       [--torch-threads 1,0] [--json]
  *
  * torch runs in the project venv (.venv from scripts/setup-python.sh, or $RECSYS_REFERENCE_PYTHON).
  *
  * The update is tf.train.adam plus decoupled weight decay on matrices (AdamW as in Loshchilov &
  * Hutter); it stands in for src/train's AdamW until that exists. Each (backend, model) runs in its
  * own child process, because a tfjs backend is process-global. Reported: median ms/step over the
- * measured steps, samples/s, and the ratio to torch (>1 = slower than torch).
+ * measured steps, samples/s, and the ratio to the faster torch run (>1 = slower than torch); torch
+ * runs with 1 thread and with its default thread count (0), since on a busy 2-core machine OpenMP's
+ * spinning threads can make the default several times slower.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -28,12 +31,18 @@ const MODELS: Record<string, Record<string, number>> = {
   mini: { num_hidden_layers: 4, hidden_size: 256, num_attention_heads: 4, intermediate_size: 1024 },
 };
 const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+/**
+ * cpu is left out unless asked for: tfjs-backend-cpu's UnsortedSegmentSum (the gradient of the
+ * embedding gather) loops over every one of the 30522 vocabulary rows with full-size temporaries,
+ * which takes minutes per step and >14 GB at batch 32 × 128.
+ */
+const DEFAULT_BACKENDS = ['tensorflow', 'wasm'];
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 
 interface Opts {
   backends: string[]; models: string[]; batch: number; seq: number; vocab: number; labels: number;
-  steps: number; warmup: number; maxSeconds: number; python: string; torch: boolean; json: boolean;
+  steps: number; warmup: number; maxSeconds: number; python: string; torch: boolean; json: boolean; torchThreads: number[];
 }
 interface Result {
   runtime: string; model: string; ms_per_step?: number; samples_per_s?: number; steps?: number; error?: string; note?: string;
@@ -46,13 +55,15 @@ function parseArgs(argv: string[]): Opts & { child?: { backend: string; model: s
   };
   const num = (k: string, d: number) => (get(k) !== undefined ? Number(get(k)) : d);
   const o = {
-    backends: (get('backends') ?? BACKENDS.join(',')).split(','),
+    backends: (get('backends') ?? DEFAULT_BACKENDS.join(',')).split(','),
     models: (get('models') ?? 'tiny,mini').split(','),
     batch: num('batch', 32), seq: num('seq', 128), vocab: num('vocab', 30522), labels: num('labels', 3),
     steps: num('steps', 5), warmup: num('warmup', 1), maxSeconds: num('max-seconds', 60),
     python: get('python') ?? process.env.RECSYS_REFERENCE_PYTHON ??
       [path.join(root, '.venv', 'bin', 'python'), path.join(root, '.venv-reference', 'bin', 'python')].find((p) => existsSync(p)) ?? 'python3',
     torch: !argv.includes('--no-torch'), json: argv.includes('--json'),
+    // torch with 1 thread and with its default (all cores): on a busy 2-core machine either can win
+    torchThreads: (get('torch-threads') ?? '1,0').split(',').map(Number),
   };
   for (const m of o.models) if (!MODELS[m]) throw new Error(`unknown model ${m}; use ${Object.keys(MODELS).join(', ')}`);
   const child = get('child-backend');
@@ -112,14 +123,21 @@ async function runChild(o: Opts, backend: string, model: string): Promise<Result
   return { runtime: `tfjs-${info.name}`, model, ms_per_step: ms, samples_per_s: o.batch / (ms / 1000), steps: times.length, note };
 }
 
-function runProcess(cmd: string, args: string[]): Promise<Result> {
+function runProcess(cmd: string, args: string[], timeoutMs: number): Promise<Result> {
   return new Promise((resolve) => {
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      p.kill('SIGKILL');
+    }, timeoutMs);
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (err += d));
     p.on('close', (code) => {
+      clearTimeout(timer);
+      if (timedOut) return resolve({ runtime: '?', model: '?', error: `no result within ${Math.round(timeoutMs / 1000)} s (killed)` });
       const line = out.trim().split('\n').filter((l) => l.startsWith('{')).at(-1);
       if (code === 0 && line) resolve(JSON.parse(line) as Result);
       else resolve({ runtime: '?', model: '?', error: (err.trim().split('\n').at(-1) ?? '') || `exit ${code}` });
@@ -144,24 +162,28 @@ async function main(): Promise<void> {
     }
     return;
   }
+  // warm-up + measured steps + process start; a step slower than maxSeconds still reports once
+  const childTimeout = (3 * o.maxSeconds + 60) * 1000;
   const common = ['--batch', o.batch, '--seq', o.seq, '--vocab', o.vocab, '--labels', o.labels, '--steps', o.steps, '--warmup', o.warmup, '--max-seconds', o.maxSeconds].map(String);
   console.error(`one training step, batch ${o.batch} × seq ${o.seq}, vocab ${o.vocab}, ${o.labels} labels; median of up to ${o.steps} steps after ${o.warmup} warm-up`);
   const all: Result[] = [];
   for (const model of o.models) {
     let torchMs: number | undefined;
     const rows: Result[] = [];
-    if (o.torch) {
+    for (const threads of o.torch ? o.torchThreads : []) {
       const r = existsSync(o.python)
-        ? await runProcess(o.python, [path.join(here, 'forward_backward_torch.py'), '--model', model, ...common])
+        ? await runProcess(o.python, [path.join(here, 'forward_backward_torch.py'), '--model', model, '--threads', String(threads), ...common], childTimeout)
         : { runtime: 'torch', model, error: `no Python at ${o.python} (bash scripts/setup-python.sh makes .venv)` };
       r.runtime = 'torch';
       r.model = model;
-      torchMs = r.ms_per_step;
+      r.note = `${(r as { threads?: number }).threads ?? threads} thread(s)`;
+      // the ratio is taken against the faster torch configuration
+      if (r.ms_per_step !== undefined && (torchMs === undefined || r.ms_per_step < torchMs)) torchMs = r.ms_per_step;
       rows.push(r);
       if (!o.json) console.log(fmt(r));
     }
     for (const backend of o.backends) {
-      const r = await runProcess(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child-backend', backend, '--child-model', model, ...common]);
+      const r = await runProcess(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child-backend', backend, '--child-model', model, ...common], childTimeout);
       if (r.error) r.runtime = `tfjs-${backend}`;
       r.model = model;
       rows.push(r);
