@@ -59,5 +59,5 @@ export function logitSpread(rows: number[][]): number {
 export const venvPython = path.join(repoRoot, '.venv', 'bin', 'python');
 export function hasPythonModule(mod: string): boolean {
   if (!existsSync(venvPython)) return false;
-  return spawnSync(venvPython, ['-c', `import ${mod}`], { stdio: 'ignore', timeout: 120_000 }).status === 0;
+  return spawnSync(venvPython, ['-c', `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('${mod}') else 1)`], { stdio: 'ignore', timeout: 120_000 }).status === 0;
 }
