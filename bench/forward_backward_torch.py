@@ -41,7 +41,10 @@ def main() -> None:
     config = BertConfig(vocab_size=args.vocab, max_position_embeddings=512, num_labels=args.labels, **MODELS[args.model])
     config._attn_implementation = "eager"
     model = BertForSequenceClassification(config).train()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
+    # weight decay on Linear kernels only, as recsys's AdamW (src/train/adamw.ts)
+    decay = [p for n, p in model.named_parameters() if p.dim() == 2 and "embeddings" not in n]
+    rest = [p for n, p in model.named_parameters() if not (p.dim() == 2 and "embeddings" not in n)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=1e-4)
     g = torch.Generator().manual_seed(1)
     ids = torch.randint(1, args.vocab, (args.batch, args.seq), generator=g)
     mask = torch.ones_like(ids)
