@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import type { Override } from './config/load.js';
-import { NotImplementedError } from './lib/errors.js';
 
 /** Options every config-driven command takes; plain flags are just overrides of config keys. */
 export interface CommonOptions {
@@ -128,16 +127,18 @@ export function buildCli(): Command {
     .addOption(new Option('--no-progress', 'no progress bar'))
     .action(async (opts) => (await import('./commands/eval.js')).evalCommand(opts));
 
-  for (const [name, description] of [
-    ['export', 'export a run to ONNX / TensorFlow SavedModel with a parity check'],
-  ] as const) {
-    withConfigOptions(program.command(name).description(`${description} (not implemented yet)`))
-      .allowUnknownOption(true)
-      .allowExcessArguments(true)
-      .action(() => {
-        throw new NotImplementedError(`recsys ${name}: not implemented yet`);
-      });
-  }
+  withConfigOptions(program.command('export').description('export a run to ONNX / TensorFlow SavedModel, each checked for parity on real rows'))
+    .option('--run <dir>', 'run directory (default: train.out of the config)')
+    .option('--format <list>', 'onnx,savedmodel (default: export.formats, onnx)', listArg)
+    .option('--out <dir>', 'export directory (default: export.out of the config)')
+    .option('--opset <n>', 'ONNX opset: 17 (LayerNormalization) or 14 (default: export.opset, 17)', intArg)
+    .option('--check-data <dir>', "prepared dataset for the parity check (default: the run's dataset)")
+    .option('--split <name>', 'split of the parity check: train | validation | test', 'test')
+    .option('--check-rows <n>', 'rows of the parity check (default 256)', intArg)
+    .option('--atol <x>', 'largest |logit difference| the parity check accepts (default: export.atol, 1e-4)', numArg)
+    .option('--backend <name>', 'training runtime the export is compared with: auto | tensorflow | wasm | cpu')
+    .option('--overwrite', 'replace a complete export of a different run in --out')
+    .action(async (opts) => (await import('./commands/export.js')).exportCommand(opts));
 
   const config = program.command('config').description('inspect the configuration');
   withConfigOptions(config.command('render').description('print the fully resolved config (YAML, or JSON with --json)'))

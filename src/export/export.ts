@@ -1,0 +1,328 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { tempNameFor, writeJsonAtomic } from '../lib/atomic.js';
+import { GateError, UsageError } from '../lib/errors.js';
+import { sha256File } from '../lib/hash.js';
+import type { Logger } from '../lib/log.js';
+import { toHfConfig } from '../model/index.js';
+import { buildInferenceGraph, opHistogram, type InferenceGraph } from './graph.js';
+import { IR_VERSION_FOR, ONNX_OPSETS, writeOnnxModel, type OnnxOpset } from './onnx.js';
+import { checkParity, loadCheckRows, parityLine, type CheckRows, type ParityResult } from './parity.js';
+import { readRun, resolveCheckData, type RunSource } from './run-source.js';
+import { onnxRunner, tfjsRunner, type LogitsRunner } from './runners.js';
+import { SIGNATURE_KEY, writeSavedModel } from './tf/savedmodel.js';
+import { savedModelTfjsRunner } from './tf/tfjs-runner.js';
+
+/**
+ * `recsys export`: a run directory → an export directory, every artifact checked on real rows.
+ *
+ *   OUT/                       a Hugging Face-style model dir (transformers.js and optimum load it as-is)
+ *     config.json              BertForSequenceClassification config with id2label/label2id
+ *     tokenizer.json, tokenizer_config.json (model_max_length = the run's max_length), vocab.txt
+ *     manifest.json            the run's dataset manifest (the preprocessing contract)
+ *     onnx/model.onnx          [+ model.onnx_data above 1.8 GB]; the manifest is also in metadata_props
+ *     savedmodel/              saved_model.pb, variables/, assets.extra/{manifest.json, tokenizer files, export.json}
+ *     parity.json              per format: max/mean |Δlogit|, argmax agreement on the check rows
+ *     export.json              written last: what was exported from which run, and each format's status
+ *
+ * Everything is written into a temporary sibling directory, checked there, and renamed into OUT
+ * entry by entry with export.json removed first and rewritten last, so OUT never looks complete
+ * while it is not. A complete export of another run is not replaced without --overwrite.
+ */
+
+export const EXPORT_FORMAT = 'recsys-export';
+export const EXPORT_FILE = 'export.json';
+export const FORMATS = ['onnx', 'savedmodel'] as const;
+export type ExportFormat = (typeof FORMATS)[number];
+
+export interface ExportOptions {
+  runDir: string;
+  out: string;
+  formats: ExportFormat[];
+  opset?: OnnxOpset;
+  checkData?: string;
+  split?: string;
+  checkRows?: number;
+  atol?: number;
+  overwrite?: boolean;
+  log: Logger;
+  /** Put ONNX weights in an external data file above this many bytes (default 1.8 GiB). */
+  externalDataThreshold?: number;
+  /** Test hook: runs after an artifact is written and before it is checked (e.g. to corrupt it). */
+  afterWrite?: (format: ExportFormat, dir: string) => Promise<void>;
+}
+
+export interface FormatRecord {
+  status: 'passed' | 'failed';
+  path: string;
+  files: string[];
+  bytes: number;
+  sha256: Record<string, string>;
+  runtime: string;
+  parity: Omit<ParityResult, 'format'>;
+  [k: string]: unknown;
+}
+
+export interface ExportRecord {
+  format: typeof EXPORT_FORMAT;
+  version: 1;
+  created: string;
+  complete: true;
+  run: { dir: string; weights_sha256: string; tokenizer_sha256: string; dataset_sha256: string; best: unknown };
+  model: { architecture: 'BertForSequenceClassification'; labels: string[]; max_length: number; hidden_act: string; parameters: number };
+  check: { dataset_dir: string; split: string; file: string; rows: number; atol: number; reference: string };
+  formats: Partial<Record<ExportFormat, FormatRecord>>;
+}
+
+const OWN_ENTRIES = new Set(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'special_tokens_map.json', 'manifest.json', 'onnx', 'savedmodel', 'parity.json', EXPORT_FILE]);
+
+function readExportRecord(out: string): ExportRecord | null {
+  const file = path.join(out, EXPORT_FILE);
+  if (!existsSync(file)) return null;
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as ExportRecord;
+    return r.format === EXPORT_FORMAT ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Refuse to replace what is not ours to replace; returns the previous record of the same run. */
+function checkOutDir(out: string, run: RunSource, overwrite: boolean): ExportRecord | null {
+  if (!existsSync(out)) return null;
+  if (!(readdirSync(out, { withFileTypes: true }).length)) return null;
+  const previous = readExportRecord(out);
+  if (previous) {
+    if (previous.run?.weights_sha256 === run.weightsSha256) return previous;
+    if (!overwrite) {
+      throw new UsageError(`${out}: holds a complete export of another run (${previous.run?.dir ?? 'unknown'}); pass --overwrite to replace it or choose another --out`);
+    }
+    return null;
+  }
+  const foreign = readdirSync(out).filter((f) => !OWN_ENTRIES.has(f) && !f.includes('.tmp-'));
+  if (foreign.length && !overwrite) {
+    throw new UsageError(`${out}: not empty and not a recsys export (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); pass --overwrite or choose another --out`);
+  }
+  return null; // an incomplete export (interrupted): replaced without asking
+}
+
+/** Temporary siblings left by an interrupted export of the same OUT (their process is gone). */
+function removeStaleStages(out: string): void {
+  const parent = path.dirname(out);
+  const prefix = `.${path.basename(out)}.tmp-`;
+  if (!existsSync(parent)) return;
+  for (const name of readdirSync(parent)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    let alive = false;
+    try {
+      process.kill(pid, 0);
+      alive = pid !== process.pid;
+    } catch {
+      alive = false;
+    }
+    if (!alive) rmSync(path.join(parent, name), { recursive: true, force: true });
+  }
+}
+
+async function filesUnder(dir: string, rel = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+    const p = path.join(rel, e.name);
+    if (e.isDirectory()) out.push(...(await filesUnder(dir, p)));
+    else out.push(p);
+  }
+  return out.sort();
+}
+
+async function describeFiles(root: string, sub: string): Promise<{ files: string[]; bytes: number; sha256: Record<string, string> }> {
+  const files = (await filesUnder(path.join(root, sub))).map((f) => path.join(sub, f));
+  let bytes = 0;
+  const sha256: Record<string, string> = {};
+  for (const f of files) {
+    bytes += (await stat(path.join(root, f))).size;
+    sha256[f] = await sha256File(path.join(root, f));
+  }
+  return { files, bytes, sha256 };
+}
+
+interface Artifact {
+  format: ExportFormat;
+  /** Relative to OUT. */
+  path: string;
+  runner: (stage: string) => Promise<LogitsRunner>;
+  extra: Record<string, unknown>;
+}
+
+async function writeOnnx(stage: string, run: RunSource, graph: InferenceGraph, opts: ExportOptions): Promise<Artifact> {
+  const opset = opts.opset ?? 17;
+  await mkdir(path.join(stage, 'onnx'), { recursive: true });
+  const file = path.join(stage, 'onnx', 'model.onnx');
+  const r = await writeOnnxModel(file, graph, run.params, {
+    opset,
+    externalDataThreshold: opts.externalDataThreshold,
+    producerVersion: recsysVersion(),
+    metadata: {
+      'recsys.manifest': JSON.stringify(run.manifest),
+      'recsys.weights_sha256': run.weightsSha256,
+      'recsys.labels': JSON.stringify(run.config.id2label),
+      'recsys.max_length': String(run.manifest.max_length),
+    },
+  });
+  return {
+    format: 'onnx', path: 'onnx',
+    runner: (s) => onnxRunner(path.join(s, 'onnx', 'model.onnx')),
+    extra: { opset, ir_version: IR_VERSION_FOR[opset], external_data: r.externalData, inputs: 'int64 [batch_size, sequence_length]', output: 'logits float32 [batch_size, num_labels]' },
+  };
+}
+
+async function writeSm(stage: string, run: RunSource, graph: InferenceGraph): Promise<Artifact> {
+  const dir = path.join(stage, 'savedmodel');
+  const r = await writeSavedModel(dir, graph, run.params, {
+    assetsExtra: { 'manifest.json': JSON.stringify(run.manifest, null, 2) + '\n', ...run.tokenizerFiles },
+  });
+  return {
+    format: 'savedmodel', path: 'savedmodel',
+    runner: (s) => savedModelTfjsRunner(path.join(s, 'savedmodel')),
+    extra: { tags: ['serve'], signature: SIGNATURE_KEY, method: 'tensorflow/serving/predict', inputs: 'int32 [-1, -1]', output: 'logits float32 [-1, num_labels]', nodes: r.nodes, variables: r.variables },
+  };
+}
+
+let cachedVersion: string | undefined;
+function recsysVersion(): string {
+  if (cachedVersion === undefined) {
+    try {
+      cachedVersion = String(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version ?? '');
+    } catch {
+      cachedVersion = '';
+    }
+  }
+  return cachedVersion;
+}
+
+export interface ExportResult {
+  out: string;
+  record: ExportRecord;
+  parity: ParityResult[];
+  passed: boolean;
+}
+
+export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
+  const { log } = opts;
+  const formats = [...new Set(opts.formats)];
+  if (formats.length === 0) throw new UsageError('export.formats: nothing to export (use --format onnx,savedmodel)');
+  for (const f of formats) if (!(FORMATS as readonly string[]).includes(f)) throw new UsageError(`export.formats: unknown format "${f}" (expected ${FORMATS.join(' | ')})`);
+  const opset = opts.opset ?? 17;
+  if (!ONNX_OPSETS.includes(opset)) throw new UsageError(`export.opset: ${String(opset)} is not supported (expected 14 or 17)`);
+  const atol = opts.atol ?? 1e-4;
+  if (!(atol > 0)) throw new UsageError(`--atol: expected a positive number (got ${atol})`);
+  const checkRows = opts.checkRows ?? 256;
+  if (!Number.isInteger(checkRows) || checkRows < 1) throw new UsageError(`--check-rows: expected a positive integer (got ${checkRows})`);
+  const split = opts.split ?? 'test';
+  const out = path.resolve(opts.out);
+
+  const run = await readRun(path.resolve(opts.runDir));
+  for (const m of run.messages) log.debug(m);
+  const previous = checkOutDir(out, run, !!opts.overwrite);
+  const data = resolveCheckData(run, opts.checkData && path.resolve(opts.checkData));
+  const rows: CheckRows = await loadCheckRows(data.dir, data.manifest, split, checkRows, run.padId);
+  log.info(`export: ${run.runDir} → ${out} (${formats.join(', ')}); parity check on ${rows.rows} rows of ${path.join(data.dir, rows.file)} (${data.source})`);
+
+  const graph = buildInferenceGraph(run.config, run.params);
+  log.debug(`inference graph: ${JSON.stringify(opHistogram(graph))}`);
+
+  removeStaleStages(out);
+  await mkdir(path.dirname(out), { recursive: true });
+  const stage = tempNameFor(out);
+  const cleanup = () => rmSync(stage, { recursive: true, force: true });
+  const onSignal = (signal: NodeJS.Signals) => {
+    cleanup();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const reference = tfjsRunner(run.params, run.config);
+  const results: ParityResult[] = [];
+  const records: Partial<Record<ExportFormat, FormatRecord>> = {};
+  try {
+    await mkdir(stage, { recursive: true });
+    // The Hugging Face-style top level, shared by the formats.
+    await writeFile(path.join(stage, 'config.json'), JSON.stringify(toHfConfig(run.config), null, 2) + '\n');
+    for (const [name, content] of Object.entries(run.tokenizerFiles)) await writeFile(path.join(stage, name), content);
+    await writeFile(path.join(stage, 'manifest.json'), JSON.stringify(run.manifest, null, 2) + '\n');
+
+    for (const format of formats) {
+      const t0 = performance.now();
+      const artifact = format === 'onnx' ? await writeOnnx(stage, run, graph, opts) : await writeSm(stage, run, graph);
+      const writeSeconds = (performance.now() - t0) / 1000;
+      await opts.afterWrite?.(format, path.join(stage, artifact.path));
+      const runner = await artifact.runner(stage);
+      let parity: ParityResult;
+      try {
+        parity = await checkParity(format, rows, reference, runner, run.config.id2label.length, atol);
+      } finally {
+        await runner.close();
+      }
+      results.push(parity);
+      log.info(parityLine(parity, rows));
+      const { format: _f, ...parityRest } = parity;
+      const files = await describeFiles(stage, artifact.path);
+      records[format] = {
+        status: parity.passed ? 'passed' : 'failed', path: artifact.path, ...files, runtime: parity.runtime,
+        write_seconds: writeSeconds, ...artifact.extra, parity: parityRest,
+      };
+    }
+    if (records.savedmodel) {
+      // The SavedModel may travel alone (TF Serving): it carries its own status.
+      await writeFile(path.join(stage, 'savedmodel', 'assets.extra', EXPORT_FILE), JSON.stringify({ format: EXPORT_FORMAT, run: run.runDir, weights_sha256: run.weightsSha256, savedmodel: records.savedmodel }, null, 2) + '\n');
+    }
+
+    const keep = previous ? Object.fromEntries(Object.entries(previous.formats ?? {}).filter(([f]) => !formats.includes(f as ExportFormat) && existsSync(path.join(out, previous.formats[f as ExportFormat]!.path)))) : {};
+    const record: ExportRecord = {
+      format: EXPORT_FORMAT, version: 1, created: new Date().toISOString(), complete: true,
+      run: { dir: run.runDir, weights_sha256: run.weightsSha256, tokenizer_sha256: run.tokenizerSha256, dataset_sha256: run.manifest.dataset_sha256, best: run.summary.best_value ?? null },
+      model: {
+        architecture: 'BertForSequenceClassification', labels: run.config.id2label, max_length: run.manifest.max_length, hidden_act: run.config.hiddenAct,
+        parameters: [...run.params.values()].reduce((n, t) => n + t.size, 0),
+      },
+      check: { dataset_dir: data.dir, split, file: rows.file, rows: rows.rows, atol, reference: reference.name },
+      formats: { ...keep, ...records },
+    };
+    const parityDoc = {
+      dataset_dir: data.dir, split, file: rows.file, rows: rows.rows, atol, reference: reference.name,
+      formats: Object.fromEntries(Object.entries(record.formats).map(([f, r]) => [f, { status: r!.status, ...r!.parity }])),
+    };
+    await writeFile(path.join(stage, 'parity.json'), JSON.stringify(parityDoc, null, 2) + '\n');
+
+    // Move into place: export.json goes first (OUT is incomplete from here) and comes back last.
+    await mkdir(out, { recursive: true });
+    await rm(path.join(out, EXPORT_FILE), { force: true });
+    if (opts.overwrite && !previous) {
+      for (const e of readdirSync(out)) if (OWN_ENTRIES.has(e)) await rm(path.join(out, e), { recursive: true, force: true });
+    }
+    for (const entry of await readdir(stage)) {
+      const target = path.join(out, entry);
+      if (existsSync(target)) {
+        const trash = tempNameFor(target);
+        await rename(target, trash);
+        await rename(path.join(stage, entry), target);
+        await rm(trash, { recursive: true, force: true });
+      } else await rename(path.join(stage, entry), target);
+    }
+    await writeJsonAtomic(path.join(out, EXPORT_FILE), record);
+    const passed = results.every((r) => r.passed);
+    for (const [f, r] of Object.entries(records)) log.info(`  ${f}: ${path.join(out, r!.path)} (${(r!.bytes / 1e6).toFixed(1)} MB, ${r!.status})`);
+    if (!passed) {
+      const failed = results.filter((r) => !r.passed);
+      throw new GateError(
+        `parity check failed for ${failed.map((r) => `${r.format} (${r.failure})`).join(', ')}; the export is kept in ${out}, marked failed in ${EXPORT_FILE} and parity.json`,
+      );
+    }
+    return { out, record, parity: results, passed };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    cleanup();
+  }
+}
