@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import YAML from 'yaml';
-import { initBackend, type BackendName } from '../backend/index.js';
+import type { BackendName } from '../backend/index.js';
 import { flagOverrides, type CommonOptions } from '../cli.js';
 import { loadConfig } from '../config/load.js';
 import { MANIFEST_FILE, readManifest, type DatasetManifest } from '../data/manifest.js';
@@ -11,11 +11,9 @@ import { buildGates, evaluateGates, gateLines, gateSummary, gateTopKs, parseBase
 import { htmlReport, readTrainingCurves } from '../eval/html.js';
 import { defaultTopK, flatMetrics } from '../eval/metrics.js';
 import { buildReport, markdownReport, textReport } from '../eval/report.js';
-import { evaluateSplit } from '../eval/run.js';
 import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
-import { DataError, GateError, UsageError } from '../lib/errors.js';
+import { GateError, UsageError } from '../lib/errors.js';
 import { makeLogger } from '../lib/log.js';
-import { loadInferenceModel } from '../predict/model-source.js';
 
 export interface EvalFlags extends CommonOptions {
   run?: string;
@@ -82,8 +80,10 @@ function datasetFromRunConfig(runDir: string): string | undefined {
 
 function readRunManifest(runDir: string): DatasetManifest {
   if (!existsSync(runDir) || !statSync(runDir).isDirectory()) throw new UsageError(`${runDir}: run directory not found`);
-  if (!existsSync(path.join(runDir, MANIFEST_FILE))) {
-    throw new DataError(`${runDir}: no ${MANIFEST_FILE}; not a recsys run directory (recsys train writes one), or an incomplete run`);
+  for (const f of [path.join('model', 'config.json'), MANIFEST_FILE]) {
+    if (!existsSync(path.join(runDir, f))) {
+      throw new UsageError(`${runDir}: no ${f}; not a recsys run directory (see docs/run-dir.md), or a run that has not saved a model yet`);
+    }
   }
   return readManifest(runDir);
 }
@@ -114,8 +114,11 @@ export async function evalCommand(opts: EvalFlags): Promise<void> {
   checkDatasetMatchesRun(runDir, runManifest, datasetDir, dataManifest);
   const split = config.eval.split;
   const info = dataManifest.splits[split];
-  if (!info) {
-    throw new UsageError(`${datasetDir}: no "${split}" split; it has ${Object.keys(dataManifest.splits).join(', ') || 'none'} (choose one with --split)`);
+  if (!info || info.rows === 0) {
+    const withRows = Object.entries(dataManifest.splits).filter(([, s]) => s && s.rows > 0).map(([name, s]) => `${name} (${s!.rows})`);
+    throw new UsageError(
+      `${datasetDir}: ${info ? `the "${split}" split is empty` : `no "${split}" split`}; splits with rows: ${withRows.join(', ') || 'none'} (choose one with --split)`,
+    );
   }
 
   // Gates are checked before any model work, so a typo fails in a second.
@@ -152,6 +155,12 @@ export async function evalCommand(opts: EvalFlags): Promise<void> {
   } else topK = defaultTopK(labels.length);
   topK = [...new Set([...topK, ...gateTopKs(specs)])];
 
+  // TensorFlow.js and the model code load only now: usage and data errors above come fast.
+  const [{ initBackend }, { loadInferenceModel }, { evaluateSplit }] = await Promise.all([
+    import('../backend/index.js'),
+    import('../predict/model-source.js'),
+    import('../eval/run.js'),
+  ]);
   const backend = await initBackend(config.backend as BackendName, { log: log.info, verbose: opts.verbose });
   const modelDir = path.join(runDir, 'model');
   const model = await loadInferenceModel(modelDir, { maxLength: runManifest.max_length });

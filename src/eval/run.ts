@@ -118,14 +118,14 @@ export async function evaluateSplit(model: ForwardModel, opts: EvalSplitOptions)
     let window: Row[] = [];
     const runWindow = async () => {
       if (!window.length) return;
-      const { results, logits } = forwardWindow(model, window, opts, acc);
+      const done = seen;
+      const { results, logits } = forwardWindow(model, window, opts, acc, (rows) => opts.onProgress?.(done + rows));
       if (writer) {
         let text = '';
         window.forEach((r, i) => (text += predictionLine(r, results[i], logits.subarray(i * n, (i + 1) * n), opts.labels) + '\n'));
         await writer.write(text);
       }
       seen += window.length;
-      opts.onProgress?.(seen);
       window = [];
     };
     for await (const batch of reader) {
@@ -156,7 +156,13 @@ export async function evaluateSplit(model: ForwardModel, opts: EvalSplitOptions)
 }
 
 /** Run one window: sort by length, batch, forward, feed the accumulator in the file's order. */
-function forwardWindow(model: ForwardModel, rows: Row[], opts: EvalSplitOptions, acc: MetricsAccumulator): { results: RowResult[]; logits: Float32Array } {
+function forwardWindow(
+  model: ForwardModel,
+  rows: Row[],
+  opts: EvalSplitOptions,
+  acc: MetricsAccumulator,
+  progress: (rows: number) => void,
+): { results: RowResult[]; logits: Float32Array } {
   const n = opts.labels.length;
   const order = rows.map((_, i) => i).sort((a, b) => rows[a].ids.length - rows[b].ids.length || a - b);
   const logits = new Float32Array(rows.length * n);
@@ -167,6 +173,7 @@ function forwardWindow(model: ForwardModel, rows: Row[], opts: EvalSplitOptions,
     const data = out.dataSync() as Float32Array;
     tf.dispose([out, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
     idx.forEach((i, k) => logits.set(data.subarray(k * n, (k + 1) * n), i * n));
+    progress(s + idx.length);
   }
   return { results: acc.addLogits(logits, rows.map((r) => r.label)), logits };
 }
