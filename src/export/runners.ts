@@ -81,7 +81,8 @@ const toI64 = (a: Int32Array) => {
 
 /** The exported ONNX file in onnxruntime-node (CPU execution provider). */
 export async function onnxRunner(file: string, opts: { threads?: number } = {}): Promise<LogitsRunner> {
-  const ort = (await import('onnxruntime-node')).default;
+  const mod = (await import('onnxruntime-node')) as unknown as typeof import('onnxruntime-node') & { default?: typeof import('onnxruntime-node') };
+  const ort = mod.InferenceSession ? mod : mod.default!;
   const session = await ort.InferenceSession.create(file, {
     executionProviders: ['cpu'],
     ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
