@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
-# The main job on the bundled sample data: every pipeline step that exists so far, for each task.
-# Outputs go under out/ (git-ignored). Safe to re-run: same settings replace the previous outputs.
+# The main job on the bundled sample data, end to end on the default backend (native TensorFlow if
+# `npm run setup:native` was run, else the embedded wasm backend): prepare → train → predict.
+#   npm run demo            the intent task (a few minutes on wasm, about a minute on native)
+#   npm run demo -- --all   intent, esci and reviews
+# Outputs go under out/ (git-ignored). Safe to re-run: previous demo runs are replaced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recsys() { node bin/recsys.js "$@"; }
 
-for task in intent esci reviews; do
+tasks=(intent)
+[ "${1:-}" = "--all" ] && tasks=(intent esci reviews)
+
+for task in "${tasks[@]}"; do
   echo "== $task: prepare (configs/$task.yaml)"
   recsys prepare -c "configs/$task.yaml"
+  echo "== $task: train"
+  recsys train -c "configs/$task.yaml" --overwrite
+  echo "== $task: predict on the sample file (raw text, tokenized as in training)"
+  input="data/$task.csv"
+  text=$(node -e "const y=require('yaml');console.log(y.parse(require('fs').readFileSync('configs/$task.yaml','utf8')).data.text_column)")
+  pair=$(node -e "const y=require('yaml');const d=y.parse(require('fs').readFileSync('configs/$task.yaml','utf8')).data;console.log(d.pair_column??'')")
+  id=$(node -e "const y=require('yaml');const d=y.parse(require('fs').readFileSync('configs/$task.yaml','utf8')).data;console.log(d.id_column??'')")
+  recsys predict --model "out/$task/run" --input "$input" --text-column "$text" ${pair:+--pair-column "$pair"} ${id:+--id-column "$id"} \
+    --output "out/$task/predictions.jsonl" --top-k 3
+  head -n 3 "out/$task/predictions.jsonl"
 done
-
-echo "== backends"
-recsys doctor
 echo
-echo "Datasets are in out/<task>/dataset. train/eval/export join this demo as they land."
+echo "Runs are in out/<task>/run (model/, metrics.jsonl, train_summary.json); eval and export join this demo as they land."

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
@@ -126,6 +126,10 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   await saveHfModel(modelDir, start.config, result.params);
   await saveCheckpoint(modelDir, start.config, result.params, { best: result.best });
   for (const f of readdirSync(path.join(datasetDir, manifest.tokenizer.dir))) await copyFile(path.join(datasetDir, manifest.tokenizer.dir, f), path.join(modelDir, f));
+  // Tools that read only the model dir (transformers, transformers.js) then truncate as training did.
+  const tokConfigFile = path.join(modelDir, 'tokenizer_config.json');
+  const tokConfig = existsSync(tokConfigFile) ? JSON.parse(readFileSync(tokConfigFile, 'utf8')) : {};
+  await writeJsonAtomic(tokConfigFile, { ...tokConfig, model_max_length: manifest.max_length, truncation_side: 'right' });
   const summary = {
     stop_reason: result.stopReason, error: result.error ?? null, steps: result.steps,
     best_metric: result.best.metric, best_value: result.best.value, best_step: result.best.step,

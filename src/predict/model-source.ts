@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadModelDirTokenizer, tokenizerSettingsOf, type TextTokenizer, type Truncation } from '../data/tokenizer/index.js';
 import { UsageError } from '../lib/errors.js';
@@ -16,8 +16,18 @@ export interface InferenceModel {
   messages: string[];
 }
 
-/** A Hugging Face model dir: config.json + model.safetensors + tokenizer files. */
-export async function loadInferenceModel(dir: string, opts: { maxLength?: number; truncation?: Truncation } = {}): Promise<InferenceModel> {
+/**
+ * A Hugging Face model dir (config.json + model.safetensors + tokenizer files), or a run dir
+ * (RUN/model + RUN/manifest.json), whose manifest then fixes max_length and truncation exactly
+ * as the model was trained.
+ */
+export async function loadInferenceModel(dirIn: string, opts: { maxLength?: number; truncation?: Truncation } = {}): Promise<InferenceModel> {
+  let dir = dirIn;
+  if (existsSync(path.join(dirIn, 'manifest.json')) && existsSync(path.join(dirIn, 'model', 'config.json'))) {
+    const manifest = JSON.parse(readFileSync(path.join(dirIn, 'manifest.json'), 'utf8'));
+    dir = path.join(dirIn, 'model');
+    opts = { maxLength: opts.maxLength ?? manifest.max_length, truncation: opts.truncation ?? manifest.truncation };
+  }
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir}: model directory not found`);
   if (!existsSync(path.join(dir, 'config.json'))) throw new UsageError(`${dir}: no config.json; expected a Hugging Face model directory`);
   const hasTokenizer = ['tokenizer.json', 'vocab.txt'].some((f) => existsSync(path.join(dir, f)));

@@ -50,6 +50,26 @@ describe('recsys train', () => {
     expect(existsSync(path.join(run, 'model/tokenizer.json'))).toBe(true);
   });
 
+  it('the run model is a Hugging Face model: transformers loads RUN/model and agrees with recsys predict --model RUN', () => {
+    const run = path.join(dir, 'early');
+    const input = path.join(dir, 'queries.jsonl');
+    const texts = ['wireless earbuds under 50', 'kids water bottle', 'organic dog food grain free 30 lb bag', 'Café espresso machine'];
+    writeFileSync(input, texts.map((t) => JSON.stringify({ q: t })).join('\n') + '\n');
+    const out = path.join(dir, 'pred.jsonl');
+    const r = runCli(['predict', '--model', run, '--input', input, '--text-column', 'q', '--output', out, '--logits', '--backend', 'tensorflow']);
+    expect(r.code, r.stderr).toBe(0);
+    const ours = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l).logits as number[]);
+    const code = 'import sys, json, torch\nfrom transformers import AutoModelForSequenceClassification, AutoTokenizer\n' +
+      'm = AutoModelForSequenceClassification.from_pretrained(sys.argv[1]).eval(); t = AutoTokenizer.from_pretrained(sys.argv[1])\n' +
+      'out = []\nfor q in json.loads(sys.argv[2]):\n  with torch.no_grad(): out.append(m(**t(q, truncation=True, return_tensors="pt")).logits[0].tolist())\n' +
+      'print(json.dumps(out))';
+    const py = spawnSync(path.join(repoRoot, '.venv/bin/python'), ['-c', code, path.join(run, 'model'), JSON.stringify(texts)], { encoding: 'utf8' });
+    expect(py.status, py.stderr).toBe(0);
+    const ref = JSON.parse(py.stdout) as number[][];
+    const diff = Math.max(...ref.flatMap((row, i) => row.map((x, j) => Math.abs(x - ours[i][j]))));
+    expect(diff).toBeLessThan(1e-4);
+  });
+
   it('resumed after kill -9 mid-run, it reaches the same weights and metrics as an uninterrupted run (dropout on)', async () => {
     const args = ['--max-steps', '40', '--set', 'train.checkpoint_every=5', '--set', 'train.eval_every=20', '--set', 'train.dropout=true', '--no-progress'];
     const full = path.join(dir, 'full');
