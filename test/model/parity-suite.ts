@@ -75,7 +75,7 @@ export const TOL = 1e-4;
  * Parity of recsys's BERT against the transformers reference vectors on the current backend:
  * logits and pooled output (and the last hidden state for the single-row case) within 1e-4.
  */
-export function defineParitySuite(backend: () => string, opts: { gradients?: boolean } = {}): void {
+export function defineParitySuite(backend: () => string): void {
   for (const name of fixtureNames()) {
     const ref = readVectors(name);
     describe(`${name} (${ref.architecture}, ${ref.saved_dtype})`, () => {
@@ -105,7 +105,7 @@ export function defineParitySuite(backend: () => string, opts: { gradients?: boo
           expect(tf.getBackend()).toBe(backend());
         });
       }
-      if (ref.grads && (opts.gradients ?? true)) {
+      if (ref.grads) {
         const g = ref.grads;
         it(`gradients of the cross-entropy on ${g.case} within ${TOL} of torch (and no leaks)`, async () => {
           const loaded = await importHfModel(path.join(FIXTURES, name));
