@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { padBatch } from '../data/batch.js';
+import { faultPoint } from '../lib/fault.js';
 import { rowOf, type SplitArrays } from '../data/split-reader.js';
 import { bertLogits, type BertConfig, type Params } from '../model/index.js';
 import { weightedCrossEntropy } from './loss.js';
@@ -42,6 +43,7 @@ export function evaluateSplit(params: Params, config: BertConfig, split: SplitAr
   let lossSum = 0;
   for (let start = 0; start < split.size; start += batchSize) {
     const idx = Array.from({ length: Math.min(batchSize, split.size - start) }, (_, i) => start + i);
+    faultPoint('eval');
     const inputs = padBatch(idx.map((i) => rowOf(split, i)), padId);
     const labels = tf.tensor1d(idx.map((i) => split.labels[i]), 'int32');
     const [loss, pred] = tf.tidy(() => {

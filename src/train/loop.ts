@@ -8,6 +8,7 @@ import { padBatch } from '../data/batch.js';
 import type { DatasetManifest } from '../data/manifest.js';
 import { rowOf, type SplitArrays } from '../data/split-reader.js';
 import { RecsysError } from '../lib/errors.js';
+import { faultPoint } from '../lib/fault.js';
 import { bertLogits, paramSpecs, type BertConfig, type Params, type ParamSpec } from '../model/index.js';
 import { AdamW } from './adamw.js';
 import { epochBatches, paddingFraction } from './batches.js';
@@ -211,6 +212,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
         error = `step ${state.step + 1}: ${!Number.isFinite(lossValue) ? `loss is ${lossValue}` : `gradient norm is ${norm}`}; stopped before applying it (lower train.lr or check the data)`;
         break outer;
       }
+      faultPoint('step');
       const coef = clipCoefficient(norm, t.clip_norm);
       if (coef < 1) for (const [n, g] of byName) byName.set(n, tf.mul(g, coef));
       adam.step(byName, lr);

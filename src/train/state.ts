@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
 import { DataError } from '../lib/errors.js';
+import { faultPoint } from '../lib/fault.js';
 import { loadCheckpoint, saveCheckpoint, type BertConfig, type Params } from '../model/index.js';
 import type { EarlyStopState } from './early-stop.js';
 
@@ -52,6 +53,7 @@ export async function writeCheckpoint(
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   await saveCheckpoint(tmp, config, params, { step: state.step });
+  faultPoint('checkpoint');
   if (moments) await saveTensors(tmp, moments);
   await writeJsonAtomic(path.join(tmp, STATE), state);
   await rm(target, { recursive: true, force: true });
