@@ -57,7 +57,7 @@ export function logitSpread(rows: number[][]): number {
 }
 
 export const venvPython = path.join(repoRoot, '.venv', 'bin', 'python');
-export function hasPythonModule(mod: string): boolean {
-  if (!existsSync(venvPython)) return false;
-  return spawnSync(venvPython, ['-c', `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('${mod}') else 1)`], { stdio: 'ignore', timeout: 120_000 }).status === 0;
+export function hasPythonModule(mod: string, python = venvPython): boolean {
+  if (!existsSync(python)) return false;
+  return spawnSync(python, ['-c', `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('${mod}') else 1)`], { stdio: 'ignore', timeout: 120_000 }).status === 0;
 }
