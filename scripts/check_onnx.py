@@ -24,7 +24,7 @@ def check(path: str) -> dict:
     opset = max(o.version for o in m.opset_import if o.domain in ("", "ai.onnx"))
     assert m.ir_version <= 8 and opset <= 17, (m.ir_version, opset)
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    ids = np.array([[101, 2000, 2001, 102, 0], [101, 2002, 102, 0, 0]], dtype=np.int64)
+    ids = np.array([[101, 7, 8, 102, 0], [101, 9, 102, 0, 0]], dtype=np.int64)
     mask = (ids != 0).astype(np.int64)
     logits = sess.run(["logits"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
     return {

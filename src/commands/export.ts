@@ -13,6 +13,7 @@ interface ExportFlags extends CommonOptions {
   checkData?: string;
   split?: string;
   checkRows?: unknown;
+  quantize?: string;
   [k: string]: unknown;
 }
 
@@ -35,7 +36,7 @@ export async function exportCommand(opts: ExportFlags): Promise<void> {
   await initBackend(config.backend, { log: log.info, verbose: opts.verbose });
   const result = await exportRun({
     runDir, out, formats, opset: config.export.opset as OnnxOpset, checkData: opts.checkData, split, checkRows,
-    atol: config.export.atol, overwrite: !!opts.overwrite, log,
+    atol: config.export.atol, overwrite: !!opts.overwrite, log, quantize: opts.quantize as 'int8' | undefined,
   });
   if (opts.json) process.stdout.write(JSON.stringify(result.record, null, 2) + '\n');
 }

@@ -33,6 +33,8 @@ import { savedModelTfjsRunner } from './tf/tfjs-runner.js';
 
 export const EXPORT_FORMAT = 'recsys-export';
 export const EXPORT_FILE = 'export.json';
+/** transformers.js loads it with dtype 'q8'. */
+export const QUANTIZED_FILE = 'model_quantized.onnx';
 export const FORMATS = ['onnx', 'savedmodel'] as const;
 export type ExportFormat = (typeof FORMATS)[number];
 
@@ -47,6 +49,8 @@ export interface ExportOptions {
   atol?: number;
   overwrite?: boolean;
   log: Logger;
+  /** Also write onnx/model_quantized.onnx (int8 dynamic quantization of the MatMul weights), reported next to the float model. */
+  quantize?: 'int8';
   /** Put ONNX weights in an external data file above this many bytes (default 1.8 GiB). */
   externalDataThreshold?: number;
   /** Test hook: runs after an artifact is written and before it is checked (e.g. to corrupt it). */
@@ -159,17 +163,19 @@ async function writeOnnx(stage: string, run: RunSource, graph: InferenceGraph, o
   const opset = opts.opset ?? 17;
   await mkdir(path.join(stage, 'onnx'), { recursive: true });
   const file = path.join(stage, 'onnx', 'model.onnx');
-  const r = await writeOnnxModel(file, graph, run.params, {
-    opset,
-    externalDataThreshold: opts.externalDataThreshold,
-    producerVersion: recsysVersion(),
-    metadata: {
-      'recsys.manifest': JSON.stringify(run.manifest),
-      'recsys.weights_sha256': run.weightsSha256,
-      'recsys.labels': JSON.stringify(run.config.id2label),
-      'recsys.max_length': String(run.manifest.max_length),
-    },
-  });
+  const metadata = {
+    'recsys.manifest': JSON.stringify(run.manifest),
+    'recsys.weights_sha256': run.weightsSha256,
+    'recsys.labels': JSON.stringify(run.config.id2label),
+    'recsys.max_length': String(run.manifest.max_length),
+  };
+  const r = await writeOnnxModel(file, graph, run.params, { opset, externalDataThreshold: opts.externalDataThreshold, producerVersion: recsysVersion(), metadata });
+  if (opts.quantize) {
+    await writeOnnxModel(path.join(stage, 'onnx', QUANTIZED_FILE), graph, run.params, {
+      opset, quantize: opts.quantize, externalDataThreshold: opts.externalDataThreshold, producerVersion: recsysVersion(),
+      metadata: { ...metadata, 'recsys.quantization': 'int8 dynamic (MatMul weights, per-column symmetric)' },
+    });
+  }
   return {
     format: 'onnx', path: 'onnx',
     runner: (s) => onnxRunner(path.join(s, 'onnx', 'model.onnx')),
@@ -187,6 +193,37 @@ async function writeSm(stage: string, run: RunSource, graph: InferenceGraph): Pr
     runner: (s) => savedModelTfjsRunner(path.join(s, 'savedmodel')),
     extra: { tags: ['serve'], signature: SIGNATURE_KEY, method: 'tensorflow/serving/predict', inputs: 'int32 [-1, -1]', output: 'logits float32 [-1, num_labels]', nodes: r.nodes, variables: r.variables },
   };
+}
+
+/**
+ * The int8 model is not gated by --atol (quantization moves logits by far more than 1e-4): its
+ * accuracy change on the check rows is reported next to its size and speed change.
+ */
+async function reportQuantized(stage: string, rows: CheckRows, reference: LogitsRunner, run: RunSource, float: ParityResult, atol: number, log: Logger): Promise<Record<string, unknown>> {
+  const file = path.join(stage, 'onnx', QUANTIZED_FILE);
+  const runner = await onnxRunner(file);
+  let q: ParityResult;
+  try {
+    q = await checkParity('onnx-int8', rows, reference, runner, run.config.id2label.length, atol);
+  } finally {
+    await runner.close();
+  }
+  const floatBytes = (await stat(path.join(stage, 'onnx', 'model.onnx'))).size;
+  const bytes = (await stat(file)).size;
+  const doc = {
+    status: 'reported', file: path.join('onnx', QUANTIZED_FILE), quantization: 'int8 dynamic: MatMul weights per-column symmetric, activations per batch (DynamicQuantizeLinear + MatMulInteger)',
+    bytes, float_bytes: floatBytes, size_ratio: bytes / floatBytes,
+    seconds: q.seconds.export, float_seconds: float.seconds.export, speedup: q.seconds.export > 0 ? float.seconds.export / q.seconds.export : null,
+    accuracy: { reference: q.accuracy.reference, float: float.accuracy.export, int8: q.accuracy.export, change: q.accuracy.export - float.accuracy.export },
+    max_abs_diff: q.max_abs_diff, mean_abs_diff: q.mean_abs_diff, argmax_agreement: q.argmax_agreement, rows: q.rows, runtime: q.runtime,
+  };
+  log.info(
+    `quantized onnx (int8): ${(bytes / 1e6).toFixed(1)} MB vs ${(floatBytes / 1e6).toFixed(1)} MB (×${doc.size_ratio.toFixed(2)}), ` +
+      `${q.seconds.export.toFixed(2)} s vs ${float.seconds.export.toFixed(2)} s on ${q.rows} rows (×${doc.speedup?.toFixed(2) ?? '-'} speed), ` +
+      `accuracy ${(100 * doc.accuracy.int8).toFixed(2)}% vs ${(100 * doc.accuracy.float).toFixed(2)}% (${doc.accuracy.change >= 0 ? '+' : ''}${(100 * doc.accuracy.change).toFixed(2)} pts), ` +
+      `argmax agreement ${(100 * q.argmax_agreement).toFixed(2)}%, max |Δlogit| ${q.max_abs_diff.toExponential(2)} (reported, not gated)`,
+  );
+  return doc;
 }
 
 let cachedVersion: string | undefined;
@@ -220,6 +257,8 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   const checkRows = opts.checkRows ?? 256;
   if (!Number.isInteger(checkRows) || checkRows < 1) throw new UsageError(`--check-rows: expected a positive integer (got ${checkRows})`);
   const split = opts.split ?? 'test';
+  if (opts.quantize !== undefined && opts.quantize !== 'int8') throw new UsageError(`--quantize: expected int8 (got ${String(opts.quantize)})`);
+  if (opts.quantize && !formats.includes('onnx')) throw new UsageError('--quantize int8 applies to ONNX only; add onnx to --format');
   const out = path.resolve(opts.out);
 
   const run = await readRun(path.resolve(opts.runDir));
@@ -245,6 +284,7 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   const reference = tfjsRunner(run.params, run.config);
   const results: ParityResult[] = [];
   const records: Partial<Record<ExportFormat, FormatRecord>> = {};
+  let quantizedDoc: Record<string, unknown> | undefined;
   try {
     await mkdir(stage, { recursive: true });
     // The Hugging Face-style top level, shared by the formats.
@@ -272,6 +312,10 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
         status: parity.passed ? 'passed' : 'failed', path: artifact.path, ...files, runtime: parity.runtime,
         write_seconds: writeSeconds, ...artifact.extra, parity: parityRest,
       };
+      if (format === 'onnx' && opts.quantize) {
+        records.onnx!.quantized = await reportQuantized(stage, rows, reference, run, parity, atol, log);
+        quantizedDoc = records.onnx!.quantized as Record<string, unknown>;
+      }
     }
     if (records.savedmodel) {
       // The SavedModel may travel alone (TF Serving): it carries its own status.
@@ -292,6 +336,7 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
     const parityDoc = {
       dataset_dir: data.dir, split, file: rows.file, rows: rows.rows, atol, reference: reference.name,
       formats: Object.fromEntries(Object.entries(record.formats).map(([f, r]) => [f, { status: r!.status, ...r!.parity }])),
+      ...(quantizedDoc ? { onnx_int8: quantizedDoc } : {}),
     };
     await writeFile(path.join(stage, 'parity.json'), JSON.stringify(parityDoc, null, 2) + '\n');
 

@@ -33,6 +33,9 @@ export const EXTERNAL_DATA_SUFFIX = '_data';
 
 const F32 = onnx.TensorProto.DataType.FLOAT;
 const I64 = onnx.TensorProto.DataType.INT64;
+const I8 = onnx.TensorProto.DataType.INT8;
+/** Names of a quantized weight's initializers: `<param>_quantized`, `_scale`, `_zero_point`. */
+export const Q_SUFFIX = { weight: '_quantized', scale: '_scale', zeroPoint: '_zero_point' } as const;
 const AT = onnx.AttributeProto.AttributeType;
 
 const attrI = (name: string, i: number): IAttr => ({ name, type: AT.INT, i });
@@ -69,6 +72,11 @@ class OnnxGraphBuilder {
     return out;
   }
 
+  nodeMulti(opType: string, inputs: string[], outs: string[], attribute: IAttr[] = []): string[] {
+    this.nodes.push({ opType, input: inputs, output: outs, name: outs[0], attribute });
+    return outs;
+  }
+
   constF32(values: number[], dims: number[]): string {
     const key = `f32:${dims.join('x')}:${values.join(',')}`;
     let name = this.consts.get(key);
@@ -94,6 +102,14 @@ class OnnxGraphBuilder {
 
 export interface OnnxBuildOptions {
   opset?: OnnxOpset;
+  /**
+   * 'int8': dynamic quantization of the dense layers' MatMul weights (as onnxruntime's
+   * quantize_dynamic): weights stored int8 with a per-output-column scale (symmetric, zero point
+   * 0); at run time DynamicQuantizeLinear quantizes the activation to uint8 and MatMulInteger
+   * multiplies, the int32 result is rescaled by activation scale × weight scale. Embeddings,
+   * LayerNorm and the attention products stay float32.
+   */
+  quantize?: 'int8';
   /** metadata_props entries (e.g. the run manifest as JSON). */
   metadata?: Record<string, string>;
   producerVersion?: string;
@@ -103,6 +119,9 @@ export interface OnnxBuildOptions {
 interface Lowering {
   g: OnnxGraphBuilder;
   opset: OnnxOpset;
+  quantize?: 'int8';
+  /** Weights the graph reads in int8 form (their float initializer is then not written). */
+  quantized: Map<string, number[]>;
   ranks: Map<string, number>;
   shapeOf: Map<string, string>;
 }
@@ -131,6 +150,17 @@ function lower(op: Exclude<GraphOp, { op: 'input' } | { op: 'weight' }>, L: Lowe
       g.node('Add', [op.a, op.b], out);
       return;
     case 'dense': {
+      if (L.quantize === 'int8') {
+        const w = op.weight;
+        L.quantized.set(w, []);
+        const [xq, xs, xzp] = g.nodeMulti('DynamicQuantizeLinear', [op.x], [tmp('x_quantized'), tmp('x_scale'), tmp('x_zero_point')]);
+        const acc = g.node('MatMulInteger', [xq, `${w}${Q_SUFFIX.weight}`, xzp, `${w}${Q_SUFFIX.zeroPoint}`], tmp('matmul_int32'));
+        const f = g.node('Cast', [acc], tmp('matmul_float'), [attrI('to', F32)]);
+        const scale = g.node('Mul', [xs, `${w}${Q_SUFFIX.scale}`], tmp('scale'));
+        const mm = g.node('Mul', [f, scale], tmp('matmul'));
+        g.node('Add', [mm, op.bias], out);
+        return;
+      }
       const mm = g.node('MatMul', [op.x, op.weight], tmp('matmul'));
       g.node('Add', [mm, op.bias], out);
       return;
@@ -229,21 +259,60 @@ export interface OnnxModelParts {
   weights: Array<{ name: string; dims: number[] }>;
 }
 
-/** Build the ModelProto without weights data (weight initializers are filled by the writer). */
-function buildSkeleton(graph: InferenceGraph, opts: OnnxBuildOptions): { g: OnnxGraphBuilder; weights: Array<{ name: string; dims: number[] }> } {
+interface WeightSlot {
+  name: string;
+  dims: number[];
+  /** Written as int8 + per-column scale + zero point instead of float32. */
+  quantized: boolean;
+}
+
+/** Build the graph without weights data (weight initializers are filled by the writer). */
+function buildSkeleton(graph: InferenceGraph, opts: OnnxBuildOptions): { g: OnnxGraphBuilder; weights: WeightSlot[] } {
   const opset = opts.opset ?? 17;
   if (!ONNX_OPSETS.includes(opset)) throw new Error(`ONNX export: opset ${String(opset)} not supported (use 14 or 17)`);
+  if (opts.quantize !== undefined && opts.quantize !== 'int8') throw new Error(`ONNX export: quantization ${String(opts.quantize)} not supported (use int8)`);
   const g = new OnnxGraphBuilder();
-  const L: Lowering = { g, opset, ranks: graph.ranks, shapeOf: new Map() };
-  const weights: Array<{ name: string; dims: number[] }> = [];
+  const L: Lowering = { g, opset, ranks: graph.ranks, shapeOf: new Map(), quantize: opts.quantize, quantized: new Map() };
+  const weights: WeightSlot[] = [];
   for (const op of graph.ops) {
     if (op.op === 'input') g.claim(op.out);
     else if (op.op === 'weight') {
       g.claim(op.out);
-      weights.push({ name: op.out, dims: op.shape });
+      weights.push({ name: op.out, dims: op.shape, quantized: false });
     } else lower(op, L);
   }
+  const floatUse = new Set(g.nodes.flatMap((n) => n.input ?? []));
+  for (const w of weights) {
+    w.quantized = L.quantized.has(w.name);
+    if (w.quantized && floatUse.has(w.name)) throw new Error(`ONNX export: weight ${w.name} is read both quantized and as float`);
+  }
   return { g, weights };
+}
+
+/** Symmetric per-column int8: W [in, out] → q [in, out] int8, scale [out], zero point [out] = 0. */
+export function quantizeColumns(w: Float32Array, dims: number[]): { q: Int8Array; scale: Float32Array } {
+  const [rows, cols] = dims;
+  const scale = new Float32Array(cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) scale[c] = Math.max(scale[c], Math.abs(w[r * cols + c]));
+  for (let c = 0; c < cols; c++) scale[c] = scale[c] > 0 ? scale[c] / 127 : 1;
+  const q = new Int8Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) q[r * cols + c] = Math.max(-127, Math.min(127, Math.round(w[r * cols + c] / scale[c])));
+  }
+  return { q, scale };
+}
+
+async function weightInitializers(params: Params, w: WeightSlot): Promise<ITensor[]> {
+  const values = await weightValues(params, w.name, w.dims);
+  if (!w.quantized) return [{ name: w.name, dims: w.dims, dataType: F32, rawData: bytesOf(values) }];
+  if (w.dims.length !== 2) throw new Error(`ONNX export: cannot quantize ${w.name} of rank ${w.dims.length}`);
+  const { q, scale } = quantizeColumns(values, w.dims);
+  const cols = w.dims[1];
+  return [
+    { name: `${w.name}${Q_SUFFIX.weight}`, dims: w.dims, dataType: I8, rawData: new Uint8Array(q.buffer).slice() },
+    { name: `${w.name}${Q_SUFFIX.scale}`, dims: [cols], dataType: F32, rawData: bytesOf(scale) },
+    { name: `${w.name}${Q_SUFFIX.zeroPoint}`, dims: [cols], dataType: I8, rawData: new Uint8Array(cols) },
+  ];
 }
 
 function modelProto(graph: InferenceGraph, g: OnnxGraphBuilder, initializers: ITensor[], opts: OnnxBuildOptions): onnxProto.onnx.ModelProto {
@@ -274,10 +343,7 @@ export async function buildOnnxModel(graph: InferenceGraph, params: Params, opts
   checkEndianness();
   const { g, weights } = buildSkeleton(graph, opts);
   const inits: ITensor[] = [];
-  for (const w of weights) {
-    const values = await weightValues(params, w.name, w.dims);
-    inits.push({ name: w.name, dims: w.dims, dataType: F32, rawData: bytesOf(values) });
-  }
+  for (const w of weights) inits.push(...(await weightInitializers(params, w)));
   return onnx.ModelProto.encode(modelProto(graph, g, inits, opts)).finish();
 }
 
@@ -314,19 +380,20 @@ export async function writeOnnxModel(
   let offset = 0;
   const ALIGN = 4096;
   for (const w of weights) {
-    const pad = (ALIGN - (offset % ALIGN)) % ALIGN;
-    if (pad) {
-      if (!stream.write(new Uint8Array(pad))) await new Promise<void>((r) => stream.once('drain', () => r()));
-      offset += pad;
+    for (const t of await weightInitializers(params, w)) {
+      const pad = (ALIGN - (offset % ALIGN)) % ALIGN;
+      if (pad) {
+        if (!stream.write(new Uint8Array(pad))) await new Promise<void>((r) => stream.once('drain', () => r()));
+        offset += pad;
+      }
+      const bytes = t.rawData as Uint8Array;
+      if (!stream.write(bytes)) await new Promise<void>((r) => stream.once('drain', () => r()));
+      inits.push({
+        name: t.name, dims: t.dims, dataType: t.dataType, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [{ key: 'location', value: dataName }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(bytes.byteLength) }],
+      });
+      offset += bytes.byteLength;
     }
-    const values = await weightValues(params, w.name, w.dims);
-    const bytes = bytesOf(values);
-    if (!stream.write(bytes)) await new Promise<void>((r) => stream.once('drain', () => r()));
-    inits.push({
-      name: w.name, dims: w.dims, dataType: F32, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-      externalData: [{ key: 'location', value: dataName }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(bytes.byteLength) }],
-    });
-    offset += bytes.byteLength;
   }
   stream.end();
   await finished(stream);

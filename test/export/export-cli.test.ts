@@ -75,6 +75,21 @@ describe('recsys export (CLI, real prepared datasets)', () => {
     expect(readJson<ExportRecord>(path.join(out, 'export.json')).formats.onnx).toMatchObject({ status: 'passed', opset: 14, ir_version: 7 });
   });
 
+  it('--quantize int8 adds onnx/model_quantized.onnx, reported (accuracy, size, speed) next to the gated float model', () => {
+    const out = path.join(root, 'quantized');
+    const r = runCli(['export', '--run', intent.runDir, '--out', out, '--backend', 'cpu', '--check-rows', '64', '--quantize', 'int8']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/quantized onnx \(int8\): [\d.]+ MB vs [\d.]+ MB .*accuracy [\d.]+% vs [\d.]+% .*\(reported, not gated\)/);
+    expect(readdirSync(path.join(out, 'onnx')).sort()).toEqual(['model.onnx', 'model_quantized.onnx']);
+    const q = readJson<{ onnx_int8: { status: string; size_ratio: number; accuracy: { change: number }; rows: number } }>(path.join(out, 'parity.json')).onnx_int8;
+    expect(q).toMatchObject({ status: 'reported', rows: 64 });
+    expect(q.size_ratio).toBeLessThan(1);
+    expect(readJson<ExportRecord>(path.join(out, 'export.json')).formats.onnx).toMatchObject({ status: 'passed', quantized: { status: 'reported' } });
+    const bad = runCli(['export', '--run', intent.runDir, '--out', out, '--format', 'savedmodel', '--quantize', 'int8', '--backend', 'cpu']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--quantize int8 applies to ONNX only; add onnx to --format');
+  });
+
   it('re-exports the same run without asking, keeps formats exported earlier, and refuses another run without --overwrite', () => {
     const out = path.join(root, 'reexport');
     const base = ['--backend', 'cpu', '--check-rows', '32'];

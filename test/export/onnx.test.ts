@@ -6,7 +6,7 @@ import ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { buildInferenceGraph } from '../../src/export/graph.js';
-import { buildOnnxModel, decodeOnnxModel, writeOnnxModel } from '../../src/export/onnx.js';
+import { buildOnnxModel, decodeOnnxModel, quantizeColumns, writeOnnxModel } from '../../src/export/onnx.js';
 import { batchOf, onnxRunner } from '../../src/export/runners.js';
 import { CLS_FIXTURES, hasPythonModule, loadFixture, logitSpread, maxAbsDiff, referenceLogits, venvPython } from './helpers.js';
 
@@ -81,6 +81,42 @@ describe('ONNX emitter', () => {
     expect(Number(decodeOnnxModel(await buildOnnxModel(graph, params, { opset: 14 })).irVersion)).toBe(7);
   });
 
+  it('int8 dynamic quantization: MatMulInteger on int8 per-column weights, runs in onnxruntime close to the float model', async () => {
+    for (const name of ['cls-l2-h64', 'cls-relu'] as const) {
+      const { config, params, cases } = await loadFixture(name);
+      const graph = buildInferenceGraph(config, params);
+      const dir = tmp();
+      const qfile = path.join(dir, 'model_quantized.onnx');
+      await writeOnnxModel(qfile, graph, params, { quantize: 'int8' });
+      const model = decodeOnnxModel(readFileSync(qfile));
+      const ops = model.graph!.node!.map((n) => n.opType);
+      const dense = 6 * config.numHiddenLayers + 2;
+      expect(ops.filter((o) => o === 'MatMulInteger')).toHaveLength(dense);
+      expect(ops.filter((o) => o === 'DynamicQuantizeLinear')).toHaveLength(dense);
+      const inits = new Map(model.graph!.initializer!.map((t) => [t.name!, t]));
+      expect(inits.has('classifier.weight')).toBe(false);
+      expect(inits.get('classifier.weight_quantized')!.dataType).toBe(3); // INT8
+      expect(inits.get('bert.embeddings.word_embeddings.weight')!.dataType).toBe(1); // embeddings stay float
+      const runner = await onnxRunner(qfile);
+      for (const c of cases) {
+        const ref = referenceLogits(params, config, c).flat();
+        const got = await runner.run(batchOf(c));
+        const d = maxAbsDiff(got, ref);
+        expect(d, `${name}/${c.name}`).toBeGreaterThan(1e-6); // really quantized
+        expect(d, `${name}/${c.name}`).toBeLessThan(0.05 * Math.max(...ref.map(Math.abs)) + 0.05);
+      }
+      await runner.close();
+    }
+  });
+
+  it('quantizeColumns is symmetric per output column and round-trips within half a step', () => {
+    const w = Float32Array.from([0.5, -2, 0.01, -0.25, 1, 0.02, 0, 0.5, -0.03]);
+    const { q, scale } = quantizeColumns(w, [3, 3]);
+    expect(Array.from(scale)).toEqual(Array.from(Float32Array.from([0.5 / 127, 2 / 127, 0.03 / 127])));
+    expect(Math.max(...Array.from(q, Math.abs))).toBe(127);
+    for (let i = 0; i < 9; i++) expect(Math.abs(q[i] * scale[i % 3] - w[i])).toBeLessThanOrEqual(scale[i % 3] / 2 + 1e-9);
+  });
+
   it('writes external data above the threshold, and onnxruntime loads it from the path', async () => {
     const { config, params, cases } = await loadFixture('cls-l2-h64');
     const dir = tmp();
@@ -113,6 +149,9 @@ describe('ONNX emitter', () => {
         mkdirSync(path.dirname(f), { recursive: true });
         await writeOnnxModel(f, graph, params, { opset, externalDataThreshold: name === 'cls-relu' ? 0 : undefined });
         files.push(f);
+        const fq = path.join(dir, `${name}-${opset}`, 'model_quantized.onnx');
+        await writeOnnxModel(fq, graph, params, { opset, quantize: 'int8' });
+        files.push(fq);
       }
     }
     const script = path.join(dir, 'check.py');

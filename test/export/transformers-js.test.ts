@@ -23,7 +23,7 @@ beforeAll(async () => {
   await initBackend('cpu', { log: () => {} });
   run = await makeRun(root, { sample: 'esci', datasetDir: path.join(root, 'esci-dataset'), seed: 11 });
   out = path.join(root, 'export');
-  await exportRun({ runDir: run.runDir, out, formats: ['onnx'], checkRows: 32, log: makeLogger({ quiet: true }) });
+  await exportRun({ runDir: run.runDir, out, formats: ['onnx'], checkRows: 32, quantize: 'int8', log: makeLogger({ quiet: true }) });
 });
 
 async function recsysScores(texts: Array<string | { text: string; text_pair: string }>): Promise<number[][]> {
@@ -86,5 +86,22 @@ describe('transformers.js loads the ONNX export dir as-is', () => {
     expect(probs).toHaveLength(want.length);
     for (let i = 0; i < want.length; i++) expect(Math.abs(probs[i] - want[i])).toBeLessThan(1e-4);
     await model.dispose();
+  });
+
+  it('dtype "q8" loads onnx/model_quantized.onnx from the same dir; its scores stay close to the float model', async () => {
+    const { pipeline, env } = await import('@huggingface/transformers');
+    env.allowRemoteModels = false;
+    env.localModelPath = path.dirname(out);
+    const q8 = await pipeline('text-classification', path.basename(out), { local_files_only: true, dtype: 'q8' });
+    const texts = ['usb c charger 65w', 'red running shoes for men size 10 waterproof trail', 'gift'];
+    const got = (await q8(texts, { top_k: null })) as Array<Array<{ label: string; score: number }>>;
+    const want = await recsysScores(texts);
+    let maxDiff = 0;
+    got.forEach((scores, i) => {
+      for (const { label, score } of scores) maxDiff = Math.max(maxDiff, Math.abs(score - want[i][run.labels.indexOf(label)]));
+    });
+    expect(maxDiff).toBeGreaterThan(0); // the quantized file, not the float one
+    expect(maxDiff).toBeLessThan(0.05);
+    await q8.dispose();
   });
 });
