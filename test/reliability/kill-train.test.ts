@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../src/lib/rng.js';
+import { isCompleteCheckpoint } from '../../src/train/state.js';
+import { repoRoot, runCli, tempDir } from '../helpers/cli.js';
+
+/**
+ * kill -9 during `recsys train` at seeded random moments and at injected points (inside a
+ * training step, halfway through writing a checkpoint, during evaluation), then --resume: every
+ * resumed run must end with the weights and metrics of the uninterrupted run, and nothing left on
+ * disk may look like a complete checkpoint unless it is one.
+ */
+const intent = path.join(repoRoot, 'configs/intent.yaml');
+let dir = '';
+let dataset = '';
+let tinyConfig = '';
+let reference = '';
+let referenceSeconds = 0;
+const ARGS = ['--max-steps', '45', '--set', 'train.checkpoint_every=4', '--set', 'train.eval_every=15', '--set', 'train.dropout=true', '--no-progress'];
+
+function trainArgs(out: string): string[] {
+  return [path.join(repoRoot, 'bin/recsys.js'), 'train', '-c', intent, '--data', dataset, '--model', tinyConfig, '--out', out, '--backend', 'tensorflow',
+    '--batch-size', '32', '--lr', '1e-3', ...ARGS];
+}
+
+function runUntilKilled(out: string, opts: { afterMs?: number; fault?: string }): Promise<number | null> {
+  const child = spawn(process.execPath, trainArgs(out), { stdio: 'ignore', env: { ...process.env, ...(opts.fault ? { RECSYS_FAULT: opts.fault } : {}) } });
+  let timer: NodeJS.Timeout | undefined;
+  if (opts.afterMs !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), opts.afterMs);
+  return new Promise((resolve) => child.on('exit', (code, signal) => {
+    clearTimeout(timer);
+    resolve(signal === 'SIGKILL' ? null : code);
+  }));
+}
+
+const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+const metricLines = (run: string) => readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n')
+  .map((l) => JSON.parse(l)).map(({ samples_per_s: _s, time_s: _t, ...rest }) => rest);
+
+/** Every checkpoint-looking dir is either complete and consistent, or reported incomplete. */
+function checkNoPartialCheckpoints(run: string): { complete: number; incomplete: number } {
+  let complete = 0;
+  let incomplete = 0;
+  const ckpts = path.join(run, 'checkpoints');
+  if (!existsSync(ckpts)) return { complete, incomplete };
+  for (const name of readdirSync(ckpts)) {
+    const d = path.join(ckpts, name);
+    if (isCompleteCheckpoint(d)) {
+      expect(name).toMatch(/^(step-\d+|best)$/); // temp dirs never look complete
+      const model = JSON.parse(readFileSync(path.join(d, 'model.json'), 'utf8'));
+      expect(sha(path.join(d, 'weights.bin'))).toBe(model.userDefinedMetadata.weightsSha256);
+      complete++;
+    } else {
+      expect(name).toMatch(/\.tmp-\d+$/);
+      incomplete++;
+    }
+  }
+  const last = path.join(run, 'last');
+  if (existsSync(last)) expect(isCompleteCheckpoint(path.resolve(run, readlinkSync(last)))).toBe(true);
+  return { complete, incomplete };
+}
+
+beforeAll(async () => {
+  dir = tempDir('recsys-kill-');
+  dataset = path.join(dir, 'ds');
+  const prep = runCli(['prepare', '-c', intent, '--out', dataset, '--max-length', '24']);
+  if (prep.code !== 0) throw new Error(prep.stderr);
+  tinyConfig = path.join(dir, 'tiny.json');
+  writeFileSync(tinyConfig, JSON.stringify({
+    model_type: 'bert', vocab_size: 30522, hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 64,
+  }));
+  reference = path.join(dir, 'reference');
+  const t0 = Date.now();
+  expect(await runUntilKilled(reference, {})).toBe(0);
+  referenceSeconds = (Date.now() - t0) / 1000;
+});
+
+const rng = new Rng(2026);
+// 4 kills at random moments of the run, 2 at each injected point, and a second kill during a resumed run.
+const faults: { label: string; fault?: string; at?: number }[] = [
+  ...Array.from({ length: 4 }, (_, i) => ({ label: `random moment #${i + 1}`, at: 0.15 + 0.8 * rng.next() })),
+  { label: 'inside training step 7', fault: 'step:7' },
+  { label: 'inside training step 33', fault: 'step:33' },
+  { label: 'halfway through writing checkpoint 2', fault: 'checkpoint:2' },
+  { label: 'halfway through writing checkpoint 9', fault: 'checkpoint:9' },
+  { label: 'during the first evaluation', fault: 'eval:3' },
+  { label: 'during the third evaluation', fault: 'eval:12' }, // 5 validation batches per evaluation
+];
+
+describe('kill -9 during train, then --resume', () => {
+  for (const [i, f] of faults.entries()) {
+    it(`${f.label}: same final weights and metrics as the uninterrupted run`, async () => {
+      const run = path.join(dir, `cut-${i}`);
+      const code = await runUntilKilled(run, f.fault ? { fault: f.fault } : { afterMs: Math.round((f.at ?? 0.5) * referenceSeconds * 1000) });
+      if (f.fault) expect(code).toBeNull(); // an injected fault must really have fired
+      checkNoPartialCheckpoints(run);
+      if (code === 0) {
+        // the random moment fell after the end: nothing to resume, the run is simply complete
+        expect(existsSync(path.join(run, 'train_summary.json'))).toBe(true);
+      } else {
+        expect(code).toBeNull(); // killed
+        expect(existsSync(path.join(run, 'train_summary.json'))).toBe(false);
+        const hasLast = existsSync(path.join(run, 'last'));
+        const resumed = runCli(hasLast ? [...trainArgs(run).slice(1), '--resume'] : trainArgs(run).slice(1));
+        expect(resumed.code, resumed.stderr).toBe(0);
+      }
+      checkNoPartialCheckpoints(run);
+      expect(sha(path.join(run, 'model/weights.bin'))).toBe(sha(path.join(reference, 'model/weights.bin')));
+      expect(metricLines(run)).toEqual(metricLines(reference));
+    });
+  }
+
+  it('killed twice (once more while resuming), it still ends where the uninterrupted run ends', async () => {
+    const run = path.join(dir, 'twice');
+    expect(await runUntilKilled(run, { fault: 'checkpoint:3' })).toBeNull();
+    const child = spawn(process.execPath, [...trainArgs(run), '--resume'], { stdio: 'ignore', env: { ...process.env, RECSYS_FAULT: 'step:10' } });
+    expect(await new Promise((r) => child.on('exit', (_c, s) => r(s)))).toBe('SIGKILL');
+    const resumed = runCli([...trainArgs(run).slice(1), '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(sha(path.join(run, 'model/weights.bin'))).toBe(sha(path.join(reference, 'model/weights.bin')));
+    expect(metricLines(run)).toEqual(metricLines(reference));
+  });
+});
