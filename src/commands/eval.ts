@@ -106,10 +106,13 @@ export async function evalCommand(opts: EvalFlags): Promise<void> {
   if (!existsSync(path.join(runDir, 'train_summary.json'))) {
     log.warn(`${runDir} has no train_summary.json: the run is incomplete or still running; evaluating its current model/`);
   }
-  const datasetDir = config.data.out ?? datasetFromRunConfig(runDir);
+  const recorded = (runManifest as { dataset_dir?: unknown }).dataset_dir;
+  const datasetDir =
+    config.data.out ?? (typeof recorded === 'string' && recorded ? path.resolve(runDir, recorded) : undefined) ?? datasetFromRunConfig(runDir);
   if (!datasetDir) {
-    throw new UsageError(`recsys eval: --data DATASET_DIR is required: ${runDir} has no config.yaml naming its dataset (data.out)`);
+    throw new UsageError(`recsys eval: --data DATASET_DIR is required: ${runDir} does not record its dataset (manifest.json dataset_dir, config.yaml data.out)`);
   }
+  if (!config.data.out) log.info(`dataset: ${datasetDir} (recorded in ${runDir})`);
   const dataManifest = readManifest(datasetDir);
   checkDatasetMatchesRun(runDir, runManifest, datasetDir, dataManifest);
   const split = config.eval.split;
@@ -148,13 +151,44 @@ export async function evalCommand(opts: EvalFlags): Promise<void> {
   }
   let topK: number[];
   if (opts.topK !== undefined) {
+    if (labels.length <= 2) throw new UsageError(`recsys eval: --top-k needs more than 2 classes (this task has ${labels.length})`);
     topK = String(opts.topK).split(',').map((s) => Number(s.trim()));
     const bad = topK.find((k) => !Number.isInteger(k) || k < 2 || k >= labels.length);
-    if (labels.length <= 2) throw new UsageError(`recsys eval: --top-k needs more than 2 classes (this task has ${labels.length})`);
     if (bad !== undefined) throw new UsageError(`recsys eval: --top-k ${opts.topK}: each k must be an integer with 1 < k < ${labels.length} (the number of classes)`);
   } else topK = defaultTopK(labels.length);
   topK = [...new Set([...topK, ...gateTopKs(specs)])];
 
+  // Ctrl-C / SIGTERM from here on: stop between batches, write nothing, exit 130 / 143.
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => (interrupted = signal);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await evaluateAndReport(opts, { config, runDir, runManifest, datasetDir, dataManifest, split, info, labels, specs, skipped, topK, digits, log }, () => interrupted);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+interface Prepared {
+  config: ReturnType<typeof loadConfig>;
+  runDir: string;
+  runManifest: DatasetManifest;
+  datasetDir: string;
+  dataManifest: DatasetManifest;
+  split: string;
+  info: NonNullable<DatasetManifest['splits']['test']>;
+  labels: string[];
+  specs: ReturnType<typeof buildGates>['specs'];
+  skipped: string[];
+  topK: number[];
+  digits: number;
+  log: ReturnType<typeof makeLogger>;
+}
+
+async function evaluateAndReport(opts: EvalFlags, p: Prepared, interrupted: () => NodeJS.Signals | null): Promise<void> {
+  const { config, runDir, runManifest, datasetDir, dataManifest, split, info, labels, specs, skipped, topK, digits, log } = p;
   // TensorFlow.js and the model code load only now: usage and data errors above come fast.
   const [{ initBackend }, { loadInferenceModel }, { evaluateSplit }] = await Promise.all([
     import('../backend/index.js'),
@@ -182,6 +216,7 @@ export async function evalCommand(opts: EvalFlags): Promise<void> {
       topK,
       predictions: opts.predictions ? path.resolve(opts.predictions) : undefined,
       onProgress: bar?.tick,
+      interrupted,
     });
   } finally {
     bar?.stop();

@@ -107,7 +107,7 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
 const tickText = (t: number) => (Math.abs(t) >= 1e4 || (Math.abs(t) < 1e-3 && t !== 0) ? t.toExponential(1) : String(Number(t.toPrecision(4))));
 
 export function lineChartSvg(chart: Chart, width = 440, height = 230): string {
-  const m = { l: 56, r: 12, t: 26, b: 40 };
+  const m = { l: 56, r: 12, t: 30 + 14 * Math.ceil(chart.series.length / 2), b: 40 };
   const all = chart.series.flatMap((s) => s.points);
   let [x0, x1] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
   let [y0, y1] = [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))];
@@ -137,8 +137,10 @@ export function lineChartSvg(chart: Chart, width = 440, height = 230): string {
     const pts = s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
     if (s.points.length > 1) parts.push(`<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="1.8"/>`);
     if (s.points.length <= 40) for (const [x, y] of s.points) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.4" fill="${color}"/>`);
-    const ly = m.t + 12 + i * 14;
-    parts.push(`<rect x="${m.l + W - 130}" y="${ly - 8}" width="10" height="3" fill="${color}"/><text x="${m.l + W - 116}" y="${ly - 3}" class="legend">${esc(s.name)}</text>`);
+    // legend under the title, two entries per line, outside the plot area
+    const lx = m.l + (i % 2) * (W / 2);
+    const ly = 32 + Math.floor(i / 2) * 14;
+    parts.push(`<rect x="${lx}" y="${ly - 5}" width="12" height="3" fill="${color}"/><text x="${lx + 16}" y="${ly}" class="legend">${esc(s.name)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('');
@@ -235,7 +237,7 @@ section{background:#fff;border-radius:10px;padding:18px 20px;margin:16px 0;box-s
 .card{background:#fff;border-radius:10px;padding:12px 16px;min-width:120px;box-shadow:0 1px 2px #0000001a}
 .card b{display:block;font-size:22px}.card span{color:#475569;font-size:12px}
 .gate{border-left:6px solid}.pass{border-color:#16a34a}.fail{border-color:#dc2626}
-.gate table td:first-child{font-weight:700}
+.gate table td:first-child{font-weight:700}.gate td.l,.gate th.l{text-align:left}
 td.ok{color:#16a34a}td.bad{color:#dc2626}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums}
 th,td{padding:4px 10px;text-align:right;border-bottom:1px solid #e2e8f0}
@@ -270,9 +272,9 @@ export function htmlReport(r: EvalReport, opts: { curves?: Chart[]; title?: stri
 
   if (r.gates) {
     const failed = r.gates.results.filter((g) => !g.passed).length;
-    out.push(`<section class="gate ${failed ? 'fail' : 'pass'}"><h2>${failed ? `Quality gate failed: ${failed} of ${r.gates.results.length} conditions` : `Quality gate passed: ${r.gates.results.length} conditions`}</h2><table><tr><th></th><th>metric</th><th>value</th><th>condition</th></tr>`);
+    out.push(`<section class="gate ${failed ? 'fail' : 'pass'}"><h2>${failed ? `Quality gate failed: ${failed} of ${r.gates.results.length} conditions` : `Quality gate passed: ${r.gates.results.length} conditions`}</h2><table><tr><th></th><th class="l">metric</th><th>value</th><th class="l">condition</th></tr>`);
     for (const g of r.gates.results) {
-      out.push(`<tr><td class="${g.passed ? 'ok' : 'bad'}">${g.passed ? 'PASS' : 'FAIL'}</td><td>${esc(g.metric)}</td><td>${g.value === null ? 'undefined' : g.value.toFixed(6)}</td><td>${esc(g.condition)}</td></tr>`);
+      out.push(`<tr><td class="${g.passed ? 'ok' : 'bad'}">${g.passed ? 'PASS' : 'FAIL'}</td><td class="l">${esc(g.metric)}</td><td>${g.value === null ? 'undefined' : g.value.toFixed(6)}</td><td class="l">${esc(g.condition)}</td></tr>`);
     }
     out.push('</table>');
     if (r.gates.skipped.length) out.push(`<ul>${r.gates.skipped.map((s) => `<li>skipped: ${esc(s)}</li>`).join('')}</ul>`);

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RecordBatchReader, type Data, type RecordBatch } from 'apache-arrow';
 import { padBatch } from '../data/batch.js';
 import { tempNameFor } from '../lib/atomic.js';
-import { DataError } from '../lib/errors.js';
+import { DataError, RecsysError } from '../lib/errors.js';
 import { sha256File } from '../lib/hash.js';
 import { bertLogits, type BertConfig, type Params } from '../model/index.js';
 import { MetricsAccumulator, type EvalMetrics, type RowResult } from './metrics.js';
@@ -27,6 +27,17 @@ export interface EvalSplitOptions {
   /** Write one JSON line per row (row, label, pred, score, logits[, positive_score]) here. */
   predictions?: string;
   onProgress?: (rows: number) => void;
+  /** Checked between batches: a signal name stops the evaluation (EvalInterrupted). */
+  interrupted?: () => NodeJS.Signals | null;
+}
+
+/** Ctrl-C / SIGTERM during eval: nothing half-written is left behind; exit 130 / 143. */
+export class EvalInterrupted extends RecsysError {
+  override readonly exitCode: number;
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}; no report or predictions written`);
+    this.exitCode = signal === 'SIGINT' ? 130 : 143;
+  }
 }
 
 export interface EvalSplitResult {
@@ -119,7 +130,7 @@ export async function evaluateSplit(model: ForwardModel, opts: EvalSplitOptions)
     const runWindow = async () => {
       if (!window.length) return;
       const done = seen;
-      const { results, logits } = forwardWindow(model, window, opts, acc, (rows) => opts.onProgress?.(done + rows));
+      const { results, logits } = await forwardWindow(model, window, opts, acc, (rows) => opts.onProgress?.(done + rows));
       if (writer) {
         let text = '';
         window.forEach((r, i) => (text += predictionLine(r, results[i], logits.subarray(i * n, (i + 1) * n), opts.labels) + '\n'));
@@ -156,17 +167,19 @@ export async function evaluateSplit(model: ForwardModel, opts: EvalSplitOptions)
 }
 
 /** Run one window: sort by length, batch, forward, feed the accumulator in the file's order. */
-function forwardWindow(
+async function forwardWindow(
   model: ForwardModel,
   rows: Row[],
   opts: EvalSplitOptions,
   acc: MetricsAccumulator,
   progress: (rows: number) => void,
-): { results: RowResult[]; logits: Float32Array } {
+): Promise<{ results: RowResult[]; logits: Float32Array }> {
   const n = opts.labels.length;
   const order = rows.map((_, i) => i).sort((a, b) => rows[a].ids.length - rows[b].ids.length || a - b);
   const logits = new Float32Array(rows.length * n);
   for (let s = 0; s < order.length; s += opts.batchSize) {
+    const signal = opts.interrupted?.();
+    if (signal) throw new EvalInterrupted(signal);
     const idx = order.slice(s, s + opts.batchSize);
     const inputs = padBatch(idx.map((i) => ({ ids: rows[i].ids, typeIds: rows[i].typeIds })), opts.padId);
     const out = bertLogits(model.params, model.config, inputs);
@@ -174,6 +187,7 @@ function forwardWindow(
     tf.dispose([out, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
     idx.forEach((i, k) => logits.set(data.subarray(k * n, (k + 1) * n), i * n));
     progress(s + idx.length);
+    await new Promise((resolve) => setImmediate(resolve)); // let signals and the progress bar through
   }
   return { results: acc.addLogits(logits, rows.map((r) => r.label)), logits };
 }

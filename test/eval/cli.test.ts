@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli, tempDir, vocabPath } from '../helpers/cli.js';
@@ -126,10 +126,15 @@ describe('recsys eval: which data, and the manifest check', () => {
     makeRun(dataset, bare, ['--seed', '5', '--no-config']);
     const r = runCli(['eval', '--run', bare, '--backend', 'cpu']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`recsys eval: --data DATASET_DIR is required: ${bare} has no config.yaml naming its dataset (data.out)`);
+    expect(r.stderr).toContain(`recsys eval: --data DATASET_DIR is required: ${bare} does not record its dataset (manifest.json dataset_dir, config.yaml data.out)`);
     const ok = runCli(['eval', '--run', bare, '--data', dataset, '--backend', 'cpu', '--json']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).rows).toBe(300);
+    const recorded = path.join(dir, 'run-recorded');
+    makeRun(dataset, recorded, ['--seed', '5', '--no-config', '--record-dataset']);
+    const fromManifest = runCli(['eval', '--run', recorded, '--backend', 'cpu', '--json']);
+    expect(fromManifest.code, fromManifest.stderr).toBe(0);
+    expect(JSON.parse(fromManifest.stdout).source.dataset).toBe(dataset);
     const none = runCli(['eval', '--backend', 'cpu']);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/--run RUN_DIR is required/);
@@ -301,5 +306,31 @@ describe('recsys eval: quality gates', () => {
     r = runCli(['eval', '-c', path.join(cfgDir, 'typo.yaml'), '--backend', 'cpu']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/eval\.min\.macro_f2: unknown metric "macro_f2" \(did you mean "macro_f1"\?\); valid metrics:/);
+  });
+});
+
+describe('recsys eval: signals', () => {
+  it('Ctrl-C stops the evaluation with exit 130 and leaves no partial predictions', async () => {
+    const big = path.join(dir, 'big');
+    mkdirSync(big);
+    intentCsv(path.join(big, 'data.csv'), { rows: 3000 });
+    prepare(path.join(big, 'data.csv'), path.join(big, 'dataset'));
+    makeRun(path.join(big, 'dataset'), path.join(big, 'run'), ['--seed', '5']);
+    const out = path.join(big, 'out');
+    mkdirSync(out);
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/recsys.js'), 'eval', '--run', path.join(big, 'run'), '--backend', 'cpu', '--batch-size', '4', '--predictions', path.join(out, 'p.jsonl'), '--report', path.join(out, 'report')], { cwd: repoRoot });
+    let stderr = '';
+    let scheduled = false;
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (/backend: cpu/.test(stderr) && !scheduled) {
+        scheduled = true;
+        setTimeout(() => child.kill('SIGINT'), 300);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain('recsys: error: interrupted by SIGINT; no report or predictions written');
+    expect(readdirSync(out)).toEqual([]);
   });
 });

@@ -1,26 +1,26 @@
 """Test fixture: a recsys run directory (docs/run-dir.md layout) without running `recsys train`.
 
 Run: .venv/bin/python test/eval/make_run.py DATASET_DIR RUN_DIR [--seed N] [--no-config] [--curves]
-       [--labels a,b,c]
+       [--labels a,b,c] [--record-dataset]
 
 RUN_DIR/model holds a seeded random BertForSequenceClassification with a varied init (init range
 0.2, perturbed biases and LayerNorm weights, so predictions spread over several classes) saved
 with save_pretrained, plus BertTokenizerFast files from the dataset's vocab.txt. RUN_DIR/manifest.json
-is the dataset's manifest; config.yaml names the dataset (data.out) unless --no-config; --curves
+is the dataset's manifest (plus dataset_dir with --record-dataset, as recsys train writes it);
+config.yaml names the dataset (data.out) unless --no-config; --curves
 writes a metrics.jsonl with train and validation records. --labels overrides the model's
 id2label (to test the model/manifest check).
 """
 import json
 import math
 import os
-import shutil
 import sys
 
 import torch
 from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
 
-def main(dataset, run, seed, write_config, curves, labels_override):
+def main(dataset, run, seed, write_config, curves, labels_override, record_dataset):
     manifest = json.load(open(os.path.join(dataset, "manifest.json"), encoding="utf-8"))
     labels = labels_override or manifest["labels"]
     os.makedirs(os.path.join(run, "model"), exist_ok=True)
@@ -40,7 +40,10 @@ def main(dataset, run, seed, write_config, curves, labels_override):
     tok = BertTokenizerFast(vocab_file=os.path.join(dataset, "tokenizer", "vocab.txt"), do_lower_case=True,
                             model_max_length=manifest["max_length"])
     tok.save_pretrained(os.path.join(run, "model"))
-    shutil.copy(os.path.join(dataset, "manifest.json"), os.path.join(run, "manifest.json"))
+    if record_dataset:  # as recsys train does: the run manifest names the dataset it was trained on
+        manifest["dataset_dir"] = os.path.abspath(dataset)
+    with open(os.path.join(run, "manifest.json"), "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=2)
     if write_config:
         with open(os.path.join(run, "config.yaml"), "w", encoding="utf-8") as f:
             f.write(f"seed: {seed}\ndata:\n  out: {json.dumps(os.path.abspath(dataset))}\n")
@@ -60,4 +63,4 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 1
     labels = args[args.index("--labels") + 1].split(",") if "--labels" in args else None
-    main(args[0], args[1], seed, "--no-config" not in args, "--curves" in args, labels)
+    main(args[0], args[1], seed, "--no-config" not in args, "--curves" in args, labels, "--record-dataset" in args)
