@@ -7,12 +7,16 @@ import { decodeUtf8, excerpt } from './utf8.js';
 /**
  * Streaming CSV/TSV reader: quoted fields, embedded newlines, BOM, CRLF. Fields arrive as raw
  * bytes so invalid UTF-8 is caught per row (and the row rejected) instead of silently replaced.
- * A broken quote makes the rest of the file unreadable: that is a one-line error naming the line.
+ * A quote inside an unquoted field (`55" tv`) is kept as a literal character, as Python's csv
+ * module and pandas do. A quoted field that is never closed makes the rest of the file
+ * unreadable: that is a one-line error naming the row and line where the quote opened.
  */
 /** csv-parse hands back Buffers with encoding:null, except where it already decoded (after a BOM). */
 function decodeField(f: Buffer | string): string | undefined {
   return typeof f === 'string' ? f : decodeUtf8(f);
 }
+
+const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
 export function csvSource(file: string, delimiter: string): RowSource {
   let header: string[] | undefined;
@@ -23,20 +27,38 @@ export function csvSource(file: string, delimiter: string): RowSource {
       bom: true,
       delimiter,
       relax_column_count: true,
+      relax_quotes: true,
       skip_empty_lines: true,
       info: true,
-      max_record_size: 64 * 1024 * 1024,
+      max_record_size: MAX_RECORD_BYTES,
     });
   }
 
   async function* records(): AsyncGenerator<{ fields: (Buffer | string)[]; info: Info }> {
     const stream = createReadStream(file).pipe(parser());
+    // Where the last complete record ended: a record that fails to parse starts on the next line.
+    let lastLine = 0;
+    let records = 0;
     try {
-      for await (const r of stream as AsyncIterable<{ record: (Buffer | string)[]; info: Info }>) yield { fields: r.record, info: r.info };
+      for await (const r of stream as AsyncIterable<{ record: (Buffer | string)[]; info: Info }>) {
+        lastLine = r.info.lines;
+        records++;
+        yield { fields: r.record, info: r.info };
+      }
     } catch (err) {
       const e = err as Error & { code?: string; lines?: number };
-      if (e.code?.startsWith('CSV_')) throw new DataError(`${file}:${e.lines ?? '?'}: CSV does not parse: ${e.message.replace(/^[^:]*: /, '')}`);
-      throw err;
+      if (typeof e.code !== 'string') throw err;
+      const start = lastLine + 1;
+      const where = records === 0 ? 'the header' : `row ${records}`;
+      if (e.code === 'CSV_QUOTE_NOT_CLOSED') {
+        throw new DataError(`${file}:${start}: CSV does not parse: ${where} has an opening quote that is never closed (the field runs to the end of the file at line ${e.lines ?? '?'})`);
+      }
+      if (e.code === 'CSV_MAX_RECORD_SIZE') {
+        throw new DataError(`${file}:${start}: CSV does not parse: ${where} is longer than ${MAX_RECORD_BYTES / (1024 * 1024)} MiB (an unbalanced quote?)`);
+      }
+      // Any other csv-parse error: its message without the Buffer dumps it sometimes carries.
+      const reason = e.message.replace(/, value is \{"type":"Buffer".*$/, '').replace(/^[^:]*: /, '');
+      throw new DataError(`${file}:${e.lines ?? start}: CSV does not parse: ${reason}`);
     }
   }
 
@@ -67,14 +89,14 @@ export function csvSource(file: string, delimiter: string): RowSource {
         row++;
         const line = info.lines;
         const decoded = fields.map(decodeField);
-        const rawText = excerpt(fields.map((f) => (typeof f === 'string' ? f : f.toString('utf8'))).join(delimiter));
+        const raw = excerpt(fields.map((f) => (typeof f === 'string' ? f : f.toString('utf8'))).join(delimiter));
         if (decoded.some((d) => d === undefined)) {
           const bad = cols[decoded.findIndex((d) => d === undefined)] ?? `#${decoded.findIndex((d) => d === undefined) + 1}`;
-          yield { row, line, error: `invalid UTF-8 in column "${bad}"`, raw: rawText };
+          yield { row, line, error: `invalid UTF-8 in column "${bad}"`, raw };
           continue;
         }
         if (fields.length !== cols.length) {
-          yield { row, line, error: `expected ${cols.length} columns, found ${fields.length}`, raw: rawText };
+          yield { row, line, error: `expected ${cols.length} columns, found ${fields.length}`, raw };
           continue;
         }
         const values: Record<string, unknown> = {};
