@@ -2,6 +2,16 @@ import { createReadStream } from 'node:fs';
 import { RecordBatchReader } from 'apache-arrow';
 import { DataError } from '../../lib/errors.js';
 import type { RowSource, SourceRow } from './types.js';
+import { excerpt } from './utf8.js';
+
+/** A short JSON excerpt of a row, for the rejects file (Arrow has no raw text to quote). */
+function rawOf(values: Record<string, unknown>): string {
+  try {
+    return excerpt(JSON.stringify(values, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)));
+  } catch {
+    return '';
+  }
+}
 
 /** Arrow IPC (file or stream format), read batch by batch. */
 export function arrowSource(file: string): RowSource {
@@ -33,7 +43,7 @@ export function arrowSource(file: string): RowSource {
             const v = c.vector.get(i);
             values[c.name] = typeof v === 'bigint' ? Number(v) : v;
           }
-          yield { row, values };
+          yield { row, values, raw: rawOf(values) };
         }
       }
     },

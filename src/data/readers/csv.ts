@@ -101,7 +101,7 @@ export function csvSource(file: string, delimiter: string): RowSource {
         }
         const values: Record<string, unknown> = {};
         cols.forEach((c, i) => (values[c] = decoded[i]));
-        yield { row, line, values };
+        yield { row, line, values, raw };
       }
     },
   };

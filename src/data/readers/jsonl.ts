@@ -62,7 +62,7 @@ export function jsonlSource(file: string): RowSource {
           yield { row, line, error: 'expected a JSON object', raw: excerpt(text) };
           continue;
         }
-        yield { row, line, values: value as Record<string, unknown> };
+        yield { row, line, values: value as Record<string, unknown>, raw: excerpt(text) };
       }
     },
   };

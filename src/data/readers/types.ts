@@ -6,7 +6,7 @@ export interface SourceRow {
   line?: number;
   values?: Record<string, unknown>;
   error?: string;
-  /** A short excerpt of the raw record, kept for the rejects file. */
+  /** A short excerpt of the raw record (every row, so any row rejected later can be quoted in the rejects file). */
   raw?: string;
 }
 
