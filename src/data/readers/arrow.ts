@@ -15,14 +15,22 @@ function rawOf(values: Record<string, unknown>): string {
 
 /** Arrow IPC (file or stream format), read batch by batch. */
 export function arrowSource(file: string): RowSource {
+  // apache-arrow reports a corrupt file as a JS TypeError ("Cannot read properties of null"):
+  // say what it means instead of quoting it.
+  const unreadable = (err: unknown) => {
+    const msg = err instanceof TypeError ? 'truncated or corrupt' : String((err as Error)?.message ?? err).split('\n')[0];
+    return new DataError(`${file}: not a readable Arrow IPC file (${msg})`);
+  };
   async function open() {
+    let reader;
     try {
-      const reader = await RecordBatchReader.from(createReadStream(file));
+      reader = await RecordBatchReader.from(createReadStream(file));
       await reader.open();
-      return reader;
     } catch (err) {
-      throw new DataError(`${file}: not a readable Arrow IPC file (${(err as Error).message.split('\n')[0]})`);
+      throw unreadable(err);
     }
+    if (!reader.schema?.fields) throw new DataError(`${file}: not a readable Arrow IPC file (no schema; is it Arrow IPC/Feather v2?)`);
+    return reader;
   }
   return {
     async columns() {
@@ -34,7 +42,16 @@ export function arrowSource(file: string): RowSource {
     async *rows(): AsyncGenerator<SourceRow> {
       const reader = await open();
       let row = 0;
-      for await (const batch of reader) {
+      const batches = reader[Symbol.asyncIterator]();
+      for (;;) {
+        let next;
+        try {
+          next = await batches.next();
+        } catch (err) {
+          throw unreadable(err);
+        }
+        if (next.done) break;
+        const batch = next.value;
         const cols = batch.schema.fields.map((f) => ({ name: f.name, vector: batch.getChild(f.name)! }));
         for (let i = 0; i < batch.numRows; i++) {
           row++;
