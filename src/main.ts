@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { buildCli } from './cli.js';
 import { exitCodeOf, RecsysError } from './lib/errors.js';
+import { describeFsError } from './lib/fs-errors.js';
 
 /**
  * Runs one recsys command and returns its exit code. The only place that maps errors to exit
@@ -17,12 +18,14 @@ export async function main(argv: string[]): Promise<number> {
       // commander already printed its message (unknown option, missing argument, --help).
       return err.exitCode === 0 ? 0 : 2;
     }
-    const code = exitCodeOf(err);
-    const message = err instanceof Error ? err.message : String(err);
+    // Filesystem failures (disk full, read-only, permissions) are about where output goes: exit 2.
+    const fsMessage = err instanceof RecsysError ? undefined : describeFsError(err);
+    const code = fsMessage ? 2 : exitCodeOf(err);
+    const message = fsMessage ?? (err instanceof Error ? err.message : String(err));
     process.stderr.write(`recsys: error: ${message}\n`);
     if (err instanceof RecsysError) for (const line of err.details) process.stderr.write(`  ${line}\n`);
     if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
-    else if (typeof (err as { exitCode?: unknown })?.exitCode !== 'number') process.stderr.write('(run with --verbose for the stack trace)\n');
+    else if (!fsMessage && typeof (err as { exitCode?: unknown })?.exitCode !== 'number') process.stderr.write('(run with --verbose for the stack trace)\n');
     return code;
   }
 }

@@ -10,6 +10,7 @@ import { readManifest } from '../data/manifest.js';
 import { loadSplit, splitFile } from '../data/split-reader.js';
 import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
 import { UsageError } from '../lib/errors.js';
+import { ensureWritableDir } from '../lib/fs-errors.js';
 import { makeLogger } from '../lib/log.js';
 import { saveCheckpoint, saveHfModel } from '../model/index.js';
 import { NonFiniteError, trainLoop, type TrainEvents } from '../train/loop.js';
@@ -80,6 +81,7 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   if (!runDir) throw new UsageError('train.out (the run directory) is required: pass --out DIR');
   const mode = checkRunDir(runDir, !!opts.resume, !!opts.overwrite);
   const manifest = readManifest(datasetDir);
+  ensureWritableDir(runDir, 'run');
   const backend = await initBackend(config.backend, { log: log.info, verbose: opts.verbose });
 
   let start;

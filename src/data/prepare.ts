@@ -1,20 +1,21 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RecsysConfig } from '../config/schema.js';
 import { removeStaleTemps, tempNameFor, writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
 import { DataError, UsageError } from '../lib/errors.js';
+import { describeFsError, ensureWritableDir, fsErrorReason } from '../lib/fs-errors.js';
 import { sha256File, sha256Text } from '../lib/hash.js';
 import { Rng } from '../lib/rng.js';
 import { buildLabelList, checkEvalLabelsInTrain } from './labels.js';
 import { buildManifest, MANIFEST_FILE, type DatasetManifest } from './manifest.js';
-import { openSource, detectFormat } from './readers/index.js';
+import { openSource, detectFormat, type RowSource } from './readers/index.js';
 import { RejectsWriter } from './rejects.js';
 import { examineRow } from './row.js';
 import { ShardWriter } from './shards.js';
 import { SplitPlanner, SPLITS, type SplitName } from './split.js';
 import { LengthStats } from './stats.js';
-import { loadTokenizer } from './tokenizer/index.js';
+import { loadTokenizer, type TextTokenizer } from './tokenizer/index.js';
 
 export interface PrepareProgress {
   phase(name: 'scan' | 'write', total?: number): void;
@@ -90,8 +91,23 @@ export async function prepareDataset(config: RecsysConfig, opts: PrepareOptions 
   const tokenizer = loadTokenizer({ path: tokenizerPath, lowercase: config.tokenizer.lowercase, stripAccents: config.tokenizer.strip_accents });
   const fingerprint = fingerprintOf(config, tokenizer.sha256);
   checkOutputDir(out, fingerprint, !!opts.overwrite);
-  await mkdir(out, { recursive: true });
+  ensureWritableDir(out, 'dataset');
   await removeStaleTemps(out);
+  try {
+    return await writeDataset(config, source, format, input, out, tokenizer, fingerprint, opts);
+  } catch (err) {
+    // Nothing half-written stays behind: temp shards go, and the reason names the output dir.
+    await removeStaleTemps(out);
+    const fs = describeFsError(err);
+    if (fs) throw new UsageError(`${out}: writing the dataset failed: ${fsErrorReason(err)}`);
+    throw err;
+  }
+}
+
+async function writeDataset(
+  config: RecsysConfig, source: RowSource, format: string, input: string, out: string, tokenizer: TextTokenizer, fingerprint: string, opts: PrepareOptions,
+): Promise<DatasetManifest> {
+  const data = config.data;
 
   const allowed = data.labels ? new Set(data.labels) : null;
   const rejects = new RejectsWriter(path.join(out, 'rejects.csv'));

@@ -12,14 +12,21 @@ export function tempNameFor(target: string): string {
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   await fsp.mkdir(path.dirname(target), { recursive: true });
   const tmp = tempNameFor(target);
-  const handle = await fsp.open(tmp, 'w');
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await fsp.open(tmp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fsp.rename(tmp, target);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true }).catch(() => {});
+    // Say which file could not be written (a failed write() carries no path of its own).
+    if (err && typeof err === 'object' && !('path' in err)) (err as { path?: string }).path = target;
+    throw err;
   }
-  await fsp.rename(tmp, target);
 }
 
 export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {
