@@ -10,7 +10,11 @@ export interface Reject {
   raw?: string;
 }
 
-const csvField = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+// NUL is shown as \0: Python's csv module (before 3.11) refuses a file that contains it.
+const csvField = (raw: string) => {
+  const v = raw.includes('\0') ? raw.replace(/\0/g, '\\0') : raw;
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+};
 
 /** rejects.csv: every row prepare could not use, with its source row number and the reason. */
 export class RejectsWriter {

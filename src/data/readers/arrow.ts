@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { RecordBatchReader } from 'apache-arrow';
 import { DataError } from '../../lib/errors.js';
 import type { RowSource, SourceRow } from './types.js';
-import { excerpt } from './utf8.js';
+import { excerpt, nulColumn } from './utf8.js';
 
 /** A short JSON excerpt of a row, for the rejects file (Arrow has no raw text to quote). */
 function rawOf(values: Record<string, unknown>): string {
@@ -60,7 +60,9 @@ export function arrowSource(file: string): RowSource {
             const v = c.vector.get(i);
             values[c.name] = typeof v === 'bigint' ? Number(v) : v;
           }
-          yield { row, values, raw: rawOf(values) };
+          const nul = nulColumn(values);
+          if (nul !== undefined) yield { row, error: `NUL character in column "${nul}"`, raw: rawOf(values) };
+          else yield { row, values, raw: rawOf(values) };
         }
       }
     },

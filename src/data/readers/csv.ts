@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { parse, type Info } from 'csv-parse';
 import { DataError } from '../../lib/errors.js';
 import type { RowSource, SourceRow } from './types.js';
-import { decodeUtf8, excerpt } from './utf8.js';
+import { decodeUtf8, excerpt, nulColumn } from './utf8.js';
 
 /**
  * Streaming CSV/TSV reader: quoted fields, embedded newlines, BOM, CRLF. Fields arrive as raw
@@ -101,6 +101,11 @@ export function csvSource(file: string, delimiter: string): RowSource {
         }
         const values: Record<string, unknown> = {};
         cols.forEach((c, i) => (values[c] = decoded[i]));
+        const nul = nulColumn(values);
+        if (nul !== undefined) {
+          yield { row, line, error: `NUL character in column "${nul}"`, raw };
+          continue;
+        }
         yield { row, line, values, raw };
       }
     },

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { DataError } from '../../lib/errors.js';
 import type { RowSource, SourceRow } from './types.js';
-import { decodeUtf8, excerpt } from './utf8.js';
+import { decodeUtf8, excerpt, nulColumn } from './utf8.js';
 
 /** Split a byte stream on \n without decoding, so invalid UTF-8 is caught per line. */
 async function* lines(file: string): AsyncGenerator<Buffer> {
@@ -60,6 +60,11 @@ export function jsonlSource(file: string): RowSource {
         }
         if (!value || typeof value !== 'object' || Array.isArray(value)) {
           yield { row, line, error: 'expected a JSON object', raw: excerpt(text) };
+          continue;
+        }
+        const nul = nulColumn(value as Record<string, unknown>);
+        if (nul !== undefined) {
+          yield { row, line, error: `NUL character in column "${nul}"`, raw: excerpt(text) };
           continue;
         }
         yield { row, line, values: value as Record<string, unknown>, raw: excerpt(text) };
