@@ -151,7 +151,14 @@ async function writeDataset(
   }
   const labels = buildLabelList(seenLabels, data.labels);
   const labelId = new Map(labels.map((l, i) => [l, i]));
-  if (data.split_column) checkEvalLabelsInTrain(columnSplitCounts, input);
+  if (data.split_column) {
+    try {
+      checkEvalLabelsInTrain(columnSplitCounts, input);
+    } catch (err) {
+      await rejects.close(); // the rows rejected so far stay listed, as for the other data errors
+      throw err;
+    }
+  }
   const assigner = data.split_column
     ? null
     : planner.plan(data.split, { stratify: data.stratify, grouped: !!data.group_column }, new Rng(config.seed));
