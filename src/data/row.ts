@@ -29,7 +29,11 @@ export function examineRow(r: SourceRow, data: DataConfig, allowedLabels: Set<st
     if (pair === undefined || !pair.trim()) return { ok: false, reason: `empty or missing pair text (column "${data.pair_column}")` };
   }
   const label = labelKey(v[data.label_column]);
-  if (label === undefined) return { ok: false, reason: `missing label (column "${data.label_column}")` };
+  if (label === undefined) {
+    const raw = v[data.label_column];
+    const blank = raw === null || raw === undefined || (typeof raw === 'string' && !raw.trim());
+    return { ok: false, reason: blank ? `missing label (column "${data.label_column}")` : `label is not a string or number (column "${data.label_column}")` };
+  }
   if (allowedLabels && !allowedLabels.has(label)) return { ok: false, reason: `label "${label}" is not in data.labels` };
   let group: string | undefined;
   if (data.group_column) {
