@@ -151,11 +151,11 @@ export function lineChartSvg(chart: Chart, width = 440, height = 230): string {
 /** Heatmap colored by the share of each true label's rows (row-normalised), counts in the cells. */
 export function confusionSvg(labels: string[], cm: number[][]): string {
   const n = labels.length;
-  const cell = Math.max(14, Math.min(48, Math.floor(640 / n)));
+  const cell = Math.max(14, Math.min(64, Math.floor(640 / n)));
   const nameW = Math.min(180, 12 + 7 * Math.max(...labels.map((l) => [...l].length)));
   const top = nameW * 0.72 + 30;
   const left = nameW + 30;
-  const width = left + n * cell + 20;
+  const width = Math.max(left + n * cell + 20, left + 490); // room for the colour note under small matrices
   const height = top + n * cell + 40;
   const clip = (l: string) => ([...l].length > 24 ? [...l].slice(0, 23).join('') + '…' : l);
   const p: string[] = [];
