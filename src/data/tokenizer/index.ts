@@ -196,9 +196,31 @@ class GenericTokenizer implements TextTokenizer {
   }
 }
 
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
 export function loadTokenizer(spec: TokenizerSpec): TextTokenizer {
   const found = resolveFiles(spec.path);
-  const config = found.config ? JSON.parse(readFileSync(found.config, 'utf8')) : undefined;
+  const config = found.config ? readJson(found.config) : undefined;
+  if (config !== undefined && (typeof config !== 'object' || config === null || Array.isArray(config))) {
+    throw new UsageError(`${found.config}: not a tokenizer_config.json (expected a JSON object)`);
+  }
+  const file = (found.vocab ?? found.json)!;
+  try {
+    return buildTokenizer(spec, found, config as Record<string, unknown> | undefined);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // Library errors ("Tokenizer must contain a decoder", a vocab without [UNK], …): name the file.
+    throw new UsageError(`${file}: not a usable tokenizer (${(err as Error).message.split('\n')[0]})`);
+  }
+}
+
+function buildTokenizer(spec: TokenizerSpec, found: { json?: string; vocab?: string }, config: Record<string, unknown> | undefined): TextTokenizer {
   if (found.vocab) {
     const stripAccents = spec.stripAccents;
     const settings = { lowercase: spec.lowercase, stripAccents };
@@ -212,6 +234,9 @@ export function loadTokenizer(spec: TokenizerSpec): TextTokenizer {
     json = JSON.parse(raw);
   } catch (err) {
     throw new UsageError(`${found.json}: not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || typeof json.model !== 'object' || json.model === null) {
+    throw new UsageError(`${found.json}: not a tokenizer.json (expected a JSON object with a "model")`);
   }
   const n = json.normalizer;
   if (json.model?.type === 'WordPiece' && json.model.vocab && n?.type === 'BertNormalizer' && json.pre_tokenizer?.type === 'BertPreTokenizer') {
