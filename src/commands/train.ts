@@ -14,6 +14,7 @@ import { ensureWritableDir } from '../lib/fs-errors.js';
 import { makeLogger } from '../lib/log.js';
 import { saveCheckpoint, saveHfModel } from '../model/index.js';
 import { NonFiniteError, trainLoop, type TrainEvents } from '../train/loop.js';
+import { modeFor } from '../train/early-stop.js';
 import { initialModel } from '../train/model-init.js';
 import { readCheckpoint, resolveLink } from '../train/state.js';
 import { warmupSteps } from '../train/schedule.js';
@@ -104,7 +105,7 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   log.info(
     `resolved: lr ${t.lr} (${t.schedule}, warmup ${warm} steps), weight decay ${t.weight_decay}${t.decay_embeddings ? ' incl. embeddings' : ' (matrices only)'}, ` +
       `clip ${t.clip_norm}, batch ${t.batch_size}×${t.grad_accum}, max_length ${manifest.max_length}, dropout ${t.dropout ? 'on' : 'off'}, ` +
-      `early stopping on ${t.early_stopping.metric} (${t.early_stopping.mode}, patience ${t.early_stopping.patience}), seed ${config.seed}`,
+      `early stopping on ${t.early_stopping.metric} (${modeFor(t.early_stopping.metric, t.early_stopping.mode)}, patience ${t.early_stopping.patience}), seed ${config.seed}`,
   );
   if (!validation) log.warn('no validation rows: early stopping and best-weights selection are off; the final weights are kept');
 

@@ -51,7 +51,7 @@ export const modelSchema = z
 
 const earlyStoppingSchema = z.strictObject({
   metric: str().default('macro_f1').describe('Validation metric watched (loss, accuracy, macro_f1, …)'),
-  mode: oneOf(['min', 'max']).default('max').describe('Whether lower or higher is better'),
+  mode: oneOf(['min', 'max']).nullable().default(null).describe('Whether lower or higher is better; null: min for loss, max for the others'),
   patience: posInt().default(3).describe('Evaluations without improvement before stopping'),
   min_delta: nonNegNumber().default(0).describe('Smallest change that counts as an improvement'),
 });
@@ -80,7 +80,7 @@ export const trainSchema = z
     eval_every: posInt().nullable().default(null).describe('Evaluate every N steps (also at each epoch end)'),
     checkpoint_every: posInt().nullable().default(null).describe('Checkpoint every N steps (also at each evaluation)'),
     keep_checkpoints: posInt().default(2).describe('Checkpoints kept besides the best'),
-    early_stopping: earlyStoppingSchema.default({ metric: 'macro_f1', mode: 'max', patience: 3, min_delta: 0 }),
+    early_stopping: earlyStoppingSchema.default({ metric: 'macro_f1', mode: null, patience: 3, min_delta: 0 }),
     dropout: bool().default(true).describe('Dropout during training, at the rates in the model config'),
   })
   .describe('Fine-tuning');

@@ -11,6 +11,11 @@ export interface EarlyStopState {
   badEvals: number;
 }
 
+/** The direction a metric improves in, when the config leaves it open (HF's greater_is_better rule). */
+export function modeFor(metric: string, mode: 'min' | 'max' | null): 'min' | 'max' {
+  return mode ?? (/loss/.test(metric) ? 'min' : 'max');
+}
+
 /** Counts evaluations without an improvement of at least min_delta; serializable for resume. */
 export class EarlyStopping {
   state: EarlyStopState = { best: null, bestStep: null, badEvals: 0 };

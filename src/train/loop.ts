@@ -12,7 +12,7 @@ import { faultPoint } from '../lib/fault.js';
 import { bertLogits, paramSpecs, type BertConfig, type Params, type ParamSpec } from '../model/index.js';
 import { AdamW } from './adamw.js';
 import { epochBatches, paddingFraction } from './batches.js';
-import { EarlyStopping } from './early-stop.js';
+import { EarlyStopping, modeFor } from './early-stop.js';
 import { evaluateSplit, type EvalMetrics } from './evaluate.js';
 import { balancedWeights, clipCoefficient, globalNorm, weightedCrossEntropy } from './loss.js';
 import { MetricsLog } from './metrics-log.js';
@@ -97,7 +97,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     for (const [name, v] of adam.v) v.assign(resumed.moments[`v/${name}`]);
     tf.dispose(Object.values(resumed.moments));
   }
-  const early = new EarlyStopping({ metric: t.early_stopping.metric, mode: t.early_stopping.mode, patience: t.early_stopping.patience, minDelta: t.early_stopping.min_delta });
+  const early = new EarlyStopping({ metric: t.early_stopping.metric, mode: modeFor(t.early_stopping.metric, t.early_stopping.mode), patience: t.early_stopping.patience, minDelta: t.early_stopping.min_delta });
   const state: TrainState = resumed?.state ?? {
     step: 0, epoch: 0, batchInEpoch: 0, adamT: 0, early: early.state, lastEvalStep: null, samplesSeen: 0, metricsBytes: 0, seconds: 0,
   };
