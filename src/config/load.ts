@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
+import YAML, { LineCounter } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, UsageError } from '../lib/errors.js';
 import { configSchema, HUB_ID_KEYS, PATH_KEYS, type RecsysConfig } from './schema.js';
@@ -32,12 +32,21 @@ function isTree(v: unknown): v is Tree {
 
 function readYamlFile(file: string): Tree {
   if (!existsSync(file)) throw new UsageError(`${file}: config file not found`);
-  const text = readFileSync(file, 'utf8');
-  if (text.length > MAX_CONFIG_BYTES) throw new ConfigError([`${file}: config file larger than 1 MiB`]);
-  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const stat = statSync(file);
+  if (!stat.isFile()) throw new UsageError(`${file}: not a file (expected a YAML config file)`);
+  // Size first: a huge file is refused without reading it.
+  if (stat.size > MAX_CONFIG_BYTES) throw new ConfigError([`${file}: config file larger than 1 MiB (${stat.size} bytes)`]);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(file));
+  } catch {
+    throw new ConfigError([`${file}: not valid UTF-8 text (expected a YAML config file)`]);
+  }
+  const lineCounter = new LineCounter();
+  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    const [line, col] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [0, 0];
+    const { line, col } = lineCounter.linePos(e.pos[0]);
     throw new ConfigError([`${file}:${line}:${col}: YAML does not parse: ${e.message.split('\n')[0]}`]);
   }
   let value: unknown;
