@@ -120,6 +120,7 @@ export function parseSet(spec: string, baseDir: string): Override {
 
 function describeInput(v: unknown): string {
   if (v === undefined) return 'nothing';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v); // JSON would say null
   const s = JSON.stringify(v);
   return s.length > 60 ? s.slice(0, 57) + '...' : s;
 }
@@ -159,7 +160,9 @@ function formatIssues(issues: z.core.$ZodIssue[]): string[] {
     if (reported.has(where)) continue; // one problem per key: the first is the most basic
     reported.add(where);
     const got = 'input' in issue ? describeInput(issue.input) : 'an invalid value';
-    out.push(`${where || '(top level)'}: ${issue.message}, got ${got}`);
+    // zod's own wording for a section given as a scalar/list ("Invalid input: expected object, received number").
+    const message = issue.code === 'invalid_type' && issue.expected === 'object' ? 'expected a mapping of keys' : issue.message;
+    out.push(`${where || '(top level)'}: ${message}, got ${got}`);
   }
   return out;
 }
