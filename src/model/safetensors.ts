@@ -158,8 +158,24 @@ export function parseSafetensors(data: Uint8Array, source: string): StFile {
 export async function readSafetensors(file: string): Promise<StFile> {
   let data: Buffer;
   try {
-    data = await fsp.readFile(file);
+    // The 8-byte header length is checked against the limit and the file size before the file
+    // is read, so a corrupt or hostile length fails at once whatever the file's size.
+    const handle = await fsp.open(file, 'r');
+    try {
+      const size = (await handle.stat()).size;
+      const head = Buffer.alloc(8);
+      const { bytesRead } = await handle.read(head, 0, 8, 0);
+      if (bytesRead === 8) {
+        const n = head.readBigUInt64LE(0);
+        if (n > BigInt(MAX_HEADER_BYTES)) throw new DataError(`${file}: safetensors header length ${n} exceeds the 100 MB limit (corrupt or not a safetensors file)`);
+        if (8 + Number(n) > size) throw new DataError(`${file}: safetensors header length ${n} is larger than the file (${size} bytes): truncated or corrupt`);
+      }
+      data = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   return parseSafetensors(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), file);
