@@ -56,13 +56,28 @@ export function splitFile(datasetDir: string, manifest: DatasetManifest, split: 
 
 /** Stream a split batch by batch (evaluation: constant memory). */
 export async function* readSplitBatches(file: string): AsyncGenerator<SplitBatch> {
-  let reader;
+  // apache-arrow reports a truncated or corrupt file as a JS TypeError: say what it means.
+  const unreadable = (err: unknown) =>
+    new DataError(`${file}: not a readable Arrow file (${err instanceof TypeError ? 'truncated or corrupt' : (err as Error).message.split('\n')[0]}); re-run recsys prepare`);
+  let batches: AsyncIterator<RecordBatch>;
   try {
-    reader = await RecordBatchReader.from(createReadStream(file));
+    const reader = await RecordBatchReader.from(createReadStream(file));
+    await reader.open();
+    if (!reader.schema?.fields) throw new DataError(`${file}: not a readable Arrow file (no schema); re-run recsys prepare`);
+    batches = reader[Symbol.asyncIterator]();
   } catch (err) {
-    throw new DataError(`${file}: not a readable Arrow file (${(err as Error).message})`);
+    throw err instanceof DataError ? err : unreadable(err);
   }
-  for await (const batch of reader) yield columnsOf(batch, file);
+  for (;;) {
+    let next: IteratorResult<RecordBatch>;
+    try {
+      next = await batches.next();
+    } catch (err) {
+      throw unreadable(err);
+    }
+    if (next.done) return;
+    yield columnsOf(next.value, file);
+  }
 }
 
 /** Load a whole split compactly (training shuffles across it). */
