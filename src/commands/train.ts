@@ -7,6 +7,7 @@ import { initBackend } from '../backend/index.js';
 import { flagOverrides, type CommonOptions } from '../cli.js';
 import { loadConfig } from '../config/load.js';
 import { readManifest } from '../data/manifest.js';
+import { defaultTopK, metricNames } from '../eval/metrics.js';
 import { loadSplit, splitFile } from '../data/split-reader.js';
 import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
 import { UsageError } from '../lib/errors.js';
@@ -56,6 +57,13 @@ function progressEvents(enabled: boolean, log: (m: string) => void): TrainEvents
   };
 }
 
+function checkEarlyStoppingMetric(metric: string, labels: string[]): void {
+  const watchable = metricNames({ labels, topK: defaultTopK(labels.length) });
+  if (!watchable.includes(metric)) {
+    throw new UsageError(`train.early_stopping.metric: "${metric}" is not a reported metric; use one of ${watchable.slice(0, 12).join(', ')}, …`);
+  }
+}
+
 /** A run dir with train_summary.json is complete; one without is an interrupted run. */
 function checkRunDir(runDir: string, resume: boolean, overwrite: boolean): 'fresh' | 'resume' {
   if (resume) {
@@ -82,6 +90,7 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   if (!runDir) throw new UsageError('train.out (the run directory) is required: pass --out DIR');
   const mode = checkRunDir(runDir, !!opts.resume, !!opts.overwrite);
   const manifest = readManifest(datasetDir);
+  checkEarlyStoppingMetric(t.early_stopping.metric, manifest.labels);
   ensureWritableDir(runDir, 'run');
   const backend = await initBackend(config.backend, { log: log.info, verbose: opts.verbose });
 
@@ -90,8 +99,9 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
     const ckpt = await readCheckpoint(resolveLink(path.join(runDir, 'last'))!, false);
     start = { config: ckpt.config, params: ckpt.params, messages: [`resuming from step ${ckpt.state.step}`], source: runDir };
   } else {
-    await rm(runDir, { recursive: true, force: true });
+    // Everything is checked before an old run is removed: a bad flag never costs a finished run.
     start = await initialModel(config.model.path, manifest, config.seed, !!opts.offline);
+    await rm(runDir, { recursive: true, force: true });
   }
   await mkdir(runDir, { recursive: true });
   for (const m of start.messages) log.info(m);
