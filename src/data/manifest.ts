@@ -84,6 +84,25 @@ export function readManifest(dir: string): DatasetManifest {
   } catch (err) {
     throw new DataError(`${file}: not valid JSON (${(err as Error).message})`);
   }
-  if (m.format !== MANIFEST_FORMAT) throw new DataError(`${file}: not a recsys dataset manifest`);
+  if (m === null || typeof m !== 'object' || m.format !== MANIFEST_FORMAT) throw new DataError(`${file}: not a recsys dataset manifest`);
+  checkManifestShape(m, file);
   return m;
+}
+
+/** A file name inside the dataset dir: no separators, no `..`, so a manifest cannot point readers elsewhere. */
+const plainName = (v: unknown): v is string => typeof v === 'string' && v !== '' && v !== '.' && v !== '..' && !/[\\/\0]/.test(v);
+
+/** The fields train/eval/export rely on, checked once so a hand-edited manifest is a clear error, not a crash. */
+function checkManifestShape(m: DatasetManifest, file: string): void {
+  const bad = (what: string) => new DataError(`${file}: ${what}; re-run recsys prepare`);
+  if (!Array.isArray(m.labels) || m.labels.length === 0 || !m.labels.every((l) => typeof l === 'string')) throw bad('"labels" is not a non-empty list of strings');
+  if (!Number.isInteger(m.max_length) || m.max_length <= 0) throw bad('"max_length" is not a positive integer');
+  if (!m.tokenizer || typeof m.tokenizer !== 'object' || typeof m.tokenizer.sha256 !== 'string' || !Number.isInteger(m.tokenizer.vocab_size)) throw bad('"tokenizer" is incomplete');
+  if (!plainName(m.tokenizer.dir)) throw bad(`tokenizer.dir ${JSON.stringify(m.tokenizer.dir)} is not a directory name inside the dataset`);
+  if (!m.splits || typeof m.splits !== 'object') throw bad('"splits" is missing');
+  for (const [name, info] of Object.entries(m.splits)) {
+    if (!info || typeof info !== 'object') throw bad(`splits.${name} is not an object`);
+    if (!plainName(info.file)) throw bad(`splits.${name}.file ${JSON.stringify(info.file)} is not a file name inside the dataset`);
+    if (!Number.isInteger(info.rows) || info.rows < 0) throw bad(`splits.${name}.rows is not a count`);
+  }
 }
