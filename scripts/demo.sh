@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the bundled sample data, end to end on the default backend (native TensorFlow if
-# `npm run setup:native` was run, else the embedded wasm backend): prepare → train → predict.
+# `npm run setup:native` was run, else the embedded wasm backend): prepare → train → eval → export → predict.
 #   npm run demo            the intent task (a few minutes on wasm, about a minute on native)
 #   npm run demo -- --all   intent, esci and reviews
 # Outputs go under out/ (git-ignored). Safe to re-run: previous demo runs are replaced.
@@ -16,6 +16,10 @@ for task in "${tasks[@]}"; do
   recsys prepare -c "configs/$task.yaml"
   echo "== $task: train"
   recsys train -c "configs/$task.yaml" --overwrite
+  echo "== $task: eval on the test split (quality gates from the config)"
+  recsys eval -c "configs/$task.yaml" --report "out/$task/report"
+  echo "== $task: export to ONNX and SavedModel, with the parity check on real rows"
+  recsys export -c "configs/$task.yaml" --run "out/$task/run" --format onnx,savedmodel --overwrite
   echo "== $task: predict on the sample file (raw text, tokenized as in training)"
   input="data/$task.csv"
   text=$(node -e "const y=require('yaml');console.log(y.parse(require('fs').readFileSync('configs/$task.yaml','utf8')).data.text_column)")
@@ -26,4 +30,5 @@ for task in "${tasks[@]}"; do
   head -n 3 "out/$task/predictions.jsonl"
 done
 echo
-echo "Runs are in out/<task>/run (model/, metrics.jsonl, train_summary.json); eval and export join this demo as they land."
+echo "Runs are in out/<task>/run, HTML reports in out/<task>/report/, exports in out/<task>/export."
+echo "The ONNX export loads in onnxruntime and transformers.js; the SavedModel in TF Serving."
