@@ -6,11 +6,12 @@ import YAML from 'yaml';
 import { initBackend } from '../backend/index.js';
 import { flagOverrides, type CommonOptions } from '../cli.js';
 import { loadConfig } from '../config/load.js';
-import { readManifest } from '../data/manifest.js';
+import { readManifest, type DatasetManifest } from '../data/manifest.js';
 import { defaultTopK, metricNames } from '../eval/metrics.js';
 import { loadSplit, splitFile } from '../data/split-reader.js';
 import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
-import { UsageError } from '../lib/errors.js';
+import { DataError, UsageError } from '../lib/errors.js';
+import { sha256File } from '../lib/hash.js';
 import { ensureWritableDir } from '../lib/fs-errors.js';
 import { makeLogger } from '../lib/log.js';
 import { saveCheckpoint, saveHfModel } from '../model/index.js';
@@ -64,6 +65,16 @@ function checkEarlyStoppingMetric(metric: string, labels: string[]): void {
   }
 }
 
+/** A split's shard, checked against the sha256 its manifest recorded (a shard changed after prepare is refused). */
+async function verifiedSplitFile(datasetDir: string, manifest: DatasetManifest, split: 'train' | 'validation'): Promise<string> {
+  const file = splitFile(datasetDir, manifest, split);
+  const want = manifest.splits[split]?.sha256;
+  if (want && (await sha256File(file)) !== want) {
+    throw new DataError(`${file}: does not match the sha256 in ${path.join(datasetDir, 'manifest.json')} (changed or damaged after prepare); re-run recsys prepare`);
+  }
+  return file;
+}
+
 /** A run dir with train_summary.json is complete; one without is an interrupted run. */
 function checkRunDir(runDir: string, resume: boolean, overwrite: boolean): 'fresh' | 'resume' {
   if (resume) {
@@ -94,6 +105,15 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   ensureWritableDir(runDir, 'run');
   const backend = await initBackend(config.backend, { log: log.info, verbose: opts.verbose });
 
+  // The data and the schedule are checked before anything in the run dir changes: a broken shard
+  // or a bad warmup never costs an old run.
+  const train = await loadSplit(await verifiedSplitFile(datasetDir, manifest, 'train'));
+  const validation = manifest.splits.validation?.rows ? await loadSplit(await verifiedSplitFile(datasetDir, manifest, 'validation')) : null;
+  if (train.size === 0) throw new UsageError(`${datasetDir}: the train split is empty`);
+  const steps = Math.min(t.max_steps ?? Infinity, Math.ceil(Math.ceil(train.size / t.batch_size) / t.grad_accum) * t.epochs);
+  const warm = warmupSteps(t.warmup, steps);
+  if (warm > steps) throw new UsageError(`train.warmup: ${warm} warmup steps is longer than the whole run (${steps} steps)`);
+
   let start;
   if (mode === 'resume') {
     const ckpt = await readCheckpoint(resolveLink(path.join(runDir, 'last'))!, false);
@@ -106,12 +126,6 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   await mkdir(runDir, { recursive: true });
   for (const m of start.messages) log.info(m);
 
-  const train = await loadSplit(splitFile(datasetDir, manifest, 'train'));
-  const validation = manifest.splits.validation?.rows ? await loadSplit(splitFile(datasetDir, manifest, 'validation')) : null;
-  if (train.size === 0) throw new UsageError(`${datasetDir}: the train split is empty`);
-  const steps = Math.min(t.max_steps ?? Infinity, Math.ceil(Math.ceil(train.size / t.batch_size) / t.grad_accum) * t.epochs);
-  const warm = warmupSteps(t.warmup, steps);
-  if (warm > steps) throw new UsageError(`train.warmup: ${warm} warmup steps is longer than the whole run (${steps} steps)`);
   log.info(
     `resolved: lr ${t.lr} (${t.schedule}, warmup ${warm} steps), weight decay ${t.weight_decay}${t.decay_embeddings ? ' incl. embeddings' : ' (matrices only)'}, ` +
       `clip ${t.clip_norm}, batch ${t.batch_size}×${t.grad_accum}, max_length ${manifest.max_length}, dropout ${t.dropout ? 'on' : 'off'}, ` +
