@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { initBackend } from '../backend/index.js';
 import { flagOverrides, type CommonOptions } from '../cli.js';
 import { loadConfig } from '../config/load.js';
+import type { RecsysConfig } from '../config/schema.js';
 import { readManifest, type DatasetManifest } from '../data/manifest.js';
 import { defaultTopK, metricNames } from '../eval/metrics.js';
 import { loadSplit, splitFile } from '../data/split-reader.js';
@@ -65,6 +66,13 @@ function checkEarlyStoppingMetric(metric: string, labels: string[]): void {
   }
 }
 
+/** Class weights given as a map must name the dataset's labels (checked before anything runs). */
+function checkClassWeights(weights: RecsysConfig['train']['class_weights'], labels: string[]): void {
+  if (!weights || weights === 'balanced') return;
+  const unknown = Object.keys(weights).filter((l) => !labels.includes(l));
+  if (unknown.length) throw new UsageError(`train.class_weights: unknown label(s) ${unknown.map((l) => `"${l}"`).join(', ')}; labels are ${labels.join(', ')}`);
+}
+
 /** A split's shard, checked against the sha256 its manifest recorded (a shard changed after prepare is refused). */
 async function verifiedSplitFile(datasetDir: string, manifest: DatasetManifest, split: 'train' | 'validation'): Promise<string> {
   const file = splitFile(datasetDir, manifest, split);
@@ -102,6 +110,7 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   const mode = checkRunDir(runDir, !!opts.resume, !!opts.overwrite);
   const manifest = readManifest(datasetDir);
   checkEarlyStoppingMetric(t.early_stopping.metric, manifest.labels);
+  checkClassWeights(t.class_weights, manifest.labels);
   ensureWritableDir(runDir, 'run');
   const backend = await initBackend(config.backend, { log: log.info, verbose: opts.verbose });
 

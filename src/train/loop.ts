@@ -7,7 +7,7 @@ import type { RecsysConfig } from '../config/schema.js';
 import { padBatch } from '../data/batch.js';
 import type { DatasetManifest } from '../data/manifest.js';
 import { rowOf, type SplitArrays } from '../data/split-reader.js';
-import { RecsysError } from '../lib/errors.js';
+import { RecsysError, UsageError } from '../lib/errors.js';
 import { faultPoint } from '../lib/fault.js';
 import { bertLogits, paramSpecs, type BertConfig, type Params, type ParamSpec } from '../model/index.js';
 import { AdamW } from './adamw.js';
@@ -81,7 +81,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   let resumed: Awaited<ReturnType<typeof readCheckpoint>> | null = null;
   if (inp.resume) {
     const target = resolveLink(lastLink);
-    if (!target || !isCompleteCheckpoint(target)) throw new RecsysError(`${runDir}: nothing to resume (no complete checkpoint under last/)`);
+    if (!target || !isCompleteCheckpoint(target)) throw new UsageError(`${runDir}: nothing to resume (no complete checkpoint under last/)`);
     resumed = await readCheckpoint(target);
   }
   const vars = new Map<string, tf.Variable>();
@@ -122,7 +122,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     : modelConfig.id2label.map((l) => (t.class_weights as Record<string, number>)[l] ?? 1);
   if (t.class_weights && t.class_weights !== 'balanced') {
     const unknown = Object.keys(t.class_weights).filter((l) => !modelConfig.id2label.includes(l));
-    if (unknown.length) throw new RecsysError(`train.class_weights: unknown label(s) ${unknown.join(', ')}; labels are ${modelConfig.id2label.join(', ')}`);
+    if (unknown.length) throw new UsageError(`train.class_weights: unknown label(s) ${unknown.join(', ')}; labels are ${modelConfig.id2label.join(', ')}`);
   }
   const classWeights = weights ? tf.tensor1d(weights) : undefined;
   ev.log?.(`training ${train.size} rows, ${stepsPerEpoch} steps/epoch × ${t.epochs} epochs → ${totalSteps} steps (warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}` + (weights ? `, class weights ${weights.map((w) => w.toFixed(3)).join(' ')}` : ''));
@@ -140,7 +140,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     if (!validation || validation.size === 0) return null;
     const m = evaluateSplit(paramsView(), modelConfig, validation, config.eval.batch_size, padId);
     const value = m[early.s.metric];
-    if (value === undefined) throw new RecsysError(`train.early_stopping.metric: "${early.s.metric}" is not reported; use one of ${Object.keys(m).join(', ')}`);
+    if (value === undefined) throw new UsageError(`train.early_stopping.metric: "${early.s.metric}" is not reported; use one of ${Object.keys(m).join(', ')}`);
     const improved = early.update(value, state.step);
     if (improved) {
       if (best) tf.dispose([...best.values()]);
