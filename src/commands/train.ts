@@ -83,6 +83,16 @@ async function verifiedSplitFile(datasetDir: string, manifest: DatasetManifest, 
   return file;
 }
 
+/** What a run writes in its dir. Replacing a run removes these (and temp names), never anything else. */
+const RUN_ENTRIES = new Set(['model', 'checkpoints', 'last', 'metrics.jsonl', 'train_summary.json', 'config.yaml', 'manifest.json']);
+
+async function clearRunDir(runDir: string): Promise<void> {
+  if (!existsSync(runDir)) return;
+  for (const e of readdirSync(runDir)) {
+    if (RUN_ENTRIES.has(e) || e.includes('.tmp-')) await rm(path.join(runDir, e), { recursive: true, force: true });
+  }
+}
+
 /** A run dir with train_summary.json is complete; one without is an interrupted run. */
 function checkRunDir(runDir: string, resume: boolean, overwrite: boolean): 'fresh' | 'resume' {
   if (resume) {
@@ -130,7 +140,8 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   } else {
     // Everything is checked before an old run is removed: a bad flag never costs a finished run.
     start = await initialModel(config.model.path, manifest, config.seed, !!opts.offline);
-    await rm(runDir, { recursive: true, force: true });
+    // Only the run's own entries go: --overwrite on a dir that holds other files never deletes them.
+    await clearRunDir(runDir);
   }
   await mkdir(runDir, { recursive: true });
   for (const m of start.messages) log.info(m);
