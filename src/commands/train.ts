@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
@@ -93,6 +93,31 @@ async function clearRunDir(runDir: string): Promise<void> {
   }
 }
 
+/**
+ * A resumed run writes into what is already in its dir (metrics.jsonl, model/, checkpoints/):
+ * refuse a symbolic link there that leads outside it (dangling ones included), so nothing is
+ * ever written through one to another place.
+ */
+function checkLinksStayInside(runDir: string): void {
+  const root = realpathSync(runDir);
+  const inside = (p: string) => p === root || p.startsWith(root + path.sep);
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isSymbolicLink()) {
+        let target: string;
+        try {
+          target = realpathSync(p);
+        } catch {
+          target = path.resolve(dir, readlinkSync(p)); // dangling: where a write would create it
+        }
+        if (!inside(target)) throw new UsageError(`${p}: a symbolic link to ${target}, outside the run directory; refusing to write through it (remove it, or train into another --out)`);
+      } else if (e.isDirectory()) walk(p);
+    }
+  };
+  walk(root);
+}
+
 /** A run dir with train_summary.json is complete; one without is an interrupted run. */
 function checkRunDir(runDir: string, resume: boolean, overwrite: boolean): 'fresh' | 'resume' {
   if (resume) {
@@ -118,6 +143,7 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   if (!datasetDir) throw new UsageError('data.out (the prepared dataset) is required: pass --data DIR');
   if (!runDir) throw new UsageError('train.out (the run directory) is required: pass --out DIR');
   const mode = checkRunDir(runDir, !!opts.resume, !!opts.overwrite);
+  if (mode === 'resume') checkLinksStayInside(runDir);
   const manifest = readManifest(datasetDir);
   checkEarlyStoppingMetric(t.early_stopping.metric, manifest.labels);
   checkClassWeights(t.class_weights, manifest.labels);
