@@ -165,7 +165,7 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
     start = { config: ckpt.config, params: ckpt.params, messages: [`resuming from step ${ckpt.state.step}`], source: runDir };
   } else {
     // Everything is checked before an old run is removed: a bad flag never costs a finished run.
-    start = await initialModel(config.model.path, manifest, config.seed, !!opts.offline);
+    start = await initialModel(config.model.path, manifest, config.seed, !!opts.offline, datasetDir);
     // Only the run's own entries go: --overwrite on a dir that holds other files never deletes them.
     await clearRunDir(runDir);
   }

@@ -18,7 +18,9 @@ export interface InitialModel {
  * from-scratch model. The dataset's label map always wins; mismatches that would make training
  * meaningless (vocab, tokenizer, positions) are refused before the first step.
  */
-export async function initialModel(modelPath: string | undefined, manifest: DatasetManifest, seed: number, offline: boolean): Promise<InitialModel> {
+export async function initialModel(
+  modelPath: string | undefined, manifest: DatasetManifest, seed: number, offline: boolean, datasetDir = 'the dataset',
+): Promise<InitialModel> {
   if (!modelPath) throw new UsageError('model.path is required (a pretrained model dir, a hub id, or a config.json; pass --model)');
   const labels = manifest.labels;
   let result: InitialModel;
@@ -28,28 +30,28 @@ export async function initialModel(modelPath: string | undefined, manifest: Data
   } else {
     const dir = await resolveModelDir(modelPath, offline ? { offline: true } : {});
     if (!existsSync(path.join(dir, 'config.json'))) throw new UsageError(`${dir}: no config.json; model.path must be a Hugging Face model dir or a config.json`);
-    checkTokenizerMatches(dir, manifest);
+    checkTokenizerMatches(dir, manifest, datasetDir);
     const loaded = await importHfModel(dir, { id2label: labels, seed });
     const config = withLabels(loaded.config, labels, 'single_label_classification');
     result = { config, params: loaded.params, source: dir, messages: loaded.report.messages };
   }
   const c = result.config;
   if (manifest.tokenizer.vocab_size > c.vocabSize) {
-    throw new DataError(`dataset tokenizer has ${manifest.tokenizer.vocab_size} tokens but the model's vocab_size is ${c.vocabSize}: prepare the data with the model's tokenizer`);
+    throw new DataError(`${datasetDir}: its tokenizer has ${manifest.tokenizer.vocab_size} tokens but the model's vocab_size is ${c.vocabSize} (${result.source}): prepare the data with the model's tokenizer`);
   }
   if (manifest.max_length > c.maxPositionEmbeddings) {
-    throw new DataError(`dataset max_length ${manifest.max_length} exceeds the model's max_position_embeddings ${c.maxPositionEmbeddings}`);
+    throw new DataError(`${datasetDir}: max_length ${manifest.max_length} exceeds the model's max_position_embeddings ${c.maxPositionEmbeddings} (${result.source})`);
   }
   return result;
 }
 
 /** A pretrained model that ships a tokenizer must be trained on data prepared with that tokenizer. */
-function checkTokenizerMatches(dir: string, manifest: DatasetManifest): void {
+function checkTokenizerMatches(dir: string, manifest: DatasetManifest, datasetDir: string): void {
   if (!['tokenizer.json', 'vocab.txt'].some((f) => existsSync(path.join(dir, f)))) return;
   const tok = loadModelDirTokenizer(dir);
   if (tok.sha256 !== manifest.tokenizer.sha256) {
     throw new DataError(
-      `the dataset was prepared with another tokenizer than the model's (${manifest.tokenizer.sha256.slice(0, 12)} vs ${tok.sha256.slice(0, 12)} in ${dir}); re-run recsys prepare with --tokenizer ${dir}`,
+      `${datasetDir}: the dataset was prepared with another tokenizer than the model's (${manifest.tokenizer.sha256.slice(0, 12)} vs ${tok.sha256.slice(0, 12)} in ${dir}); re-run recsys prepare with --tokenizer ${dir}`,
     );
   }
 }
