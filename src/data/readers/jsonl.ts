@@ -36,7 +36,7 @@ export function jsonlSource(file: string): RowSource {
         }
       }
       if (lineNo === 0) throw new DataError(`${file}: empty file`);
-      return [];
+      throw new DataError(`${file}: none of its ${lineNo} line(s) is a JSON object (expected JSON Lines: one {...} per line)`);
     },
     async *rows(): AsyncGenerator<SourceRow> {
       let line = 0;
