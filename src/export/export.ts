@@ -343,7 +343,8 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
     // Move into place: export.json goes first (OUT is incomplete from here) and comes back last.
     await mkdir(out, { recursive: true });
     await rm(path.join(out, EXPORT_FILE), { force: true });
-    if (opts.overwrite && !previous) {
+    if (!previous) {
+      // Not a complete export of this run (empty, interrupted, or replaced with --overwrite): nothing of it is kept.
       for (const e of readdirSync(out)) if (OWN_ENTRIES.has(e)) await rm(path.join(out, e), { recursive: true, force: true });
     }
     for (const entry of await readdir(stage)) {

@@ -110,12 +110,16 @@ describe('recsys export (CLI, real prepared datasets)', () => {
     const out = path.join(root, 'interrupted');
     mkdirSync(path.join(out, 'onnx'), { recursive: true });
     writeFileSync(path.join(out, 'onnx', 'model.onnx'), 'half-written');
+    mkdirSync(path.join(out, 'savedmodel'), { recursive: true });
+    writeFileSync(path.join(out, 'savedmodel', 'saved_model.pb'), 'half-written');
     // a stale staging dir of a dead process
     const stale = path.join(root, '.interrupted.tmp-999999-abcdef12');
     mkdirSync(stale);
     const r = runCli(['export', '--run', intent.runDir, '--out', out, '--backend', 'cpu', '--check-rows', '16']);
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(stale)).toBe(false);
+    expect(existsSync(path.join(out, 'savedmodel')), 'leftovers of the interrupted export are removed').toBe(false);
+    expect(readFileSync(path.join(out, 'onnx', 'model.onnx')).length).toBeGreaterThan(1000);
     const foreign = path.join(root, 'foreign');
     mkdirSync(foreign);
     writeFileSync(path.join(foreign, 'notes.txt'), 'mine');
