@@ -90,8 +90,11 @@ export const evalSchema = z
     split: oneOf(['train', 'validation', 'test']).default('test').describe('Dataset split evaluated'),
     batch_size: posInt().default(64).describe('Examples per inference batch'),
     min: z.record(z.string(), z.number()).default({}).describe('Quality gates: metric → minimum value'),
+    max: z.record(z.string(), z.number()).default({}).describe('Quality gates: metric → maximum value (lower-is-better metrics such as loss)'),
     baseline: path().nullable().default(null).describe('A previous eval JSON report to compare with'),
     max_drop: nonNegNumber().nullable().default(null).describe('Largest allowed drop below the baseline'),
+    baseline_metrics: z.array(str()).min(1).nullable().default(null).describe('Metrics compared with the baseline; null: accuracy, macro_f1, weighted_f1 (+ roc_auc, pr_auc when binary) and every gated metric'),
+    top_k: z.array(posInt()).min(1).nullable().default(null).describe('k values for top-k accuracy (1 < k < classes); null: 2, 3, 5 below the class count'),
   })
   .describe('Evaluation and CI gates');
 
