@@ -108,8 +108,10 @@ export function buildCli(): Command {
     .option('--verbose', 'more logs, and stack traces on errors')
     .action(async (opts) => (await import('./commands/doctor.js')).doctorCommand(opts));
 
-  withConfigOptions(program.command('eval').description('evaluate a run on a prepared split: sklearn-style report, JSON/markdown/HTML, CI quality gates'))
+  withConfigOptions(program.command('eval').description('evaluate a run or its ONNX export on a prepared split: sklearn-style report, JSON/markdown/HTML, CI quality gates'))
     .option('--run <dir>', 'run directory (default: train.out of the config)')
+    .option('--model <dir>', 'export directory (recsys export): evaluate its onnx/model.onnx in onnxruntime-node (or an .onnx file in it)')
+    .option('--threads <n>', 'with --model: onnxruntime intra-op threads (default: one per core)', intArg)
     .option('--data <dir>', "prepared dataset (default: data.out of the config, else the run's config.yaml)")
     .option('--split <name>', 'train | validation | test (default: eval.split, test)')
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu')

@@ -120,12 +120,16 @@ export function parseGateArg(spec: string, flag: string): { metric: string; thre
 export interface GateInputs {
   /** From the config (`eval.min`); overridden by `--min` for the same metric. */
   configMin?: Record<string, number>;
+  /** From the config (`eval.max`); overridden by `--max` for the same metric. */
+  configMax?: Record<string, number>;
   min?: string[];
   max?: string[];
   baseline?: { file: string; report: EvalReport } | null;
   maxDrop?: number | null;
   /** Metrics compared with the baseline (default: defaultBaselineMetrics + every gated metric). */
   baselineMetrics?: string[];
+  /** Where baselineMetrics come from, for error messages (default "--baseline-metrics"). */
+  baselineMetricsSource?: string;
 }
 
 /** Read and sanity-check a baseline report (a previous `recsys eval --json` / report.json). */
@@ -163,6 +167,10 @@ export function buildGates(inputs: GateInputs, space: GateSpace): { specs: GateS
     if (LOWER_IS_BETTER.has(metric)) throw new UsageError(`eval.min.${metric}: ${metric} is lower-is-better; a minimum makes no sense (use --max ${metric}=VALUE)`);
     byKey.set(`min:${metric}`, { metric, op: '>=', threshold, source: 'config eval.min' });
   }
+  for (const [metric, threshold] of Object.entries(inputs.configMax ?? {})) {
+    checkMetricName(metric, space, `eval.max.${metric}`);
+    byKey.set(`max:${metric}`, { metric, op: '<=', threshold, source: 'config eval.max' });
+  }
   for (const spec of inputs.min ?? []) {
     const { metric, threshold } = parseGateArg(spec, '--min');
     checkMetricName(metric, space, `--min ${spec}`);
@@ -183,7 +191,7 @@ export function buildGates(inputs: GateInputs, space: GateSpace): { specs: GateS
     const maxDrop = inputs.maxDrop ?? 0;
     if (!(maxDrop >= 0)) throw new UsageError(`--max-drop ${maxDrop}: expected a number >= 0`);
     let metrics = inputs.baselineMetrics;
-    if (metrics) for (const m of metrics) checkMetricName(m, space, `--baseline-metrics ${m}`);
+    if (metrics) for (const m of metrics) checkMetricName(m, space, `${inputs.baselineMetricsSource ?? '--baseline-metrics'} ${m}`);
     else metrics = [...new Set([...defaultBaselineMetrics(space.labels.length), ...specs.map((s) => s.metric)])];
     for (const metric of metrics) {
       const base = reportValue(report, metric);

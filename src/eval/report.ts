@@ -33,7 +33,11 @@ export interface EvalReport {
   notes: string[];
   source: {
     run: string | null;
+    /** The export directory, when an exported ONNX model was evaluated (`--model`). */
+    export: string | null;
     model: string;
+    /** sha256 of the evaluated model file (ONNX); null for a run dir. */
+    model_sha256: string | null;
     dataset: string;
     dataset_sha256: string;
     split_file: string;
@@ -48,7 +52,9 @@ export interface EvalReport {
 export interface ReportContext {
   split: string;
   run: string | null;
+  export?: string | null;
   model: string;
+  modelSha256?: string | null;
   dataset: string;
   datasetSha256: string;
   splitFile: string;
@@ -82,7 +88,9 @@ export function buildReport(m: EvalMetrics, ctx: ReportContext, gates: GateRepor
     notes: m.notes,
     source: {
       run: ctx.run,
+      export: ctx.export ?? null,
       model: ctx.model,
+      model_sha256: ctx.modelSha256 ?? null,
       dataset: ctx.dataset,
       dataset_sha256: ctx.datasetSha256,
       split_file: ctx.splitFile,

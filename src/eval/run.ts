@@ -1,13 +1,11 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
-import * as tf from '@tensorflow/tfjs';
 import { RecordBatchReader, type Data, type RecordBatch } from 'apache-arrow';
-import { padBatch } from '../data/batch.js';
+import { padRows, type LogitsRunner } from '../export/runners.js';
 import { tempNameFor } from '../lib/atomic.js';
 import { DataError, RecsysError } from '../lib/errors.js';
 import { sha256File } from '../lib/hash.js';
-import { bertLogits, type BertConfig, type Params } from '../model/index.js';
 import { MetricsAccumulator, type EvalMetrics, type RowResult } from './metrics.js';
 
 /** Rows sorted by length inside this window before batching (dynamic padding wastes less). */
@@ -46,9 +44,17 @@ export interface EvalSplitResult {
   sha256: string;
 }
 
-export interface ForwardModel {
-  params: Params;
-  config: BertConfig;
+/**
+ * The model side of an evaluation, whatever runs it: the run's weights on a tfjs backend
+ * (`--run`) or an exported ONNX file in onnxruntime-node (`--model`). evaluateSplit only needs
+ * logits for a padded batch; everything else (streaming, metrics, predictions) is shared.
+ */
+export interface EvalModel {
+  /** Logits of a right-padded batch (int32 ids / mask / token types), row-major [batch, numLabels]. */
+  runner: Pick<LogitsRunner, 'run'>;
+  numLabels: number;
+  /** Token ids must be below this (the model's vocab_size). */
+  vocabSize: number;
 }
 
 interface Row {
@@ -108,10 +114,10 @@ class PredictionsFile {
  * rows sorted by length within a window and cut into batches of `batchSize` with dynamic padding.
  * Only predictions and counts are kept (MetricsAccumulator); logits live one window at a time.
  */
-export async function evaluateSplit(model: ForwardModel, opts: EvalSplitOptions): Promise<EvalSplitResult> {
+export async function evaluateSplit(model: EvalModel, opts: EvalSplitOptions): Promise<EvalSplitResult> {
   const t0 = performance.now();
   const n = opts.labels.length;
-  if (model.config.id2label.length !== n) throw new DataError(`the model has ${model.config.id2label.length} labels, the dataset ${n}`);
+  if (model.numLabels !== n) throw new DataError(`the model has ${model.numLabels} labels, the dataset ${n}`);
   const acc = new MetricsAccumulator(opts.labels, { topK: opts.topK });
   const shaPromise = sha256File(opts.file);
   shaPromise.catch(() => undefined);
@@ -145,7 +151,7 @@ export async function evaluateSplit(model: ForwardModel, opts: EvalSplitOptions)
         if (r.ids.length === 0 || r.ids.length > opts.maxLength) throw new DataError(`${opts.file}: row ${r.row} has ${r.ids.length} tokens; expected 1..${opts.maxLength} (max_length)`);
         if (r.typeIds.length !== r.ids.length) throw new DataError(`${opts.file}: row ${r.row}: token_type_ids and input_ids differ in length`);
         for (let k = 0; k < r.ids.length; k++) {
-          if (r.ids[k] < 0 || r.ids[k] >= model.config.vocabSize) throw new DataError(`${opts.file}: row ${r.row} has token id ${r.ids[k]}, outside the model's vocab_size ${model.config.vocabSize}`);
+          if (r.ids[k] < 0 || r.ids[k] >= model.vocabSize) throw new DataError(`${opts.file}: row ${r.row} has token id ${r.ids[k]}, outside the model's vocab_size ${model.vocabSize}`);
         }
         window.push(r);
         if (window.length >= WINDOW_ROWS) await runWindow();
@@ -168,7 +174,7 @@ export async function evaluateSplit(model: ForwardModel, opts: EvalSplitOptions)
 
 /** Run one window: sort by length, batch, forward, feed the accumulator in the file's order. */
 async function forwardWindow(
-  model: ForwardModel,
+  model: EvalModel,
   rows: Row[],
   opts: EvalSplitOptions,
   acc: MetricsAccumulator,
@@ -181,11 +187,9 @@ async function forwardWindow(
     const signal = opts.interrupted?.();
     if (signal) throw new EvalInterrupted(signal);
     const idx = order.slice(s, s + opts.batchSize);
-    const inputs = padBatch(idx.map((i) => ({ ids: rows[i].ids, typeIds: rows[i].typeIds })), opts.padId);
-    const out = bertLogits(model.params, model.config, inputs);
-    const data = out.dataSync() as Float32Array;
-    tf.dispose([out, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
-    idx.forEach((i, k) => logits.set(data.subarray(k * n, (k + 1) * n), i * n));
+    const out = await model.runner.run(padRows(idx.map((i) => rows[i]), opts.padId));
+    if (out.length !== idx.length * n) throw new DataError(`the model returned ${out.length} logits for ${idx.length} rows; expected ${n} per row (the labels of the manifest)`);
+    idx.forEach((i, k) => logits.set(out.subarray(k * n, (k + 1) * n), i * n));
     progress(s + idx.length);
     await new Promise((resolve) => setImmediate(resolve)); // let signals and the progress bar through
   }

@@ -138,7 +138,7 @@ describe('recsys eval: which data, and the manifest check', () => {
     expect(JSON.parse(fromManifest.stdout).source.dataset).toBe(dataset);
     const none = runCli(['eval', '--backend', 'cpu']);
     expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/--run RUN_DIR is required/);
+    expect(none.stderr).toMatch(/--run RUN_DIR or --model EXPORT_DIR is required/);
     const notRun = runCli(['eval', '--run', dataset, '--data', dataset, '--backend', 'cpu']);
     expect(notRun.code).toBe(2);
     expect(notRun.stderr).toContain(`recsys: error: ${dataset}: no model/config.json; not a recsys run directory (see docs/run-dir.md)`);
@@ -307,6 +307,32 @@ describe('recsys eval: quality gates', () => {
     r = runCli(['eval', '-c', path.join(cfgDir, 'typo.yaml'), '--backend', 'cpu']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/eval\.min\.macro_f2: unknown metric "macro_f2" \(did you mean "macro_f1"\?\); valid metrics:/);
+  });
+
+  it('config eval.max, eval.baseline_metrics and eval.top_k; --max, --baseline-metrics and --top-k override them', () => {
+    const cfgDir = path.join(dir, 'cfg-more');
+    mkdirSync(cfgDir, { recursive: true });
+    const base = JSON.parse(runCli(evalArgs('--json')).stdout);
+    writeFileSync(path.join(cfgDir, 'baseline.json'), JSON.stringify(base));
+    writeFileSync(
+      path.join(cfgDir, 'eval.yaml'),
+      `train:\n  out: ../run\neval:\n  max:\n    loss: 0.01\n  baseline: baseline.json\n  baseline_metrics: [macro_recall, "f1:apparel"]\n  top_k: [4, 6]\n`,
+    );
+    let r = runCli(['eval', '-c', path.join(cfgDir, 'eval.yaml'), '--backend', 'cpu', '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(Object.keys(j.top_k_accuracy)).toEqual(['4', '6']);
+    expect(j.gates.results.map((g: { metric: string; source: string }) => `${g.metric} ${g.source}`)).toEqual(['loss config eval.max', 'macro_recall baseline', 'f1:apparel baseline']);
+    expect(r.stderr).toMatch(/gate FAIL loss = \d+\.\d{6}, needs <= 0\.01 \(config eval\.max\)/);
+    r = runCli(['eval', '-c', path.join(cfgDir, 'eval.yaml'), '--backend', 'cpu', '--max', 'loss=100', '--baseline-metrics', 'accuracy', '--top-k', '3', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const k = JSON.parse(r.stdout);
+    expect(Object.keys(k.top_k_accuracy)).toEqual(['3']);
+    expect(k.gates.results.map((g: { metric: string; source: string }) => `${g.metric} ${g.source}`)).toEqual(['loss --max', 'accuracy baseline']);
+    writeFileSync(path.join(cfgDir, 'bad.yaml'), `train:\n  out: ../run\neval:\n  top_k: [14]\n  baseline_metrics: [acuracy]\n  baseline: baseline.json\n`);
+    r = runCli(['eval', '-c', path.join(cfgDir, 'bad.yaml'), '--backend', 'cpu']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/eval\.baseline_metrics acuracy: unknown metric "acuracy" \(did you mean "accuracy"\?\)/);
   });
 });
 

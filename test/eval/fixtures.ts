@@ -83,3 +83,25 @@ export function sklearnReference(predictions: string, recsysReport: string, out:
   if (r.status !== 0) throw new Error(`eval_sklearn_reference.py failed: ${r.stderr}`);
   return JSON.parse(readFileSync(out, 'utf8'));
 }
+
+/**
+ * A real run dir from `recsys train --max-steps 1` on a from-scratch BERT (hidden 32, 2 layers,
+ * init range 0.3 so that logits vary from row to row), on the default backend.
+ */
+export function trainRun(dataset: string, run: string, opts: { seed?: number; steps?: number } = {}): void {
+  const cfg = `${run}.config.json`;
+  writeFileSync(cfg, JSON.stringify({
+    model_type: 'bert', vocab_size: 30522, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 64,
+    hidden_act: 'gelu', max_position_embeddings: 64, type_vocab_size: 2, initializer_range: 0.3,
+  }));
+  const r = runCli(['train', '--data', dataset, '--model', cfg, '--out', run, '--max-steps', String(opts.steps ?? 1), '--batch-size', '16',
+    '--seed', String(opts.seed ?? 3), '--no-progress']);
+  if (r.code !== 0) throw new Error(`train failed (${r.code}): ${r.stderr}`);
+}
+
+/** `recsys export --format onnx` of a run (parity-checked on its test split). */
+export function exportOnnx(run: string, out: string, extra: string[] = []): CliResult {
+  const r = runCli(['export', '--run', run, '--format', 'onnx', '--out', out, ...extra]);
+  if (r.code !== 0) throw new Error(`export failed (${r.code}): ${r.stderr}`);
+  return r;
+}
