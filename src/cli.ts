@@ -83,8 +83,8 @@ export function buildCli(): Command {
 
   program
     .command('predict')
-    .description('batch inference on raw text with a Hugging Face model dir (run and export dirs: coming with train/export)')
-    .option('--model <dir|org/name>', 'model directory (config.json + model.safetensors + tokenizer files), or a Hugging Face hub id')
+    .description('batch inference on raw text with a run dir, an export dir (ONNX) or a Hugging Face model dir')
+    .option('--model <dir|org/name>', 'run dir, export dir (ONNX in onnxruntime), Hugging Face model dir, or hub id')
     .option('--offline', 'never touch the network (also HF_HUB_OFFLINE=1)')
     .option('--input <file>', 'input file (.csv .tsv .jsonl .arrow)')
     .option('--format <fmt>', 'auto | csv | tsv | jsonl | arrow')

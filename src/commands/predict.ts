@@ -5,7 +5,7 @@ import type { InputFormat } from '../data/readers/index.js';
 import { resolveModelDir } from '../hub/index.js';
 import { UsageError } from '../lib/errors.js';
 import { makeLogger } from '../lib/log.js';
-import { loadInferenceModel } from '../predict/model-source.js';
+import { isExportDir, openPredictor } from '../predict/predictor.js';
 import { runPredict } from '../predict/run.js';
 
 interface PredictFlags extends CommonOptions {
@@ -44,8 +44,9 @@ export async function predictCommand(opts: PredictFlags): Promise<void> {
   const topK = positive(opts.topK, '--top-k') ?? 1;
   const batchSize = positive(opts.batchSize, '--batch-size') ?? 32;
   const maxLength = positive(opts.maxLength, '--max-length');
-  await initBackend((opts.backend ?? 'auto') as BackendName, { log: log.info, verbose: opts.verbose });
-  const model = await loadInferenceModel(modelDir, { maxLength });
+  // An export dir runs in onnxruntime (no tfjs backend); run and HF dirs on the chosen tfjs backend.
+  if (!isExportDir(modelDir)) await initBackend((opts.backend ?? 'auto') as BackendName, { log: log.info, verbose: opts.verbose });
+  const model = await openPredictor(modelDir, { maxLength });
   for (const m of model.messages) log.info(m);
   const summary = await runPredict(model, {
     input, format: (opts.format ?? 'auto') as InputFormat | 'auto', textColumn: opts.textColumn ?? 'text', pairColumn: opts.pairColumn,

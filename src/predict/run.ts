@@ -1,11 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
-import { padBatch } from '../data/batch.js';
+import { padRows } from '../export/runners.js';
 import { openSource, type InputFormat } from '../data/readers/index.js';
 import { RejectsWriter } from '../data/rejects.js';
 import type { Encoded } from '../data/tokenizer/index.js';
 import { UsageError } from '../lib/errors.js';
-import { bertLogits } from '../model/index.js';
-import type { InferenceModel } from './model-source.js';
+import type { Predictor } from './predictor.js';
 import { PredictionWriter, type Prediction } from './writer.js';
 
 export interface PredictOptions {
@@ -44,14 +42,14 @@ const asText = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number
  * Raw text in, predictions out: one output row per input row, in input order. Rows that cannot be
  * used keep their place (label null, error set) and are also listed in the rejects file.
  */
-export async function runPredict(model: InferenceModel, opts: PredictOptions): Promise<PredictSummary> {
+export async function runPredict(model: Predictor, opts: PredictOptions): Promise<PredictSummary> {
   const t0 = performance.now();
   const source = openSource(opts.input, opts.format);
   const columns = await source.columns();
   const missing = [opts.textColumn, opts.pairColumn, opts.idColumn].filter((c): c is string => !!c && !columns.includes(c));
   if (missing.length) throw new UsageError(`${opts.input}: column ${missing.map((c) => `"${c}"`).join(', ')} not found; columns are ${columns.join(', ')}`);
 
-  const labels = model.config.id2label;
+  const labels = model.labels;
   const writer = new PredictionWriter(opts.output, !!opts.idColumn);
   const rejectsFile = opts.output.replace(/(\.[^./]+)?$/, '.rejects.csv');
   const rejects = new RejectsWriter(rejectsFile);
@@ -60,15 +58,10 @@ export async function runPredict(model: InferenceModel, opts: PredictOptions): P
   let rows = 0;
   let predicted = 0;
 
-  const flush = () => {
+  const flush = async () => {
     const batch = pending.filter((p) => p.enc);
     let all: Float32Array | undefined;
-    if (batch.length) {
-      const inputs = padBatch(batch.map((p) => p.enc!), model.tokenizer.specialIds.pad);
-      const logits = bertLogits(model.params, model.config, inputs);
-      all = logits.dataSync() as Float32Array;
-      tf.dispose([logits, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
-    }
+    if (batch.length) all = await model.runner.run(padRows(batch.map((p) => p.enc!), model.tokenizer.specialIds.pad));
     let k = 0;
     const n = labels.length;
     for (const p of pending) {
@@ -112,10 +105,11 @@ export async function runPredict(model: InferenceModel, opts: PredictOptions): P
     }
     if (entry.error) rejects.add({ row: r.row, line: r.line, reason: entry.error, raw: r.raw });
     pending.push(entry);
-    if (entry.enc && ++good >= opts.batchSize) flush();
+    if (entry.enc && ++good >= opts.batchSize) await flush();
     if (rows % 1000 === 0) opts.onProgress?.(rows);
   }
-  flush();
+  await flush();
+  await model.runner.close();
   await writer.close();
   await rejects.close();
   return { rows, predicted, rejected: rejects.count, rejectsFile, seconds: (performance.now() - t0) / 1000 };

@@ -1,0 +1,51 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadModelDirTokenizer, type TextTokenizer, type Truncation } from '../data/tokenizer/index.js';
+import { onnxRunner, tfjsRunner, type LogitsRunner } from '../export/runners.js';
+import { UsageError } from '../lib/errors.js';
+import { readBertConfig } from '../model/index.js';
+import { loadInferenceModel } from './model-source.js';
+
+/** What predict needs, whichever runtime computes the logits. */
+export interface Predictor {
+  labels: string[];
+  tokenizer: TextTokenizer;
+  maxLength: number;
+  truncation: Truncation;
+  runner: LogitsRunner;
+  /** Whether the logits come from a tfjs backend (then one must be initialised first). */
+  usesTfjs: boolean;
+  messages: string[];
+}
+
+/** An export dir (`recsys export`): onnx/model.onnx + export.json + manifest.json + tokenizer files. */
+export function isExportDir(dir: string): boolean {
+  return existsSync(path.join(dir, 'export.json')) && existsSync(path.join(dir, 'onnx'));
+}
+
+async function exportPredictor(dir: string, opts: { maxLength?: number; threads?: number }): Promise<Predictor> {
+  const onnx = path.join(dir, 'onnx', 'model.onnx');
+  if (!existsSync(onnx)) throw new UsageError(`${dir}: no onnx/model.onnx; predict runs the ONNX export (export with --format onnx)`);
+  const manifestFile = path.join(dir, 'manifest.json');
+  const manifest = existsSync(manifestFile) ? JSON.parse(readFileSync(manifestFile, 'utf8')) : {};
+  const config = await readBertConfig(path.join(dir, 'config.json'));
+  return {
+    labels: config.id2label,
+    tokenizer: loadModelDirTokenizer(dir),
+    maxLength: opts.maxLength ?? manifest.max_length ?? Math.min(512, config.maxPositionEmbeddings),
+    truncation: manifest.truncation ?? 'longest_first',
+    runner: await onnxRunner(onnx, { threads: opts.threads }),
+    usesTfjs: false,
+    messages: [`model: ${onnx} in onnxruntime-node (cpu)`],
+  };
+}
+
+/** A run dir, a Hugging Face model dir (tfjs), or an export dir (ONNX in onnxruntime-node). */
+export async function openPredictor(dir: string, opts: { maxLength?: number; threads?: number } = {}): Promise<Predictor> {
+  if (isExportDir(dir)) return exportPredictor(dir, opts);
+  const m = await loadInferenceModel(dir, { maxLength: opts.maxLength });
+  return {
+    labels: m.config.id2label, tokenizer: m.tokenizer, maxLength: m.maxLength, truncation: m.truncation,
+    runner: tfjsRunner(m.params, m.config), usesTfjs: true, messages: m.messages,
+  };
+}
