@@ -27,5 +27,9 @@ export function checkEvalLabelsInTrain(countsBySplit: Record<string, Map<string,
       if (!train.has(label)) missing.push(`"${label}" (${split})`);
     }
   }
-  if (missing.length) throw new DataError(`${file}: labels present in validation/test but not in train: ${missing.join(', ')}`);
+  if (missing.length) {
+    // One readable line even when every row has its own label: the first few, then a count.
+    const shown = missing.length > 10 ? `${missing.slice(0, 10).join(', ')} … and ${missing.length - 10} more` : missing.join(', ');
+    throw new DataError(`${file}: labels present in validation/test but not in train: ${shown}`);
+  }
 }
