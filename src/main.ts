@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
 import { buildCli } from './cli.js';
-import { exitCodeOf, RecsysError } from './lib/errors.js';
+import { ConfigError, exitCodeOf, oneLine, RecsysError } from './lib/errors.js';
 import { describeFsError } from './lib/fs-errors.js';
 
 /**
@@ -22,8 +22,9 @@ export async function main(argv: string[]): Promise<number> {
     const fsMessage = err instanceof RecsysError ? undefined : describeFsError(err);
     const code = fsMessage ? 2 : exitCodeOf(err);
     const message = fsMessage ?? (err instanceof Error ? err.message : String(err));
-    process.stderr.write(`recsys: error: ${message}\n`);
-    if (err instanceof RecsysError) for (const line of err.details) process.stderr.write(`  ${line}\n`);
+    // One line whatever the message quotes (a ConfigError lists its problems one per line on purpose).
+    process.stderr.write(`recsys: error: ${err instanceof ConfigError ? message : oneLine(message)}\n`);
+    if (err instanceof RecsysError) for (const line of err.details) process.stderr.write(`  ${oneLine(line)}\n`);
     if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     else if (!fsMessage && typeof (err as { exitCode?: unknown })?.exitCode !== 'number') process.stderr.write('(run with --verbose for the stack trace)\n');
     return code;

@@ -17,10 +17,23 @@ export class UsageError extends RecsysError {
   override readonly exitCode = 2;
 }
 
+/**
+ * Messages quote user data (column names, labels, keys): a newline or a terminal escape in it
+ * must not break the one-line error or drive the terminal, so control characters are escaped.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/\r\n|[\r\n\u2028\u2029]|[\x00-\x08\x0b-\x1f\x7f]/g, (c) =>
+    c === '\r\n' || c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
 export class ConfigError extends RecsysError {
   override readonly exitCode = 2;
-  constructor(readonly problems: string[]) {
-    super(problems.length === 1 ? problems[0] : `${problems.length} problems in the configuration:\n  ${problems.join('\n  ')}`);
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    const lines = problems.map(oneLine);
+    super(lines.length === 1 ? lines[0] : `${lines.length} problems in the configuration:\n  ${lines.join('\n  ')}`);
+    this.problems = lines;
   }
 }
 
