@@ -141,6 +141,11 @@ const cases: BadCase[] = [
     setup: (c) => writeFileSync(path.join(c.work, 'unique-labels.csv'), 'text,label\n' + Array.from({ length: 3000 }, (_, i) => `item ${i},L${i}\n`).join('')),
     args: (c) => [...prep(path.join(c.work, 'unique-labels.csv'), c), '--split', '0.8,0.1,0.1'], code: 3,
     error: /unique-labels\.csv: labels present in validation\/test but not in train: ("L\d+" \((validation|test)\), ){9}"L\d+" \((validation|test)\) … and \d+ more$/ },
+  { name: 'a newline inside a header name stays inside the one error line', cmd: 'prepare', args: (c) => prep(fx('newline-in-header.csv'), c), code: 2,
+    error: 'newline-in-header.csv: column "text" not found; columns are te\\nxt, label' },
+  { name: 'a newline inside a label stays inside its detail line', cmd: 'prepare', args: (c) => [...prep(fx('newline-in-label.csv'), c), '--set', 'data.labels=[phone]'], code: 3,
+    error: 'newline-in-label.csv: 1 bad row(s), more than data.max_bad_rows=0', details: 1, rejects: [[1, 'label "shoes\nboots" is not in data.labels']],
+    check: (_c, r) => expect(r.stderr).toContain('  row 1 (line 3): label "shoes\\nboots" is not in data.labels\n') },
   { name: 'an unknown split value is rejected', cmd: 'prepare', args: (c) => [...prep(fx('unknown-split.csv'), c, '--max-bad-rows', '1'), '--split-column', 'split'], code: 0,
     rejects: [[2, 'unknown split "holdout" (column "split"; expected train, validation or test)']] },
   { name: 'a label not in data.labels is rejected', cmd: 'prepare', args: (c) => [...prep(fx('labels-not-listed.csv'), c, '--max-bad-rows', '1'), '--set', 'data.labels=[shoes,phone]'], code: 0,
@@ -223,6 +228,13 @@ const cases: BadCase[] = [
   { name: 'a YAML alias bomb', cmd: 'config', args: () => render('alias-bomb.yaml'), code: 2, error: 'alias-bomb.yaml: Excessive alias count indicates a resource exhaustion attack' },
   { name: 'a list at the top level', cmd: 'config', args: () => render('not-a-mapping.yaml'), code: 2, error: 'not-a-mapping.yaml: expected a mapping of config keys at the top level' },
   { name: 'a section given as a number', cmd: 'config', args: () => render('section-scalar.yaml'), code: 2, error: 'train: expected a mapping of keys, got 5' },
+  { name: 'control characters in YAML keys are escaped, not printed', cmd: 'config', args: () => render('control-chars-in-keys.yaml'), code: 2,
+    error: '2 problems in the configuration:', details: 2,
+    check: (_c, r) => {
+      expect(r.stderr).toContain('  train\\nlr: unknown key; expected one of task');
+      expect(r.stderr).toContain('  seed\\x1b[2J: unknown key');
+      expect(r.stderr).not.toContain('\x1b');
+    } },
   { name: 'a duplicate key', cmd: 'config', args: () => render('duplicate-key.yaml'), code: 2, error: 'duplicate-key.yaml:2:1: YAML does not parse: Map keys must be unique' },
   { name: 'split fractions that do not sum to 1', cmd: 'config', args: () => render('bad-split.yaml'), code: 2,
     error: 'data.split: expected three fractions [train, validation, test] that sum to 1, with train > 0, got [0.5,0.6,0.1]' },
