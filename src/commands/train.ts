@@ -147,6 +147,7 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   const manifest = readManifest(datasetDir);
   checkEarlyStoppingMetric(t.early_stopping.metric, manifest.labels);
   checkClassWeights(t.class_weights, manifest.labels);
+  if (manifest.labels.length < 2) throw new DataError(`${datasetDir}: the dataset has a single label (${JSON.stringify(manifest.labels[0])}); a classifier needs at least two`);
   ensureWritableDir(runDir, 'run');
   const backend = await initBackend(config.backend, { log: log.info, verbose: opts.verbose });
 

@@ -150,6 +150,10 @@ async function writeDataset(
     throw new DataError(`${input}: no usable rows`);
   }
   const labels = buildLabelList(seenLabels, data.labels);
+  if (labels.length < 2) {
+    await rejects.close();
+    throw new DataError(`${input}: every usable row has the label ${JSON.stringify(labels[0])} (column "${data.label_column}"); a classifier needs at least two labels`);
+  }
   const labelId = new Map(labels.map((l, i) => [l, i]));
   if (data.split_column) {
     try {
