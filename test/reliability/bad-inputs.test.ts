@@ -146,6 +146,8 @@ const cases: BadCase[] = [
   { name: 'a newline inside a label stays inside its detail line', cmd: 'prepare', args: (c) => [...prep(fx('newline-in-label.csv'), c), '--set', 'data.labels=[phone]'], code: 3,
     error: 'newline-in-label.csv: 1 bad row(s), more than data.max_bad_rows=0', details: 1, rejects: [[1, 'label "shoes\nboots" is not in data.labels']],
     check: (_c, r) => expect(r.stderr).toContain('  row 1 (line 3): label "shoes\\nboots" is not in data.labels\n') },
+  { name: 'a single label', cmd: 'prepare', args: (c) => prep(fx('single-label.csv'), c), code: 3,
+    error: 'single-label.csv: every usable row has the label "shoes" (column "label"); a classifier needs at least two labels' },
   { name: 'an unknown split value is rejected', cmd: 'prepare', args: (c) => [...prep(fx('unknown-split.csv'), c, '--max-bad-rows', '1'), '--split-column', 'split'], code: 0,
     rejects: [[2, 'unknown split "holdout" (column "split"; expected train, validation or test)']] },
   { name: 'a label not in data.labels is rejected', cmd: 'prepare', args: (c) => [...prep(fx('labels-not-listed.csv'), c, '--max-bad-rows', '1'), '--set', 'data.labels=[shoes,phone]'], code: 0,
@@ -305,6 +307,11 @@ const cases: BadCase[] = [
       m.splits.train.file = '../ds-2labels/train.arrow';
       writeFileSync(path.join(d, 'manifest.json'), JSON.stringify(m));
     }) }, c.tiny), code: 3, error: 'ds-escape/manifest.json: splits.train.file "../ds-2labels/train.arrow" is not a file name inside the dataset; re-run recsys prepare' },
+  { name: 'a dataset with a single label (made by an older prepare)', cmd: 'train',
+    args: (c) => train({ ...c, ds: datasetCopy(c, 'ds-one-label', (d) => {
+      const m = json(path.join(d, 'manifest.json'));
+      writeFileSync(path.join(d, 'manifest.json'), JSON.stringify({ ...m, labels: ['shoes'], label2id: { shoes: 0 } }));
+    }) }, c.tiny), code: 3, error: 'ds-one-label: the dataset has a single label ("shoes"); a classifier needs at least two' },
   { name: 'resume with nothing to resume', cmd: 'train', args: (c) => [...train(c, c.tiny), '--resume'], code: 2, error: ': nothing to resume (no last/ checkpoint)' },
 
   // ---------------------------------------------------------------- predict
