@@ -29,7 +29,7 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env, overrides: Par
 /** `org/name` or `org/name@revision`: what a hub model reference looks like (a path never does). */
 export function parseRepoId(ref: string): { repo: string; revision: string } | undefined {
   const m = /^([\w.-]+\/[\w.-]+)(?:@([\w./-]+))?$/.exec(ref);
-  if (!m || m[1].includes('..')) return undefined;
+  if (!m || m[1].includes('..') || m[2]?.includes('..')) return undefined;
   return { repo: m[1], revision: m[2] ?? 'main' };
 }
 

@@ -49,6 +49,8 @@ async function resolveFile(s: HubSettings, repo: string, revision: string, file:
   const etag = (res.headers.get('x-linked-etag') ?? res.headers.get('etag') ?? '').replace(/^W\//, '').replace(/"/g, '');
   const commit = res.headers.get('x-repo-commit');
   if (!etag || !commit) throw new HubError(`${url}: the server did not send the X-Repo-Commit and ETag headers a Hugging Face hub sends`);
+  // Both become cache path components: accept only what the hub sends (hex/word characters).
+  if (!/^[\w-]{1,128}$/.test(etag) || !/^[\w-]{1,128}$/.test(commit)) throw new HubError(`${url}: unexpected ETag or X-Repo-Commit header (not a hash)`);
   const size = Number(res.headers.get('x-linked-size') ?? res.headers.get('content-length'));
   return { commit, etag, size: Number.isFinite(size) && size > 0 ? size : undefined };
 }
