@@ -1,7 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
-import { RecordBatchReader, type Data, type RecordBatch } from 'apache-arrow';
+import { readSplitBatches, type SplitBatch } from '../data/split-reader.js';
 import { padRows, type LogitsRunner } from '../export/runners.js';
 import { tempNameFor } from '../lib/atomic.js';
 import { DataError, RecsysError } from '../lib/errors.js';
@@ -64,30 +64,12 @@ interface Row {
   row: number;
 }
 
-/** A list<int> column's values for row i of a Data chunk (respecting slice offsets). */
-function listAt<T extends Int32Array | Int8Array>(d: Data, i: number): T {
-  const offs = d.valueOffsets as Int32Array;
-  const child = d.children[0];
-  const values = child.values as T;
-  const start = offs[d.offset + i] + child.offset;
-  const end = offs[d.offset + i + 1] + child.offset;
-  return values.subarray(start, end) as T;
-}
-
-function* rowsOf(batch: RecordBatch, file: string): Generator<Row> {
-  // A record batch's columns are one Data chunk each (children of the batch's struct data).
-  const [ids, types, labels, rows] = (['input_ids', 'token_type_ids', 'label', 'row'] as const).map((c) => {
-    const v = batch.getChild(c);
-    if (!v) throw new DataError(`${file}: no "${c}" column; is this a recsys dataset split (recsys prepare)?`);
-    return v.data[0];
-  });
-  for (let i = 0; i < batch.numRows; i++) {
-    yield {
-      ids: listAt<Int32Array>(ids, i),
-      typeIds: listAt<Int8Array>(types, i),
-      label: Number(labels.values[labels.offset + i]),
-      row: Number(rows.values[rows.offset + i]),
-    };
+/** The rows of one record batch (views into its typed arrays, no copies). */
+function* rowsOf(b: SplitBatch): Generator<Row> {
+  for (let i = 0; i < b.size; i++) {
+    const start = b.offsets[i];
+    const end = b.offsets[i + 1];
+    yield { ids: b.ids.subarray(start, end), typeIds: b.typeIds.subarray(start, end), label: b.labels[i], row: b.rows[i] };
   }
 }
 
@@ -122,16 +104,9 @@ export async function evaluateSplit(model: EvalModel, opts: EvalSplitOptions): P
   const shaPromise = sha256File(opts.file);
   shaPromise.catch(() => undefined);
   const writer = opts.predictions ? new PredictionsFile(opts.predictions) : undefined;
-  const handle = await open(opts.file, 'r');
   let ok = false;
   let seen = 0;
   try {
-    let reader;
-    try {
-      reader = await RecordBatchReader.from(handle);
-    } catch (err) {
-      throw new DataError(`${opts.file}: not an Arrow IPC file (${(err as Error).message})`);
-    }
     let window: Row[] = [];
     const runWindow = async () => {
       if (!window.length) return;
@@ -145,8 +120,9 @@ export async function evaluateSplit(model: EvalModel, opts: EvalSplitOptions): P
       seen += window.length;
       window = [];
     };
-    for await (const batch of reader) {
-      for (const r of rowsOf(batch, opts.file)) {
+    // readSplitBatches turns a truncated or corrupt shard into a one-line DataError naming it.
+    for await (const batch of readSplitBatches(opts.file)) {
+      for (const r of rowsOf(batch)) {
         if (!(r.label >= 0 && r.label < n)) throw new DataError(`${opts.file}: row ${r.row} has label id ${r.label}, outside the ${n} labels of the manifest`);
         if (r.ids.length === 0 || r.ids.length > opts.maxLength) throw new DataError(`${opts.file}: row ${r.row} has ${r.ids.length} tokens; expected 1..${opts.maxLength} (max_length)`);
         if (r.typeIds.length !== r.ids.length) throw new DataError(`${opts.file}: row ${r.row}: token_type_ids and input_ids differ in length`);
@@ -167,7 +143,6 @@ export async function evaluateSplit(model: EvalModel, opts: EvalSplitOptions): P
     ok = true;
     return { metrics: acc.compute(), seconds: (performance.now() - t0) / 1000, sha256 };
   } finally {
-    await handle.close().catch(() => undefined);
     await writer?.close(ok);
   }
 }

@@ -153,6 +153,13 @@ describe('recsys eval --model: reports, gates and checks', () => {
     const labels = runCli(['eval', '--model', binary.exp, '--data', multi.dataset]);
     expect(labels.code).toBe(3);
     expect(labels.stderr).toMatch(/\(labels differs\)/);
+    // a truncated split shard: a one-line data error naming it (both paths read the split the same way)
+    const cut = path.join(dir, 'ds-truncated');
+    cpSync(multi.dataset, cut, { recursive: true });
+    writeFileSync(path.join(cut, 'test.arrow'), readFileSync(path.join(cut, 'test.arrow')).subarray(0, 300));
+    const truncated = runCli(['eval', '--model', multi.exp, '--data', cut]);
+    expect(truncated.code).toBe(3);
+    expect(truncated.stderr).toContain(`recsys: error: ${path.join(cut, 'test.arrow')}: not a readable Arrow file (truncated or corrupt); re-run recsys prepare`);
   });
 
   it('refuses an ONNX file changed after export, an incomplete export and directories that are not exports', () => {
