@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { BackendName } from '../backend/index.js';
 import { MANIFEST_FILE, readManifest, type DatasetManifest } from '../data/manifest.js';
 import type { ExportRecord } from '../export/export.js';
+import { EXPORT_FILE, EXPORT_FORMAT, exportStateOf, incompleteExportMessage } from '../export/record.js';
 import { DataError, UsageError } from '../lib/errors.js';
 import { sha256File } from '../lib/hash.js';
 import type { Logger } from '../lib/log.js';
@@ -30,8 +31,6 @@ export interface OpenedModel extends EvalModel {
   close(): Promise<void>;
 }
 
-const EXPORT_FILE = 'export.json';
-const EXPORT_FORMAT = 'recsys-export';
 const DEFAULT_ONNX = path.join('onnx', 'model.onnx');
 
 // ------------------------------------------------------------------ --run: tfjs
@@ -94,6 +93,7 @@ export async function readExportDir(target: string): Promise<ExportDir> {
   } else if (existsSync(path.join(target, 'model', 'config.json')) && existsSync(path.join(target, MANIFEST_FILE))) {
     throw new UsageError(`${target} is a run directory; evaluate it with --run ${target}, or export it first (recsys export --run ${target} --format onnx --out DIR) and pass --model DIR`);
   }
+  if (exportStateOf(dir) === 'incomplete') throw new UsageError(incompleteExportMessage(dir));
   if (!existsSync(path.join(dir, MANIFEST_FILE))) {
     throw new UsageError(`${dir}: no ${MANIFEST_FILE}; not a recsys export directory (recsys export --format onnx writes one), so the data it was trained on cannot be checked`);
   }
@@ -101,9 +101,7 @@ export async function readExportDir(target: string): Promise<ExportDir> {
     throw new UsageError(`${dir}: no ${path.relative(dir, onnxFile)}; export the run to ONNX first (recsys export --format onnx)`);
   }
   const recordFile = path.join(dir, EXPORT_FILE);
-  if (!existsSync(recordFile)) {
-    throw new UsageError(`${dir}: no ${EXPORT_FILE}; the export is incomplete (interrupted, or still being written): re-run recsys export`);
-  }
+  if (!existsSync(recordFile)) throw new UsageError(incompleteExportMessage(dir));
   let record: ExportRecord;
   try {
     record = JSON.parse(readFileSync(recordFile, 'utf8')) as ExportRecord;

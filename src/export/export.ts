@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { tempNameFor, writeJsonAtomic } from '../lib/atomic.js';
+import { removeStaleTemps, tempNameFor, writeJsonAtomic } from '../lib/atomic.js';
+import { faultPoint } from '../lib/fault.js';
 import { GateError, UsageError } from '../lib/errors.js';
 import { sha256File } from '../lib/hash.js';
 import type { Logger } from '../lib/log.js';
@@ -9,6 +10,7 @@ import { toHfConfig } from '../model/index.js';
 import { buildInferenceGraph, opHistogram, type InferenceGraph } from './graph.js';
 import { IR_VERSION_FOR, ONNX_OPSETS, writeOnnxModel, type OnnxOpset } from './onnx.js';
 import { checkParity, loadCheckRows, parityLine, type CheckRows, type ParityResult } from './parity.js';
+import { EXPORT_ENTRIES, EXPORT_FILE, EXPORT_FORMAT, PENDING_RECORD } from './record.js';
 import { readRun, resolveCheckData, type RunSource } from './run-source.js';
 import { onnxRunner, tfjsRunner, type LogitsRunner } from './runners.js';
 import { SIGNATURE_KEY, writeSavedModel } from './tf/savedmodel.js';
@@ -31,8 +33,7 @@ import { savedModelTfjsRunner } from './tf/tfjs-runner.js';
  * while it is not. A complete export of another run is not replaced without --overwrite.
  */
 
-export const EXPORT_FORMAT = 'recsys-export';
-export const EXPORT_FILE = 'export.json';
+export { EXPORT_FILE, EXPORT_FORMAT } from './record.js';
 /** transformers.js loads it with dtype 'q8'. */
 export const QUANTIZED_FILE = 'model_quantized.onnx';
 export const FORMATS = ['onnx', 'savedmodel'] as const;
@@ -79,14 +80,14 @@ export interface ExportRecord {
   formats: Partial<Record<ExportFormat, FormatRecord>>;
 }
 
-const OWN_ENTRIES = new Set(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'special_tokens_map.json', 'manifest.json', 'onnx', 'savedmodel', 'parity.json', EXPORT_FILE]);
 
 function readExportRecord(out: string): ExportRecord | null {
   const file = path.join(out, EXPORT_FILE);
   if (!existsSync(file)) return null;
   try {
     const r = JSON.parse(readFileSync(file, 'utf8')) as ExportRecord;
-    return r.format === EXPORT_FORMAT ? r : null;
+    // The pending marker of an interrupted export is not a previous export.
+    return r.format === EXPORT_FORMAT && r.complete === true ? r : null;
   } catch {
     return null;
   }
@@ -104,30 +105,11 @@ function checkOutDir(out: string, run: RunSource, overwrite: boolean): ExportRec
     }
     return null;
   }
-  const foreign = readdirSync(out).filter((f) => !OWN_ENTRIES.has(f) && !f.includes('.tmp-'));
+  const foreign = readdirSync(out).filter((f) => !EXPORT_ENTRIES.has(f) && !f.includes('.tmp-'));
   if (foreign.length && !overwrite) {
     throw new UsageError(`${out}: not empty and not a recsys export (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); pass --overwrite or choose another --out`);
   }
   return null; // an incomplete export (interrupted): replaced without asking
-}
-
-/** Temporary siblings left by an interrupted export of the same OUT (their process is gone). */
-function removeStaleStages(out: string): void {
-  const parent = path.dirname(out);
-  const prefix = `.${path.basename(out)}.tmp-`;
-  if (!existsSync(parent)) return;
-  for (const name of readdirSync(parent)) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length).split('-')[0]);
-    let alive = false;
-    try {
-      process.kill(pid, 0);
-      alive = pid !== process.pid;
-    } catch {
-      alive = false;
-    }
-    if (!alive) rmSync(path.join(parent, name), { recursive: true, force: true });
-  }
 }
 
 async function filesUnder(dir: string, rel = ''): Promise<string[]> {
@@ -271,7 +253,9 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   const graph = buildInferenceGraph(run.config, run.params);
   log.debug(`inference graph: ${JSON.stringify(opHistogram(graph))}`);
 
-  removeStaleStages(out);
+  // What an interrupted export left: its stage beside OUT, and replaced entries inside OUT.
+  await removeStaleTemps(path.dirname(out), { of: path.basename(out) });
+  await removeStaleTemps(out);
   await mkdir(path.dirname(out), { recursive: true });
   const stage = tempNameFor(out);
   const cleanup = () => rmSync(stage, { recursive: true, force: true });
@@ -297,6 +281,7 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
       const artifact = format === 'onnx' ? await writeOnnx(stage, run, graph, opts) : await writeSm(stage, run, graph);
       const writeSeconds = (performance.now() - t0) / 1000;
       await opts.afterWrite?.(format, path.join(stage, artifact.path));
+      faultPoint('export-stage');
       const runner = await artifact.runner(stage);
       let parity: ParityResult;
       try {
@@ -339,22 +324,26 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
       ...(quantizedDoc ? { onnx_int8: quantizedDoc } : {}),
     };
     await writeFile(path.join(stage, 'parity.json'), JSON.stringify(parityDoc, null, 2) + '\n');
+    faultPoint('export-stage');
 
-    // Move into place: export.json goes first (OUT is incomplete from here) and comes back last.
+    // Move into place: export.json turns into the pending marker first (OUT is incomplete from
+    // here) and becomes the full record last.
     await mkdir(out, { recursive: true });
-    await rm(path.join(out, EXPORT_FILE), { force: true });
+    await writeJsonAtomic(path.join(out, EXPORT_FILE), PENDING_RECORD);
     if (!previous) {
       // Not a complete export of this run (empty, interrupted, or replaced with --overwrite): nothing of it is kept.
-      for (const e of readdirSync(out)) if (OWN_ENTRIES.has(e)) await rm(path.join(out, e), { recursive: true, force: true });
+      for (const e of readdirSync(out)) if (EXPORT_ENTRIES.has(e) && e !== EXPORT_FILE) await rm(path.join(out, e), { recursive: true, force: true });
     }
     for (const entry of await readdir(stage)) {
       const target = path.join(out, entry);
       if (existsSync(target)) {
         const trash = tempNameFor(target);
         await rename(target, trash);
+        faultPoint('export-publish');
         await rename(path.join(stage, entry), target);
         await rm(trash, { recursive: true, force: true });
       } else await rename(path.join(stage, entry), target);
+      faultPoint('export-publish');
     }
     await writeJsonAtomic(path.join(out, EXPORT_FILE), record);
     const passed = results.every((r) => r.passed);

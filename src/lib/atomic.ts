@@ -33,8 +33,24 @@ export async function writeJsonAtomic(target: string, value: unknown): Promise<v
   await writeFileAtomic(target, JSON.stringify(value, null, 2) + '\n');
 }
 
-/** Remove temp files an interrupted run left behind in `dir` (names made by tempNameFor). */
-export async function removeStaleTemps(dir: string): Promise<number> {
+/** Whether the process that made a temp name is still running (and is not this one). */
+function ownerAlive(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove temp entries (names made by tempNameFor) that an interrupted run left in `dir`: those of
+ * this process and of processes that are gone. A live process's temps are its work in progress
+ * and stay. `of` limits it to the temps of one target name.
+ */
+export async function removeStaleTemps(dir: string, opts: { of?: string } = {}): Promise<number> {
   let removed = 0;
   let entries: string[];
   try {
@@ -43,10 +59,10 @@ export async function removeStaleTemps(dir: string): Promise<number> {
     return 0;
   }
   for (const name of entries) {
-    if (/^\..+\.tmp-\d+-[0-9a-f]{8}$/.test(name)) {
-      await fsp.rm(path.join(dir, name), { recursive: true, force: true });
-      removed++;
-    }
+    const m = /^\.(.+)\.tmp-(\d+)-[0-9a-f]{8}$/.exec(name);
+    if (!m || (opts.of !== undefined && m[1] !== opts.of) || ownerAlive(Number(m[2]))) continue;
+    await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+    removed++;
   }
   return removed;
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadModelDirTokenizer, type TextTokenizer, type Truncation } from '../data/tokenizer/index.js';
+import { exportStateOf, incompleteExportMessage } from '../export/record.js';
 import { onnxRunner, tfjsRunner, type LogitsRunner } from '../export/runners.js';
 import { UsageError } from '../lib/errors.js';
 import { readBertConfig } from '../model/index.js';
@@ -20,7 +21,16 @@ export interface Predictor {
 
 /** An export dir (`recsys export`): onnx/model.onnx + export.json + manifest.json + tokenizer files. */
 export function isExportDir(dir: string): boolean {
-  return existsSync(path.join(dir, 'export.json')) && existsSync(path.join(dir, 'onnx'));
+  return exportStateOf(dir) !== 'none';
+}
+
+function onnxStatusOf(dir: string): string {
+  try {
+    const record = JSON.parse(readFileSync(path.join(dir, 'export.json'), 'utf8')) as { formats?: { onnx?: { status?: string } } };
+    return record.formats?.onnx?.status ?? 'missing';
+  } catch {
+    return 'unreadable';
+  }
 }
 
 async function exportPredictor(dir: string, opts: { maxLength?: number; threads?: number }): Promise<Predictor> {
@@ -29,6 +39,10 @@ async function exportPredictor(dir: string, opts: { maxLength?: number; threads?
   const manifestFile = path.join(dir, 'manifest.json');
   const manifest = existsSync(manifestFile) ? JSON.parse(readFileSync(manifestFile, 'utf8')) : {};
   const config = await readBertConfig(path.join(dir, 'config.json'));
+  const messages = [`model: ${onnx} in onnxruntime-node (cpu)`];
+  const status = onnxStatusOf(dir);
+  // A failed parity gate keeps the artifact for inspection; predicting with it is allowed, not silent.
+  if (status !== 'passed') messages.push(`warning: ${path.join(dir, 'export.json')} records the ONNX parity check as ${status}`);
   return {
     labels: config.id2label,
     tokenizer: loadModelDirTokenizer(dir),
@@ -36,13 +50,17 @@ async function exportPredictor(dir: string, opts: { maxLength?: number; threads?
     truncation: manifest.truncation ?? 'longest_first',
     runner: await onnxRunner(onnx, { threads: opts.threads }),
     usesTfjs: false,
-    messages: [`model: ${onnx} in onnxruntime-node (cpu)`],
+    messages,
   };
 }
 
 /** A run dir, a Hugging Face model dir (tfjs), or an export dir (ONNX in onnxruntime-node). */
 export async function openPredictor(dir: string, opts: { maxLength?: number; threads?: number } = {}): Promise<Predictor> {
-  if (isExportDir(dir)) return exportPredictor(dir, opts);
+  if (isExportDir(dir)) {
+    // An interrupted export is refused, not mistaken for a (broken) Hugging Face dir.
+    if (exportStateOf(dir) === 'incomplete') throw new UsageError(incompleteExportMessage(dir));
+    return exportPredictor(dir, opts);
+  }
   const m = await loadInferenceModel(dir, { maxLength: opts.maxLength });
   return {
     labels: m.config.id2label, tokenizer: m.tokenizer, maxLength: m.maxLength, truncation: m.truncation,

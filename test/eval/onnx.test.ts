@@ -174,7 +174,7 @@ describe('recsys eval --model: reports, gates and checks', () => {
     rmSync(path.join(copy, 'export.json'));
     r = runCli(['eval', '--model', copy]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`recsys: error: ${copy}: no export.json; the export is incomplete (interrupted, or still being written): re-run recsys export`);
+    expect(r.stderr).toContain(`recsys: error: ${copy}: the export is incomplete (interrupted, or still being written; export.json does not record it as complete): re-run recsys export`);
 
     r = runCli(['eval', '--model', multi.run]);
     expect(r.code).toBe(2);
