@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RecsysConfig } from '../config/schema.js';
+import { faultPoint } from '../lib/fault.js';
 import { removeStaleTemps, tempNameFor, writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
 import { DataError, UsageError } from '../lib/errors.js';
 import { describeFsError, ensureWritableDir, fsErrorReason } from '../lib/fs-errors.js';
@@ -214,6 +215,7 @@ async function writeDataset(
   for (const s of SPLITS) {
     const file = path.join(out, `${s}.arrow`);
     await rename(writers[s].file, file);
+    faultPoint('prepare-publish');
     splitInfo[s] = {
       file: `${s}.arrow`,
       rows: writers[s].rows,
@@ -224,6 +226,7 @@ async function writeDataset(
   await rm(path.join(out, 'tokenizer'), { recursive: true, force: true });
   for (const [name, content] of Object.entries(tokenizer.files())) await writeFileAtomic(path.join(out, 'tokenizer', name), content);
 
+  faultPoint('prepare-publish');
   const manifest = buildManifest({
     config, format, input, inputSha: await inputSha, fingerprint, labels, tokenizer, splits: splitInfo,
     rows: { read: rowsRead, written, rejected: rejects.count }, lengths: lengths.summary(),
