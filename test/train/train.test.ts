@@ -115,8 +115,8 @@ describe('recsys train', () => {
     expect(existsSync(path.join(run, 'model/model.safetensors'))).toBe(true);
   });
 
-  it('on SIGTERM writes a checkpoint, saves the best weights, says how to resume and exits 143', async () => {
-    const run = path.join(dir, 'sig');
+  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('on %s writes a checkpoint, saves the best weights, says how to resume and exits %i', async (signal, exitCode) => {
+    const run = path.join(dir, `sig-${signal}`);
     const child = spawn(process.execPath, [path.join(repoRoot, 'bin/recsys.js'), 'train', '-c', intent, '--data', dataset, '--model', tinyConfig, '--out', run,
       '--backend', 'tensorflow', '--epochs', '50', '--no-progress'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -124,12 +124,14 @@ describe('recsys train', () => {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !existsSync(path.join(run, 'metrics.jsonl'))) await new Promise((r) => setTimeout(r, 25));
     await new Promise((r) => setTimeout(r, 1500));
-    child.kill('SIGTERM');
+    child.kill(signal);
     const code = await new Promise((r) => child.on('exit', r));
-    expect(code).toBe(143);
+    expect(code).toBe(exitCode);
     expect(stderr).toMatch(/interrupted: resume with +recsys train .*--resume/);
     expect(summaryOf(run).stop_reason).toBe('interrupted');
     expect(existsSync(path.join(run, 'last/state.json'))).toBe(true);
+    // the best weights are restored and saved as the run's model
+    expect(existsSync(path.join(run, 'model/model.safetensors'))).toBe(true);
   });
 
   it('refuses a dataset prepared with another tokenizer than the pretrained model before the first step', () => {
