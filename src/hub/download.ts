@@ -100,7 +100,9 @@ export async function snapshotDownload(s: HubSettings, repo: string, revision = 
   const root = repoCacheDir(s.cacheDir, repo);
   const refFile = path.join(root, 'refs', revision);
   const cachedSnapshot = () => {
-    const commit = existsSync(refFile) ? readFileSync(refFile, 'utf8').trim() : /^[0-9a-f]{40}$/.test(revision) ? revision : undefined;
+    const ref = existsSync(refFile) ? readFileSync(refFile, 'utf8').trim() : /^[0-9a-f]{40}$/.test(revision) ? revision : undefined;
+    // The ref names a snapshot directory: only a hash may, never a path.
+    const commit = ref !== undefined && /^[\w-]{1,128}$/.test(ref) ? ref : undefined;
     const dir = commit && path.join(root, 'snapshots', commit);
     return dir && REQUIRED_FILES.every((f) => existsSync(path.join(dir, f))) ? dir : undefined;
   };

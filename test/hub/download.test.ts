@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -24,6 +24,8 @@ let endpoint = '';
 const log: string[] = [];
 let cutNextDownload = false;
 let corrupt = false;
+/** Headers a hostile (or broken) server sends instead of the real ones. */
+let hostile: { commit?: string; etag?: string } = {};
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -35,7 +37,7 @@ beforeAll(async () => {
     const body = FILES[file];
     if (!body) return void res.writeHead(404).end();
     const lfs = file.endsWith('.safetensors');
-    const headers: Record<string, string> = { 'x-repo-commit': COMMIT, etag: `"${lfs ? sha256(body) : gitSha1(body)}"` };
+    const headers: Record<string, string> = { 'x-repo-commit': hostile.commit ?? COMMIT, etag: `"${hostile.etag ?? (lfs ? sha256(body) : gitSha1(body))}"` };
     if (req.method === 'HEAD') return void res.writeHead(200, { ...headers, 'content-length': String(body.length) }).end();
     let data = body;
     let status = 200;
@@ -125,5 +127,30 @@ describe('hub downloads (against a local server with the hub URL layout)', () =>
     } finally {
       FILES['model.safetensors'] = saved;
     }
+  });
+
+  it('a hostile server or cache cannot turn headers, revisions or refs into paths outside the cache', async () => {
+    for (const ref of ['org/name@../../etc', 'org/name@main/../../x', '../org/name', 'org/..', 'org/name/extra']) expect(parseRepoId(ref), ref).toBeUndefined();
+    const parent = tempDir();
+    const cache = path.join(parent, 'cache');
+    for (const h of [{ commit: '../../../escaped' }, { commit: '..' }, { etag: '../../../escaped' }, { etag: 'x/../../y' }]) {
+      hostile = h;
+      try {
+        await expect(snapshotDownload(settings(cache), 'org/hostile'), JSON.stringify(h)).rejects.toThrow(/unexpected ETag or X-Repo-Commit header \(not a hash\)/);
+      } finally {
+        hostile = {};
+      }
+    }
+    // nothing was written anywhere: not outside the cache, not even inside it
+    expect(readdirSync(parent)).toEqual([]);
+    // a refs file that names a path is not followed offline
+    const good = await snapshotDownload(settings(cache), 'org/hostile');
+    const outside = path.join(parent, 'outside');
+    mkdirSync(outside);
+    for (const f of Object.keys(FILES)) writeFileSync(path.join(outside, f), 'planted');
+    writeFileSync(path.join(cache, 'models--org--hostile', 'refs', 'main'), path.relative(path.join(cache, 'models--org--hostile', 'snapshots'), outside));
+    await expect(snapshotDownload(settings(cache, { offline: true }), 'org/hostile')).rejects.toThrow(/not in the local cache/);
+    writeFileSync(path.join(cache, 'models--org--hostile', 'refs', 'main'), COMMIT);
+    expect(await snapshotDownload(settings(cache, { offline: true }), 'org/hostile')).toBe(good);
   });
 });
