@@ -99,6 +99,7 @@ export function buildCli(): Command {
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--verbose', 'more logs, and stack traces on errors')
+    .addOption(new Option('--no-progress', 'no progress bar'))
     .action(async (opts) => (await import('./commands/predict.js')).predictCommand(opts));
 
   program

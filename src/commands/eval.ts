@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import cliProgress from 'cli-progress';
 import YAML from 'yaml';
 import type { BackendName } from '../backend/index.js';
 import { flagOverrides, type CommonOptions } from '../cli.js';
@@ -15,6 +14,7 @@ import { buildReport, markdownReport, textReport } from '../eval/report.js';
 import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
 import { GateError, UsageError } from '../lib/errors.js';
 import { makeLogger } from '../lib/log.js';
+import { rowsProgress } from '../lib/progress.js';
 
 export interface EvalFlags extends CommonOptions {
   run?: string;
@@ -47,20 +47,6 @@ const FLAGS = {
   baseline: 'eval.baseline',
   maxDrop: 'eval.max_drop',
 };
-
-function progressBar(enabled: boolean, total: number) {
-  if (!enabled || !process.stderr.isTTY) return undefined;
-  const bar = new cliProgress.SingleBar(
-    { format: 'evaluating [{bar}] {value}/{total} rows | {speed} rows/s | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
-    cliProgress.Presets.shades_classic,
-  );
-  const t0 = Date.now();
-  bar.start(total, 0, { speed: 0 });
-  return {
-    tick: (rows: number) => bar.update(rows, { speed: Math.round(rows / Math.max(1e-3, (Date.now() - t0) / 1000)) }),
-    stop: () => bar.stop(),
-  };
-}
 
 function intFlag(v: unknown, flag: string, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -265,7 +251,7 @@ async function evaluateAndReport(opts: EvalFlags, p: Prepared, interrupted: () =
   if (source.kind === 'export') log.info(`model: ${model.modelPath} in ${model.runtime}`);
 
   const file = path.join(datasetDir, info.file);
-  const bar = progressBar(opts.progress !== false, info.rows);
+  const bar = rowsProgress('evaluating', opts.progress !== false, info.rows);
   let result;
   try {
     result = await evaluateSplit(model, {

@@ -5,6 +5,7 @@ import type { InputFormat } from '../data/readers/index.js';
 import { resolveModelDir } from '../hub/index.js';
 import { UsageError } from '../lib/errors.js';
 import { makeLogger } from '../lib/log.js';
+import { rowsProgress } from '../lib/progress.js';
 import { isExportDir, openPredictor } from '../predict/predictor.js';
 import { runPredict } from '../predict/run.js';
 
@@ -22,6 +23,7 @@ interface PredictFlags extends CommonOptions {
   maxLength?: number;
   backend?: string;
   offline?: boolean;
+  progress?: boolean;
 }
 
 function need(v: string | undefined, flag: string): string {
@@ -48,10 +50,16 @@ export async function predictCommand(opts: PredictFlags): Promise<void> {
   if (!isExportDir(modelDir)) await initBackend((opts.backend ?? 'auto') as BackendName, { log: log.info, verbose: opts.verbose });
   const model = await openPredictor(modelDir, { maxLength });
   for (const m of model.messages) log.info(m);
-  const summary = await runPredict(model, {
-    input, format: (opts.format ?? 'auto') as InputFormat | 'auto', textColumn: opts.textColumn ?? 'text', pairColumn: opts.pairColumn,
-    idColumn: opts.idColumn, output, logits: !!opts.logits, topK, batchSize,
-  });
+  const bar = rowsProgress('predicting', opts.progress !== false && !opts.json);
+  let summary;
+  try {
+    summary = await runPredict(model, {
+      input, format: (opts.format ?? 'auto') as InputFormat | 'auto', textColumn: opts.textColumn ?? 'text', pairColumn: opts.pairColumn,
+      idColumn: opts.idColumn, output, logits: !!opts.logits, topK, batchSize, onProgress: bar?.tick,
+    });
+  } finally {
+    bar?.stop();
+  }
   const line = `predicted ${summary.predicted} of ${summary.rows} rows in ${summary.seconds.toFixed(1)} s → ${output}` +
     (summary.rejected ? `; ${summary.rejected} rejected (see ${summary.rejectsFile})` : '');
   if (opts.json) process.stdout.write(JSON.stringify({ ...summary, output }) + '\n');
