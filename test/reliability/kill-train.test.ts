@@ -79,15 +79,16 @@ beforeAll(async () => {
 });
 
 const rng = new Rng(2026);
-// 4 kills at random moments of the run, 2 at each injected point, and a second kill during a resumed run.
+const pick = (n: number) => 1 + Math.floor(rng.next() * n); // 1..n
+// 10 seeded random moments: 4 at a random time of the run, and at a random n-th passage of each
+// injected point: 2 inside a training step (45 steps), 2 halfway through writing a checkpoint (the
+// run writes at least 9), 2 inside an evaluation batch (3 evaluations of 5 batches); then a second
+// kill during a resumed run.
 const faults: { label: string; fault?: string; at?: number }[] = [
   ...Array.from({ length: 4 }, (_, i) => ({ label: `random moment #${i + 1}`, at: 0.15 + 0.8 * rng.next() })),
-  { label: 'inside training step 7', fault: 'step:7' },
-  { label: 'inside training step 33', fault: 'step:33' },
-  { label: 'halfway through writing checkpoint 2', fault: 'checkpoint:2' },
-  { label: 'halfway through writing checkpoint 9', fault: 'checkpoint:9' },
-  { label: 'during the first evaluation', fault: 'eval:3' },
-  { label: 'during the third evaluation', fault: 'eval:12' }, // 5 validation batches per evaluation
+  ...[pick(45), pick(45)].map((n) => ({ label: `inside training step ${n}`, fault: `step:${n}` })),
+  ...[pick(9), pick(9)].map((n) => ({ label: `halfway through writing checkpoint ${n}`, fault: `checkpoint:${n}` })),
+  ...[pick(15), pick(15)].map((n) => ({ label: `inside evaluation batch ${n} (evaluation ${Math.ceil(n / 5)})`, fault: `eval:${n}` })),
 ];
 
 describe('kill -9 during train, then --resume', () => {
