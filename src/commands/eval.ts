@@ -13,6 +13,7 @@ import type { ExportDir, OpenedModel } from '../eval/models.js';
 import { buildReport, markdownReport, textReport } from '../eval/report.js';
 import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
 import { GateError, UsageError } from '../lib/errors.js';
+import { ensureWritableDir, ensureWritableFile } from '../lib/fs-errors.js';
 import { makeLogger } from '../lib/log.js';
 import { rowsProgress } from '../lib/progress.js';
 
@@ -151,6 +152,9 @@ export async function evalCommand(opts: EvalFlags): Promise<void> {
   const config = loadConfig({ files: opts.config, sets: opts.set, overrides: flagOverrides(opts as unknown as Record<string, unknown>, FLAGS) });
   const digits = intFlag(opts.digits, '--digits', 0) ?? 4;
   const threads = intFlag(opts.threads, '--threads', 1);
+  // Output locations are checked before the model is loaded, not after the whole split ran.
+  if (opts.report) ensureWritableDir(path.resolve(opts.report), 'report', { keep: false });
+  if (opts.predictions) ensureWritableFile(path.resolve(opts.predictions), 'predictions');
 
   let source: Source;
   if (opts.model !== undefined) {

@@ -1,9 +1,11 @@
+import path from 'node:path';
 import { initBackend } from '../backend/index.js';
 import { flagOverrides, type CommonOptions } from '../cli.js';
 import { loadConfig } from '../config/load.js';
 import { exportRun, FORMATS, type ExportFormat } from '../export/export.js';
 import type { OnnxOpset } from '../export/onnx.js';
 import { UsageError } from '../lib/errors.js';
+import { ensureWritableFile } from '../lib/fs-errors.js';
 import { makeLogger } from '../lib/log.js';
 
 const FLAGS = { out: 'export.out', format: 'export.formats', opset: 'export.opset', atol: 'export.atol', backend: 'backend' };
@@ -33,6 +35,8 @@ export async function exportCommand(opts: ExportFlags): Promise<void> {
   }
   const formats = config.export.formats as ExportFormat[];
   for (const f of formats) if (!(FORMATS as readonly string[]).includes(f)) throw new UsageError(`recsys export: unknown format "${f}"`);
+  // The export is staged beside OUT: that directory must take it (checked before any work).
+  ensureWritableFile(path.resolve(out), 'export');
   await initBackend(config.backend, { log: log.info, verbose: opts.verbose });
   const result = await exportRun({
     runDir, out, formats, opset: config.export.opset as OnnxOpset, checkData: opts.checkData, split, checkRows,

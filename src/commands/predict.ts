@@ -4,6 +4,7 @@ import type { CommonOptions } from '../cli.js';
 import type { InputFormat } from '../data/readers/index.js';
 import { resolveModelDir } from '../hub/index.js';
 import { UsageError } from '../lib/errors.js';
+import { ensureWritableFile } from '../lib/fs-errors.js';
 import { makeLogger } from '../lib/log.js';
 import { rowsProgress } from '../lib/progress.js';
 import { isExportDir, openPredictor } from '../predict/predictor.js';
@@ -46,6 +47,7 @@ export async function predictCommand(opts: PredictFlags): Promise<void> {
   const topK = positive(opts.topK, '--top-k') ?? 1;
   const batchSize = positive(opts.batchSize, '--batch-size') ?? 32;
   const maxLength = positive(opts.maxLength, '--max-length');
+  ensureWritableFile(output, 'predictions');
   // An export dir runs in onnxruntime (no tfjs backend); run and HF dirs on the chosen tfjs backend.
   if (!isExportDir(modelDir)) await initBackend((opts.backend ?? 'auto') as BackendName, { log: log.info, verbose: opts.verbose });
   const model = await openPredictor(modelDir, { maxLength });

@@ -1,7 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
-import { finished } from 'node:stream/promises';
-import { tempNameFor } from '../lib/atomic.js';
+import { AtomicTextStream } from '../lib/atomic-stream.js';
 
 export interface Reject {
   row: number;
@@ -18,26 +15,27 @@ const csvField = (raw: string) => {
 
 /** rejects.csv: every row prepare could not use, with its source row number and the reason. */
 export class RejectsWriter {
-  private readonly tmp: string;
-  private readonly out: WriteStream;
+  private readonly out: AtomicTextStream;
   readonly first: Reject[] = [];
   count = 0;
 
   constructor(readonly file: string) {
-    this.tmp = tempNameFor(file);
-    this.out = createWriteStream(this.tmp);
-    this.out.write('row,line,reason,raw\n');
+    this.out = new AtomicTextStream(file);
+    this.out.push('row,line,reason,raw\n');
   }
 
   add(r: Reject): void {
     this.count++;
     if (this.first.length < 5) this.first.push(r);
-    this.out.write(`${r.row},${r.line ?? ''},${csvField(r.reason)},${csvField(r.raw ?? '')}\n`);
+    this.out.push(`${r.row},${r.line ?? ''},${csvField(r.reason)},${csvField(r.raw ?? '')}\n`);
   }
 
   async close(): Promise<void> {
-    this.out.end();
-    await finished(this.out);
-    await rename(this.tmp, this.file);
+    await this.out.commit();
+  }
+
+  /** Remove the temp file (the command failed). */
+  async abort(): Promise<void> {
+    await this.out.abort();
   }
 }

@@ -1,9 +1,6 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { once } from 'node:events';
 import { readSplitBatches, type SplitBatch } from '../data/split-reader.js';
 import { padRows, type LogitsRunner } from '../export/runners.js';
-import { tempNameFor } from '../lib/atomic.js';
+import { AtomicTextStream } from '../lib/atomic-stream.js';
 import { DataError, RecsysError } from '../lib/errors.js';
 import { sha256File } from '../lib/hash.js';
 import { MetricsAccumulator, type EvalMetrics, type RowResult } from './metrics.js';
@@ -73,24 +70,6 @@ function* rowsOf(b: SplitBatch): Generator<Row> {
   }
 }
 
-class PredictionsFile {
-  private readonly tmp: string;
-  private readonly out: WriteStream;
-  constructor(readonly target: string) {
-    this.tmp = tempNameFor(target);
-    this.out = createWriteStream(this.tmp);
-  }
-  async write(lines: string): Promise<void> {
-    if (!this.out.write(lines)) await once(this.out, 'drain');
-  }
-  async close(ok: boolean): Promise<void> {
-    this.out.end();
-    await once(this.out, 'close');
-    if (ok) await rename(this.tmp, this.target);
-    else await rm(this.tmp, { force: true });
-  }
-}
-
 /**
  * Stream a prepared split through the model: record batch by record batch (never the whole file),
  * rows sorted by length within a window and cut into batches of `batchSize` with dynamic padding.
@@ -103,7 +82,7 @@ export async function evaluateSplit(model: EvalModel, opts: EvalSplitOptions): P
   const acc = new MetricsAccumulator(opts.labels, { topK: opts.topK });
   const shaPromise = sha256File(opts.file);
   shaPromise.catch(() => undefined);
-  const writer = opts.predictions ? new PredictionsFile(opts.predictions) : undefined;
+  const writer = opts.predictions ? new AtomicTextStream(opts.predictions) : undefined;
   let ok = false;
   let seen = 0;
   try {
@@ -143,7 +122,7 @@ export async function evaluateSplit(model: EvalModel, opts: EvalSplitOptions): P
     ok = true;
     return { metrics: acc.compute(), seconds: (performance.now() - t0) / 1000, sha256 };
   } finally {
-    await writer?.close(ok);
+    await (ok ? writer?.commit() : writer?.abort());
   }
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { removeStaleTemps, tempNameFor, writeJsonAtomic } from '../lib/atomic.js';
 import { faultPoint } from '../lib/fault.js';
 import { GateError, UsageError } from '../lib/errors.js';
+import { fsErrorReason } from '../lib/fs-errors.js';
 import { sha256File } from '../lib/hash.js';
 import type { Logger } from '../lib/log.js';
 import { toHfConfig } from '../model/index.js';
@@ -355,6 +356,11 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
       );
     }
     return { out, record, parity: results, passed };
+  } catch (err) {
+    // A full disk or a file system gone read-only names the export, not a temp file inside it.
+    const reason = fsErrorReason(err);
+    if (reason) throw new UsageError(`${out}: writing the export failed: ${reason}`);
+    throw err;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -33,16 +33,31 @@ export function describeFsError(err: unknown, fallbackPath?: string): string | u
  * Make sure `dir` can be created and written before any work starts, so a bad output location
  * is a one-line error up front instead of a failure halfway through.
  */
-export function ensureWritableDir(dir: string, what: string): void {
+export function ensureWritableDir(dir: string, what: string, opts: { keep?: boolean } = {}): void {
+  const reason = unwritableReason(dir, opts.keep ?? true);
+  if (reason) throw new UsageError(`${dir}: cannot write the ${what} here: ${reason}`);
+}
+
+/**
+ * The same for an output file: its directory must take a new file. Directories made for the check
+ * are removed again (an interrupted command leaves nothing); the writer makes them when it writes.
+ */
+export function ensureWritableFile(file: string, what: string): void {
+  const reason = unwritableReason(path.dirname(file), false);
+  if (reason) throw new UsageError(`${file}: cannot write the ${what} here: ${reason}`);
+}
+
+function unwritableReason(dir: string, keep: boolean): string | undefined {
   try {
-    mkdirSync(dir, { recursive: true });
+    const created = mkdirSync(dir, { recursive: true });
     const probe = path.join(dir, `.write-probe-${randomBytes(4).toString('hex')}`);
     writeFileSync(probe, '');
     rmSync(probe);
+    if (created && !keep) rmSync(created, { recursive: true, force: true });
+    return undefined;
   } catch (err) {
     // mkdir -p on a read-only filesystem can surface as ENOENT: ask the nearest existing parent why.
-    const reason = fsErrorReason(err) ?? ancestorReason(dir) ?? (err as Error).message;
-    throw new UsageError(`${dir}: cannot write the ${what} here: ${reason}`);
+    return fsErrorReason(err) ?? ancestorReason(dir) ?? (err as Error).message;
   }
 }
 

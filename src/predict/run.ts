@@ -64,53 +64,61 @@ export async function runPredict(model: Predictor, opts: PredictOptions): Promis
     if (batch.length) all = await model.runner.run(padRows(batch.map((p) => p.enc!), model.tokenizer.specialIds.pad));
     let k = 0;
     const n = labels.length;
+    const out: Prediction[] = [];
     for (const p of pending) {
-      const out: Prediction = { row: p.row, ...(opts.idColumn ? { id: p.id } : {}), label: null, score: null };
+      const pred: Prediction = { row: p.row, ...(opts.idColumn ? { id: p.id } : {}), label: null, score: null };
+      out.push(pred);
       if (!p.enc) {
-        out.error = p.error;
-        writer.write(out);
+        pred.error = p.error;
         continue;
       }
       const l = all!.subarray(k * n, (k + 1) * n);
       k++;
       const probs = softmax(l);
       const order = probs.map((s, i) => [s, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-      out.label = labels[order[0][1]];
-      out.score = order[0][0];
-      if (opts.topK > 1) out.top_k = order.slice(0, opts.topK).map(([s, i]) => ({ label: labels[i], score: s }));
-      if (opts.logits) out.logits = Array.from(l);
-      writer.write(out);
+      pred.label = labels[order[0][1]];
+      pred.score = order[0][0];
+      if (opts.topK > 1) pred.top_k = order.slice(0, opts.topK).map(([s, i]) => ({ label: labels[i], score: s }));
+      if (opts.logits) pred.logits = Array.from(l);
       predicted++;
     }
+    await writer.write(out);
     pending = [];
     good = 0;
   };
 
-  for await (const r of source.rows()) {
-    rows++;
-    const entry: Pending = { row: r.row, line: r.line, raw: r.raw };
-    if (r.error) entry.error = r.error;
-    else {
-      const v = r.values!;
-      entry.id = opts.idColumn ? asText(v[opts.idColumn]) : undefined;
-      const text = asText(v[opts.textColumn]);
-      const pair = opts.pairColumn ? asText(v[opts.pairColumn]) : undefined;
-      if (!text?.trim()) entry.error = `empty or missing text (column "${opts.textColumn}")`;
-      else if (opts.pairColumn && !pair?.trim()) entry.error = `empty or missing pair text (column "${opts.pairColumn}")`;
+  try {
+    for await (const r of source.rows()) {
+      rows++;
+      const entry: Pending = { row: r.row, line: r.line, raw: r.raw };
+      if (r.error) entry.error = r.error;
       else {
-        const enc = model.tokenizer.encode(text, pair, model.maxLength, model.truncation);
-        if (enc) entry.enc = enc;
-        else entry.error = `first text alone exceeds max_length ${model.maxLength}; only_second truncation cannot fit the pair`;
+        const v = r.values!;
+        entry.id = opts.idColumn ? asText(v[opts.idColumn]) : undefined;
+        const text = asText(v[opts.textColumn]);
+        const pair = opts.pairColumn ? asText(v[opts.pairColumn]) : undefined;
+        if (!text?.trim()) entry.error = `empty or missing text (column "${opts.textColumn}")`;
+        else if (opts.pairColumn && !pair?.trim()) entry.error = `empty or missing pair text (column "${opts.pairColumn}")`;
+        else {
+          const enc = model.tokenizer.encode(text, pair, model.maxLength, model.truncation);
+          if (enc) entry.enc = enc;
+          else entry.error = `first text alone exceeds max_length ${model.maxLength}; only_second truncation cannot fit the pair`;
+        }
       }
+      if (entry.error) rejects.add({ row: r.row, line: r.line, reason: entry.error, raw: r.raw });
+      pending.push(entry);
+      if (entry.enc && ++good >= opts.batchSize) await flush();
+      if (rows % 1000 === 0) opts.onProgress?.(rows);
     }
-    if (entry.error) rejects.add({ row: r.row, line: r.line, reason: entry.error, raw: r.raw });
-    pending.push(entry);
-    if (entry.enc && ++good >= opts.batchSize) await flush();
-    if (rows % 1000 === 0) opts.onProgress?.(rows);
+    await flush();
+    await rejects.close();
+    await writer.close();
+  } catch (err) {
+    // Nothing half-written stays: both temp files go.
+    await Promise.all([writer.abort(), rejects.abort()]);
+    throw err;
+  } finally {
+    await model.runner.close();
   }
-  await flush();
-  await model.runner.close();
-  await writer.close();
-  await rejects.close();
   return { rows, predicted, rejected: rejects.count, rejectsFile, seconds: (performance.now() - t0) / 1000 };
 }

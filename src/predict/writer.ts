@@ -1,7 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
-import { finished } from 'node:stream/promises';
-import { tempNameFor } from '../lib/atomic.js';
+import { AtomicTextStream } from '../lib/atomic-stream.js';
 
 export interface Prediction {
   row: number;
@@ -20,32 +17,37 @@ const csvField = (v: unknown) => {
 
 /** Predictions as JSONL or CSV (by extension), written to a temp name and renamed when complete. */
 export class PredictionWriter {
-  private readonly tmp: string;
-  private readonly out: WriteStream;
+  private readonly out: AtomicTextStream;
   private readonly csv: boolean;
   private header?: string[];
 
   constructor(readonly file: string, private readonly withId: boolean) {
     this.csv = /\.(csv|tsv)$/i.test(file);
-    this.tmp = tempNameFor(file);
-    this.out = createWriteStream(this.tmp);
+    this.out = new AtomicTextStream(file);
   }
 
-  write(p: Prediction): void {
-    if (!this.csv) {
-      this.out.write(JSON.stringify(p) + '\n');
-      return;
-    }
+  /** Lines of one batch, written at once (waiting while the output stream is full). */
+  async write(batch: Prediction[]): Promise<void> {
+    let text = '';
+    for (const p of batch) text += this.line(p);
+    await this.out.write(text);
+  }
+
+  private line(p: Prediction): string {
+    if (!this.csv) return JSON.stringify(p) + '\n';
+    let head = '';
     if (!this.header) {
       this.header = ['row', ...(this.withId ? ['id'] : []), 'label', 'score', 'top_k', 'logits', 'error'];
-      this.out.write(this.header.join(',') + '\n');
+      head = this.header.join(',') + '\n';
     }
-    this.out.write(this.header.map((k) => csvField((p as unknown as Record<string, unknown>)[k])).join(',') + '\n');
+    return head + this.header.map((k) => csvField((p as unknown as Record<string, unknown>)[k])).join(',') + '\n';
   }
 
   async close(): Promise<void> {
-    this.out.end();
-    await finished(this.out);
-    await rename(this.tmp, this.file);
+    await this.out.commit();
+  }
+
+  async abort(): Promise<void> {
+    await this.out.abort();
   }
 }

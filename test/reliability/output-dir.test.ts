@@ -79,4 +79,46 @@ describe('output dir faults', () => {
       expect(complete || /\.tmp-\d+$/.test(c)).toBe(true);
     }
   });
+
+  it('export, eval and predict: a read-only location is refused before any work; a disk filling up mid-write is one line naming the output, nothing partial stays', () => {
+    const dir = tempDir();
+    const intent = path.join(repoRoot, 'configs/intent.yaml');
+    const ds = path.join(dir, 'ds');
+    expect(runCli(['prepare', '-c', intent, '--out', ds, '--max-length', '24']).code).toBe(0);
+    const tiny = path.join(dir, 'tiny.json');
+    writeFileSync(tiny, JSON.stringify({ vocab_size: 30522, hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 32 }));
+    const run = path.join(dir, 'run');
+    const t = runCli(['train', '-c', intent, '--data', ds, '--model', tiny, '--out', run, '--backend', 'tensorflow', '--max-steps', '2', '--no-progress']);
+    expect(t.code, t.stderr).toBe(0);
+    const oneLine = (r: { code: number; stderr: string }, line: RegExp) => {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('recsys: error: '))).toEqual([expect.stringMatching(line)]);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    };
+
+    // read-only: refused before the backend (or onnxruntime) is loaded
+    const ro = [
+      runCli(['export', '--run', run, '--out', path.join(readOnly, 'exp')]),
+      runCli(['eval', '--run', run, '--report', path.join(readOnly, 'rep')]),
+      runCli(['eval', '--run', run, '--predictions', path.join(readOnly, 'p.jsonl')]),
+      runCli(['predict', '--model', run, '--input', path.join(repoRoot, 'data/intent.csv'), '--text-column', 'query', '--output', path.join(readOnly, 'p.jsonl')]),
+    ];
+    const what = ['export', 'report', 'predictions', 'predictions'];
+    ro.forEach((r, i) => {
+      oneLine(r, new RegExp(`: cannot write the ${what[i]} here: read-only file system$`));
+      expect(r.stderr).not.toMatch(/backend:/);
+    });
+
+    // disk full mid-write (the 4,000 rows of predictions and the ONNX model do not fit)
+    const exportDisk = tmpfs('size=1m');
+    oneLine(runCli(['export', '--run', run, '--out', path.join(exportDisk, 'exp'), '--format', 'onnx,savedmodel']), /\/exp: writing the export failed: no space left on device$/);
+    expect(readdirSync(exportDisk)).toEqual([]);
+    const evalDisk = tmpfs('size=64k');
+    oneLine(runCli(['eval', '--run', run, '--predictions', path.join(evalDisk, 'p.jsonl'), '--split', 'train']), /\/p\.jsonl: no space left on device$/);
+    expect(readdirSync(evalDisk)).toEqual([]);
+    const predictDisk = tmpfs('size=64k');
+    oneLine(runCli(['predict', '--model', run, '--input', path.join(repoRoot, 'data/intent.csv'), '--text-column', 'query', '--logits', '--output', path.join(predictDisk, 'p.jsonl')]),
+      /\/p\.jsonl: no space left on device$/);
+    expect(readdirSync(predictDisk)).toEqual([]);
+  });
 });
