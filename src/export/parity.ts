@@ -10,10 +10,10 @@ import { padRows, type IdBatch, type LogitsRunner } from './runners.js';
  */
 
 /**
- * Rows per parity batch. Small on purpose: the training forward pass keeps every intermediate of a
- * batch alive until it returns (one tf.tidy), ~0.9 GB per layer of BERT-base width at 32 × 128.
+ * Rows per parity batch. The reference forward pass runs in inference mode (one block's
+ * activations alive at a time): ~0.7 GB peak for BERT-base at 32 × 128 (bench/inference-memory.ts).
  */
-export const CHECK_BATCH_ROWS = 8;
+export const CHECK_BATCH_ROWS = 32;
 
 export interface CheckRows {
   split: string;

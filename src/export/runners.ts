@@ -61,7 +61,7 @@ export function tfjsRunner(params: Params, config: BertConfig): LogitsRunner {
         tokenTypeIds: tf.tensor2d(b.tokenTypeIds, shape, 'int32'),
       };
       try {
-        const logits = bertLogits(params, config, inputs);
+        const logits = bertLogits(params, config, inputs, { inference: true });
         const v = (await logits.data()) as Float32Array;
         logits.dispose();
         return v;

@@ -25,7 +25,7 @@ export function evaluateSplit(params: Params, config: BertConfig, split: SplitAr
     faultPoint('eval');
     const idx = Array.from({ length: Math.min(batchSize, split.size - start) }, (_, i) => start + i);
     const inputs = padBatch(idx.map((i) => rowOf(split, i)), padId);
-    const logits = bertLogits(params, config, inputs);
+    const logits = bertLogits(params, config, inputs, { inference: true });
     acc.addLogits(logits.dataSync(), idx.map((i) => split.labels[i]));
     tf.dispose([logits, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
   }
