@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
@@ -21,6 +21,7 @@ import { modeFor } from '../train/early-stop.js';
 import { initialModel } from '../train/model-init.js';
 import { readCheckpoint, resolveLink } from '../train/state.js';
 import { warmupSteps } from '../train/schedule.js';
+import { readJsonObject } from '../lib/json-file.js';
 
 const FLAGS = {
   data: 'data.out', model: 'model.path', out: 'train.out', epochs: 'train.epochs', maxSteps: 'train.max_steps',
@@ -202,7 +203,7 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   for (const f of readdirSync(path.join(datasetDir, manifest.tokenizer.dir))) await copyFile(path.join(datasetDir, manifest.tokenizer.dir, f), path.join(modelDir, f));
   // Tools that read only the model dir (transformers, transformers.js) then truncate as training did.
   const tokConfigFile = path.join(modelDir, 'tokenizer_config.json');
-  const tokConfig = existsSync(tokConfigFile) ? JSON.parse(readFileSync(tokConfigFile, 'utf8')) : {};
+  const tokConfig = existsSync(tokConfigFile) ? readJsonObject(tokConfigFile) : {};
   await writeJsonAtomic(tokConfigFile, { ...tokConfig, model_max_length: manifest.max_length, truncation_side: 'right' });
   const summary = {
     stop_reason: result.stopReason, error: result.error ?? null, steps: result.steps,

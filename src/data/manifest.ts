@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { RecsysConfig } from '../config/schema.js';
 import { DataError, UsageError } from '../lib/errors.js';
 import { sha256Text } from '../lib/hash.js';
 import type { TextTokenizer } from './tokenizer/index.js';
+import { readJsonObject } from '../lib/json-file.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'recsys-dataset';
@@ -78,13 +79,8 @@ export function readManifest(dir: string): DatasetManifest {
   const file = path.join(dir, MANIFEST_FILE);
   if (!existsSync(dir)) throw new UsageError(`${dir}: dataset directory not found`);
   if (!existsSync(file)) throw new DataError(`${dir}: no ${MANIFEST_FILE}; the dataset is incomplete (re-run recsys prepare)`);
-  let m: DatasetManifest;
-  try {
-    m = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new DataError(`${file}: not valid JSON (${(err as Error).message})`);
-  }
-  if (m === null || typeof m !== 'object' || m.format !== MANIFEST_FORMAT) throw new DataError(`${file}: not a recsys dataset manifest`);
+  const m = readJsonObject(file) as unknown as DatasetManifest;
+  if (m.format !== MANIFEST_FORMAT) throw new DataError(`${file}: not a recsys dataset manifest`);
   checkManifestShape(m, file);
   return m;
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { BackendName } from '../backend/index.js';
 import { MANIFEST_FILE, readManifest, type DatasetManifest } from '../data/manifest.js';
@@ -10,6 +10,7 @@ import type { Logger } from '../lib/log.js';
 import { readBertConfig, type BertConfig } from '../model/config.js';
 import { checkModelMatchesManifest } from './compat.js';
 import type { EvalModel } from './run.js';
+import { readJsonObject } from '../lib/json-file.js';
 
 /**
  * The two models `recsys eval` can evaluate, behind one interface (EvalModel: logits for a padded
@@ -102,13 +103,8 @@ export async function readExportDir(target: string): Promise<ExportDir> {
   }
   const recordFile = path.join(dir, EXPORT_FILE);
   if (!existsSync(recordFile)) throw new UsageError(incompleteExportMessage(dir));
-  let record: ExportRecord;
-  try {
-    record = JSON.parse(readFileSync(recordFile, 'utf8')) as ExportRecord;
-  } catch (err) {
-    throw new DataError(`${recordFile}: not valid JSON (${(err as Error).message})`);
-  }
-  if (record?.format !== EXPORT_FORMAT) throw new DataError(`${recordFile}: not a recsys export record (expected "format": "${EXPORT_FORMAT}")`);
+  const record = readJsonObject(recordFile) as unknown as ExportRecord;
+  if (record.format !== EXPORT_FORMAT) throw new DataError(`${recordFile}: not a recsys export record (expected "format": "${EXPORT_FORMAT}")`);
   if (!record.formats?.onnx) throw new UsageError(`${dir}: the export has no ONNX model (formats: ${Object.keys(record.formats ?? {}).join(', ') || 'none'}); re-export with --format onnx`);
   const manifest = readManifest(dir) as ExportDir['manifest'];
   const configFile = path.join(dir, 'config.json');

@@ -6,6 +6,7 @@ import { DataError, UsageError } from '../lib/errors.js';
 import { sha256File } from '../lib/hash.js';
 import type { BertConfig, Params } from '../model/index.js';
 import { loadInferenceModel } from '../predict/model-source.js';
+import { readJsonObject } from '../lib/json-file.js';
 
 /** The run manifest: the dataset manifest the run was trained on, plus where that dataset was. */
 export type RunManifest = DatasetManifest & { dataset_dir?: string };
@@ -29,11 +30,7 @@ export interface RunSource {
 
 function readJson(file: string, what: string): unknown {
   if (!existsSync(file)) throw new DataError(`${file}: missing (${what})`);
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new DataError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
+  return readJsonObject(file);
 }
 
 export async function readRun(runDir: string): Promise<RunSource> {

@@ -5,7 +5,7 @@ import { exportStateOf, incompleteExportMessage } from '../export/record.js';
 import { onnxRunner, tfjsRunner, type LogitsRunner } from '../export/runners.js';
 import { UsageError } from '../lib/errors.js';
 import { readBertConfig } from '../model/index.js';
-import { loadInferenceModel } from './model-source.js';
+import { loadInferenceModel, trainedTokenization } from './model-source.js';
 
 /** What predict needs, whichever runtime computes the logits. */
 export interface Predictor {
@@ -37,7 +37,7 @@ async function exportPredictor(dir: string, opts: { maxLength?: number; threads?
   const onnx = path.join(dir, 'onnx', 'model.onnx');
   if (!existsSync(onnx)) throw new UsageError(`${dir}: no onnx/model.onnx; predict runs the ONNX export (export with --format onnx)`);
   const manifestFile = path.join(dir, 'manifest.json');
-  const manifest = existsSync(manifestFile) ? JSON.parse(readFileSync(manifestFile, 'utf8')) : {};
+  const trained = existsSync(manifestFile) ? trainedTokenization(manifestFile) : {};
   const config = await readBertConfig(path.join(dir, 'config.json'));
   const messages = [`model: ${onnx} in onnxruntime-node (cpu)`];
   const status = onnxStatusOf(dir);
@@ -46,8 +46,8 @@ async function exportPredictor(dir: string, opts: { maxLength?: number; threads?
   return {
     labels: config.id2label,
     tokenizer: loadModelDirTokenizer(dir),
-    maxLength: opts.maxLength ?? manifest.max_length ?? Math.min(512, config.maxPositionEmbeddings),
-    truncation: manifest.truncation ?? 'longest_first',
+    maxLength: opts.maxLength ?? trained.maxLength ?? Math.min(512, config.maxPositionEmbeddings),
+    truncation: trained.truncation ?? 'longest_first',
     runner: await onnxRunner(onnx, { threads: opts.threads }),
     usesTfjs: false,
     messages,

@@ -7,6 +7,7 @@ import { DataError } from '../lib/errors.js';
 import { faultPoint } from '../lib/fault.js';
 import { loadCheckpoint, saveCheckpoint, type BertConfig, type Params } from '../model/index.js';
 import type { EarlyStopState } from './early-stop.js';
+import { readJsonFile, readJsonObject } from '../lib/json-file.js';
 
 /** Everything besides tensors that a resumed run needs to continue exactly where it stopped. */
 export interface TrainState {
@@ -37,7 +38,7 @@ async function saveTensors(dir: string, tensors: Map<string, tf.Tensor>): Promis
 }
 
 function loadTensors(dir: string): tf.NamedTensorMap {
-  const specs = JSON.parse(readFileSync(path.join(dir, OPTIMIZER_JSON), 'utf8'));
+  const specs = readJsonFile(path.join(dir, OPTIMIZER_JSON)) as tf.io.WeightsManifestEntry[];
   const buf = readFileSync(path.join(dir, OPTIMIZER_BIN));
   return tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength), specs);
 }
@@ -84,7 +85,7 @@ export function isCompleteCheckpoint(dir: string): boolean {
 export async function readCheckpoint(dir: string, withMoments = true): Promise<LoadedTrainCheckpoint> {
   if (!isCompleteCheckpoint(dir)) throw new DataError(`${dir}: incomplete checkpoint (no state.json); it was being written when the run stopped`);
   const ckpt = await loadCheckpoint(dir);
-  const state = JSON.parse(readFileSync(path.join(dir, STATE), 'utf8')) as TrainState;
+  const state = readJsonObject(path.join(dir, STATE)) as unknown as TrainState;
   const moments = withMoments && existsSync(path.join(dir, OPTIMIZER_JSON)) ? loadTensors(dir) : null;
   return { dir, config: ckpt.config, params: ckpt.params, moments, state };
 }

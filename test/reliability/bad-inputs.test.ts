@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +89,12 @@ function stEncode(header: Record<string, unknown>, data: Buffer): Buffer {
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
   return Buffer.concat([len, json, data]);
+}
+function runCopy(c: Ctx, name: string, mutate: (dir: string) => void): string {
+  const dir = path.join(c.work, name);
+  cpSync(c.run, dir, { recursive: true, verbatimSymlinks: true });
+  mutate(dir);
+  return dir;
 }
 function datasetCopy(c: Ctx, name: string, mutate: (dir: string) => void): string {
   const dir = path.join(c.work, name);
@@ -313,6 +319,12 @@ const cases: BadCase[] = [
       writeFileSync(path.join(d, 'manifest.json'), JSON.stringify({ ...m, labels: ['shoes'], label2id: { shoes: 0 } }));
     }) }, c.tiny), code: 3, error: 'ds-one-label: the dataset has a single label ("shoes"); a classifier needs at least two' },
   { name: 'resume with nothing to resume', cmd: 'train', args: (c) => [...train(c, c.tiny), '--resume'], code: 2, error: ': nothing to resume (no last/ checkpoint)' },
+  { name: 'resume from a checkpoint whose state.json is damaged', cmd: 'train',
+    setup: (c) => {
+      cpSync(c.run, c.out, { recursive: true, verbatimSymlinks: true });
+      writeFileSync(path.join(realpathSync(path.join(c.out, 'last')), 'state.json'), '{"step": 1,');
+    },
+    args: (c) => [...train(c, c.tiny), '--resume'], code: 3, error: /\/checkpoints\/step-\d+\/state\.json: not valid JSON \(/ },
 
   // ---------------------------------------------------------------- predict
   { name: 'predict keeps every row in place and lists the bad ones', cmd: 'predict', args: (c) => [...predict(c, c.run, fx('predict-mixed.csv')), '--id-column', 'id'], code: 0,
@@ -332,12 +344,19 @@ const cases: BadCase[] = [
     args: (c) => predict(c, modelCopy(c, 'big-vocab', (d) => {
       rmSync(path.join(d, 'tokenizer.json'));
       writeFileSync(path.join(d, 'vocab.txt'), readFileSync(path.join(d, 'vocab.txt'), 'utf8') + Array.from({ length: 10 }, (_, i) => `extra${i}`).join('\n') + '\n');
-    }), fx('good.csv')), code: 2, error: "big-vocab: tokenizer has 30532 tokens but the model's vocab_size is 30522" },
+    }), fx('good.csv')), code: 3, error: "big-vocab: tokenizer has 30532 tokens but the model's vocab_size is 30522; the tokenizer files do not belong to this checkpoint" },
   { name: 'predict with a truncated safetensors file', cmd: 'predict',
     args: (c) => predict(c, modelCopy(c, 'predict-st-truncated', (d) => rewrite(st(d), (b) => b.subarray(0, 1000))), fx('good.csv')), code: 3,
     error: /predict-st-truncated\/model\.safetensors: safetensors header length \d+ is larger than the file \(1000 bytes\)/ },
   { name: 'predict with a hub id offline and an empty cache', cmd: 'predict', env: (c) => ({ HF_HUB_CACHE: path.join(c.work, 'empty-hub-cache') }),
     args: (c) => predict(c, 'some-org/some-model', fx('good.csv'), '--offline'), code: 2, error: 'some-org/some-model@main: not in the local cache' },
+  { name: 'predict on a run whose manifest.json is not JSON', cmd: 'predict',
+    args: (c) => predict(c, runCopy(c, 'run-bad-manifest', (d) => writeFileSync(path.join(d, 'manifest.json'), '{"max_length": 24,')), fx('good.csv')), code: 3,
+    error: 'run-bad-manifest/manifest.json: not valid JSON (' },
+  { name: 'predict on a run whose manifest names an unknown truncation', cmd: 'predict',
+    args: (c) => predict(c, runCopy(c, 'run-bad-truncation', (d) => {
+      writeFileSync(path.join(d, 'manifest.json'), JSON.stringify({ ...json(path.join(d, 'manifest.json')), truncation: 'middle' }));
+    }), fx('good.csv')), code: 3, error: 'run-bad-truncation/manifest.json: truncation must be one of longest_first, only_second, got "middle"' },
   { name: 'predict with --top-k 0', cmd: 'predict', args: (c) => predict(c, c.run, fx('good.csv'), '--top-k', '0'), code: 2, error: 'recsys predict: --top-k expects a positive integer, got "0"' },
 
   // ---------------------------------------------------------------- eval

@@ -7,8 +7,9 @@ import { bertPreTokenize, type BertNormalizeOptions } from './bert-normalize.js'
 import { tokenizerConfigFor, tokenizerJsonFromVocab, vocabTxtFrom } from './files.js';
 import { truncatedLengths, type Truncation } from './truncate.js';
 import { WordPiece } from './wordpiece.js';
+import { readJsonFile, readJsonObject } from '../../lib/json-file.js';
 
-export type { Truncation } from './truncate.js';
+export { TRUNCATIONS, type Truncation } from './truncate.js';
 
 /** Serializable description of a tokenizer, enough for a worker thread to load the same one. */
 export interface TokenizerSpec {
@@ -197,11 +198,7 @@ class GenericTokenizer implements TextTokenizer {
 }
 
 function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`${file}: not valid JSON (${(err as Error).message})`);
-  }
+  return readJsonFile(file, UsageError);
 }
 
 export function loadTokenizer(spec: TokenizerSpec): TextTokenizer {
@@ -251,12 +248,7 @@ function buildTokenizer(spec: TokenizerSpec, found: { json?: string; vocab?: str
 export function tokenizerSettingsOf(dir: string): { lowercase: boolean; stripAccents: boolean | null; modelMaxLength?: number } {
   const file = path.join(dir, 'tokenizer_config.json');
   if (!existsSync(file)) return { lowercase: true, stripAccents: null };
-  let c: Record<string, unknown>;
-  try {
-    c = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`${file}: not valid JSON (${(err as Error).message})`);
-  }
+  const c = readJsonObject(file, UsageError);
   const max = c.model_max_length;
   return {
     lowercase: typeof c.do_lower_case === 'boolean' ? c.do_lower_case : true,

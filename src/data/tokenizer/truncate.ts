@@ -1,4 +1,5 @@
-export type Truncation = 'longest_first' | 'only_second';
+export const TRUNCATIONS = ['longest_first', 'only_second'] as const;
+export type Truncation = (typeof TRUNCATIONS)[number];
 
 /**
  * How many tokens of each text survive, given room for `budget` content tokens. Mirrors
