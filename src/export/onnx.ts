@@ -184,10 +184,12 @@ function lower(op: Exclude<GraphOp, { op: 'input' } | { op: 'weight' }>, L: Lowe
       const x = op.x;
       switch (op.fn) {
         case 'gelu': {
-          // 0.5 x (1 + erf(x / √2))
-          const half = g.node('Mul', [x, f(0.5)], tmp('half'));
-          const erf = g.node('Erf', [g.node('Mul', [x, f(Math.SQRT1_2)], tmp('scaled'))], tmp('erf'));
-          g.node('Mul', [half, g.node('Add', [erf, f(1)], tmp('erf_plus_1'))], out);
+          // (x (1 + erf(x / √2))) 0.5, in the op order torch.onnx emits: onnxruntime's GeluFusion
+          // matches exactly this chain (Div, Erf, Add, Mul, Mul) and, with the dense bias before it,
+          // BiasGeluFusion; a Mul by 1/√2 or an early 0.5 leaves five separate element-wise ops.
+          const erf = g.node('Erf', [g.node('Div', [x, f(Math.SQRT2)], tmp('scaled'))], tmp('erf'));
+          const scaled = g.node('Mul', [x, g.node('Add', [erf, f(1)], tmp('erf_plus_1'))], tmp('x_erf'));
+          g.node('Mul', [scaled, f(0.5)], out);
           return;
         }
         case 'gelu_tanh': {

@@ -81,6 +81,21 @@ describe('ONNX emitter', () => {
     expect(Number(decodeOnnxModel(await buildOnnxModel(graph, params, { opset: 14 })).irVersion)).toBe(7);
   });
 
+  it("onnxruntime's optimizer fuses each exported GELU with its dense bias into one BiasGelu kernel", async () => {
+    const { config, params } = await loadFixture('cls-l2-h64');
+    expect(config.hiddenAct).toBe('gelu');
+    const dir = tmp();
+    const file = path.join(dir, 'model.onnx');
+    const optimized = path.join(dir, 'optimized.onnx');
+    await writeOnnxModel(file, buildInferenceGraph(config, params), params, { opset: 17 });
+    // 'extended' is the highest level whose output is portable (what onnxruntime serialises for us to read).
+    const session = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'extended', optimizedModelFilePath: optimized });
+    await session.release();
+    const ops = decodeOnnxModel(readFileSync(optimized)).graph!.node!.map((n) => `${n.domain ? `${n.domain}:` : ''}${n.opType}`);
+    expect(ops.filter((o) => o === 'com.microsoft:BiasGelu')).toHaveLength(config.numHiddenLayers);
+    expect(ops).not.toContain('Erf');
+  });
+
   it('int8 dynamic quantization: MatMulInteger on int8 per-column weights, runs in onnxruntime close to the float model', async () => {
     for (const name of ['cls-l2-h64', 'cls-relu'] as const) {
       const { config, params, cases } = await loadFixture(name);
