@@ -73,6 +73,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   } catch (e) {
     throw new DataError(`${modelJson}: cannot read the checkpoint (${(e as Error).message})`);
   }
+  if (manifest === null || typeof manifest !== 'object') throw new DataError(`${modelJson}: not a recsys checkpoint (not a JSON object)`);
   if (manifest.format !== CHECKPOINT_FORMAT) {
     throw new DataError(`${modelJson}: not a recsys checkpoint (format ${JSON.stringify(manifest.format)}, expected "${CHECKPOINT_FORMAT}")`);
   }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataError } from '../../src/lib/errors.js';
 import { bertForward } from '../../src/model/bert.js';
 import { loadCheckpoint, saveCheckpoint, saveHfModel } from '../../src/model/checkpoint.js';
 import { importHfModel } from '../../src/model/import.js';
@@ -67,6 +68,14 @@ describe('native checkpoint (model.json + weights.bin)', () => {
     await expect(loadCheckpoint(dir)).rejects.toThrow(`${dir}: weights.bin has 1000 bytes, model.json says ${bytes.length}: incomplete or from another save`);
     writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ format: 'layers-model' }));
     await expect(loadCheckpoint(dir)).rejects.toThrow('not a recsys checkpoint (format "layers-model", expected "recsys-bert")');
+    const modelJson = path.join(dir, 'model.json');
+    const notObject = 'not a recsys checkpoint (not a JSON object)';
+    for (const [text, why] of [['null', notObject], ['7', notObject], ['{"format": "recsys-bert",', 'cannot read the checkpoint (']]) {
+      writeFileSync(modelJson, text);
+      const err = await loadCheckpoint(dir).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DataError);
+      expect((err as Error).message.startsWith(`${modelJson}: ${why}`), (err as Error).message).toBe(true);
+    }
     disposeParams(m.params);
   });
 });
