@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { RecsysConfig } from '../config/schema.js';
 import { DataError, UsageError } from '../lib/errors.js';
 import { sha256Text } from '../lib/hash.js';
-import type { TextTokenizer } from './tokenizer/index.js';
+import { TRUNCATIONS, type TextTokenizer, type Truncation } from './tokenizer/index.js';
 import { readJsonObject } from '../lib/json-file.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -27,7 +27,7 @@ export interface DatasetManifest {
   labels: string[];
   label2id: Record<string, number>;
   max_length: number;
-  truncation: string;
+  truncation: Truncation;
   tokenizer: { kind: string; sha256: string; vocab_size: number; dir: string; special_ids: Record<string, number> };
   split: { method: 'column' | 'seeded'; fractions: number[] | null; stratify: boolean; group: string | null; seed: number };
   splits: Partial<Record<'train' | 'validation' | 'test', SplitInfo>>;
@@ -93,6 +93,8 @@ function checkManifestShape(m: DatasetManifest, file: string): void {
   const bad = (what: string) => new DataError(`${file}: ${what}; re-run recsys prepare`);
   if (!Array.isArray(m.labels) || m.labels.length === 0 || !m.labels.every((l) => typeof l === 'string')) throw bad('"labels" is not a non-empty list of strings');
   if (!Number.isInteger(m.max_length) || m.max_length <= 0) throw bad('"max_length" is not a positive integer');
+  // predict and export cut raw text with it: a damaged value must not fall back to a default
+  if (!TRUNCATIONS.includes(m.truncation)) throw bad(`truncation must be one of ${TRUNCATIONS.join(', ')}, got ${JSON.stringify(m.truncation)}`);
   if (!m.tokenizer || typeof m.tokenizer !== 'object' || typeof m.tokenizer.sha256 !== 'string' || !Number.isInteger(m.tokenizer.vocab_size)) throw bad('"tokenizer" is incomplete');
   if (!plainName(m.tokenizer.dir)) throw bad(`tokenizer.dir ${JSON.stringify(m.tokenizer.dir)} is not a directory name inside the dataset`);
   if (!m.splits || typeof m.splits !== 'object') throw bad('"splits" is missing');

@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { loadModelDirTokenizer, tokenizerSettingsOf, TRUNCATIONS, type TextTokenizer, type Truncation } from '../data/tokenizer/index.js';
+import { readManifest } from '../data/manifest.js';
+import { loadModelDirTokenizer, tokenizerSettingsOf, type TextTokenizer, type Truncation } from '../data/tokenizer/index.js';
 import { DataError, UsageError } from '../lib/errors.js';
-import { readJsonObject } from '../lib/json-file.js';
 import { importHfModel, type BertConfig, type Params } from '../model/index.js';
 
 /** Everything inference needs: weights, config, and the tokenizer exactly as training used it. */
@@ -18,22 +18,6 @@ export interface InferenceModel {
 }
 
 /**
- * max_length and truncation from the dataset manifest a run or export carries: inference must cut
- * text exactly as training did, so a damaged value is an error, not a silent default.
- */
-export function trainedTokenization(manifestFile: string): { maxLength?: number; truncation?: Truncation } {
-  const m = readJsonObject(manifestFile);
-  const maxLength = m.max_length, truncation = m.truncation;
-  if (maxLength !== undefined && !(Number.isInteger(maxLength) && (maxLength as number) > 0)) {
-    throw new DataError(`${manifestFile}: max_length must be a positive integer, got ${JSON.stringify(maxLength)}`);
-  }
-  if (truncation !== undefined && !TRUNCATIONS.includes(truncation as Truncation)) {
-    throw new DataError(`${manifestFile}: truncation must be one of ${TRUNCATIONS.join(', ')}, got ${JSON.stringify(truncation)}`);
-  }
-  return { maxLength: maxLength as number | undefined, truncation: truncation as Truncation | undefined };
-}
-
-/**
  * A Hugging Face model dir (config.json + model.safetensors + tokenizer files), or a run dir
  * (RUN/model + RUN/manifest.json), whose manifest then fixes max_length and truncation exactly
  * as the model was trained.
@@ -41,9 +25,9 @@ export function trainedTokenization(manifestFile: string): { maxLength?: number;
 export async function loadInferenceModel(dirIn: string, opts: { maxLength?: number; truncation?: Truncation } = {}): Promise<InferenceModel> {
   let dir = dirIn;
   if (existsSync(path.join(dirIn, 'manifest.json')) && existsSync(path.join(dirIn, 'model', 'config.json'))) {
-    const trained = trainedTokenization(path.join(dirIn, 'manifest.json'));
+    const trained = readManifest(dirIn);
     dir = path.join(dirIn, 'model');
-    opts = { maxLength: opts.maxLength ?? trained.maxLength, truncation: opts.truncation ?? trained.truncation };
+    opts = { maxLength: opts.maxLength ?? trained.max_length, truncation: opts.truncation ?? trained.truncation };
   }
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir}: model directory not found`);
   if (!existsSync(path.join(dir, 'config.json'))) throw new UsageError(`${dir}: no config.json; expected a Hugging Face model directory`);

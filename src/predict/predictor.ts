@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { MANIFEST_FILE, readManifest } from '../data/manifest.js';
 import { loadModelDirTokenizer, type TextTokenizer, type Truncation } from '../data/tokenizer/index.js';
 import { exportStateOf, incompleteExportMessage } from '../export/record.js';
 import { onnxRunner, tfjsRunner, type LogitsRunner } from '../export/runners.js';
 import { UsageError } from '../lib/errors.js';
 import { readBertConfig } from '../model/index.js';
-import { loadInferenceModel, trainedTokenization } from './model-source.js';
+import { loadInferenceModel } from './model-source.js';
 
 /** What predict needs, whichever runtime computes the logits. */
 export interface Predictor {
@@ -36,8 +37,7 @@ function onnxStatusOf(dir: string): string {
 async function exportPredictor(dir: string, opts: { maxLength?: number; threads?: number }): Promise<Predictor> {
   const onnx = path.join(dir, 'onnx', 'model.onnx');
   if (!existsSync(onnx)) throw new UsageError(`${dir}: no onnx/model.onnx; predict runs the ONNX export (export with --format onnx)`);
-  const manifestFile = path.join(dir, 'manifest.json');
-  const trained = existsSync(manifestFile) ? trainedTokenization(manifestFile) : {};
+  const trained = existsSync(path.join(dir, MANIFEST_FILE)) ? readManifest(dir) : undefined;
   const config = await readBertConfig(path.join(dir, 'config.json'));
   const messages = [`model: ${onnx} in onnxruntime-node (cpu)`];
   const status = onnxStatusOf(dir);
@@ -46,8 +46,8 @@ async function exportPredictor(dir: string, opts: { maxLength?: number; threads?
   return {
     labels: config.id2label,
     tokenizer: loadModelDirTokenizer(dir),
-    maxLength: opts.maxLength ?? trained.maxLength ?? Math.min(512, config.maxPositionEmbeddings),
-    truncation: trained.truncation ?? 'longest_first',
+    maxLength: opts.maxLength ?? trained?.max_length ?? Math.min(512, config.maxPositionEmbeddings),
+    truncation: trained?.truncation ?? 'longest_first',
     runner: await onnxRunner(onnx, { threads: opts.threads }),
     usesTfjs: false,
     messages,

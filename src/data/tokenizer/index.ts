@@ -197,13 +197,9 @@ class GenericTokenizer implements TextTokenizer {
   }
 }
 
-function readJson(file: string): unknown {
-  return readJsonFile(file, UsageError);
-}
-
 export function loadTokenizer(spec: TokenizerSpec): TextTokenizer {
   const found = resolveFiles(spec.path);
-  const config = found.config ? readJson(found.config) : undefined;
+  const config = found.config ? readJsonFile(found.config, UsageError) : undefined;
   if (config !== undefined && (typeof config !== 'object' || config === null || Array.isArray(config))) {
     throw new UsageError(`${found.config}: not a tokenizer_config.json (expected a JSON object)`);
   }
