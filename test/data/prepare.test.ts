@@ -70,6 +70,8 @@ describe('recsys prepare', () => {
 
   it('prepares the MovieLens titles (title → genre) into shards pyarrow reads with the right row counts', () => {
     const input = path.resolve(repoRoot, '../shared/data/movielens_titles.csv');
+    // The real dataset is not redistributed with the repo; the environment provides it beside the checkout.
+    expect(existsSync(input), `${input} not found: the MovieLens titles are expected in ../shared/data beside the checkout`).toBe(true);
     const out = path.join(tempDir(), 'ml');
     const r = runCli(['prepare', '--input', input, '--text-column', 'title', '--label-column', 'genre', '--tokenizer', vocabPath, '--max-length', '32', '--stratify', '--out', out, '--json']);
     expect(r.code).toBe(0);
