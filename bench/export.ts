@@ -37,22 +37,46 @@ try {
   const backend = await initBackend(arg('backend', 'auto') as BackendName);
   let t0 = performance.now();
   const dataset = path.join(work, 'dataset');
-  const prep = spawnSync(process.execPath, [path.join(root, 'bin/recsys.js'), 'prepare', '-c', path.join(root, 'configs/reviews.yaml'), '--out', dataset, '--no-progress'], { encoding: 'utf8' });
+  const prep = spawnSync(
+    process.execPath,
+    [
+      path.join(root, 'bin/recsys.js'),
+      'prepare',
+      '-c',
+      path.join(root, 'configs/reviews.yaml'),
+      '--out',
+      dataset,
+      '--no-progress',
+    ],
+    { encoding: 'utf8' },
+  );
   if (prep.status !== 0) throw new Error(prep.stderr);
   t('prepare reviews', t0);
   const manifest = JSON.parse(readFileSync(path.join(dataset, 'manifest.json'), 'utf8'));
 
   t0 = performance.now();
-  const config = parseBertConfig({
-    model_type: 'bert', vocab_size: 30522, hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: hidden / 64,
-    intermediate_size: 4 * hidden, max_position_embeddings: 512, initializer_range: initStd, problem_type: 'single_label_classification',
-    id2label: Object.fromEntries(manifest.labels.map((l: string, i: number) => [String(i), l])),
-  }, 'bench');
+  const config = parseBertConfig(
+    {
+      model_type: 'bert',
+      vocab_size: 30522,
+      hidden_size: hidden,
+      num_hidden_layers: layers,
+      num_attention_heads: hidden / 64,
+      intermediate_size: 4 * hidden,
+      max_position_embeddings: 512,
+      initializer_range: initStd,
+      problem_type: 'single_label_classification',
+      id2label: Object.fromEntries(manifest.labels.map((l: string, i: number) => [String(i), l])),
+    },
+    'bench',
+  );
   const params = initParams(config, 1);
   let seed = 100;
   for (const [name, p] of params) {
     if (name.endsWith('LayerNorm.weight') || name.endsWith('.bias')) {
-      const v = name.endsWith('.bias') ? tf.randomNormal(p.shape, 0, initStd, 'float32', ++seed) : tf.tidy(() => tf.add(1, tf.mul(initStd, tf.randomNormal(p.shape, 0, 1, 'float32', ++seed))));
+      const v = name.endsWith('.bias')
+        ? tf.randomNormal(p.shape, 0, initStd, 'float32', ++seed)
+        : tf.tidy(() => tf.add(1, tf.mul(initStd, tf.randomNormal(p.shape, 0, 1, 'float32', ++seed))));
       p.dispose();
       params.set(name, v);
     }
@@ -62,7 +86,8 @@ try {
   mkdirSync(modelDir, { recursive: true });
   await saveHfModel(modelDir, config, params);
   await saveCheckpoint(modelDir, config, params);
-  for (const f of readdirSync(path.join(dataset, 'tokenizer'))) copyFileSync(path.join(dataset, 'tokenizer', f), path.join(modelDir, f));
+  for (const f of readdirSync(path.join(dataset, 'tokenizer')))
+    copyFileSync(path.join(dataset, 'tokenizer', f), path.join(modelDir, f));
   writeFileSync(path.join(runDir, 'manifest.json'), JSON.stringify({ ...manifest, dataset_dir: dataset }));
   writeFileSync(path.join(runDir, 'train_summary.json'), JSON.stringify({ stop_reason: 'bench' }));
   for (const p of params.values()) p.dispose();
@@ -71,25 +96,50 @@ try {
 
   t0 = performance.now();
   const out = path.join(work, 'export');
-  const result = await exportRun({ atol: Number(arg('atol', '1e-4')), runDir, out, formats: ['onnx', 'savedmodel'], checkRows: rows, quantize: 'int8', log: makeLogger() });
+  const result = await exportRun({
+    atol: Number(arg('atol', '1e-4')),
+    runDir,
+    out,
+    formats: ['onnx', 'savedmodel'],
+    checkRows: rows,
+    quantize: 'int8',
+    log: makeLogger(),
+  });
   const exportSeconds = (performance.now() - t0) / 1000;
   const parity = JSON.parse(readFileSync(path.join(out, 'parity.json'), 'utf8'));
   const summary: Record<string, unknown> = {
-    model: `L${layers} H${hidden}`, parameters: nParams, backend: backend.name, rows, export_seconds: exportSeconds,
+    model: `L${layers} H${hidden}`,
+    parameters: nParams,
+    backend: backend.name,
+    rows,
+    export_seconds: exportSeconds,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-    onnx: { bytes: result.record.formats.onnx!.bytes, write_seconds: result.record.formats.onnx!.write_seconds, ...pick(parity.formats.onnx) },
+    onnx: {
+      bytes: result.record.formats.onnx!.bytes,
+      write_seconds: result.record.formats.onnx!.write_seconds,
+      ...pick(parity.formats.onnx),
+    },
     onnx_int8: parity.onnx_int8,
-    savedmodel: { bytes: result.record.formats.savedmodel!.bytes, write_seconds: result.record.formats.savedmodel!.write_seconds, ...pick(parity.formats.savedmodel) },
+    savedmodel: {
+      bytes: result.record.formats.savedmodel!.bytes,
+      write_seconds: result.record.formats.savedmodel!.write_seconds,
+      ...pick(parity.formats.savedmodel),
+    },
   };
   if (withTf) {
     const code = `import os, time, sys\nos.environ['TF_CPP_MIN_LOG_LEVEL']='3'\nimport numpy as np, tensorflow as tf\nt=time.time(); f=tf.saved_model.load(sys.argv[1]).signatures['serving_default']; l=time.time()-t\nx=np.full((8,128),1000,np.int32); t=time.time(); f(input_ids=x, attention_mask=np.ones_like(x), token_type_ids=np.zeros_like(x)); c=time.time()-t\nprint(f'{l:.2f} {c:.2f}')`;
     const r = spawnSync(python, ['-c', code, path.join(out, 'savedmodel')], { encoding: 'utf8' });
     const [load, first] = r.stdout.trim().split(' ').map(Number);
-    summary.tf_savedmodel = { load_seconds: load, first_call_8x128_seconds: first, error: r.status ? r.stderr.slice(-300) : undefined };
+    summary.tf_savedmodel = {
+      load_seconds: load,
+      first_call_8x128_seconds: first,
+      error: r.status ? r.stderr.slice(-300) : undefined,
+    };
   }
   console.log(JSON.stringify(summary, null, 2));
 } finally {
-  if (!process.env.KEEP) rmSync(work, { recursive: true, force: true }); else console.error(`kept ${work}`);
+  if (!process.env.KEEP) rmSync(work, { recursive: true, force: true });
+  else console.error(`kept ${work}`);
 }
 
 function pick(p: Record<string, unknown>) {

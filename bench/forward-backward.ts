@@ -32,7 +32,7 @@ const MODELS: Record<string, Record<string, number>> = {
   tiny: { num_hidden_layers: 2, hidden_size: 128, num_attention_heads: 2, intermediate_size: 512 },
   mini: { num_hidden_layers: 4, hidden_size: 256, num_attention_heads: 4, intermediate_size: 1024 },
 };
-const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+const _BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 /**
  * cpu is left out unless asked for: tfjs-backend-cpu's UnsortedSegmentSum (the gradient of the
  * embedding gather) loops over every one of the 30522 vocabulary rows with full-size temporaries,
@@ -43,11 +43,28 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 
 interface Opts {
-  backends: string[]; models: string[]; batch: number; seq: number; vocab: number; labels: number;
-  steps: number; warmup: number; maxSeconds: number; python: string; torch: boolean; json: boolean; torchThreads: number[];
+  backends: string[];
+  models: string[];
+  batch: number;
+  seq: number;
+  vocab: number;
+  labels: number;
+  steps: number;
+  warmup: number;
+  maxSeconds: number;
+  python: string;
+  torch: boolean;
+  json: boolean;
+  torchThreads: number[];
 }
 interface Result {
-  runtime: string; model: string; ms_per_step?: number; samples_per_s?: number; steps?: number; error?: string; note?: string;
+  runtime: string;
+  model: string;
+  ms_per_step?: number;
+  samples_per_s?: number;
+  steps?: number;
+  error?: string;
+  note?: string;
 }
 
 function parseArgs(argv: string[]): Opts & { child?: { backend: string; model: string } } {
@@ -59,15 +76,27 @@ function parseArgs(argv: string[]): Opts & { child?: { backend: string; model: s
   const o = {
     backends: (get('backends') ?? DEFAULT_BACKENDS.join(',')).split(','),
     models: (get('models') ?? 'tiny,mini').split(','),
-    batch: num('batch', 32), seq: num('seq', 128), vocab: num('vocab', 30522), labels: num('labels', 3),
-    steps: num('steps', 5), warmup: num('warmup', 1), maxSeconds: num('max-seconds', 60),
-    python: get('python') ?? process.env.RECSYS_REFERENCE_PYTHON ??
-      [path.join(root, '.venv', 'bin', 'python'), path.join(root, '.venv-reference', 'bin', 'python')].find((p) => existsSync(p)) ?? 'python3',
-    torch: !argv.includes('--no-torch'), json: argv.includes('--json'),
+    batch: num('batch', 32),
+    seq: num('seq', 128),
+    vocab: num('vocab', 30522),
+    labels: num('labels', 3),
+    steps: num('steps', 5),
+    warmup: num('warmup', 1),
+    maxSeconds: num('max-seconds', 60),
+    python:
+      get('python') ??
+      process.env.RECSYS_REFERENCE_PYTHON ??
+      [path.join(root, '.venv', 'bin', 'python'), path.join(root, '.venv-reference', 'bin', 'python')].find((p) =>
+        existsSync(p),
+      ) ??
+      'python3',
+    torch: !argv.includes('--no-torch'),
+    json: argv.includes('--json'),
     // torch with 1 thread and with its default (all cores): on a busy 2-core machine either can win
     torchThreads: (get('torch-threads') ?? '1,0').split(',').map(Number),
   };
-  for (const m of o.models) if (!MODELS[m]) throw new Error(`unknown model ${m}; use ${Object.keys(MODELS).join(', ')}`);
+  for (const m of o.models)
+    if (!MODELS[m]) throw new Error(`unknown model ${m}; use ${Object.keys(MODELS).join(', ')}`);
   const child = get('child-backend');
   return child ? { ...o, child: { backend: child, model: get('child-model')! } } : o;
 }
@@ -75,7 +104,10 @@ function parseArgs(argv: string[]): Opts & { child?: { backend: string; model: s
 /** Child process: one backend, one model. Prints a JSON line. */
 async function runChild(o: Opts, backend: string, model: string): Promise<Result> {
   const { initBackend } = (await import('../src/backend/index.js' as string)) as {
-    initBackend: (b: string, opts?: { log?: (m: string) => void }) => Promise<{ name: string; threads?: number; simd?: boolean; tfVersion?: string }>;
+    initBackend: (
+      b: string,
+      opts?: { log?: (m: string) => void },
+    ) => Promise<{ name: string; threads?: number; simd?: boolean; tfVersion?: string }>;
   };
   const info = await initBackend(backend, { log: () => {} });
   const config = parseBertConfig(
@@ -88,7 +120,13 @@ async function runChild(o: Opts, backend: string, model: string): Promise<Result
   init.forEach((t) => t.dispose());
   const lr = 1e-4;
   const specs = new Map(paramSpecs(config).map((sp) => [sp.name, sp]));
-  const opt = new AdamW(vars as Map<string, tf.Variable>, specs, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decayEmbeddings: false });
+  const opt = new AdamW(vars as Map<string, tf.Variable>, specs, {
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weightDecay: 0.01,
+    decayEmbeddings: false,
+  });
   const inputIds = tf.randomUniform([o.batch, o.seq], 1, o.vocab, 'int32', 1) as tf.Tensor2D;
   const attentionMask = tf.onesLike(inputIds) as tf.Tensor2D;
   const tokenTypeIds = tf.zerosLike(inputIds) as tf.Tensor2D;
@@ -97,7 +135,10 @@ async function runChild(o: Opts, backend: string, model: string): Promise<Result
   let step = 0;
   const trainStep = async () => {
     const { value, grads } = tf.variableGrads(() =>
-      weightedCrossEntropy(bertLogits(vars, config, { inputIds, attentionMask, tokenTypeIds }, { training: true, seed: step }), labels),
+      weightedCrossEntropy(
+        bertLogits(vars, config, { inputIds, attentionMask, tokenTypeIds }, { training: true, seed: step }),
+        labels,
+      ),
     );
     opt.step(new Map(Object.entries(grads)), lr);
     const loss = (await value.data())[0];
@@ -116,13 +157,28 @@ async function runChild(o: Opts, backend: string, model: string): Promise<Result
     if (performance.now() - started > o.maxSeconds * 1000) break;
   }
   const ms = times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
-  const note = info.name === 'wasm' ? `SIMD ${info.simd ? 'on' : 'off'}, ${info.threads ?? 1} thread(s)` : info.tfVersion ? `TF ${info.tfVersion}` : '';
-  return { runtime: `tfjs-${info.name}`, model, ms_per_step: ms, samples_per_s: o.batch / (ms / 1000), steps: times.length, note };
+  const note =
+    info.name === 'wasm'
+      ? `SIMD ${info.simd ? 'on' : 'off'}, ${info.threads ?? 1} thread(s)`
+      : info.tfVersion
+        ? `TF ${info.tfVersion}`
+        : '';
+  return {
+    runtime: `tfjs-${info.name}`,
+    model,
+    ms_per_step: ms,
+    samples_per_s: o.batch / (ms / 1000),
+    steps: times.length,
+    note,
+  };
 }
 
 function runProcess(cmd: string, args: string[], timeoutMs: number): Promise<Result> {
   return new Promise((resolve) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
+    const p = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
+    });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -134,8 +190,17 @@ function runProcess(cmd: string, args: string[], timeoutMs: number): Promise<Res
     p.stderr.on('data', (d) => (err += d));
     p.on('close', (code) => {
       clearTimeout(timer);
-      if (timedOut) return resolve({ runtime: '?', model: '?', error: `no result within ${Math.round(timeoutMs / 1000)} s (killed)` });
-      const line = out.trim().split('\n').filter((l) => l.startsWith('{')).at(-1);
+      if (timedOut)
+        return resolve({
+          runtime: '?',
+          model: '?',
+          error: `no result within ${Math.round(timeoutMs / 1000)} s (killed)`,
+        });
+      const line = out
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .at(-1);
       if (code === 0 && line) resolve(JSON.parse(line) as Result);
       else resolve({ runtime: '?', model: '?', error: (err.trim().split('\n').at(-1) ?? '') || `exit ${code}` });
     });
@@ -161,15 +226,36 @@ async function main(): Promise<void> {
   }
   // warm-up + measured steps + process start; a step slower than maxSeconds still reports once
   const childTimeout = (3 * o.maxSeconds + 60) * 1000;
-  const common = ['--batch', o.batch, '--seq', o.seq, '--vocab', o.vocab, '--labels', o.labels, '--steps', o.steps, '--warmup', o.warmup, '--max-seconds', o.maxSeconds].map(String);
-  console.error(`one training step, batch ${o.batch} × seq ${o.seq}, vocab ${o.vocab}, ${o.labels} labels; median of up to ${o.steps} steps after ${o.warmup} warm-up`);
+  const common = [
+    '--batch',
+    o.batch,
+    '--seq',
+    o.seq,
+    '--vocab',
+    o.vocab,
+    '--labels',
+    o.labels,
+    '--steps',
+    o.steps,
+    '--warmup',
+    o.warmup,
+    '--max-seconds',
+    o.maxSeconds,
+  ].map(String);
+  console.error(
+    `one training step, batch ${o.batch} × seq ${o.seq}, vocab ${o.vocab}, ${o.labels} labels; median of up to ${o.steps} steps after ${o.warmup} warm-up`,
+  );
   const all: Result[] = [];
   for (const model of o.models) {
     let torchMs: number | undefined;
     const rows: Result[] = [];
     for (const threads of o.torch ? o.torchThreads : []) {
       const r = existsSync(o.python)
-        ? await runProcess(o.python, [path.join(here, 'forward_backward_torch.py'), '--model', model, '--threads', String(threads), ...common], childTimeout)
+        ? await runProcess(
+            o.python,
+            [path.join(here, 'forward_backward_torch.py'), '--model', model, '--threads', String(threads), ...common],
+            childTimeout,
+          )
         : { runtime: 'torch', model, error: `no Python at ${o.python} (bash scripts/setup-python.sh makes .venv)` };
       r.runtime = 'torch';
       r.model = model;
@@ -180,13 +266,27 @@ async function main(): Promise<void> {
       if (!o.json) console.log(fmt(r));
     }
     for (const backend of o.backends) {
-      const r = await runProcess(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child-backend', backend, '--child-model', model, ...common], childTimeout);
+      const r = await runProcess(
+        process.execPath,
+        [
+          ...process.execArgv,
+          fileURLToPath(import.meta.url),
+          '--child-backend',
+          backend,
+          '--child-model',
+          model,
+          ...common,
+        ],
+        childTimeout,
+      );
       if (r.error) r.runtime = `tfjs-${backend}`;
       r.model = model;
       rows.push(r);
       if (!o.json) console.log(fmt(r, torchMs));
     }
-    all.push(...rows.map((r) => ({ ...r, ratio_vs_torch: torchMs && r.ms_per_step ? r.ms_per_step / torchMs : undefined })));
+    all.push(
+      ...rows.map((r) => ({ ...r, ratio_vs_torch: torchMs && r.ms_per_step ? r.ms_per_step / torchMs : undefined })),
+    );
   }
   if (o.json) console.log(JSON.stringify(all, null, 2));
 }

@@ -24,9 +24,11 @@ const vocab = path.join(root, 'data/vocab.txt');
 
 /** Review-like text: 30-150 words drawn (Zipf-like) from the vocabulary's whole words, with punctuation. */
 function makeReviews(n: number): string[] {
-  const words = readFileSync(vocab, 'utf8').split('\n').filter((w) => /^[a-z]{2,}$/.test(w));
+  const words = readFileSync(vocab, 'utf8')
+    .split('\n')
+    .filter((w) => /^[a-z]{2,}$/.test(w));
   const rng = new Rng(11);
-  const pick = () => words[Math.floor(words.length * Math.pow(rng.next(), 3))];
+  const pick = () => words[Math.floor(words.length * rng.next() ** 3)];
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     const len = 30 + rng.int(120);
@@ -45,17 +47,47 @@ function makeReviews(n: number): string[] {
 const dir = mkdtempSync(path.join(tmpdir(), 'recsys-bench-'));
 const texts = makeReviews(rows);
 const csvFile = path.join(dir, 'reviews.csv');
-writeFileSync(csvFile, 'review,label\n' + texts.map((t, i) => `"${t.replace(/"/g, '""')}",${['negative', 'neutral', 'positive'][i % 3]}`).join('\n') + '\n');
+writeFileSync(
+  csvFile,
+  'review,label\n' +
+    texts.map((t, i) => `"${t.replace(/"/g, '""')}",${['negative', 'neutral', 'positive'][i % 3]}`).join('\n') +
+    '\n',
+);
 writeFileSync(path.join(dir, 'texts.json'), JSON.stringify(texts));
-console.log(`${rows} review-length rows (${(readFileSync(csvFile).length / 1e6).toFixed(1)} MB CSV), max_length 128, ${cpus().length} cores`);
+console.log(
+  `${rows} review-length rows (${(readFileSync(csvFile).length / 1e6).toFixed(1)} MB CSV), max_length 128, ${cpus().length} cores`,
+);
 
 const t0 = performance.now();
-const r = spawnSync(process.execPath, [path.join(root, 'bin/recsys.js'), 'prepare', '--input', csvFile, '--text-column', 'review', '--label-column', 'label',
-  '--tokenizer', vocab, '--max-length', '128', '--out', path.join(dir, 'ds'), '--json'], { encoding: 'utf8' });
+const r = spawnSync(
+  process.execPath,
+  [
+    path.join(root, 'bin/recsys.js'),
+    'prepare',
+    '--input',
+    csvFile,
+    '--text-column',
+    'review',
+    '--label-column',
+    'label',
+    '--tokenizer',
+    vocab,
+    '--max-length',
+    '128',
+    '--out',
+    path.join(dir, 'ds'),
+    '--json',
+  ],
+  { encoding: 'utf8' },
+);
 const recsysSeconds = (performance.now() - t0) / 1000;
 if (r.status !== 0) throw new Error(`recsys prepare failed: ${r.stderr}`);
 
-const py = spawnSync(python, ['-c', `
+const py = spawnSync(
+  python,
+  [
+    '-c',
+    `
 import json, sys, time, os
 from tokenizers import BertWordPieceTokenizer
 texts = json.load(open(sys.argv[1]))
@@ -66,14 +98,23 @@ t0 = time.perf_counter()
 for i in range(0, len(texts), 10000):
     tok.encode_batch(texts[i:i+10000])
 print(time.perf_counter() - t0)
-`, path.join(dir, 'texts.json'), vocab], { encoding: 'utf8' });
+`,
+    path.join(dir, 'texts.json'),
+    vocab,
+  ],
+  { encoding: 'utf8' },
+);
 if (py.status !== 0) throw new Error(`HF tokenizers failed: ${py.stderr}`);
 const hfSeconds = Number(py.stdout.trim());
 
 const recsysRate = rows / recsysSeconds;
 const hfRate = rows / hfSeconds;
-console.log(`recsys prepare (parse + tokenize + write Arrow, end to end): ${recsysRate.toFixed(0)} rows/s (${recsysSeconds.toFixed(2)} s)`);
-console.log(`HF tokenizers encode_batch (tokenize only, Rust, all cores): ${hfRate.toFixed(0)} rows/s (${hfSeconds.toFixed(2)} s)`);
+console.log(
+  `recsys prepare (parse + tokenize + write Arrow, end to end): ${recsysRate.toFixed(0)} rows/s (${recsysSeconds.toFixed(2)} s)`,
+);
+console.log(
+  `HF tokenizers encode_batch (tokenize only, Rust, all cores): ${hfRate.toFixed(0)} rows/s (${hfSeconds.toFixed(2)} s)`,
+);
 console.log(`recsys peak memory: ${JSON.parse(r.stdout).peak_rss_mb} MB`);
 console.log(`ratio recsys / HF tokenizers: ${(recsysRate / hfRate).toFixed(2)}x`);
 rmSync(dir, { recursive: true, force: true });

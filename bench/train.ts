@@ -24,37 +24,94 @@ const backend = arg('backend', 'tensorflow');
 const models = arg('models', 'tiny,mini').split(',');
 const WARM = 5;
 const python = process.env.RECSYS_PYTHON ?? path.join(root, '.venv/bin/python');
-const SHAPES: Record<string, { hidden_size: number; num_hidden_layers: number; num_attention_heads: number; intermediate_size: number }> = {
+const SHAPES: Record<
+  string,
+  { hidden_size: number; num_hidden_layers: number; num_attention_heads: number; intermediate_size: number }
+> = {
   tiny: { hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 512 },
   mini: { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024 },
 };
 
 const dir = mkdtempSync(path.join(tmpdir(), 'recsys-bench-train-'));
-const words = readFileSync(path.join(root, 'data/vocab.txt'), 'utf8').split('\n').filter((w) => /^[a-z]{3,}$/.test(w));
+const words = readFileSync(path.join(root, 'data/vocab.txt'), 'utf8')
+  .split('\n')
+  .filter((w) => /^[a-z]{3,}$/.test(w));
 const rng = new Rng(5);
 const rows = 32 * (steps + 2);
-const csv = ['text,label', ...Array.from({ length: rows }, (_, i) => `${Array.from({ length: 160 }, () => words[rng.int(words.length)]).join(' ')},c${i % 4}`)];
-writeFileSync(path.join(dir, 'data.csv'), csv.join('\n') + '\n');
+const csv = [
+  'text,label',
+  ...Array.from(
+    { length: rows },
+    (_, i) => `${Array.from({ length: 160 }, () => words[rng.int(words.length)]).join(' ')},c${i % 4}`,
+  ),
+];
+writeFileSync(path.join(dir, 'data.csv'), `${csv.join('\n')}\n`);
 const run = (cmd: string, args: string[]) => {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 3).join(' ')} failed: ${r.stderr}`);
   return r.stdout;
 };
-run(process.execPath, [path.join(root, 'bin/recsys.js'), 'prepare', '--input', path.join(dir, 'data.csv'), '--tokenizer', path.join(root, 'data/vocab.txt'),
-  '--max-length', '128', '--split', '1,0,0', '--out', path.join(dir, 'ds')]);
+run(process.execPath, [
+  path.join(root, 'bin/recsys.js'),
+  'prepare',
+  '--input',
+  path.join(dir, 'data.csv'),
+  '--tokenizer',
+  path.join(root, 'data/vocab.txt'),
+  '--max-length',
+  '128',
+  '--split',
+  '1,0,0',
+  '--out',
+  path.join(dir, 'ds'),
+]);
 
 console.log(`seq 128, batch 32, ${steps} steps (first ${WARM} not counted), backend ${backend}, 2 cores`);
 console.log('| model | recsys samples/s | torch samples/s | ratio |');
 console.log('|---|---|---|---|');
 for (const name of models) {
   const cfg = path.join(dir, `${name}.json`);
-  writeFileSync(cfg, JSON.stringify({ model_type: 'bert', vocab_size: 30522, max_position_embeddings: 512, type_vocab_size: 2, hidden_act: 'gelu', ...SHAPES[name] }));
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      model_type: 'bert',
+      vocab_size: 30522,
+      max_position_embeddings: 512,
+      type_vocab_size: 2,
+      hidden_act: 'gelu',
+      ...SHAPES[name],
+    }),
+  );
   const out = path.join(dir, `run-${name}`);
-  run(process.execPath, [path.join(root, 'bin/recsys.js'), 'train', '--data', path.join(dir, 'ds'), '--model', cfg, '--out', out, '--backend', backend,
-    '--max-steps', String(steps), '--batch-size', '32', '--lr', '1e-4', '--no-progress']);
-  const lines = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.type === 'train');
+  run(process.execPath, [
+    path.join(root, 'bin/recsys.js'),
+    'train',
+    '--data',
+    path.join(dir, 'ds'),
+    '--model',
+    cfg,
+    '--out',
+    out,
+    '--backend',
+    backend,
+    '--max-steps',
+    String(steps),
+    '--batch-size',
+    '32',
+    '--lr',
+    '1e-4',
+    '--no-progress',
+  ]);
+  const lines = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((m) => m.type === 'train');
   const ours = (32 * (steps - WARM)) / (lines[steps - 1].time_s - lines[WARM - 1].time_s);
-  const torch = Number(run(python, ['-c', `
+  const torch = Number(
+    run(python, [
+      '-c',
+      `
 import sys, time, json, torch, pyarrow.ipc as ipc
 from transformers import BertConfig, BertForSequenceClassification, get_linear_schedule_with_warmup
 torch.manual_seed(0)
@@ -78,7 +135,12 @@ for s in range(steps):
     loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step(); sched.step(); opt.zero_grad()
     times.append(time.perf_counter())
 print(32 * (steps - ${WARM}) / (times[-1] - times[${WARM} - 1]))
-`, cfg, path.join(dir, 'ds'), String(steps)]).trim());
+`,
+      cfg,
+      path.join(dir, 'ds'),
+      String(steps),
+    ]).trim(),
+  );
   console.log(`| bert-${name} | ${ours.toFixed(1)} | ${torch.toFixed(1)} | ${(ours / torch).toFixed(2)}× |`);
 }
 rmSync(dir, { recursive: true, force: true });

@@ -34,12 +34,18 @@ for (const task of TASKS) results[task] = baselineForFile(task, path.join(values
 const problems: string[] = [];
 for (const task of TASKS) {
   const r = results[task];
-  if (r.best_accuracy >= TOO_EASY) problems.push(`${task}: accuracy ${r.best_accuracy.toFixed(3)} ≥ ${TOO_EASY}: the labels can be read off the words`);
-  if (r.best_accuracy <= r.majority) problems.push(`${task}: accuracy ${r.best_accuracy.toFixed(3)} is no better than the majority class (${r.majority.toFixed(3)})`);
+  if (r.best_accuracy >= TOO_EASY)
+    problems.push(
+      `${task}: accuracy ${r.best_accuracy.toFixed(3)} ≥ ${TOO_EASY}: the labels can be read off the words`,
+    );
+  if (r.best_accuracy <= r.majority)
+    problems.push(
+      `${task}: accuracy ${r.best_accuracy.toFixed(3)} is no better than the majority class (${r.majority.toFixed(3)})`,
+    );
 }
 
 if (values.json) {
-  process.stdout.write(JSON.stringify({ seed, results, problems }, null, 2) + '\n');
+  process.stdout.write(`${JSON.stringify({ seed, results, problems }, null, 2)}\n`);
 } else {
   const f = (x: number) => x.toFixed(3).padStart(8);
   process.stdout.write(`task       train   test  majority  NB acc  NB mF1  LR acc  LR mF1\n`);

@@ -63,7 +63,9 @@ const outDir = path.resolve(args.out!);
 if (args.check) {
   const stale = staleFiles(outDir, generated);
   if (stale.length) {
-    process.stderr.write(`generate-samples: out of date in ${args.out}: ${stale.join(', ')} (re-run without --check)\n`);
+    process.stderr.write(
+      `generate-samples: out of date in ${args.out}: ${stale.join(', ')} (re-run without --check)\n`,
+    );
     process.exit(1);
   }
   process.stdout.write(`generate-samples: ${args.out} is up to date (seed ${seed}, scale ${scale})\n`);
@@ -72,7 +74,9 @@ if (args.check) {
 
 writeSamples(outDir, generated);
 for (const s of Object.values(generated.summary)) {
-  const labels = Object.entries(s.labels).map(([l, n]) => `${l} ${n}`).join(', ');
+  const labels = Object.entries(s.labels)
+    .map(([l, n]) => `${l} ${n}`)
+    .join(', ');
   const b = s.baseline;
   process.stdout.write(
     `${path.join(args.out!, s.file)}: ${s.rows} rows${s.groups ? ` (${s.groups} queries)` : ''}, ${s.bytes} bytes\n` +

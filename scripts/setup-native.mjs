@@ -50,7 +50,14 @@ options:
 }
 
 function parseArgs(argv) {
-  const opts = { tfSpec: DEFAULT_TF_SPEC, pkg: DEFAULT_PACKAGE, force: false, verbose: false, cacheDir: undefined, printCacheDir: false };
+  const opts = {
+    tfSpec: DEFAULT_TF_SPEC,
+    pkg: DEFAULT_PACKAGE,
+    force: false,
+    verbose: false,
+    cacheDir: undefined,
+    printCacheDir: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const eq = a.indexOf('=');
@@ -62,19 +69,41 @@ function parseArgs(argv) {
       return v;
     };
     switch (flag) {
-      case '--tf-spec': opts.tfSpec = value(); break;
-      case '--package': opts.pkg = value(); break;
-      case '--cache-dir': opts.cacheDir = path.resolve(value()); break;
-      case '--force': opts.force = true; break;
-      case '--verbose': case '-v': opts.verbose = true; break;
-      case '--print-cache-dir': opts.printCacheDir = true; break;
-      case '--help': case '-h': console.log(usage()); process.exit(0); break;
-      default: throw new SetupError(`unknown option '${a}'`, 'see `npm run setup:native -- --help`');
+      case '--tf-spec':
+        opts.tfSpec = value();
+        break;
+      case '--package':
+        opts.pkg = value();
+        break;
+      case '--cache-dir':
+        opts.cacheDir = path.resolve(value());
+        break;
+      case '--force':
+        opts.force = true;
+        break;
+      case '--verbose':
+      case '-v':
+        opts.verbose = true;
+        break;
+      case '--print-cache-dir':
+        opts.printCacheDir = true;
+        break;
+      case '--help':
+      case '-h':
+        console.log(usage());
+        process.exit(0);
+        break;
+      default:
+        throw new SetupError(`unknown option '${a}'`, 'see `npm run setup:native -- --help`');
     }
   }
-  if (!PACKAGES.includes(opts.pkg)) throw new SetupError(`--package must be one of ${PACKAGES.join(', ')} (got '${opts.pkg}')`, '');
+  if (!PACKAGES.includes(opts.pkg))
+    throw new SetupError(`--package must be one of ${PACKAGES.join(', ')} (got '${opts.pkg}')`, '');
   if (!/^[A-Za-z0-9._-]+(\[[A-Za-z0-9_,.-]+\])?\s*([=<>!~]=?.+)?$/.test(opts.tfSpec)) {
-    throw new SetupError(`--tf-spec '${opts.tfSpec}' is not a pip requirement`, "pass e.g. --tf-spec tensorflow-cpu==2.21.0");
+    throw new SetupError(
+      `--tf-spec '${opts.tfSpec}' is not a pip requirement`,
+      'pass e.g. --tf-spec tensorflow-cpu==2.21.0',
+    );
   }
   return opts;
 }
@@ -97,7 +126,11 @@ function cacheKey(pkgName, pkgVersion, tfSpec) {
 function napiVersionFor(pkgJson) {
   const node = Number(process.versions.napi);
   const supported = (pkgJson.binary?.napi_versions ?? []).filter((v) => v <= node);
-  if (supported.length === 0) throw new SetupError(`${pkgJson.name} supports no N-API version of this Node (${process.version})`, 'use Node 20 or newer');
+  if (supported.length === 0)
+    throw new SetupError(
+      `${pkgJson.name} supports no N-API version of this Node (${process.version})`,
+      'use Node 20 or newer',
+    );
   return Math.max(...supported);
 }
 
@@ -106,10 +139,18 @@ function napiVersionFor(pkgJson) {
 let verbose = false;
 let logFile; // path of the build log (all sub-step output ends up there)
 
-function info(msg) { process.stdout.write(`setup:native: ${msg}\n`); }
-function detail(msg) { if (verbose) process.stdout.write(`setup:native: ${msg}\n`); }
-function appendLog(text) { if (logFile) fs.appendFileSync(logFile, text); }
-function seconds(fromNs) { return Number(process.hrtime.bigint() - fromNs) / 1e9; }
+function info(msg) {
+  process.stdout.write(`setup:native: ${msg}\n`);
+}
+function detail(msg) {
+  if (verbose) process.stdout.write(`setup:native: ${msg}\n`);
+}
+function appendLog(text) {
+  if (logFile) fs.appendFileSync(logFile, text);
+}
+function seconds(fromNs) {
+  return Number(process.hrtime.bigint() - fromNs) / 1e9;
+}
 
 /**
  * Run a command; its output goes to the terminal with --verbose and to the build log always.
@@ -143,9 +184,23 @@ function run(cmd, args, { cwd, env, what, todo, timeoutMs = 10 * 60_000 } = {}) 
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (code === 0) { resolve(out); return; }
-      const last = out.split('\n').map((l) => l.trim()).filter(Boolean).filter((l) => /error|not found|no matching|fatal|cannot/i.test(l)).pop()
-        ?? out.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? '';
+      if (code === 0) {
+        resolve(out);
+        return;
+      }
+      const last =
+        out
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .filter((l) => /error|not found|no matching|fatal|cannot/i.test(l))
+          .pop() ??
+        out
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .pop() ??
+        '';
       const why = signal ? `killed by ${signal}` : `exit code ${code}`;
       reject(new SetupError(`${what} failed (${why}${last ? `: ${last.slice(0, 300)}` : ''})`, todo));
     });
@@ -157,7 +212,9 @@ function runSync(cmd, args, opts = {}) {
   return { ok: r.status === 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error };
 }
 
-function rmrf(p) { fs.rmSync(p, { recursive: true, force: true }); }
+function rmrf(p) {
+  fs.rmSync(p, { recursive: true, force: true });
+}
 
 /** Move a file or directory, falling back to copy when rename crosses devices. */
 function move(from, to) {
@@ -177,7 +234,11 @@ function symlinkReplace(target, linkPath) {
   rmrf(tmp);
   fs.symlinkSync(target, tmp);
   let st;
-  try { st = fs.lstatSync(linkPath); } catch { st = undefined; }
+  try {
+    st = fs.lstatSync(linkPath);
+  } catch {
+    st = undefined;
+  }
   if (st && !st.isSymbolicLink()) rmrf(linkPath); // a real dir/file (e.g. from the package's own installer)
   fs.renameSync(tmp, linkPath);
 }
@@ -190,16 +251,24 @@ function locatePackage(pkg) {
   try {
     pj = req.resolve(`${pkg}/package.json`);
   } catch {
-    const version = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')).dependencies?.['@tensorflow/tfjs-node'] ?? '4.22.0';
-    throw new SetupError(`${pkg} is not installed in node_modules`,
+    const version =
+      JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')).dependencies?.[
+        '@tensorflow/tfjs-node'
+      ] ?? '4.22.0';
+    throw new SetupError(
+      `${pkg} is not installed in node_modules`,
       pkg === DEFAULT_PACKAGE
         ? 'run `npm ci` (or `npm install`) first'
-        : `run \`npm install --no-save --ignore-scripts ${pkg}@${version}\` first`);
+        : `run \`npm install --no-save --ignore-scripts ${pkg}@${version}\` first`,
+    );
   }
   const pkgJson = JSON.parse(fs.readFileSync(pj, 'utf8'));
   const dir = path.dirname(pj);
   if (!fs.existsSync(path.join(dir, 'binding.gyp')) || !fs.existsSync(path.join(dir, 'binding'))) {
-    throw new SetupError(`${pkg} in node_modules has no binding.gyp/binding sources`, `reinstall it: \`npm install ${pkg}@${pkgJson.version}\``);
+    throw new SetupError(
+      `${pkg} in node_modules has no binding.gyp/binding sources`,
+      `reinstall it: \`npm install ${pkg}@${pkgJson.version}\``,
+    );
   }
   return { dir, pkgJson };
 }
@@ -209,7 +278,10 @@ function findPython() {
     const r = runSync(py, ['-c', 'import sys, venv; print(sys.version_info[0])']);
     if (r.ok && r.stdout.trim() === '3') return py;
   }
-  throw new SetupError('no usable python3 with the venv module found', 'install Python 3 with venv (Debian: `apt-get install python3-venv`) or set $PYTHON');
+  throw new SetupError(
+    'no usable python3 with the venv module found',
+    'install Python 3 with venv (Debian: `apt-get install python3-venv`) or set $PYTHON',
+  );
 }
 
 /**
@@ -241,7 +313,10 @@ function pipSourceArgs(python) {
 function findNodeGyp() {
   const candidates = [];
   if (process.env.npm_config_node_gyp) candidates.push(process.env.npm_config_node_gyp);
-  if (process.env.npm_execpath) candidates.push(path.join(path.dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  if (process.env.npm_execpath)
+    candidates.push(
+      path.join(path.dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    );
   const npm = runSync('npm', ['root', '-g']);
   if (npm.ok) candidates.push(path.join(npm.stdout.trim(), 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
   // npm's own bundled copy, next to the npm that is on PATH
@@ -250,7 +325,9 @@ function findNodeGyp() {
     try {
       const real = fs.realpathSync(whichNpm.stdout.trim());
       candidates.push(path.join(path.dirname(real), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
-    } catch { /* ignore */ }
+    } catch {
+      /* ignore */
+    }
   }
   candidates.push(path.join(projectRoot, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
   for (const c of candidates) if (c.endsWith('.js') && fs.existsSync(c)) return { cmd: process.execPath, args: [c] };
@@ -272,12 +349,18 @@ function findNodeDir() {
 }
 
 function checkCompiler() {
-  for (const tool of [['make', ['--version']], [process.env.CXX || 'c++', ['--version']]]) {
+  for (const tool of [
+    ['make', ['--version']],
+    [process.env.CXX || 'c++', ['--version']],
+  ]) {
     const r = runSync(tool[0], tool[1]);
-    if (!r.ok) throw new SetupError(`${tool[0]} not found (needed to compile the binding)`, 'install a C++ toolchain (Debian: `apt-get install build-essential`)');
+    if (!r.ok)
+      throw new SetupError(
+        `${tool[0]} not found (needed to compile the binding)`,
+        'install a C++ toolchain (Debian: `apt-get install build-essential`)',
+      );
   }
 }
-
 
 // ---------------------------------------------------------------- stderr gate
 // libtensorflow 2.21 prints "oneDNN custom operations are on…" through absl logging while it is
@@ -327,10 +410,18 @@ async function buildGate(dir, nodedir) {
   try {
     fs.mkdirSync(path.join(dir, 'lib'), { recursive: true });
     fs.writeFileSync(src, GATE_SOURCE);
-    await run(process.env.CC || 'cc', ['-O2', '-shared', '-fPIC', `-I${path.join(nodedir, 'include', 'node')}`, '-o', path.join(dir, GATE_PATH), src], {
-      what: 'compiling the stderr gate', todo: '',
-    });
-    const probe = runSync(process.execPath, ['-e', `const g=require(${JSON.stringify(path.join(dir, GATE_PATH))}); g.unmute(g.mute())`]);
+    await run(
+      process.env.CC || 'cc',
+      ['-O2', '-shared', '-fPIC', `-I${path.join(nodedir, 'include', 'node')}`, '-o', path.join(dir, GATE_PATH), src],
+      {
+        what: 'compiling the stderr gate',
+        todo: '',
+      },
+    );
+    const probe = runSync(process.execPath, [
+      '-e',
+      `const g=require(${JSON.stringify(path.join(dir, GATE_PATH))}); g.unmute(g.mute())`,
+    ]);
     if (!probe.ok) throw new Error(probe.stderr.trim().split('\n')[0]);
     return GATE_PATH;
   } catch (e) {
@@ -348,7 +439,13 @@ async function buildGate(dir, nodedir) {
 function readDistVersion(sitePackages) {
   for (const d of fs.readdirSync(sitePackages)) {
     const m = /^(tensorflow(?:[-_][a-z_]+)?)-([^-]+)\.dist-info$/.exec(d);
-    if (m && ['tensorflow', 'tensorflow_cpu', 'tensorflow-cpu', 'tensorflow_gpu', 'tf_nightly', 'tf_nightly_cpu'].includes(m[1])) return { dist: m[1], version: m[2] };
+    if (
+      m &&
+      ['tensorflow', 'tensorflow_cpu', 'tensorflow-cpu', 'tensorflow_gpu', 'tf_nightly', 'tf_nightly_cpu'].includes(
+        m[1],
+      )
+    )
+      return { dist: m[1], version: m[2] };
   }
   return { dist: 'tensorflow', version: 'unknown' };
 }
@@ -359,7 +456,11 @@ async function build({ pkg, pkgDir, pkgJson, napi, tfSpec, finalDir, nativeRoot 
   const python = findPython();
   const nodeGyp = findNodeGyp();
   const nodedir = findNodeDir();
-  if (!nodedir) throw new SetupError("Node's C headers (include/node/node_api.h) not found", 'set `npm config set nodedir <dir containing include/node>` or install Node with its headers');
+  if (!nodedir)
+    throw new SetupError(
+      "Node's C headers (include/node/node_api.h) not found",
+      'set `npm config set nodedir <dir containing include/node>` or install Node with its headers',
+    );
 
   const staging = path.join(nativeRoot, `.build-${path.basename(finalDir)}-${process.pid}`);
   rmrf(staging);
@@ -373,8 +474,18 @@ async function build({ pkg, pkgDir, pkgJson, napi, tfSpec, finalDir, nativeRoot 
     await run(python, ['-m', 'venv', venv], { what: 'creating a Python venv', todo: 'install python3-venv' });
     const vpy = path.join(venv, 'bin', 'python');
     const withExtras = /\[/.test(tfSpec);
-    const pipArgs = ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--no-compile', '--only-binary=:all:',
-      ...(withExtras ? [] : ['--no-deps']), ...pipSourceArgs(python), tfSpec];
+    const pipArgs = [
+      '-m',
+      'pip',
+      'install',
+      '--disable-pip-version-check',
+      '--no-input',
+      '--no-compile',
+      '--only-binary=:all:',
+      ...(withExtras ? [] : ['--no-deps']),
+      ...pipSourceArgs(python),
+      tfSpec,
+    ];
     await run(vpy, pipArgs, {
       what: `pip install ${tfSpec}`,
       todo: 'check the spec and that pip can reach an index that has it (`pip config list`; `pip download --no-deps <spec>`)',
@@ -389,8 +500,16 @@ async function build({ pkg, pkgDir, pkgJson, napi, tfSpec, finalDir, nativeRoot 
     const cc = path.join(tfDir, 'libtensorflow_cc.so.2');
     const fw = path.join(tfDir, 'libtensorflow_framework.so.2');
     const inc = path.join(tfDir, 'include');
-    for (const [p, name] of [[cc, 'libtensorflow_cc.so.2'], [fw, 'libtensorflow_framework.so.2'], [path.join(inc, 'tensorflow', 'c', 'eager', 'c_api.h'), 'include/tensorflow/c/eager/c_api.h']]) {
-      if (!fs.existsSync(p)) throw new SetupError(`the wheel for ${tfSpec} has no tensorflow/${name}`, `use a Linux TensorFlow 2.x wheel that ships the C API (e.g. --tf-spec ${DEFAULT_TF_SPEC})`);
+    for (const [p, name] of [
+      [cc, 'libtensorflow_cc.so.2'],
+      [fw, 'libtensorflow_framework.so.2'],
+      [path.join(inc, 'tensorflow', 'c', 'eager', 'c_api.h'), 'include/tensorflow/c/eager/c_api.h'],
+    ]) {
+      if (!fs.existsSync(p))
+        throw new SetupError(
+          `the wheel for ${tfSpec} has no tensorflow/${name}`,
+          `use a Linux TensorFlow 2.x wheel that ships the C API (e.g. --tf-spec ${DEFAULT_TF_SPEC})`,
+        );
     }
 
     // 2. deps/ laid out the way binding.gyp expects
@@ -416,17 +535,29 @@ async function build({ pkg, pkgDir, pkgJson, napi, tfSpec, finalDir, nativeRoot 
     info(`compiling the ${pkg} binding (node-gyp)…`);
     t = process.hrtime.bigint();
     const modulePath = `lib/napi-v${napi}`;
-    await run(nodeGyp.cmd, [...nodeGyp.args, 'rebuild', `--nodedir=${nodedir}`, '--jobs=max',
-      '--module_name=tfjs_binding', `--module_path=${modulePath}`, `--napi_build_version=${napi}`], {
-      cwd: out,
-      what: 'compiling the binding with node-gyp',
-      todo: 'rerun with --verbose to see the compiler output',
-      env: { ...process.env, npm_config_nodedir: nodedir, JOBS: 'max' },
-    });
+    await run(
+      nodeGyp.cmd,
+      [
+        ...nodeGyp.args,
+        'rebuild',
+        `--nodedir=${nodedir}`,
+        '--jobs=max',
+        '--module_name=tfjs_binding',
+        `--module_path=${modulePath}`,
+        `--napi_build_version=${napi}`,
+      ],
+      {
+        cwd: out,
+        what: 'compiling the binding with node-gyp',
+        todo: 'rerun with --verbose to see the compiler output',
+        env: { ...process.env, npm_config_nodedir: nodedir, JOBS: 'max' },
+      },
+    );
     const binding = path.join(out, modulePath, 'tfjs_binding.node');
     if (!fs.existsSync(binding)) {
       const built = path.join(out, 'build', 'Release', 'tfjs_binding.node');
-      if (!fs.existsSync(built)) throw new SetupError('node-gyp finished but produced no tfjs_binding.node', 'rerun with --verbose');
+      if (!fs.existsSync(built))
+        throw new SetupError('node-gyp finished but produced no tfjs_binding.node', 'rerun with --verbose');
       fs.mkdirSync(path.dirname(binding), { recursive: true });
       fs.copyFileSync(built, binding);
     }
@@ -450,7 +581,7 @@ async function build({ pkg, pkgDir, pkgJson, napi, tfSpec, finalDir, nativeRoot 
       builtAt: new Date().toISOString(),
       buildSeconds: Number(seconds(t0).toFixed(1)),
     };
-    fs.writeFileSync(path.join(out, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+    fs.writeFileSync(path.join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
 
     // 4. publish atomically
     if (fs.existsSync(finalDir)) {
@@ -468,7 +599,12 @@ async function build({ pkg, pkgDir, pkgJson, napi, tfSpec, finalDir, nativeRoot 
 function readManifest(dir) {
   try {
     const m = JSON.parse(fs.readFileSync(path.join(dir, MANIFEST), 'utf8'));
-    if (m.format !== MANIFEST_FORMAT || !fs.existsSync(path.join(dir, m.binding)) || !fs.existsSync(path.join(dir, 'deps', 'lib', 'libtensorflow.so.2'))) return undefined;
+    if (
+      m.format !== MANIFEST_FORMAT ||
+      !fs.existsSync(path.join(dir, m.binding)) ||
+      !fs.existsSync(path.join(dir, 'deps', 'lib', 'libtensorflow.so.2'))
+    )
+      return undefined;
     return m;
   } catch {
     return undefined;
@@ -484,7 +620,11 @@ function link(cacheDir, pkgDir) {
   for (const name of ['lib', 'deps']) {
     const p = path.join(pkgDir, name);
     let st;
-    try { st = fs.lstatSync(p); } catch { st = undefined; }
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      st = undefined;
+    }
     if (st && !st.isSymbolicLink()) replaced.push(name);
     symlinkReplace(path.join(cacheDir, name), p);
   }
@@ -511,18 +651,34 @@ function verify(pkg, pkgDir, cacheDir) {
   appendLog(`\n$ node -e <verify ${pkg}>\n${r.stdout ?? ''}${r.stderr ?? ''}`);
   if (verbose && r.stderr) process.stderr.write(r.stderr);
   if (r.status !== 0) {
-    const line = (r.stderr || '').split('\n').map((l) => l.trim()).filter((l) => /Error|error while loading|undefined symbol|cannot open/.test(l))[0]
-      ?? (r.error ? r.error.message : `exit code ${r.status}`);
-    throw new SetupError(`loading ${pkg} with the cached binding failed (${line.slice(0, 300)})`,
-      `rebuild with \`npm run setup:native -- --force\` (cache: ${cacheDir})`);
+    const line =
+      (r.stderr || '')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => /Error|error while loading|undefined symbol|cannot open/.test(l))[0] ??
+      (r.error ? r.error.message : `exit code ${r.status}`);
+    throw new SetupError(
+      `loading ${pkg} with the cached binding failed (${line.slice(0, 300)})`,
+      `rebuild with \`npm run setup:native -- --force\` (cache: ${cacheDir})`,
+    );
   }
   let res;
-  try { res = JSON.parse(r.stdout.trim().split('\n').pop()); } catch { res = undefined; }
-  if (!res || res.backend !== 'tensorflow') {
-    throw new SetupError(`${pkg} loaded but the active backend is '${res?.backend}', not 'tensorflow'`, 'rerun with --verbose');
+  try {
+    res = JSON.parse(r.stdout.trim().split('\n').pop());
+  } catch {
+    res = undefined;
+  }
+  if (res?.backend !== 'tensorflow') {
+    throw new SetupError(
+      `${pkg} loaded but the active backend is '${res?.backend}', not 'tensorflow'`,
+      'rerun with --verbose',
+    );
   }
   if (JSON.stringify(res.matmul) !== JSON.stringify([7, 10, 15, 22])) {
-    throw new SetupError(`${pkg} loaded but a 2x2 matmul gave ${JSON.stringify(res.matmul)}`, 'rebuild with `npm run setup:native -- --force`');
+    throw new SetupError(
+      `${pkg} loaded but a 2x2 matmul gave ${JSON.stringify(res.matmul)}`,
+      'rebuild with `npm run setup:native -- --force`',
+    );
   }
   return res;
 }
@@ -533,13 +689,19 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   verbose = opts.verbose;
   if (process.platform !== 'linux') {
-    throw new SetupError(`setup:native supports Linux only (this is ${process.platform})`, `install ${opts.pkg} normally (its install script downloads libtensorflow)`);
+    throw new SetupError(
+      `setup:native supports Linux only (this is ${process.platform})`,
+      `install ${opts.pkg} normally (its install script downloads libtensorflow)`,
+    );
   }
   const { dir: pkgDir, pkgJson } = locatePackage(opts.pkg);
   const napi = napiVersionFor(pkgJson);
   const nativeRoot = path.join(cacheRoot(opts.cacheDir), 'native');
   const cacheDir = path.join(nativeRoot, cacheKey(opts.pkg, pkgJson.version, opts.tfSpec));
-  if (opts.printCacheDir) { console.log(cacheDir); return; }
+  if (opts.printCacheDir) {
+    console.log(cacheDir);
+    return;
+  }
   fs.mkdirSync(nativeRoot, { recursive: true });
 
   let manifest = opts.force ? undefined : readManifest(cacheDir);
@@ -550,21 +712,31 @@ async function main() {
       const gate = await buildGate(cacheDir, findNodeDir());
       if (gate) {
         manifest = { ...manifest, stderrGate: gate };
-        fs.writeFileSync(path.join(cacheDir, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+        fs.writeFileSync(path.join(cacheDir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
       }
     }
   } else {
     logFile = path.join(nativeRoot, `setup-${path.basename(cacheDir)}.log`);
     fs.writeFileSync(logFile, `setup:native ${new Date().toISOString()} ${process.argv.slice(2).join(' ')}\n`);
     info(`building ${opts.pkg}@${pkgJson.version} against ${opts.tfSpec} into ${cacheDir} (log: ${logFile})`);
-    manifest = await build({ pkg: opts.pkg, pkgDir, pkgJson, napi, tfSpec: opts.tfSpec, finalDir: cacheDir, nativeRoot });
+    manifest = await build({
+      pkg: opts.pkg,
+      pkgDir,
+      pkgJson,
+      napi,
+      tfSpec: opts.tfSpec,
+      finalDir: cacheDir,
+      nativeRoot,
+    });
     built = true;
   }
   link(cacheDir, pkgDir);
   const res = verify(opts.pkg, pkgDir, cacheDir);
   const total = seconds(started).toFixed(1);
   info(`linked into ${path.relative(projectRoot, pkgDir) || pkgDir} -> ${cacheDir}`);
-  console.log(`TensorFlow ${res.tfVersion} native backend ready: ${opts.pkg}@${pkgJson.version} on tfjs ${res.tfjs}, backend '${res.backend}'${res.gpu ? ', GPU in use' : ''} (${built ? 'built' : 'cached'}, ${total} s)`);
+  console.log(
+    `TensorFlow ${res.tfVersion} native backend ready: ${opts.pkg}@${pkgJson.version} on tfjs ${res.tfjs}, backend '${res.backend}'${res.gpu ? ', GPU in use' : ''} (${built ? 'built' : 'cached'}, ${total} s)`,
+  );
 }
 
 main().catch((e) => {

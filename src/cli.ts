@@ -21,7 +21,11 @@ function withConfigOptions(cmd: Command): Command {
 }
 
 /** Map commander's camelCase options to dotted config keys (relative paths are cwd-relative). */
-export function flagOverrides(opts: Record<string, unknown>, table: Record<string, string>, cwd = process.cwd()): Override[] {
+export function flagOverrides(
+  opts: Record<string, unknown>,
+  table: Record<string, string>,
+  cwd = process.cwd(),
+): Override[] {
   const out: Override[] = [];
   for (const [flag, key] of Object.entries(table)) {
     if (opts[flag] !== undefined) out.push({ key, value: opts[flag], baseDir: cwd });
@@ -74,10 +78,10 @@ export function buildCli(): Command {
     .option('--lr <x>', 'peak learning rate', numArg)
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu')
     .option('--seed <n>', 'random seed', intArg)
-    .option('--resume', 'continue from the run dir\'s last checkpoint')
+    .option('--resume', "continue from the run dir's last checkpoint")
     .option('--overwrite', 'replace a finished run in --out')
     .option('--offline', 'never touch the network')
-    .addOption(new Option('--dump-batches <file>', 'debug: write each step\'s row indices as JSONL').hideHelp())
+    .addOption(new Option('--dump-batches <file>', "debug: write each step's row indices as JSONL").hideHelp())
     .addOption(new Option('--no-progress', 'no progress bar'))
     .action(async (opts) => (await import('./commands/train.js')).trainCommand(opts));
 
@@ -109,9 +113,18 @@ export function buildCli(): Command {
     .option('--verbose', 'more logs, and stack traces on errors')
     .action(async (opts) => (await import('./commands/doctor.js')).doctorCommand(opts));
 
-  withConfigOptions(program.command('eval').description('evaluate a run or its ONNX export on a prepared split: sklearn-style report, JSON/markdown/HTML, CI quality gates'))
+  withConfigOptions(
+    program
+      .command('eval')
+      .description(
+        'evaluate a run or its ONNX export on a prepared split: sklearn-style report, JSON/markdown/HTML, CI quality gates',
+      ),
+  )
     .option('--run <dir>', 'run directory (default: train.out of the config)')
-    .option('--model <dir>', 'export directory (recsys export): evaluate its onnx/model.onnx in onnxruntime-node (or an .onnx file in it)')
+    .option(
+      '--model <dir>',
+      'export directory (recsys export): evaluate its onnx/model.onnx in onnxruntime-node (or an .onnx file in it)',
+    )
     .option('--threads <n>', 'with --model: onnxruntime intra-op threads (default: one per core)', intArg)
     .option('--data <dir>', "prepared dataset (default: data.out of the config, else the run's config.yaml)")
     .option('--split <name>', 'train | validation | test (default: eval.split, test)')
@@ -121,16 +134,27 @@ export function buildCli(): Command {
     .option('--markdown', 'print the report as markdown (CI job summaries)')
     .option('--report <dir>', 'write DIR/index.html (self-contained) and DIR/report.json')
     .option('--predictions <file>', 'write one JSON line per row: row, label, pred, score, loss, logits')
-    .option('--min <metric=value>', 'gate: fail below this, e.g. accuracy=0.9, macro_f1=0.85, recall:<label>=0.8 (repeatable)', collect)
+    .option(
+      '--min <metric=value>',
+      'gate: fail below this, e.g. accuracy=0.9, macro_f1=0.85, recall:<label>=0.8 (repeatable)',
+      collect,
+    )
     .option('--max <metric=value>', 'gate: fail above this, e.g. loss=0.6 (repeatable)', collect)
     .option('--baseline <file>', 'gate: a previous eval report (JSON) to compare with')
     .option('--max-drop <x>', 'gate: largest drop below the baseline allowed (default 0)', numArg)
-    .option('--baseline-metrics <list>', 'metrics compared with the baseline (default: accuracy,macro_f1,weighted_f1[,roc_auc,pr_auc] + gated ones)')
+    .option(
+      '--baseline-metrics <list>',
+      'metrics compared with the baseline (default: accuracy,macro_f1,weighted_f1[,roc_auc,pr_auc] + gated ones)',
+    )
     .option('--digits <n>', 'decimals in the text and markdown reports', '4')
     .addOption(new Option('--no-progress', 'no progress bar'))
     .action(async (opts) => (await import('./commands/eval.js')).evalCommand(opts));
 
-  withConfigOptions(program.command('export').description('export a run to ONNX / TensorFlow SavedModel, each checked for parity on real rows'))
+  withConfigOptions(
+    program
+      .command('export')
+      .description('export a run to ONNX / TensorFlow SavedModel, each checked for parity on real rows'),
+  )
     .option('--run <dir>', 'run directory (default: train.out of the config)')
     .option('--format <list>', 'onnx,savedmodel (default: export.formats, onnx)', listArg)
     .option('--out <dir>', 'export directory (default: export.out of the config)')
@@ -140,13 +164,17 @@ export function buildCli(): Command {
     .option('--check-rows <n>', 'rows of the parity check (default 256)', intArg)
     .option('--atol <x>', 'largest |logit difference| the parity check accepts (default: export.atol, 1e-4)', numArg)
     .option('--backend <name>', 'training runtime the export is compared with: auto | tensorflow | wasm | cpu')
-    .option('--quantize <mode>', 'int8: also write onnx/model_quantized.onnx (dynamic int8 MatMul weights), with its accuracy/size/speed change')
+    .option(
+      '--quantize <mode>',
+      'int8: also write onnx/model_quantized.onnx (dynamic int8 MatMul weights), with its accuracy/size/speed change',
+    )
     .option('--overwrite', 'replace a complete export of a different run in --out')
     .action(async (opts) => (await import('./commands/export.js')).exportCommand(opts));
 
   const config = program.command('config').description('inspect the configuration');
-  withConfigOptions(config.command('render').description('print the fully resolved config (YAML, or JSON with --json)'))
-    .action(async (opts) => (await import('./commands/config.js')).renderCommand(opts));
+  withConfigOptions(
+    config.command('render').description('print the fully resolved config (YAML, or JSON with --json)'),
+  ).action(async (opts) => (await import('./commands/config.js')).renderCommand(opts));
   config
     .command('schema')
     .description('print the JSON Schema of the config file (for editor autocompletion)')

@@ -25,8 +25,9 @@ export async function main(argv: string[]): Promise<number> {
     // One line whatever the message quotes (a ConfigError lists its problems one per line on purpose).
     process.stderr.write(`recsys: error: ${err instanceof ConfigError ? message : oneLine(message)}\n`);
     if (err instanceof RecsysError) for (const line of err.details) process.stderr.write(`  ${oneLine(line)}\n`);
-    if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
-    else if (!fsMessage && typeof (err as { exitCode?: unknown })?.exitCode !== 'number') process.stderr.write('(run with --verbose for the stack trace)\n');
+    if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    else if (!fsMessage && typeof (err as { exitCode?: unknown })?.exitCode !== 'number')
+      process.stderr.write('(run with --verbose for the stack trace)\n');
     return code;
   }
 }

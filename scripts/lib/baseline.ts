@@ -35,7 +35,10 @@ export interface BaselineResult {
 }
 
 export function tokenize(text: string): string[] {
-  return text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  return text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
 }
 
 function ngrams(tokens: string[], prefix: string): string[] {
@@ -52,7 +55,13 @@ export function features(ex: Example): string[] {
   const shared = [...new Set(a.filter((t) => inB.has(t)))];
   const missing = [...new Set(a.filter((t) => !inB.has(t)))];
   const overlap = a.length ? Math.min(4, Math.floor((shared.length / new Set(a).size) * 4)) : 0;
-  return [...ngrams(a, 'q:'), ...ngrams(b, 'p:'), ...shared.map((t) => `x:${t}`), ...missing.map((t) => `m:${t}`), `overlap:${overlap}`];
+  return [
+    ...ngrams(a, 'q:'),
+    ...ngrams(b, 'p:'),
+    ...shared.map((t) => `x:${t}`),
+    ...missing.map((t) => `m:${t}`),
+    `overlap:${overlap}`,
+  ];
 }
 
 /** Seeded 80/20 split by group (each example its own group when there is none). */
@@ -174,7 +183,9 @@ export function macroF1(gold: string[], pred: string[]): number {
   const labels = [...new Set(gold)].sort();
   let sum = 0;
   for (const l of labels) {
-    let tp = 0, fp = 0, fn = 0;
+    let tp = 0,
+      fp = 0,
+      fn = 0;
     for (let i = 0; i < gold.length; i++) {
       if (pred[i] === l && gold[i] === l) tp++;
       else if (pred[i] === l) fp++;

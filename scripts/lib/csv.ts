@@ -13,11 +13,14 @@ export function csvField(value: Cell): string {
 }
 
 export function csvRow(cells: readonly Cell[]): string {
-  return cells.map(csvField).join(',') + '\n';
+  return `${cells.map(csvField).join(',')}\n`;
 }
 
 /** Header plus rows; each row's cells in the order of `columns`. */
-export function toCsv<T extends Record<string, Cell>>(columns: readonly (keyof T & string)[], rows: readonly T[]): string {
+export function toCsv<T extends Record<string, Cell>>(
+  columns: readonly (keyof T & string)[],
+  rows: readonly T[],
+): string {
   let out = csvRow(columns);
   for (const row of rows) out += csvRow(columns.map((c) => row[c]));
   return out;

@@ -15,7 +15,15 @@
  * annotators disagree. The mix is imbalanced like the real set: Exact most common, Complement
  * rarest.
  */
-import { CATEGORY_BLURBS, CATEGORY_BRANDS, FAMILY, FAMILY_LIST, GENERIC_BLURBS, TITLE_TAILS, type Family } from './catalog.js';
+import {
+  CATEGORY_BLURBS,
+  CATEGORY_BRANDS,
+  FAMILY,
+  FAMILY_LIST,
+  GENERIC_BLURBS,
+  TITLE_TAILS,
+  type Family,
+} from './catalog.js';
 import { maybeTypo, queryCase, titleCase } from './noise.js';
 import type { Rng } from './prng.js';
 
@@ -45,7 +53,24 @@ export interface EsciRow extends Record<string, string> {
 }
 
 /** Accessories whose titles say what they are for ("Ear Tips for Wireless Earbuds"). */
-const SAYS_WHAT_FOR = new Set(['earbud_case', 'ear_tips', 'straw_lid', 'air_fryer_liners', 'diffuser', 'brush_heads', 'hose_nozzle', 'puzzle_mat', 'stroller_organizer', 'bottle_brush', 'oil_filter', 'keycaps', 'mattress_protector', 'insoles', 'dumbbell_rack', 'tent_stakes']);
+const SAYS_WHAT_FOR = new Set([
+  'earbud_case',
+  'ear_tips',
+  'straw_lid',
+  'air_fryer_liners',
+  'diffuser',
+  'brush_heads',
+  'hose_nozzle',
+  'puzzle_mat',
+  'stroller_organizer',
+  'bottle_brush',
+  'oil_filter',
+  'keycaps',
+  'mattress_protector',
+  'insoles',
+  'dumbbell_rack',
+  'tent_stakes',
+]);
 
 const PARENTS: Record<string, Family[]> = {};
 for (const f of FAMILY_LIST) for (const a of f.accessories) (PARENTS[a] ??= []).push(f);
@@ -53,7 +78,11 @@ for (const f of FAMILY_LIST) for (const a of f.accessories) (PARENTS[a] ??= []).
 const STOPWORDS = new Set(['for', 'with', 'set', 'pack', 'of', 'and', 'the', 'a', 'to', 'up', 'in']);
 
 function nameTokens(f: Family): Set<string> {
-  const words = [...f.names, f.noun].join(' ').toLowerCase().replace(/\{\w+\}/g, ' ').split(/[^a-z0-9]+/);
+  const words = [...f.names, f.noun]
+    .join(' ')
+    .toLowerCase()
+    .replace(/\{\w+\}/g, ' ')
+    .split(/[^a-z0-9]+/);
   return new Set(words.filter((w) => w.length > 1 && !STOPWORDS.has(w)));
 }
 
@@ -62,7 +91,12 @@ const HARD_NEGATIVES: Record<string, Family[]> = {};
 for (const f of FAMILY_LIST) {
   const mine = nameTokens(f);
   HARD_NEGATIVES[f.key] = FAMILY_LIST.filter(
-    (g) => g !== f && !f.related.includes(g.key) && !f.accessories.includes(g.key) && !g.accessories.includes(f.key) && [...nameTokens(g)].some((w) => mine.has(w)),
+    (g) =>
+      g !== f &&
+      !f.related.includes(g.key) &&
+      !f.accessories.includes(g.key) &&
+      !g.accessories.includes(f.key) &&
+      [...nameTokens(g)].some((w) => mine.has(w)),
   );
 }
 
@@ -72,7 +106,9 @@ function fill(template: string, values: Record<string, string>): string {
 
 function randomProduct(rng: Rng, family: Family, fixed: Record<string, string> = {}, brand?: string): Product {
   const values: Record<string, string> = {};
-  for (const a of family.attrs) values[a.name] = fixed[a.name] !== undefined && a.values.includes(fixed[a.name]) ? fixed[a.name] : rng.pick(a.values);
+  for (const a of family.attrs)
+    values[a.name] =
+      fixed[a.name] !== undefined && a.values.includes(fixed[a.name]) ? fixed[a.name] : rng.pick(a.values);
   return { family, brand: brand ?? rng.pick(CATEGORY_BRANDS[family.category]), values };
 }
 
@@ -99,7 +135,14 @@ function makeQuery(rng: Rng, pTypo: number): QuerySpec {
     }
   }
   const keyAttrs = family.attrs.filter((a) => a.key && asked[a.name] === undefined);
-  const k = Math.min(keyAttrs.length, rng.weighted([[0, 0.4], [1, 0.42], [2, 0.18]] as const));
+  const k = Math.min(
+    keyAttrs.length,
+    rng.weighted([
+      [0, 0.4],
+      [1, 0.42],
+      [2, 0.18],
+    ] as const),
+  );
   const extra = rng.sample(keyAttrs, k);
   for (const a of extra) asked[a.name] = product.values[a.name];
   const brand = rng.chance(0.12) ? product.brand : null;
@@ -126,7 +169,8 @@ function renderTitle(rng: Rng, p: Product, asked: Record<string, string>): strin
   }
   let title = [rng.chance(0.95) ? p.brand : '', ...pre, noun].filter(Boolean).join(' ');
   const parents = PARENTS[p.family.key];
-  if (parents && SAYS_WHAT_FOR.has(p.family.key) && rng.chance(0.55)) title += ` for ${titleCase(rng.pick(parents).names[0])}`;
+  if (parents && SAYS_WHAT_FOR.has(p.family.key) && rng.chance(0.55))
+    title += ` for ${titleCase(rng.pick(parents).names[0])}`;
   if (post.length) title += rng.pick([', ', ' - ', ' | ', ', ']) + post.join(', ');
   if (rng.chance(0.3)) title += rng.pick([' - ', ', ', ' | ']) + rng.pick(TITLE_TAILS);
   return title;
@@ -159,7 +203,10 @@ function productFor(rng: Rng, q: QuerySpec, label: EsciLabel): Product | null {
           return randomProduct(rng, f, { ...q.asked, [a.name]: other }, q.brand ?? undefined);
         });
       }
-      if (q.brand) options.push(() => randomProduct(rng, f, q.asked, rng.pick(CATEGORY_BRANDS[f.category].filter((b) => b !== q.brand))));
+      if (q.brand)
+        options.push(() =>
+          randomProduct(rng, f, q.asked, rng.pick(CATEGORY_BRANDS[f.category].filter((b) => b !== q.brand))),
+        );
       if (f.related.length) options.push(() => randomProduct(rng, FAMILY[rng.pick(f.related)], q.asked));
       return options.length ? rng.pick(options)() : null;
     }
@@ -172,7 +219,12 @@ function productFor(rng: Rng, q: QuerySpec, label: EsciLabel): Product | null {
       const r = rng.next();
       if (fit.length && r < 0.3) {
         const a = rng.pick(fit);
-        return randomProduct(rng, f, { ...q.asked, [a.name]: rng.pick(a.values.filter((v) => v !== q.asked[a.name])) }, q.brand ?? undefined);
+        return randomProduct(
+          rng,
+          f,
+          { ...q.asked, [a.name]: rng.pick(a.values.filter((v) => v !== q.asked[a.name])) },
+          q.brand ?? undefined,
+        );
       }
       if (hard.length && r < 0.75) return randomProduct(rng, rng.pick(hard));
       const others = FAMILY_LIST.filter((g) => g.category !== f.category);
@@ -183,13 +235,42 @@ function productFor(rng: Rng, q: QuerySpec, label: EsciLabel): Product | null {
 
 /** Label mixes of three kinds of query: most are plain, some draw many substitutes, some are broad. */
 const QUERY_MIXES: [readonly (readonly [EsciLabel, number])[], number][] = [
-  [[['Exact', 0.54], ['Substitute', 0.19], ['Complement', 0.13], ['Irrelevant', 0.14]], 0.7],
-  [[['Exact', 0.3], ['Substitute', 0.5], ['Complement', 0.05], ['Irrelevant', 0.15]], 0.15],
-  [[['Exact', 0.68], ['Substitute', 0.08], ['Complement', 0.14], ['Irrelevant', 0.1]], 0.15],
+  [
+    [
+      ['Exact', 0.54],
+      ['Substitute', 0.19],
+      ['Complement', 0.13],
+      ['Irrelevant', 0.14],
+    ],
+    0.7,
+  ],
+  [
+    [
+      ['Exact', 0.3],
+      ['Substitute', 0.5],
+      ['Complement', 0.05],
+      ['Irrelevant', 0.15],
+    ],
+    0.15,
+  ],
+  [
+    [
+      ['Exact', 0.68],
+      ['Substitute', 0.08],
+      ['Complement', 0.14],
+      ['Irrelevant', 0.1],
+    ],
+    0.15,
+  ],
 ];
 
 /** Annotator disagreement: Exact and Substitute swap both ways; a Complement may be judged Irrelevant. */
-const FLIPS: Record<EsciLabel, EsciLabel> = { Exact: 'Substitute', Substitute: 'Exact', Complement: 'Irrelevant', Irrelevant: 'Irrelevant' };
+const FLIPS: Record<EsciLabel, EsciLabel> = {
+  Exact: 'Substitute',
+  Substitute: 'Exact',
+  Complement: 'Irrelevant',
+  Irrelevant: 'Irrelevant',
+};
 
 export interface EsciOptions {
   pTypo: number;
@@ -217,7 +298,13 @@ export function generateEsci(rng: Rng, targetRows: number, opt: EsciOptions = ES
       if (seen.has(title)) continue;
       seen.add(title);
       if (rng.chance(opt.pFlip)) label = FLIPS[label];
-      rows.push({ query_id: queryId, query: q.text, product_title: title, product_description: renderDescription(rng, p), esci_label: label });
+      rows.push({
+        query_id: queryId,
+        query: q.text,
+        product_title: title,
+        product_description: renderDescription(rng, p),
+        esci_label: label,
+      });
       i++;
     }
   }

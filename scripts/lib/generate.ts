@@ -56,7 +56,8 @@ export function rowsFor(task: Task, scale: number): number {
 export function generateSamples(opts: GenerateOptions = {}): Generated {
   const seed = opts.seed ?? DEFAULT_SEED;
   const scale = opts.scale ?? 1;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`--seed: expected an integer in [0, 2^32), got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new Error(`--seed: expected an integer in [0, 2^32), got ${seed}`);
   if (!(scale > 0) || !Number.isFinite(scale)) throw new Error(`--scale: expected a positive number, got ${scale}`);
 
   const csv: Record<Task, string> = {

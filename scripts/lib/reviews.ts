@@ -103,7 +103,7 @@ const GENERIC: Record<Pol, string[]> = {
     "Pretty much what you'd expect.",
     'It is what it is.',
     "It's not bad, it's not great either.",
-    "Neither impressed nor disappointed.",
+    'Neither impressed nor disappointed.',
     'It works, mostly.',
     'Fine for occasional use.',
     "I'm on the fence about it.",
@@ -155,12 +155,37 @@ const FAMILY_ASPECTS: Record<string, string[]> = {
 function aspectsOf(f: Family): string[] {
   return [...(FAMILY_ASPECTS[f.key] ?? ASPECTS[f.category]), ...GENERIC_ASPECTS];
 }
-const PLURAL_ASPECTS = new Set(['pieces', 'straps', 'instructions', 'characters', 'buttons', 'ear cushions', 'colours', 'heat settings', 'switches', 'keycaps', 'laces', 'ingredients']);
+const PLURAL_ASPECTS = new Set([
+  'pieces',
+  'straps',
+  'instructions',
+  'characters',
+  'buttons',
+  'ear cushions',
+  'colours',
+  'heat settings',
+  'switches',
+  'keycaps',
+  'laces',
+  'ingredients',
+]);
 
 /** What a negated sentence says: "isn't bad at all" is praise, "is not great" a complaint. */
 const NEGATED: Record<'P' | 'N', string[]> = {
-  P: ["{be}n't bad at all", "{be}n't a problem at all", "{be}n't an issue", "{be} not cheap-feeling at all", "{be}n't disappointing in the slightest"],
-  N: ['{be} not great', '{be} not what I expected', '{be} not good, not even close', "{be}n't as advertised", '{be} not worth it'],
+  P: [
+    "{be}n't bad at all",
+    "{be}n't a problem at all",
+    "{be}n't an issue",
+    '{be} not cheap-feeling at all',
+    "{be}n't disappointing in the slightest",
+  ],
+  N: [
+    '{be} not great',
+    '{be} not what I expected',
+    '{be} not good, not even close',
+    "{be}n't as advertised",
+    '{be} not worth it',
+  ],
 };
 
 /** "The fit is great." or, with negation carrying the polarity, "The fit isn't bad at all." */
@@ -186,7 +211,7 @@ const SARCASM = [
 const TWISTED_POSITIVE = [
   "My only complaint is that I didn't buy it sooner.",
   'I was expecting it to be awful, and I was wrong.',
-  "Ugh, now I need one for every room.",
+  'Ugh, now I need one for every room.',
   'I hate how much I love this.',
   'No more broken, leaky, cheap ones for me.',
   'Zero problems, zero regrets.',
@@ -206,25 +231,79 @@ const OPENINGS = [
   'My neighbour, Mr Müller, recommended this one.',
   'Ordered on a Monday, arrived on Wednesday.',
 ];
-const PERSONS = ['wife', 'husband', 'son', 'daughter', 'mom', 'dad', 'partner', 'roommate', 'grandma', 'best friend', 'sister', 'brother'];
+const PERSONS = [
+  'wife',
+  'husband',
+  'son',
+  'daughter',
+  'mom',
+  'dad',
+  'partner',
+  'roommate',
+  'grandma',
+  'best friend',
+  'sister',
+  'brother',
+];
 const PERIODS = ['a week', 'two weeks', 'a month', 'three months', 'six months', 'a year', 'a few days'];
 
 const CLOSINGS: Record<number, string[]> = {
-  5: ['Highly recommend!', 'Would buy again.', 'Five stars.', 'Love it!', 'Recommended.', 'Merci, you made my week!', 'Worth every penny.'],
-  4: ['Minus one star for the {aspect}.', 'Recommended, with small reservations.', 'Would buy again.', 'Good, not great.', 'Recommended.', 'Four stars.'],
-  3: ['Three stars.', 'Might work for you; it is fine for me.', 'Hard to recommend, hard to hate.', 'Good, not great.', 'Make of that what you will.'],
+  5: [
+    'Highly recommend!',
+    'Would buy again.',
+    'Five stars.',
+    'Love it!',
+    'Recommended.',
+    'Merci, you made my week!',
+    'Worth every penny.',
+  ],
+  4: [
+    'Minus one star for the {aspect}.',
+    'Recommended, with small reservations.',
+    'Would buy again.',
+    'Good, not great.',
+    'Recommended.',
+    'Four stars.',
+  ],
+  3: [
+    'Three stars.',
+    'Might work for you; it is fine for me.',
+    'Hard to recommend, hard to hate.',
+    'Good, not great.',
+    'Make of that what you will.',
+  ],
   2: ['Would not buy again.', 'Two stars for the looks.', 'Disappointed.', 'Hard to recommend.', 'Not for me.'],
   1: ['Avoid.', 'Returned.', 'Zero stars if I could.', 'Do not buy.', 'Save your money.', 'Disappointed.'],
 };
 const TITLES: Record<number, string[]> = {
-  5: ['Love it!', 'Perfect', 'Great value', 'Five stars', 'Exactly what I needed', 'Does the job', 'Wow', 'Best purchase this year', 'Très bien'],
+  5: [
+    'Love it!',
+    'Perfect',
+    'Great value',
+    'Five stars',
+    'Exactly what I needed',
+    'Does the job',
+    'Wow',
+    'Best purchase this year',
+    'Très bien',
+  ],
   4: ['Very good', 'Good, not great', 'Solid', 'Does the job', 'Pretty good', 'Almost perfect'],
   3: ["It's okay", 'Meh', 'Mixed feelings', 'Does the job', 'Good, not great', 'Average'],
   2: ['Disappointed', 'Not great', 'Meh', 'Could be better', 'Not worth it'],
   1: ['Do not buy', 'Broke after a week', 'Waste of money', 'Great... not', 'Five stars my foot', 'Awful'],
 };
-const EMOJI: Record<Sentiment, string[]> = { positive: ['👍', '😍', '🙂', '⭐⭐⭐⭐⭐', '🙌', '❤️'], neutral: ['🤷', '😐', '🙂'], negative: ['👎', '😡', '🙄', '😤', '🤦'] };
-const ACCENTED = ['The crème brûlée scent one was sold out, so I got the plain one.', 'I use it at the café where I work.', 'Took it on our trip to Zürich, no problems.', 'Déjà vu: my last one had the same box.', 'Naïve me thought the bigger size would be the same price.'];
+const EMOJI: Record<Sentiment, string[]> = {
+  positive: ['👍', '😍', '🙂', '⭐⭐⭐⭐⭐', '🙌', '❤️'],
+  neutral: ['🤷', '😐', '🙂'],
+  negative: ['👎', '😡', '🙄', '😤', '🤦'],
+};
+const ACCENTED = [
+  'The crème brûlée scent one was sold out, so I got the plain one.',
+  'I use it at the café where I work.',
+  'Took it on our trip to Zürich, no problems.',
+  'Déjà vu: my last one had the same box.',
+  'Naïve me thought the bigger size would be the same price.',
+];
 
 /**
  * The polarity of each body sentence, for a review of `rating` with `n` sentences: mostly one
@@ -249,7 +328,12 @@ function plan(rng: Rng, rating: number, n: number): Pol[] {
       if (rng.chance(0.2)) set('N');
       break;
     case 3:
-      for (let i = 0; i < n; i++) out[i] = rng.weighted([['M', 0.24], ['P', 0.38], ['N', 0.38]] as const);
+      for (let i = 0; i < n; i++)
+        out[i] = rng.weighted([
+          ['M', 0.24],
+          ['P', 0.38],
+          ['N', 0.38],
+        ] as const);
       break;
     case 2:
       if (rng.chance(0.65)) set('P');
@@ -269,7 +353,10 @@ function wordCount(s: string): number {
 }
 
 function nounOf(f: Family): string {
-  return f.names[0].replace(/\{\w+\}/g, '').replace(/\s+/g, ' ').trim();
+  return f.names[0]
+    .replace(/\{\w+\}/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 function productName(rng: Rng, f: Family): string {
@@ -285,7 +372,7 @@ function fillSlots(rng: Rng, s: string, f: Family): string {
     .replace(/\{aspect\}/g, () => rng.pick(aspectsOf(f)))
     .replace(/\{variant\}/g, () => {
       const a = rng.pick(f.attrs);
-      return rng.pick(a.values).toLowerCase() + ' one';
+      return `${rng.pick(a.values).toLowerCase()} one`;
     });
 }
 
@@ -304,7 +391,10 @@ function bodySentence(rng: Rng, f: Family, pol: Pol, used: Set<string>): string 
 
 /** "The fit is great, but the stitching is poor.": praise and a complaint in one sentence. */
 function butSentence(rng: Rng, f: Family, used: Set<string>, first: Pol, second: Pol): string | null {
-  const aspects = rng.sample(aspectsOf(f).filter((a) => !used.has(a)), 2);
+  const aspects = rng.sample(
+    aspectsOf(f).filter((a) => !used.has(a)),
+    2,
+  );
   if (aspects.length < 2) return null;
   aspects.forEach((a) => used.add(a));
   const a = aspectSentence(rng, aspects[0], first, false);
@@ -314,7 +404,10 @@ function butSentence(rng: Rng, f: Family, used: Set<string>, first: Pol, second:
 
 /** Straight quotes and apostrophes to typographic ones, as phones type them. */
 function curly(s: string): string {
-  return s.replace(/(^|[\s(])"/g, '$1“').replace(/"/g, '”').replace(/'/g, '’');
+  return s
+    .replace(/(^|[\s(])"/g, '$1“')
+    .replace(/"/g, '”')
+    .replace(/'/g, '’');
 }
 
 export interface ReviewOptions {
@@ -374,15 +467,22 @@ function makeReview(rng: Rng, f: Family, textRating: number): string {
   const of = (pol: Pol) => body.filter((x) => x.pol === pol).map((x) => x.text);
   if (of('P').length && of('N').length && rng.chance(0.25)) {
     // A Pros/Cons list on separate lines, general remarks first.
-    text = [[opening, ...of('M')].filter(Boolean).join(' '), `Pros: ${of('P').join(' ')}`, `Cons: ${of('N').join(' ')}`, closing].filter(Boolean).join('\n');
+    text = [
+      [opening, ...of('M')].filter(Boolean).join(' '),
+      `Pros: ${of('P').join(' ')}`,
+      `Cons: ${of('N').join(' ')}`,
+      closing,
+    ]
+      .filter(Boolean)
+      .join('\n');
   } else if (body.length >= 3 && rng.chance(0.1)) {
     const cut = rng.range(1, body.length - 1);
     const first = [opening, ...body.slice(0, cut).map((x) => x.text)].filter(Boolean).join(' ');
-    text = first + '\n\n' + [...body.slice(cut).map((x) => x.text), closing].filter(Boolean).join(' ');
+    text = `${first}\n\n${[...body.slice(cut).map((x) => x.text), closing].filter(Boolean).join(' ')}`;
   } else {
     text = [opening, ...body.map((x) => x.text), closing].filter(Boolean).join(' ');
   }
-  if (emoji) text += ' ' + emoji;
+  if (emoji) text += ` ${emoji}`;
   if (rng.chance(0.15)) text = curly(text);
   if (rng.chance(0.04)) text = text.replace(/\. /g, '.. ');
   return text;
@@ -397,8 +497,15 @@ export function generateReviews(rng: Rng, total: number, opt: ReviewOptions = RE
     const review = makeReview(rng, f, textRating);
     let title = rng.pick(TITLES[textRating]);
     if (rng.chance(0.1)) title = title.toUpperCase();
-    if (rng.chance(0.08)) title += ' ' + rng.pick(EMOJI[sentimentOf(textRating)]);
-    rows.push({ review_id: `rv${String(i).padStart(5, '0')}`, product: productName(rng, f), title, review, rating, sentiment: sentimentOf(rating) });
+    if (rng.chance(0.08)) title += ` ${rng.pick(EMOJI[sentimentOf(textRating)])}`;
+    rows.push({
+      review_id: `rv${String(i).padStart(5, '0')}`,
+      product: productName(rng, f),
+      title,
+      review,
+      rating,
+      sentiment: sentimentOf(rating),
+    });
   }
   return rows;
 }

@@ -116,7 +116,10 @@ function runChild(args: string[], timeoutMs: number): Promise<{ code: number | n
 /** Time matmuls on one backend in a child process. */
 export async function probeBackend(backend: ActiveBackendName, seconds = 1): Promise<ProbeResult> {
   const { args, file } = siblingCommand('probe-child');
-  const r = await runChild([...args, file, backend, String(seconds), String(PROBE_SIZE[backend])], 60_000 + seconds * 10_000);
+  const r = await runChild(
+    [...args, file, backend, String(seconds), String(PROBE_SIZE[backend])],
+    60_000 + seconds * 10_000,
+  );
   const line = r.stdout.trim().split('\n').pop() ?? '';
   let res: ProbeChildResult | undefined;
   try {
@@ -176,7 +179,9 @@ function searchDirs(statuses: NativeStatus[]): string[] {
 }
 
 /** Look the CUDA runtime and cuDNN up (ldconfig -p, LD_LIBRARY_PATH, cache) and dlopen them in a child. */
-export async function probeCudaLibraries(statuses: NativeStatus[] = describeBackends().native): Promise<LibraryProbe[]> {
+export async function probeCudaLibraries(
+  statuses: NativeStatus[] = describeBackends().native,
+): Promise<LibraryProbe[]> {
   const cache = ldconfigCache();
   const dirs = searchDirs(statuses);
   const candidates = CUDA_LIBS.map(({ library, sonames }) => {
@@ -233,7 +238,10 @@ export async function probeCudaLibraries(statuses: NativeStatus[] = describeBack
 function nvidiaSmiDevices(): string[] {
   const r = spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 10_000 });
   if (r.status !== 0 || !r.stdout) return [];
-  return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('GPU'));
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('GPU'));
 }
 
 // ---------------------------------------------------------------- report
@@ -261,7 +269,12 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport>
     bindingPath: s.bindingPath,
     linkedTo: s.linkedTo,
     cache: s.cacheEntry
-      ? { dir: s.cacheEntry.dir, tfSpec: s.cacheEntry.manifest.tfSpec, tfVersion: s.cacheEntry.manifest.tfVersion, builtAt: s.cacheEntry.manifest.builtAt }
+      ? {
+          dir: s.cacheEntry.dir,
+          tfSpec: s.cacheEntry.manifest.tfSpec,
+          tfVersion: s.cacheEntry.manifest.tfVersion,
+          builtAt: s.cacheEntry.manifest.builtAt,
+        }
       : undefined,
   }));
   const usable = native.find((n) => n.installed && (n.bindingPresent || n.cache));
@@ -274,11 +287,21 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport>
   const wasmProbe = okProbe('wasm');
   const wasmOk = wasmProbe ? wasmProbe.ok : desc.backends[1].available;
   if (tfOk) {
-    auto = { backend: 'tensorflow', reason: `native TensorFlow ${tfVersion ?? ''} via ${tfProbe?.package ?? usable?.package ?? '@tensorflow/tfjs-node'}`.replace('  ', ' ') };
+    auto = {
+      backend: 'tensorflow',
+      reason:
+        `native TensorFlow ${tfVersion ?? ''} via ${tfProbe?.package ?? usable?.package ?? '@tensorflow/tfjs-node'}`.replace(
+          '  ',
+          ' ',
+        ),
+    };
   } else if (wasmOk) {
     auto = { backend: 'wasm', reason: `native TensorFlow unavailable: ${tfProbe?.error ?? desc.backends[0].detail}` };
   } else {
-    auto = { backend: 'cpu', reason: `native and wasm unavailable: ${tfProbe?.error ?? desc.backends[0].detail}; ${wasmProbe?.error ?? desc.backends[1].detail}` };
+    auto = {
+      backend: 'cpu',
+      reason: `native and wasm unavailable: ${tfProbe?.error ?? desc.backends[0].detail}; ${wasmProbe?.error ?? desc.backends[1].detail}`,
+    };
   }
 
   const gpuPkg = native.find((n) => n.package === '@tensorflow/tfjs-node-gpu');
@@ -286,8 +309,11 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport>
   const tensorflowUsesGpu = Boolean(tfProbe?.gpu);
   let note: string;
   if (tensorflowUsesGpu) note = `TensorFlow runs ops on the GPU (${tfProbe?.package})`;
-  else if (!gpuPkg?.installed) note = 'none: CPU build (@tensorflow/tfjs-node; @tensorflow/tfjs-node-gpu is not installed)';
-  else if (tfProbe?.package === '@tensorflow/tfjs-node-gpu') note = 'none: @tensorflow/tfjs-node-gpu loaded but TensorFlow uses no GPU (CPU-only TensorFlow build, or CUDA/cuDNN/driver not found)';
+  else if (!gpuPkg?.installed)
+    note = 'none: CPU build (@tensorflow/tfjs-node; @tensorflow/tfjs-node-gpu is not installed)';
+  else if (tfProbe?.package === '@tensorflow/tfjs-node-gpu')
+    note =
+      'none: @tensorflow/tfjs-node-gpu loaded but TensorFlow uses no GPU (CPU-only TensorFlow build, or CUDA/cuDNN/driver not found)';
   else note = 'none: @tensorflow/tfjs-node-gpu is installed but was not loaded';
 
   return {
@@ -314,7 +340,9 @@ export function formatDoctorReport(r: DoctorReport): string {
   const cont = ' '.repeat(22);
   lines.push(`${pad('backend (auto)')}${r.auto.backend} (${r.auto.reason})`);
   const copies = r.tfjsCoreCopies.length;
-  lines.push(`${pad('tfjs')}${r.tfjsVersion} (${copies} cop${copies === 1 ? 'y' : 'ies'} of @tensorflow/tfjs-core${copies > 1 ? ': ' + r.tfjsCoreCopies.map((c) => `${c.version} at ${c.path}`).join(', ') : ''})`);
+  lines.push(
+    `${pad('tfjs')}${r.tfjsVersion} (${copies} cop${copies === 1 ? 'y' : 'ies'} of @tensorflow/tfjs-core${copies > 1 ? `: ${r.tfjsCoreCopies.map((c) => `${c.version} at ${c.path}`).join(', ')}` : ''})`,
+  );
   lines.push(`${pad('TensorFlow')}${r.tfVersion ?? 'not available (run `npm run setup:native`)'}`);
   r.native.forEach((n, i) => {
     const label = i === 0 ? 'native binding' : '';
@@ -323,7 +351,8 @@ export function formatDoctorReport(r: DoctorReport): string {
     else if (n.bindingPresent) {
       const from = n.source === 'cache' ? `linked from the cache ${n.linkedTo}` : `in node_modules (${n.bindingPath})`;
       text = `${n.package}@${n.version}: present, ${from}${n.cache ? ` [${n.cache.tfSpec}]` : ''}`;
-    } else if (n.cache) text = `${n.package}@${n.version}: missing in node_modules; will be relinked from the cache ${n.cache.dir}`;
+    } else if (n.cache)
+      text = `${n.package}@${n.version}: missing in node_modules; will be relinked from the cache ${n.cache.dir}`;
     else text = `${n.package}@${n.version}: not built (run \`npm run setup:native\`)`;
     lines.push(i === 0 ? `${pad(label)}${text}` : `${cont}${text}`);
   });

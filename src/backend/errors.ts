@@ -13,6 +13,9 @@ export class BackendUnavailableError extends Error {
 
 /** Collapse a (possibly multi-line) message into one line. */
 export function oneLine(message: string, max = 400): string {
-  const s = message.replace(/\s*\n\s*/g, ' ').replace(/\s+/g, ' ').trim();
+  const s = message
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }

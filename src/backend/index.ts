@@ -19,8 +19,24 @@ import {
 import { loadWasm, wasmDir } from './wasm.js';
 
 export { BackendUnavailableError } from './errors.js';
-export { cacheRoot, nativeCacheDir, listCacheEntries, nativeStatus, nativeStatusAt, linkFromCache, nativeProblem, type NativeStatus, type NativePackage, type NativeCacheEntry } from './native.js';
-export { registerWasmKernels, unsortedSegmentSumKernel, WASM_EXTRA_KERNELS, WASM_WRAPPED_KERNELS } from './wasm-kernels.js';
+export {
+  cacheRoot,
+  nativeCacheDir,
+  listCacheEntries,
+  nativeStatus,
+  nativeStatusAt,
+  linkFromCache,
+  nativeProblem,
+  type NativeStatus,
+  type NativePackage,
+  type NativeCacheEntry,
+} from './native.js';
+export {
+  registerWasmKernels,
+  unsortedSegmentSumKernel,
+  WASM_EXTRA_KERNELS,
+  WASM_WRAPPED_KERNELS,
+} from './wasm-kernels.js';
 
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export type ActiveBackendName = Exclude<BackendName, 'auto'>;
@@ -132,10 +148,15 @@ export async function initBackend(requested: BackendName, opts: InitBackendOptio
 
   if (requested === 'tensorflow') {
     const { loaded, problems } = tryNative(opts);
-    if (!loaded) throw new BackendUnavailableError(`backend 'tensorflow' unavailable: ${problems.join(' / ') || 'no native TensorFlow package'}`);
+    if (!loaded)
+      throw new BackendUnavailableError(
+        `backend 'tensorflow' unavailable: ${problems.join(' / ') || 'no native TensorFlow package'}`,
+      );
     await useNative();
     const info = nativeInfo(loaded, 'requested');
-    log(`backend: tensorflow (requested; TensorFlow ${loaded.tfVersion} via ${loaded.package}${loaded.gpu ? ', GPU' : ''})`);
+    log(
+      `backend: tensorflow (requested; TensorFlow ${loaded.tfVersion} via ${loaded.package}${loaded.gpu ? ', GPU' : ''})`,
+    );
     return info;
   }
 

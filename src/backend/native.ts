@@ -105,7 +105,11 @@ function validEntry(dir: string): NativeCacheEntry | undefined {
 }
 
 /** Complete cached builds, newest first; optionally only those for one package (and version). */
-export function listCacheEntries(pkg?: string, version?: string, env: NodeJS.ProcessEnv = process.env): NativeCacheEntry[] {
+export function listCacheEntries(
+  pkg?: string,
+  version?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): NativeCacheEntry[] {
   const root = nativeCacheDir(env);
   let names: string[];
   try {
@@ -139,10 +143,16 @@ export function nativeStatus(pkg: NativePackage, env: NodeJS.ProcessEnv = proces
 }
 
 /** nativeStatus for a package installed at `packageDir` (undefined: not installed). */
-export function nativeStatusAt(pkg: NativePackage, packageDir: string | undefined, env: NodeJS.ProcessEnv = process.env): NativeStatus {
+export function nativeStatusAt(
+  pkg: NativePackage,
+  packageDir: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): NativeStatus {
   let json: PackageJson | undefined;
   try {
-    json = packageDir ? (JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as PackageJson) : undefined;
+    json = packageDir
+      ? (JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as PackageJson)
+      : undefined;
   } catch {
     json = undefined;
   }
@@ -168,7 +178,17 @@ export function nativeStatusAt(pkg: NativePackage, packageDir: string | undefine
   } else {
     cacheEntry = entries[0];
   }
-  return { package: pkg, installed: true, version: json.version, packageDir, bindingPath, bindingPresent, source, linkedTo, cacheEntry };
+  return {
+    package: pkg,
+    installed: true,
+    version: json.version,
+    packageDir,
+    bindingPath,
+    bindingPresent,
+    source,
+    linkedTo,
+    cacheEntry,
+  };
 }
 
 function symlinkReplace(target: string, linkPath: string): void {
@@ -189,7 +209,11 @@ function symlinkReplace(target: string, linkPath: string): void {
  * Link <packageDir>/{lib,deps} to a cached build (what setup:native does after building) and
  * return the updated status.
  */
-export function linkFromCache(status: NativeStatus, entry: NativeCacheEntry, env: NodeJS.ProcessEnv = process.env): NativeStatus {
+export function linkFromCache(
+  status: NativeStatus,
+  entry: NativeCacheEntry,
+  env: NodeJS.ProcessEnv = process.env,
+): NativeStatus {
   if (!status.packageDir) throw new Error(`${status.package} is not installed`);
   for (const name of ['lib', 'deps']) symlinkReplace(path.join(entry.dir, name), path.join(status.packageDir, name));
   return nativeStatusAt(status.package, status.packageDir, env);
@@ -236,7 +260,10 @@ export function nativeProblem(status: NativeStatus): string | undefined {
       : `${status.package} is not installed`;
   }
   if (!status.bindingPresent && !status.cacheEntry) {
-    const gpu = status.package === '@tensorflow/tfjs-node-gpu' ? ' -- --package @tensorflow/tfjs-node-gpu --tf-spec <CUDA TF spec>' : '';
+    const gpu =
+      status.package === '@tensorflow/tfjs-node-gpu'
+        ? ' -- --package @tensorflow/tfjs-node-gpu --tf-spec <CUDA TF spec>'
+        : '';
     return `the native binding is not built; run \`npm run setup:native${gpu}\``;
   }
   return undefined;
@@ -260,10 +287,13 @@ export function loadNativePackage(
     try {
       status = linkFromCache(status, entry);
     } catch (e) {
-      throw new Error(`relinking the cached binding ${entry.dir} failed (${oneLine((e as Error).message, 200)}); run \`npm run setup:native\``);
+      throw new Error(
+        `relinking the cached binding ${entry.dir} failed (${oneLine((e as Error).message, 200)}); run \`npm run setup:native\``,
+      );
     }
     relinked = true;
-    if (!status.bindingPresent) throw new Error('the cached native binding could not be linked; run `npm run setup:native -- --force`');
+    if (!status.bindingPresent)
+      throw new Error('the cached native binding could not be linked; run `npm run setup:native -- --force`');
   }
   if (!opts.verbose && process.env.TF_CPP_MIN_LOG_LEVEL === undefined) process.env.TF_CPP_MIN_LOG_LEVEL = '2';
   let mod: TfjsNodeModule;

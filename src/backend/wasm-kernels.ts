@@ -29,7 +29,11 @@ function sizeFromShape(shape: readonly number[]): number {
  * UnsortedSegmentSum for wasm: out[ids[i], ...] += x[i, ...]. Ids outside [0, numSegments) are
  * dropped, as in TensorFlow. x: float32 or int32; segmentIds: int32 with shape x.shape[:rank(ids)].
  */
-export function unsortedSegmentSumKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+export function unsortedSegmentSumKernel(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const x = args.inputs.x as tf.TensorInfo;
   const segmentIds = args.inputs.segmentIds as tf.TensorInfo;
@@ -37,10 +41,13 @@ export function unsortedSegmentSumKernel(args: { inputs: tf.NamedTensorInfoMap; 
   const idsRank = segmentIds.shape.length;
   for (let d = 0; d < idsRank; d++) {
     if (x.shape[d] !== segmentIds.shape[d]) {
-      throw new Error(`UnsortedSegmentSum: segmentIds shape [${segmentIds.shape}] must be a prefix of x shape [${x.shape}]`);
+      throw new Error(
+        `UnsortedSegmentSum: segmentIds shape [${segmentIds.shape}] must be a prefix of x shape [${x.shape}]`,
+      );
     }
   }
-  if (x.dtype !== 'float32' && x.dtype !== 'int32') throw new Error(`UnsortedSegmentSum on wasm: unsupported dtype ${x.dtype}`);
+  if (x.dtype !== 'float32' && x.dtype !== 'int32')
+    throw new Error(`UnsortedSegmentSum on wasm: unsupported dtype ${x.dtype}`);
   const innerShape = x.shape.slice(idsRank);
   const inner = sizeFromShape(innerShape);
   const xv = backend.readSync(x.dataId) as Float32Array | Int32Array;
@@ -75,7 +82,11 @@ function arraysEqual(a: readonly number[], b: readonly number[]): boolean {
 function transposeLastTwo(x: tf.TensorInfo, backend: unknown, backendName: string): tf.TensorInfo {
   const transpose = tf.getKernel('Transpose', backendName);
   if (!transpose) throw new Error(`no Transpose kernel for ${backendName}`);
-  return transpose.kernelFunc({ inputs: { x }, backend: backend as never, attrs: { perm: swapLastTwo(x.shape.length) } }) as tf.TensorInfo;
+  return transpose.kernelFunc({
+    inputs: { x },
+    backend: backend as never,
+    attrs: { perm: swapLastTwo(x.shape.length) },
+  }) as tf.TensorInfo;
 }
 
 function marked(config: tf.KernelConfig): boolean {
@@ -130,7 +141,8 @@ export function fastBatchMatMul(config: tf.KernelConfig): tf.KernelConfig {
   const kernelFunc: tf.KernelFunc = (args) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
-    if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return original(args);
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2)
+      return original(args);
     const backend = args.backend as unknown as WasmBackendLike;
     const temps: tf.TensorInfo[] = [];
     try {
@@ -146,7 +158,11 @@ export function fastBatchMatMul(config: tf.KernelConfig): tf.KernelConfig {
       const batchA = sizeFromShape(outerA);
       const batchB = sizeFromShape(outerB);
       const call = (x: tf.TensorInfo, y: tf.TensorInfo): tf.TensorInfo =>
-        original({ inputs: { a: x, b: y }, backend: args.backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+        original({
+          inputs: { a: x, b: y },
+          backend: args.backend,
+          attrs: { transposeA: false, transposeB: false },
+        }) as tf.TensorInfo;
 
       if (batchA <= 1 && batchB <= 1) return call(a2, b2);
       const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
@@ -200,7 +216,11 @@ export function registerWasmKernels(backendName = 'wasm', opts: { fastMatMul?: b
   const fastMatMul = opts.fastMatMul ?? process.env.RECSYS_WASM_FAST_MATMUL !== '0';
   const changed: string[] = [];
   if (!tf.getKernel('UnsortedSegmentSum', backendName)) {
-    tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: unsortedSegmentSumKernel as unknown as tf.KernelFunc });
+    tf.registerKernel({
+      kernelName: 'UnsortedSegmentSum',
+      backendName,
+      kernelFunc: unsortedSegmentSumKernel as unknown as tf.KernelFunc,
+    });
     changed.push('UnsortedSegmentSum');
   }
   if (!fastMatMul) return changed;

@@ -40,7 +40,8 @@ export async function loadWasm(): Promise<WasmInfo> {
     }
     const binaries = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'];
     const missing = binaries.filter((f) => !fs.existsSync(path.join(dir, f)));
-    if (missing.length) throw new Error(`${missing.join(', ')} missing from @tensorflow/tfjs-backend-wasm; reinstall it with \`npm ci\``);
+    if (missing.length)
+      throw new Error(`${missing.join(', ')} missing from @tensorflow/tfjs-backend-wasm; reinstall it with \`npm ci\``);
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     // A directory prefix ending in a separator: the backend appends the file name and reads it with fs.
     wasm.setWasmPaths(dir + path.sep);
@@ -51,7 +52,8 @@ export async function loadWasm(): Promise<WasmInfo> {
     } catch (e) {
       throw new Error(`initialising wasm failed (${(e as Error).message.split('\n')[0]}); reinstall with \`npm ci\``);
     }
-    if (!ok) throw new Error('initialising the wasm backend failed; reinstall @tensorflow/tfjs-backend-wasm with `npm ci`');
+    if (!ok)
+      throw new Error('initialising the wasm backend failed; reinstall @tensorflow/tfjs-backend-wasm with `npm ci`');
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     loaded = { simd, threads: wasm.getThreadsCount(), wasmDir: dir };
   } else {

@@ -5,9 +5,9 @@ import { loadConfig } from '../config/load.js';
 
 export function renderCommand(opts: CommonOptions): void {
   const config = loadConfig({ files: opts.config, sets: opts.set });
-  process.stdout.write(opts.json ? JSON.stringify(config, null, 2) + '\n' : YAML.stringify(config));
+  process.stdout.write(opts.json ? `${JSON.stringify(config, null, 2)}\n` : YAML.stringify(config));
 }
 
 export function schemaCommand(): void {
-  process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
+  process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
 }

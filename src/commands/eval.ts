@@ -6,7 +6,15 @@ import { flagOverrides, type CommonOptions } from '../cli.js';
 import { loadConfig } from '../config/load.js';
 import { MANIFEST_FILE, readManifest, type DatasetManifest } from '../data/manifest.js';
 import { checkDatasetMatchesRun } from '../eval/compat.js';
-import { buildGates, evaluateGates, gateLines, gateSummary, gateTopKs, parseBaseline, type GateReport } from '../eval/gates.js';
+import {
+  buildGates,
+  evaluateGates,
+  gateLines,
+  gateSummary,
+  gateTopKs,
+  parseBaseline,
+  type GateReport,
+} from '../eval/gates.js';
 import { htmlReport, readTrainingCurves } from '../eval/html.js';
 import { defaultTopK, flatMetrics } from '../eval/metrics.js';
 import type { ExportDir, OpenedModel } from '../eval/models.js';
@@ -52,7 +60,8 @@ const FLAGS = {
 function intFlag(v: unknown, flag: string, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`recsys eval: ${flag} expects an integer >= ${min}, got "${v}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`recsys eval: ${flag} expects an integer >= ${min}, got "${v}"`);
   return n;
 }
 
@@ -69,10 +78,13 @@ function datasetFromRunConfig(runDir: string): string | undefined {
 }
 
 function readRunManifest(runDir: string): DatasetManifest {
-  if (!existsSync(runDir) || !statSync(runDir).isDirectory()) throw new UsageError(`${runDir}: run directory not found`);
+  if (!existsSync(runDir) || !statSync(runDir).isDirectory())
+    throw new UsageError(`${runDir}: run directory not found`);
   for (const f of [path.join('model', 'config.json'), MANIFEST_FILE]) {
     if (!existsSync(path.join(runDir, f))) {
-      throw new UsageError(`${runDir}: no ${f}; not a recsys run directory (see docs/run-dir.md), or a run that has not saved a model yet`);
+      throw new UsageError(
+        `${runDir}: no ${f}; not a recsys run directory (see docs/run-dir.md), or a run that has not saved a model yet`,
+      );
     }
   }
   return readManifest(runDir);
@@ -92,10 +104,17 @@ interface Source {
   open(): Promise<OpenedModel>;
 }
 
-function runSource(runDir: string, config: ReturnType<typeof loadConfig>, opts: EvalFlags, log: ReturnType<typeof makeLogger>): Source {
+function runSource(
+  runDir: string,
+  config: ReturnType<typeof loadConfig>,
+  opts: EvalFlags,
+  log: ReturnType<typeof makeLogger>,
+): Source {
   const manifest = readRunManifest(runDir);
   if (!existsSync(path.join(runDir, 'train_summary.json'))) {
-    log.warn(`${runDir} has no train_summary.json: the run is incomplete or still running; evaluating its current model/`);
+    log.warn(
+      `${runDir} has no train_summary.json: the run is incomplete or still running; evaluating its current model/`,
+    );
   }
   const recorded = (manifest as { dataset_dir?: unknown }).dataset_dir;
   return {
@@ -103,7 +122,10 @@ function runSource(runDir: string, config: ReturnType<typeof loadConfig>, opts: 
     dir: runDir,
     manifest,
     recordedData: [
-      [typeof recorded === 'string' && recorded ? path.resolve(runDir, recorded) : undefined, 'manifest.json dataset_dir'],
+      [
+        typeof recorded === 'string' && recorded ? path.resolve(runDir, recorded) : undefined,
+        'manifest.json dataset_dir',
+      ],
       [datasetFromRunConfig(runDir), 'config.yaml data.out'],
     ],
     metricsFile: path.join(runDir, 'metrics.jsonl'),
@@ -121,8 +143,14 @@ function exportSource(exp: ExportDir, threads: number | undefined, log: ReturnTy
     dir: exp.dir,
     manifest: exp.manifest,
     recordedData: [
-      [typeof recorded === 'string' && recorded ? path.resolve(exp.dir, recorded) : undefined, 'manifest.json dataset_dir'],
-      [exp.record.check?.dataset_dir ? path.resolve(exp.dir, exp.record.check.dataset_dir) : undefined, 'export.json check.dataset_dir'],
+      [
+        typeof recorded === 'string' && recorded ? path.resolve(exp.dir, recorded) : undefined,
+        'manifest.json dataset_dir',
+      ],
+      [
+        exp.record.check?.dataset_dir ? path.resolve(exp.dir, exp.record.check.dataset_dir) : undefined,
+        'export.json check.dataset_dir',
+      ],
     ],
     metricsFile: null,
     open: async () => {
@@ -141,15 +169,27 @@ function exportSource(exp: ExportDir, threads: number | undefined, log: ReturnTy
  */
 export async function evalCommand(opts: EvalFlags): Promise<void> {
   const log = makeLogger({ verbose: opts.verbose });
-  if (opts.json && opts.markdown) throw new UsageError('recsys eval: --json and --markdown are exclusive (use --report DIR to also get the JSON)');
+  if (opts.json && opts.markdown)
+    throw new UsageError('recsys eval: --json and --markdown are exclusive (use --report DIR to also get the JSON)');
   if (opts.run !== undefined && opts.model !== undefined) {
-    throw new UsageError('recsys eval: --run and --model are exclusive (--run RUN_DIR evaluates a run on a tfjs backend, --model EXPORT_DIR its ONNX export)');
+    throw new UsageError(
+      'recsys eval: --run and --model are exclusive (--run RUN_DIR evaluates a run on a tfjs backend, --model EXPORT_DIR its ONNX export)',
+    );
   }
   if (opts.model !== undefined && opts.backend !== undefined) {
-    throw new UsageError('recsys eval: --backend chooses the tfjs backend of --run; --model runs the ONNX file in onnxruntime-node (CPU) (use --threads N for its threads)');
+    throw new UsageError(
+      'recsys eval: --backend chooses the tfjs backend of --run; --model runs the ONNX file in onnxruntime-node (CPU) (use --threads N for its threads)',
+    );
   }
-  if (opts.threads !== undefined && opts.model === undefined) throw new UsageError('recsys eval: --threads applies to --model (onnxruntime); --run uses the tfjs backend\'s threads');
-  const config = loadConfig({ files: opts.config, sets: opts.set, overrides: flagOverrides(opts as unknown as Record<string, unknown>, FLAGS) });
+  if (opts.threads !== undefined && opts.model === undefined)
+    throw new UsageError(
+      "recsys eval: --threads applies to --model (onnxruntime); --run uses the tfjs backend's threads",
+    );
+  const config = loadConfig({
+    files: opts.config,
+    sets: opts.set,
+    overrides: flagOverrides(opts as unknown as Record<string, unknown>, FLAGS),
+  });
   const digits = intFlag(opts.digits, '--digits', 0) ?? 4;
   const threads = intFlag(opts.threads, '--threads', 1);
   // Output locations are checked before the model is loaded, not after the whole split ran.
@@ -162,13 +202,18 @@ export async function evalCommand(opts: EvalFlags): Promise<void> {
     source = exportSource(await readExportDir(path.resolve(opts.model)), threads, log);
   } else {
     const runDir = config.train.out;
-    if (!runDir) throw new UsageError('recsys eval: --run RUN_DIR or --model EXPORT_DIR is required (or train.out in a config file)');
+    if (!runDir)
+      throw new UsageError(
+        'recsys eval: --run RUN_DIR or --model EXPORT_DIR is required (or train.out in a config file)',
+      );
     source = runSource(runDir, config, opts, log);
   }
   const found = source.recordedData.find(([d]) => d);
   const datasetDir = config.data.out ?? found?.[0];
   if (!datasetDir) {
-    throw new UsageError(`recsys eval: --data DATASET_DIR is required: ${source.dir} does not record its dataset (${source.recordedData.map(([, where]) => where).join(', ')})`);
+    throw new UsageError(
+      `recsys eval: --data DATASET_DIR is required: ${source.dir} does not record its dataset (${source.recordedData.map(([, where]) => where).join(', ')})`,
+    );
   }
   if (!config.data.out) log.info(`dataset: ${datasetDir} (recorded in ${source.dir})`);
   const dataManifest = readManifest(datasetDir);
@@ -176,7 +221,9 @@ export async function evalCommand(opts: EvalFlags): Promise<void> {
   const split = config.eval.split;
   const info = dataManifest.splits[split];
   if (!info || info.rows === 0) {
-    const withRows = Object.entries(dataManifest.splits).filter(([, s]) => s && s.rows > 0).map(([name, s]) => `${name} (${s!.rows})`);
+    const withRows = Object.entries(dataManifest.splits)
+      .filter(([, s]) => s && s.rows > 0)
+      .map(([name, s]) => `${name} (${s!.rows})`);
     throw new UsageError(
       `${datasetDir}: ${info ? `the "${split}" split is empty` : `no "${split}" split`}; splits with rows: ${withRows.join(', ') || 'none'} (choose one with --split)`,
     );
@@ -191,7 +238,10 @@ export async function evalCommand(opts: EvalFlags): Promise<void> {
     if (!existsSync(file)) throw new UsageError(`${file}: baseline report not found`);
     baseline = { file, report: parseBaseline(file, readFileSync(file, 'utf8')) };
   }
-  const flagBaselineMetrics = opts.baselineMetrics?.split(',').map((s) => s.trim()).filter(Boolean);
+  const flagBaselineMetrics = opts.baselineMetrics
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const { specs, skipped } = buildGates(
     {
       configMin: config.eval.min,
@@ -207,16 +257,34 @@ export async function evalCommand(opts: EvalFlags): Promise<void> {
   );
   if (baseline) {
     const b = baseline.report;
-    if (b.split !== split) log.warn(`baseline ${baseline.file} is from the ${b.split} split, this evaluation is on ${split}`);
-    if (b.source?.split_sha256 && b.source.split_sha256 !== info.sha256) log.warn(`baseline ${baseline.file} was computed on other data (split sha256 differs)`);
+    if (b.split !== split)
+      log.warn(`baseline ${baseline.file} is from the ${b.split} split, this evaluation is on ${split}`);
+    if (b.source?.split_sha256 && b.source.split_sha256 !== info.sha256)
+      log.warn(`baseline ${baseline.file} was computed on other data (split sha256 differs)`);
   }
   let topK: number[];
-  const topKFrom = opts.topK !== undefined ? `--top-k ${opts.topK}` : config.eval.top_k ? `eval.top_k ${JSON.stringify(config.eval.top_k)}` : null;
+  const topKFrom =
+    opts.topK !== undefined
+      ? `--top-k ${opts.topK}`
+      : config.eval.top_k
+        ? `eval.top_k ${JSON.stringify(config.eval.top_k)}`
+        : null;
   if (topKFrom) {
-    if (labels.length <= 2) throw new UsageError(`recsys eval: ${topKFrom}: top-k accuracy needs more than 2 classes (this task has ${labels.length})`);
-    topK = opts.topK !== undefined ? String(opts.topK).split(',').map((s) => Number(s.trim())) : config.eval.top_k!;
+    if (labels.length <= 2)
+      throw new UsageError(
+        `recsys eval: ${topKFrom}: top-k accuracy needs more than 2 classes (this task has ${labels.length})`,
+      );
+    topK =
+      opts.topK !== undefined
+        ? String(opts.topK)
+            .split(',')
+            .map((s) => Number(s.trim()))
+        : config.eval.top_k!;
     const bad = topK.find((k) => !Number.isInteger(k) || k < 2 || k >= labels.length);
-    if (bad !== undefined) throw new UsageError(`recsys eval: ${topKFrom}: each k must be an integer with 1 < k < ${labels.length} (the number of classes)`);
+    if (bad !== undefined)
+      throw new UsageError(
+        `recsys eval: ${topKFrom}: each k must be an integer with 1 < k < ${labels.length} (the number of classes)`,
+      );
   } else topK = defaultTopK(labels.length);
   topK = [...new Set([...topK, ...gateTopKs(specs)])];
 
@@ -226,7 +294,11 @@ export async function evalCommand(opts: EvalFlags): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    return await evaluateAndReport(opts, { config, source, datasetDir, dataManifest, split, info, labels, specs, skipped, topK, digits, log }, () => interrupted);
+    return await evaluateAndReport(
+      opts,
+      { config, source, datasetDir, dataManifest, split, info, labels, specs, skipped, topK, digits, log },
+      () => interrupted,
+    );
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -248,7 +320,11 @@ interface Prepared {
   log: ReturnType<typeof makeLogger>;
 }
 
-async function evaluateAndReport(opts: EvalFlags, p: Prepared, interrupted: () => NodeJS.Signals | null): Promise<void> {
+async function evaluateAndReport(
+  opts: EvalFlags,
+  p: Prepared,
+  interrupted: () => NodeJS.Signals | null,
+): Promise<void> {
   const { config, source, datasetDir, dataManifest, split, info, labels, specs, skipped, topK, digits, log } = p;
   const { evaluateSplit } = await import('../eval/run.js');
   const model = await source.open();
@@ -305,15 +381,16 @@ async function evaluateAndReport(opts: EvalFlags, p: Prepared, interrupted: () =
   if (opts.predictions) log.info(`predictions: ${path.resolve(opts.predictions)}`);
 
   const lines = gates ? gateLines(gates) : [];
-  if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (opts.markdown) process.stdout.write(markdownReport(report, digits));
   else process.stdout.write(textReport(report, digits));
   if (gates) {
     // In text mode the gate lines are part of the report on stdout; with --json/--markdown stdout
     // stays machine-readable and the lines go to stderr (the JSON/markdown carry them too).
-    const write = opts.json || opts.markdown ? (s: string) => process.stderr.write(s) : (s: string) => process.stdout.write(s);
-    write('\n' + lines.join('\n') + '\n');
+    const write =
+      opts.json || opts.markdown ? (s: string) => process.stderr.write(s) : (s: string) => process.stdout.write(s);
+    write(`\n${lines.join('\n')}\n`);
     if (!gates.passed) throw new GateError(gateSummary(gates));
-    write(gateSummary(gates) + '\n');
+    write(`${gateSummary(gates)}\n`);
   }
 }

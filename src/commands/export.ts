@@ -8,7 +8,13 @@ import { UsageError } from '../lib/errors.js';
 import { ensureWritableFile } from '../lib/fs-errors.js';
 import { makeLogger } from '../lib/log.js';
 
-const FLAGS = { out: 'export.out', format: 'export.formats', opset: 'export.opset', atol: 'export.atol', backend: 'backend' };
+const FLAGS = {
+  out: 'export.out',
+  format: 'export.formats',
+  opset: 'export.opset',
+  atol: 'export.atol',
+  backend: 'backend',
+};
 
 interface ExportFlags extends CommonOptions {
   run?: string;
@@ -27,20 +33,32 @@ export async function exportCommand(opts: ExportFlags): Promise<void> {
   const out = config.export.out;
   if (!out) throw new UsageError('recsys export: --out DIR is required (or export.out in a --config file)');
   const split = opts.split ?? 'test';
-  if (!['train', 'validation', 'test'].includes(split)) throw new UsageError(`recsys export: --split expects train | validation | test, got "${split}"`);
+  if (!['train', 'validation', 'test'].includes(split))
+    throw new UsageError(`recsys export: --split expects train | validation | test, got "${split}"`);
   let checkRows: number | undefined;
   if (opts.checkRows !== undefined) {
     checkRows = Number(opts.checkRows);
-    if (!Number.isInteger(checkRows) || checkRows < 1) throw new UsageError(`recsys export: --check-rows expects a positive integer, got "${String(opts.checkRows)}"`);
+    if (!Number.isInteger(checkRows) || checkRows < 1)
+      throw new UsageError(`recsys export: --check-rows expects a positive integer, got "${String(opts.checkRows)}"`);
   }
   const formats = config.export.formats as ExportFormat[];
-  for (const f of formats) if (!(FORMATS as readonly string[]).includes(f)) throw new UsageError(`recsys export: unknown format "${f}"`);
+  for (const f of formats)
+    if (!(FORMATS as readonly string[]).includes(f)) throw new UsageError(`recsys export: unknown format "${f}"`);
   // The export is staged beside OUT: that directory must take it (checked before any work).
   ensureWritableFile(path.resolve(out), 'export');
   await initBackend(config.backend, { log: log.info, verbose: opts.verbose });
   const result = await exportRun({
-    runDir, out, formats, opset: config.export.opset as OnnxOpset, checkData: opts.checkData, split, checkRows,
-    atol: config.export.atol, overwrite: !!opts.overwrite, log, quantize: opts.quantize as 'int8' | undefined,
+    runDir,
+    out,
+    formats,
+    opset: config.export.opset as OnnxOpset,
+    checkData: opts.checkData,
+    split,
+    checkRows,
+    atol: config.export.atol,
+    overwrite: !!opts.overwrite,
+    log,
+    quantize: opts.quantize as 'int8' | undefined,
   });
-  if (opts.json) process.stdout.write(JSON.stringify(result.record, null, 2) + '\n');
+  if (opts.json) process.stdout.write(`${JSON.stringify(result.record, null, 2)}\n`);
 }

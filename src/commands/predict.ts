@@ -35,7 +35,8 @@ function need(v: string | undefined, flag: string): string {
 function positive(v: unknown, flag: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`recsys predict: ${flag} expects a positive integer, got "${v}"`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UsageError(`recsys predict: ${flag} expects a positive integer, got "${v}"`);
   return n;
 }
 
@@ -49,21 +50,31 @@ export async function predictCommand(opts: PredictFlags): Promise<void> {
   const maxLength = positive(opts.maxLength, '--max-length');
   ensureWritableFile(output, 'predictions');
   // An export dir runs in onnxruntime (no tfjs backend); run and HF dirs on the chosen tfjs backend.
-  if (!isExportDir(modelDir)) await initBackend((opts.backend ?? 'auto') as BackendName, { log: log.info, verbose: opts.verbose });
+  if (!isExportDir(modelDir))
+    await initBackend((opts.backend ?? 'auto') as BackendName, { log: log.info, verbose: opts.verbose });
   const model = await openPredictor(modelDir, { maxLength });
   for (const m of model.messages) log.info(m);
   const bar = rowsProgress('predicting', opts.progress !== false && !opts.json);
   let summary;
   try {
     summary = await runPredict(model, {
-      input, format: (opts.format ?? 'auto') as InputFormat | 'auto', textColumn: opts.textColumn ?? 'text', pairColumn: opts.pairColumn,
-      idColumn: opts.idColumn, output, logits: !!opts.logits, topK, batchSize, onProgress: bar?.tick,
+      input,
+      format: (opts.format ?? 'auto') as InputFormat | 'auto',
+      textColumn: opts.textColumn ?? 'text',
+      pairColumn: opts.pairColumn,
+      idColumn: opts.idColumn,
+      output,
+      logits: !!opts.logits,
+      topK,
+      batchSize,
+      onProgress: bar?.tick,
     });
   } finally {
     bar?.stop();
   }
-  const line = `predicted ${summary.predicted} of ${summary.rows} rows in ${summary.seconds.toFixed(1)} s → ${output}` +
+  const line =
+    `predicted ${summary.predicted} of ${summary.rows} rows in ${summary.seconds.toFixed(1)} s → ${output}` +
     (summary.rejected ? `; ${summary.rejected} rejected (see ${summary.rejectsFile})` : '');
-  if (opts.json) process.stdout.write(JSON.stringify({ ...summary, output }) + '\n');
+  if (opts.json) process.stdout.write(`${JSON.stringify({ ...summary, output })}\n`);
   else log.info(line);
 }

@@ -6,10 +6,22 @@ import { prepareDataset, type PrepareProgress } from '../data/prepare.js';
 import { makeLogger } from '../lib/log.js';
 
 const FLAGS = {
-  input: 'data.input', format: 'data.format', textColumn: 'data.text_column', pairColumn: 'data.pair_column',
-  labelColumn: 'data.label_column', idColumn: 'data.id_column', splitColumn: 'data.split_column', split: 'data.split',
-  stratify: 'data.stratify', groupColumn: 'data.group_column', tokenizer: 'tokenizer.path', maxLength: 'data.max_length',
-  truncation: 'data.truncation', out: 'data.out', seed: 'seed', maxBadRows: 'data.max_bad_rows'
+  input: 'data.input',
+  format: 'data.format',
+  textColumn: 'data.text_column',
+  pairColumn: 'data.pair_column',
+  labelColumn: 'data.label_column',
+  idColumn: 'data.id_column',
+  splitColumn: 'data.split_column',
+  split: 'data.split',
+  stratify: 'data.stratify',
+  groupColumn: 'data.group_column',
+  tokenizer: 'tokenizer.path',
+  maxLength: 'data.max_length',
+  truncation: 'data.truncation',
+  out: 'data.out',
+  seed: 'seed',
+  maxBadRows: 'data.max_bad_rows',
 };
 
 function progressBar(enabled: boolean): PrepareProgress | undefined {
@@ -22,7 +34,9 @@ function progressBar(enabled: boolean): PrepareProgress | undefined {
       bar = new cliProgress.SingleBar(
         {
           format: `${name === 'scan' ? 'scanning' : 'tokenizing'} [{bar}] {value}${total ? '/{total}' : ''} rows | {speed} rows/s`,
-          stream: process.stderr, hideCursor: true, clearOnComplete: true,
+          stream: process.stderr,
+          hideCursor: true,
+          clearOnComplete: true,
         },
         cliProgress.Presets.shades_classic,
       );
@@ -43,11 +57,15 @@ export function formatSummary(m: DatasetManifest, seconds: number): string {
     `  read ${m.rows.read}, written ${m.rows.written}, rejected ${m.rows.rejected}${m.rows.rejected ? ' (see rejects.csv)' : ''}`,
   ];
   for (const [name, s] of Object.entries(m.splits)) {
-    const dist = Object.entries(s!.label_counts).map(([l, c]) => `${l}=${c}`).join(' ');
+    const dist = Object.entries(s!.label_counts)
+      .map(([l, c]) => `${l}=${c}`)
+      .join(' ');
     lines.push(`  ${name.padEnd(10)} ${String(s!.rows).padStart(8)} rows  ${dist}`);
   }
   const t = m.token_lengths;
-  lines.push(`  tokens p50=${t.p50} p90=${t.p90} p95=${t.p95} p99=${t.p99} max=${t.max}; truncated ${t.truncated} (${(100 * t.truncation_rate).toFixed(1)}%) at max_length ${m.max_length}`);
+  lines.push(
+    `  tokens p50=${t.p50} p90=${t.p90} p95=${t.p95} p99=${t.p99} max=${t.max}; truncated ${t.truncated} (${(100 * t.truncation_rate).toFixed(1)}%) at max_length ${m.max_length}`,
+  );
   return lines.join('\n');
 }
 
@@ -55,9 +73,12 @@ export async function prepareCommand(opts: CommonOptions & Record<string, unknow
   const log = makeLogger({ verbose: opts.verbose });
   const config = loadConfig({ files: opts.config, sets: opts.set, overrides: flagOverrides(opts, FLAGS) });
   const t0 = performance.now();
-  const manifest = await prepareDataset(config, { overwrite: !!opts.overwrite, progress: progressBar(opts.progress !== false) });
+  const manifest = await prepareDataset(config, {
+    overwrite: !!opts.overwrite,
+    progress: progressBar(opts.progress !== false),
+  });
   const seconds = (performance.now() - t0) / 1000;
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  if (opts.json) process.stdout.write(JSON.stringify({ ...manifest, seconds, peak_rss_mb: peakRssMb }, null, 2) + '\n');
-  else log.info(formatSummary(manifest, seconds) + `\n  peak memory ${peakRssMb} MB\n  dataset: ${config.data.out}`);
+  if (opts.json) process.stdout.write(`${JSON.stringify({ ...manifest, seconds, peak_rss_mb: peakRssMb }, null, 2)}\n`);
+  else log.info(`${formatSummary(manifest, seconds)}\n  peak memory ${peakRssMb} MB\n  dataset: ${config.data.out}`);
 }

@@ -24,8 +24,15 @@ import { warmupSteps } from '../train/schedule.js';
 import { readJsonObject } from '../lib/json-file.js';
 
 const FLAGS = {
-  data: 'data.out', model: 'model.path', out: 'train.out', epochs: 'train.epochs', maxSteps: 'train.max_steps',
-  batchSize: 'train.batch_size', lr: 'train.lr', backend: 'backend', seed: 'seed',
+  data: 'data.out',
+  model: 'model.path',
+  out: 'train.out',
+  epochs: 'train.epochs',
+  maxSteps: 'train.max_steps',
+  batchSize: 'train.batch_size',
+  lr: 'train.lr',
+  backend: 'backend',
+  seed: 'seed',
 };
 
 interface TrainFlags extends CommonOptions {
@@ -45,7 +52,11 @@ function progressEvents(enabled: boolean, log: (m: string) => void): TrainEvents
     epochStart(epoch, steps, fromStep) {
       first = fromStep;
       bar = new cliProgress.SingleBar(
-        { format: `epoch ${epoch + 1} [{bar}] {value}/{total} steps | loss {loss} | lr {lr} | {sps} samples/s | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true },
+        {
+          format: `epoch ${epoch + 1} [{bar}] {value}/{total} steps | loss {loss} | lr {lr} | {sps} samples/s | ETA {eta_formatted}`,
+          stream: process.stderr,
+          hideCursor: true,
+        },
         cliProgress.Presets.shades_classic,
       );
       bar.start(steps, fromStep, { loss: '-', lr: '-', sps: '-' });
@@ -63,7 +74,9 @@ function progressEvents(enabled: boolean, log: (m: string) => void): TrainEvents
 function checkEarlyStoppingMetric(metric: string, labels: string[]): void {
   const watchable = metricNames({ labels, topK: defaultTopK(labels.length) });
   if (!watchable.includes(metric)) {
-    throw new UsageError(`train.early_stopping.metric: "${metric}" is not a reported metric; use one of ${watchable.slice(0, 12).join(', ')}, …`);
+    throw new UsageError(
+      `train.early_stopping.metric: "${metric}" is not a reported metric; use one of ${watchable.slice(0, 12).join(', ')}, …`,
+    );
   }
 }
 
@@ -71,21 +84,38 @@ function checkEarlyStoppingMetric(metric: string, labels: string[]): void {
 function checkClassWeights(weights: RecsysConfig['train']['class_weights'], labels: string[]): void {
   if (!weights || weights === 'balanced') return;
   const unknown = Object.keys(weights).filter((l) => !labels.includes(l));
-  if (unknown.length) throw new UsageError(`train.class_weights: unknown label(s) ${unknown.map((l) => `"${l}"`).join(', ')}; labels are ${labels.join(', ')}`);
+  if (unknown.length)
+    throw new UsageError(
+      `train.class_weights: unknown label(s) ${unknown.map((l) => `"${l}"`).join(', ')}; labels are ${labels.join(', ')}`,
+    );
 }
 
 /** A split's shard, checked against the sha256 its manifest recorded (a shard changed after prepare is refused). */
-async function verifiedSplitFile(datasetDir: string, manifest: DatasetManifest, split: 'train' | 'validation'): Promise<string> {
+async function verifiedSplitFile(
+  datasetDir: string,
+  manifest: DatasetManifest,
+  split: 'train' | 'validation',
+): Promise<string> {
   const file = splitFile(datasetDir, manifest, split);
   const want = manifest.splits[split]?.sha256;
   if (want && (await sha256File(file)) !== want) {
-    throw new DataError(`${file}: does not match the sha256 in ${path.join(datasetDir, 'manifest.json')} (changed or damaged after prepare); re-run recsys prepare`);
+    throw new DataError(
+      `${file}: does not match the sha256 in ${path.join(datasetDir, 'manifest.json')} (changed or damaged after prepare); re-run recsys prepare`,
+    );
   }
   return file;
 }
 
 /** What a run writes in its dir. Replacing a run removes these (and temp names), never anything else. */
-const RUN_ENTRIES = new Set(['model', 'checkpoints', 'last', 'metrics.jsonl', 'train_summary.json', 'config.yaml', 'manifest.json']);
+const RUN_ENTRIES = new Set([
+  'model',
+  'checkpoints',
+  'last',
+  'metrics.jsonl',
+  'train_summary.json',
+  'config.yaml',
+  'manifest.json',
+]);
 
 async function clearRunDir(runDir: string): Promise<void> {
   if (!existsSync(runDir)) return;
@@ -112,7 +142,10 @@ function checkLinksStayInside(runDir: string): void {
         } catch {
           target = path.resolve(dir, readlinkSync(p)); // dangling: where a write would create it
         }
-        if (!inside(target)) throw new UsageError(`${p}: a symbolic link to ${target}, outside the run directory; refusing to write through it (remove it, or train into another --out)`);
+        if (!inside(target))
+          throw new UsageError(
+            `${p}: a symbolic link to ${target}, outside the run directory; refusing to write through it (remove it, or train into another --out)`,
+          );
       } else if (e.isDirectory()) walk(p);
     }
   };
@@ -122,7 +155,8 @@ function checkLinksStayInside(runDir: string): void {
 /** A run dir with train_summary.json is complete; one without is an interrupted run. */
 function checkRunDir(runDir: string, resume: boolean, overwrite: boolean): 'fresh' | 'resume' {
   if (resume) {
-    if (!existsSync(path.join(runDir, 'last'))) throw new UsageError(`${runDir}: nothing to resume (no last/ checkpoint)`);
+    if (!existsSync(path.join(runDir, 'last')))
+      throw new UsageError(`${runDir}: nothing to resume (no last/ checkpoint)`);
     return 'resume';
   }
   if (!existsSync(runDir) || readdirSync(runDir).length === 0) return 'fresh';
@@ -148,23 +182,37 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   const manifest = readManifest(datasetDir);
   checkEarlyStoppingMetric(t.early_stopping.metric, manifest.labels);
   checkClassWeights(t.class_weights, manifest.labels);
-  if (manifest.labels.length < 2) throw new DataError(`${datasetDir}: the dataset has a single label (${JSON.stringify(manifest.labels[0])}); a classifier needs at least two`);
+  if (manifest.labels.length < 2)
+    throw new DataError(
+      `${datasetDir}: the dataset has a single label (${JSON.stringify(manifest.labels[0])}); a classifier needs at least two`,
+    );
   ensureWritableDir(runDir, 'run');
   const backend = await initBackend(config.backend, { log: log.info, verbose: opts.verbose });
 
   // The data and the schedule are checked before anything in the run dir changes: a broken shard
   // or a bad warmup never costs an old run.
   const train = await loadSplit(await verifiedSplitFile(datasetDir, manifest, 'train'));
-  const validation = manifest.splits.validation?.rows ? await loadSplit(await verifiedSplitFile(datasetDir, manifest, 'validation')) : null;
+  const validation = manifest.splits.validation?.rows
+    ? await loadSplit(await verifiedSplitFile(datasetDir, manifest, 'validation'))
+    : null;
   if (train.size === 0) throw new UsageError(`${datasetDir}: the train split is empty`);
-  const steps = Math.min(t.max_steps ?? Infinity, Math.ceil(Math.ceil(train.size / t.batch_size) / t.grad_accum) * t.epochs);
+  const steps = Math.min(
+    t.max_steps ?? Infinity,
+    Math.ceil(Math.ceil(train.size / t.batch_size) / t.grad_accum) * t.epochs,
+  );
   const warm = warmupSteps(t.warmup, steps);
-  if (warm > steps) throw new UsageError(`train.warmup: ${warm} warmup steps is longer than the whole run (${steps} steps)`);
+  if (warm > steps)
+    throw new UsageError(`train.warmup: ${warm} warmup steps is longer than the whole run (${steps} steps)`);
 
   let start;
   if (mode === 'resume') {
     const ckpt = await readCheckpoint(resolveLink(path.join(runDir, 'last'))!, false);
-    start = { config: ckpt.config, params: ckpt.params, messages: [`resuming from step ${ckpt.state.step}`], source: runDir };
+    start = {
+      config: ckpt.config,
+      params: ckpt.params,
+      messages: [`resuming from step ${ckpt.state.step}`],
+      source: runDir,
+    };
   } else {
     // Everything is checked before an old run is removed: a bad flag never costs a finished run.
     start = await initialModel(config.model.path, manifest, config.seed, !!opts.offline, datasetDir);
@@ -179,7 +227,8 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
       `clip ${t.clip_norm}, batch ${t.batch_size}×${t.grad_accum}, max_length ${manifest.max_length}, dropout ${t.dropout ? 'on' : 'off'}, ` +
       `early stopping on ${t.early_stopping.metric} (${modeFor(t.early_stopping.metric, t.early_stopping.mode)}, patience ${t.early_stopping.patience}), seed ${config.seed}`,
   );
-  if (!validation) log.warn('no validation rows: early stopping and best-weights selection are off; the final weights are kept');
+  if (!validation)
+    log.warn('no validation rows: early stopping and best-weights selection are off; the final weights are kept');
 
   await writeFileAtomic(path.join(runDir, 'config.yaml'), YAML.stringify(config));
   await writeJsonAtomic(path.join(runDir, 'manifest.json'), { ...manifest, dataset_dir: path.resolve(datasetDir) });
@@ -190,8 +239,17 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const result = await trainLoop({
-    config, manifest, runDir, modelConfig: start.config, params: start.params, train, validation, resume: mode === 'resume',
-    events: progressEvents(opts.progress !== false && !opts.json, log.info), dumpBatches: opts.dumpBatches, shouldInterrupt: () => interrupted !== null,
+    config,
+    manifest,
+    runDir,
+    modelConfig: start.config,
+    params: start.params,
+    train,
+    validation,
+    resume: mode === 'resume',
+    events: progressEvents(opts.progress !== false && !opts.json, log.info),
+    dumpBatches: opts.dumpBatches,
+    shouldInterrupt: () => interrupted !== null,
   });
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
@@ -200,24 +258,44 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   const modelDir = path.join(runDir, 'model');
   await saveHfModel(modelDir, start.config, result.params);
   await saveCheckpoint(modelDir, start.config, result.params, { best: result.best });
-  for (const f of readdirSync(path.join(datasetDir, manifest.tokenizer.dir))) await copyFile(path.join(datasetDir, manifest.tokenizer.dir, f), path.join(modelDir, f));
+  for (const f of readdirSync(path.join(datasetDir, manifest.tokenizer.dir)))
+    await copyFile(path.join(datasetDir, manifest.tokenizer.dir, f), path.join(modelDir, f));
   // Tools that read only the model dir (transformers, transformers.js) then truncate as training did.
   const tokConfigFile = path.join(modelDir, 'tokenizer_config.json');
   const tokConfig = existsSync(tokConfigFile) ? readJsonObject(tokConfigFile) : {};
-  await writeJsonAtomic(tokConfigFile, { ...tokConfig, model_max_length: manifest.max_length, truncation_side: 'right' });
+  await writeJsonAtomic(tokConfigFile, {
+    ...tokConfig,
+    model_max_length: manifest.max_length,
+    truncation_side: 'right',
+  });
   const summary = {
-    stop_reason: result.stopReason, error: result.error ?? null, steps: result.steps,
-    best_metric: result.best.metric, best_value: result.best.value, best_step: result.best.step,
-    last_eval: result.lastEval, samples_per_s: result.samplesPerSec, seconds: result.seconds,
-    padding_fraction: result.paddingFraction, backend: backend.name, tf_version: backend.tfVersion ?? null,
-    model_source: start.source, dataset_dir: path.resolve(datasetDir),
+    stop_reason: result.stopReason,
+    error: result.error ?? null,
+    steps: result.steps,
+    best_metric: result.best.metric,
+    best_value: result.best.value,
+    best_step: result.best.step,
+    last_eval: result.lastEval,
+    samples_per_s: result.samplesPerSec,
+    seconds: result.seconds,
+    padding_fraction: result.paddingFraction,
+    backend: backend.name,
+    tf_version: backend.tfVersion ?? null,
+    model_source: start.source,
+    dataset_dir: path.resolve(datasetDir),
   };
   await writeJsonAtomic(path.join(runDir, 'train_summary.json'), summary);
-  if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  else log.info(`stopped: ${result.stopReason} after ${result.steps} steps; best ${result.best.metric} ${result.best.value?.toFixed(4) ?? '-'} at step ${result.best.step ?? '-'}; ${result.samplesPerSec.toFixed(1)} samples/s; model in ${modelDir}`);
-  if (result.stopReason === 'nan') throw new NonFiniteError(`training diverged at ${result.error}; the best weights so far are saved in ${modelDir}`);
+  if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  else
+    log.info(
+      `stopped: ${result.stopReason} after ${result.steps} steps; best ${result.best.metric} ${result.best.value?.toFixed(4) ?? '-'} at step ${result.best.step ?? '-'}; ${result.samplesPerSec.toFixed(1)} samples/s; model in ${modelDir}`,
+    );
+  if (result.stopReason === 'nan')
+    throw new NonFiniteError(`training diverged at ${result.error}; the best weights so far are saved in ${modelDir}`);
   if (result.stopReason === 'interrupted') {
-    log.info(`interrupted: resume with  recsys train ${opts.config?.map((c) => `-c ${c} `).join('') ?? ''}--out ${runDir} --resume`);
+    log.info(
+      `interrupted: resume with  recsys train ${opts.config?.map((c) => `-c ${c} `).join('') ?? ''}--out ${runDir} --resume`,
+    );
     process.exitCode = interrupted === 'SIGTERM' ? 143 : 130;
   }
 }

@@ -35,7 +35,8 @@ function readYamlFile(file: string): Tree {
   const stat = statSync(file);
   if (!stat.isFile()) throw new UsageError(`${file}: not a file (expected a YAML config file)`);
   // Size first: a huge file is refused without reading it.
-  if (stat.size > MAX_CONFIG_BYTES) throw new ConfigError([`${file}: config file larger than 1 MiB (${stat.size} bytes)`]);
+  if (stat.size > MAX_CONFIG_BYTES)
+    throw new ConfigError([`${file}: config file larger than 1 MiB (${stat.size} bytes)`]);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(file));
@@ -122,7 +123,7 @@ function describeInput(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v); // JSON would say null
   const s = JSON.stringify(v);
-  return s.length > 60 ? s.slice(0, 57) + '...' : s;
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
 /** Walk the schema along `path` to list the keys an object there accepts. */
@@ -153,7 +154,9 @@ function formatIssues(issues: z.core.$ZodIssue[]): string[] {
       for (const key of issue.keys) {
         const full = where ? `${where}.${key}` : key;
         const hint = closest(key, known);
-        out.push(`${full}: unknown key${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${known.join(', ')}`);
+        out.push(
+          `${full}: unknown key${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${known.join(', ')}`,
+        );
       }
       continue;
     }
@@ -161,7 +164,8 @@ function formatIssues(issues: z.core.$ZodIssue[]): string[] {
     reported.add(where);
     const got = 'input' in issue ? describeInput(issue.input) : 'an invalid value';
     // zod's own wording for a section given as a scalar/list ("Invalid input: expected object, received number").
-    const message = issue.code === 'invalid_type' && issue.expected === 'object' ? 'expected a mapping of keys' : issue.message;
+    const message =
+      issue.code === 'invalid_type' && issue.expected === 'object' ? 'expected a mapping of keys' : issue.message;
     out.push(`${where || '(top level)'}: ${message}, got ${got}`);
   }
   return out;
@@ -185,7 +189,11 @@ export function loadConfig(opts: LoadOptions = {}): RecsysConfig {
   }
   const overrides = [...(opts.overrides ?? []), ...(opts.sets ?? []).map((s) => parseSet(s, cwd))];
   for (const o of overrides) {
-    setDotted(raw, o.key, (PATH_KEYS as readonly string[]).includes(o.key) ? resolvePathValue(o.key, o.value, o.baseDir) : o.value);
+    setDotted(
+      raw,
+      o.key,
+      (PATH_KEYS as readonly string[]).includes(o.key) ? resolvePathValue(o.key, o.value, o.baseDir) : o.value,
+    );
   }
   return validateConfig(raw);
 }

@@ -17,17 +17,30 @@ const splitFractions = z
 export const dataSchema = z
   .strictObject({
     input: path().optional().describe('Input file: .csv, .tsv, .jsonl/.ndjson or .arrow (Arrow IPC)'),
-    format: oneOf(['auto', 'csv', 'tsv', 'jsonl', 'arrow']).default('auto').describe('Input format; auto picks from the extension'),
-    delimiter: z.string({ error: 'expected a single character' }).length(1, { error: 'expected a single character' }).optional().describe('CSV field delimiter (default "," or tab for .tsv)'),
+    format: oneOf(['auto', 'csv', 'tsv', 'jsonl', 'arrow'])
+      .default('auto')
+      .describe('Input format; auto picks from the extension'),
+    delimiter: z
+      .string({ error: 'expected a single character' })
+      .length(1, { error: 'expected a single character' })
+      .optional()
+      .describe('CSV field delimiter (default "," or tab for .tsv)'),
     text_column: str().default('text').describe('Column with the (first) text'),
     pair_column: column().default(null).describe('Optional second text (query + product pairs); encoded as segment B'),
     label_column: str().default('label').describe('Column with the label (string or integer)'),
     id_column: column().default(null).describe('Optional id column carried into predictions'),
-    split_column: column().default(null).describe('Existing split column (train/validation/test; aliases valid, val, dev)'),
+    split_column: column()
+      .default(null)
+      .describe('Existing split column (train/validation/test; aliases valid, val, dev)'),
     split: splitFractions.default([0.8, 0.1, 0.1]).describe('Seeded split fractions when there is no split column'),
     stratify: bool().default(false).describe('Keep the label distribution equal across splits'),
     group_column: column().default(null).describe('All rows sharing this key go to the same split (e.g. query_id)'),
-    labels: z.array(str()).min(1).nullable().default(null).describe('Explicit label order (ids follow it); default: sorted label values'),
+    labels: z
+      .array(str())
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('Explicit label order (ids follow it); default: sorted label values'),
     max_length: posInt().default(128).describe('Maximum tokens per example, [CLS] and [SEP] included'),
     truncation: oneOf(['longest_first', 'only_second']).default('longest_first').describe('How pairs are truncated'),
     max_bad_rows: nonNegInt().default(0).describe('Rejected rows tolerated before prepare fails (0 = none)'),
@@ -38,20 +51,30 @@ export const dataSchema = z
 export const tokenizerSchema = z
   .strictObject({
     path: path().optional().describe('Directory with tokenizer.json, or a WordPiece vocab.txt file'),
-    lowercase: bool().default(true).describe('Lower-case input (vocab.txt tokenizers only; tokenizer.json says it itself)'),
-    strip_accents: bool().nullable().default(null).describe('Strip accents (vocab.txt only); null follows lowercase, as BERT does'),
+    lowercase: bool()
+      .default(true)
+      .describe('Lower-case input (vocab.txt tokenizers only; tokenizer.json says it itself)'),
+    strip_accents: bool()
+      .nullable()
+      .default(null)
+      .describe('Strip accents (vocab.txt only); null follows lowercase, as BERT does'),
   })
   .describe('Tokenizer used by prepare and travelling with every run and export');
 
 export const modelSchema = z
   .strictObject({
-    path: path().optional().describe('Pretrained Hugging Face model dir, a config.json (from scratch), or a hub id org/name'),
+    path: path()
+      .optional()
+      .describe('Pretrained Hugging Face model dir, a config.json (from scratch), or a hub id org/name'),
   })
   .describe('The pretrained model to fine-tune');
 
 const earlyStoppingSchema = z.strictObject({
   metric: str().default('macro_f1').describe('Validation metric watched (loss, accuracy, macro_f1, …)'),
-  mode: oneOf(['min', 'max']).nullable().default(null).describe('Whether lower or higher is better; null: min for loss, max for the others'),
+  mode: oneOf(['min', 'max'])
+    .nullable()
+    .default(null)
+    .describe('Whether lower or higher is better; null: min for loss, max for the others'),
   patience: posInt().default(3).describe('Evaluations without improvement before stopping'),
   min_delta: nonNegNumber().default(0).describe('Smallest change that counts as an improvement'),
 });
@@ -69,11 +92,15 @@ export const trainSchema = z
     adam_beta1: fraction().default(0.9).describe('AdamW β1'),
     adam_beta2: fraction().default(0.999).describe('AdamW β2'),
     adam_eps: posNumber().default(1e-8).describe('AdamW ε'),
-    schedule: oneOf(['linear', 'cosine', 'constant', 'constant_with_warmup']).default('linear').describe('Learning-rate decay after warmup'),
+    schedule: oneOf(['linear', 'cosine', 'constant', 'constant_with_warmup'])
+      .default('linear')
+      .describe('Learning-rate decay after warmup'),
     warmup: nonNegNumber().default(0.1).describe('Warmup: a ratio of total steps if < 1, else a step count'),
     clip_norm: nonNegNumber().default(1.0).describe('Global gradient-norm clip (0 = off)'),
     class_weights: z
-      .union([z.literal('balanced'), z.record(z.string(), posNumber())], { error: 'expected "balanced" or a map {label: weight}' })
+      .union([z.literal('balanced'), z.record(z.string(), posNumber())], {
+        error: 'expected "balanced" or a map {label: weight}',
+      })
       .nullable()
       .default(null)
       .describe('Class weights in the loss: balanced, or a map label → weight'),
@@ -90,28 +117,54 @@ export const evalSchema = z
     split: oneOf(['train', 'validation', 'test']).default('test').describe('Dataset split evaluated'),
     batch_size: posInt().default(64).describe('Examples per inference batch'),
     min: z.record(z.string(), z.number()).default({}).describe('Quality gates: metric → minimum value'),
-    max: z.record(z.string(), z.number()).default({}).describe('Quality gates: metric → maximum value (lower-is-better metrics such as loss)'),
+    max: z
+      .record(z.string(), z.number())
+      .default({})
+      .describe('Quality gates: metric → maximum value (lower-is-better metrics such as loss)'),
     baseline: path().nullable().default(null).describe('A previous eval JSON report to compare with'),
     max_drop: nonNegNumber().nullable().default(null).describe('Largest allowed drop below the baseline'),
-    baseline_metrics: z.array(str()).min(1).nullable().default(null).describe('Metrics compared with the baseline; null: accuracy, macro_f1, weighted_f1 (+ roc_auc, pr_auc when binary) and every gated metric'),
-    top_k: z.array(posInt()).min(1).nullable().default(null).describe('k values for top-k accuracy (1 < k < classes); null: 2, 3, 5 below the class count'),
+    baseline_metrics: z
+      .array(str())
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe(
+        'Metrics compared with the baseline; null: accuracy, macro_f1, weighted_f1 (+ roc_auc, pr_auc when binary) and every gated metric',
+      ),
+    top_k: z
+      .array(posInt())
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('k values for top-k accuracy (1 < k < classes); null: 2, 3, 5 below the class count'),
   })
   .describe('Evaluation and CI gates');
 
 export const exportSchema = z
   .strictObject({
     out: path().optional().describe('Export directory'),
-    formats: z.array(oneOf(['onnx', 'savedmodel'])).min(1).default(['onnx']).describe('Formats written'),
-    opset: z.union([z.literal(14), z.literal(17)], { error: 'expected 14 or 17' }).default(17).describe('ONNX opset'),
+    formats: z
+      .array(oneOf(['onnx', 'savedmodel']))
+      .min(1)
+      .default(['onnx'])
+      .describe('Formats written'),
+    opset: z
+      .union([z.literal(14), z.literal(17)], { error: 'expected 14 or 17' })
+      .default(17)
+      .describe('ONNX opset'),
     atol: posNumber().default(1e-4).describe('Largest logit difference the parity check accepts'),
   })
   .describe('Export to ONNX and TensorFlow SavedModel');
 
 export const configSchema = z
   .strictObject({
-    task: oneOf(['single_label_classification']).default('single_label_classification').describe('Head type (Hugging Face problem_type)'),
+    task: oneOf(['single_label_classification'])
+      .default('single_label_classification')
+      .describe('Head type (Hugging Face problem_type)'),
     seed: nonNegInt().default(42).describe('Seed for splits, initialisation, dropout and shuffling'),
-    backend: oneOf(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto').describe('Compute backend; auto = native TensorFlow if built, else wasm'),
+    backend: oneOf(['auto', 'tensorflow', 'wasm', 'cpu'])
+      .default('auto')
+      .describe('Compute backend; auto = native TensorFlow if built, else wasm'),
     data: dataSchema.default(() => dataSchema.parse({})),
     tokenizer: tokenizerSchema.default(() => tokenizerSchema.parse({})),
     model: modelSchema.default(() => modelSchema.parse({})),
@@ -126,7 +179,15 @@ export type DataConfig = RecsysConfig['data'];
 export type TokenizerConfig = RecsysConfig['tokenizer'];
 
 /** Keys holding file paths: resolved against the YAML file that set them, or the cwd for flags. */
-export const PATH_KEYS = ['data.input', 'data.out', 'tokenizer.path', 'model.path', 'train.out', 'eval.baseline', 'export.out'] as const;
+export const PATH_KEYS = [
+  'data.input',
+  'data.out',
+  'tokenizer.path',
+  'model.path',
+  'train.out',
+  'eval.baseline',
+  'export.out',
+] as const;
 
 /** Keys that may hold a hub id (org/name) instead of a path: kept verbatim when nothing exists there. */
 export const HUB_ID_KEYS = new Set<string>(['model.path', 'tokenizer.path']);

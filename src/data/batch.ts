@@ -9,7 +9,10 @@ export interface EncodedRow {
  * Dynamic padding: pad a batch to its own longest row (not max_length), so short queries do not
  * pay for long reviews. Returns int32 tensors the caller disposes.
  */
-export function padBatch(rows: EncodedRow[], padId: number): { inputIds: tf.Tensor2D; attentionMask: tf.Tensor2D; tokenTypeIds: tf.Tensor2D } {
+export function padBatch(
+  rows: EncodedRow[],
+  padId: number,
+): { inputIds: tf.Tensor2D; attentionMask: tf.Tensor2D; tokenTypeIds: tf.Tensor2D } {
   const width = Math.max(1, ...rows.map((r) => r.ids.length));
   const ids = new Int32Array(rows.length * width).fill(padId);
   const mask = new Int32Array(rows.length * width);
@@ -23,5 +26,9 @@ export function padBatch(rows: EncodedRow[], padId: number): { inputIds: tf.Tens
     }
   });
   const shape: [number, number] = [rows.length, width];
-  return { inputIds: tf.tensor2d(ids, shape, 'int32'), attentionMask: tf.tensor2d(mask, shape, 'int32'), tokenTypeIds: tf.tensor2d(types, shape, 'int32') };
+  return {
+    inputIds: tf.tensor2d(ids, shape, 'int32'),
+    attentionMask: tf.tensor2d(mask, shape, 'int32'),
+    tokenTypeIds: tf.tensor2d(types, shape, 'int32'),
+  };
 }

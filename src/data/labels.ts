@@ -29,7 +29,8 @@ export function checkEvalLabelsInTrain(countsBySplit: Record<string, Map<string,
   }
   if (missing.length) {
     // One readable line even when every row has its own label: the first few, then a count.
-    const shown = missing.length > 10 ? `${missing.slice(0, 10).join(', ')} … and ${missing.length - 10} more` : missing.join(', ');
+    const shown =
+      missing.length > 10 ? `${missing.slice(0, 10).join(', ')} … and ${missing.length - 10} more` : missing.join(', ');
     throw new DataError(`${file}: labels present in validation/test but not in train: ${shown}`);
   }
 }

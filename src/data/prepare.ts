@@ -34,7 +34,9 @@ const OWN_FILES = new Set([...SPLITS.map((s) => `${s}.arrow`), 'rejects.csv', 't
 /** Settings that define a dataset: re-running with the same ones may replace it without asking. */
 function fingerprintOf(config: RecsysConfig, tokenizerSha: string): string {
   const { out: _out, max_bad_rows: _m, ...data } = config.data;
-  return sha256Text(JSON.stringify({ data, tokenizer: tokenizerSha, lowercase: config.tokenizer.lowercase, seed: config.seed }));
+  return sha256Text(
+    JSON.stringify({ data, tokenizer: tokenizerSha, lowercase: config.tokenizer.lowercase, seed: config.seed }),
+  );
 }
 
 function checkOutputDir(out: string, fingerprint: string, overwrite: boolean): void {
@@ -54,12 +56,15 @@ function checkOutputDir(out: string, fingerprint: string, overwrite: boolean): v
   }
   const foreign = readdirSync(out).filter((f) => !OWN_FILES.has(f) && !f.includes('.tmp-'));
   if (foreign.length && !overwrite) {
-    throw new UsageError(`${out}: not empty and not a recsys dataset (${foreign.slice(0, 3).join(', ')}…); pass --overwrite or choose another --out`);
+    throw new UsageError(
+      `${out}: not empty and not a recsys dataset (${foreign.slice(0, 3).join(', ')}…); pass --overwrite or choose another --out`,
+    );
   }
 }
 
 function required<T>(value: T | undefined | null, key: string, flag: string): T {
-  if (value === undefined || value === null) throw new UsageError(`${key} is required (set it in the config or pass ${flag})`);
+  if (value === undefined || value === null)
+    throw new UsageError(`${key} is required (set it in the config or pass ${flag})`);
   return value;
 }
 
@@ -81,15 +86,26 @@ export async function prepareDataset(config: RecsysConfig, opts: PrepareOptions 
   const format = detectFormat(input, data.format);
 
   const columns = await source.columns();
-  const wanted = [data.text_column, data.pair_column, data.label_column, data.id_column, data.split_column, data.group_column].filter(
-    (c): c is string => !!c,
-  );
+  const wanted = [
+    data.text_column,
+    data.pair_column,
+    data.label_column,
+    data.id_column,
+    data.split_column,
+    data.group_column,
+  ].filter((c): c is string => !!c);
   const missing = wanted.filter((c) => !columns.includes(c));
   if (missing.length) {
-    throw new UsageError(`${input}: column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')} not found; columns are ${columns.join(', ')}`);
+    throw new UsageError(
+      `${input}: column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')} not found; columns are ${columns.join(', ')}`,
+    );
   }
 
-  const tokenizer = loadTokenizer({ path: tokenizerPath, lowercase: config.tokenizer.lowercase, stripAccents: config.tokenizer.strip_accents });
+  const tokenizer = loadTokenizer({
+    path: tokenizerPath,
+    lowercase: config.tokenizer.lowercase,
+    stripAccents: config.tokenizer.strip_accents,
+  });
   const fingerprint = fingerprintOf(config, tokenizer.sha256);
   checkOutputDir(out, fingerprint, !!opts.overwrite);
   ensureWritableDir(out, 'dataset');
@@ -106,7 +122,14 @@ export async function prepareDataset(config: RecsysConfig, opts: PrepareOptions 
 }
 
 async function writeDataset(
-  config: RecsysConfig, source: RowSource, format: string, input: string, out: string, tokenizer: TextTokenizer, fingerprint: string, opts: PrepareOptions,
+  config: RecsysConfig,
+  source: RowSource,
+  format: string,
+  input: string,
+  out: string,
+  tokenizer: TextTokenizer,
+  fingerprint: string,
+  opts: PrepareOptions,
 ): Promise<DatasetManifest> {
   const data = config.data;
 
@@ -153,7 +176,9 @@ async function writeDataset(
   const labels = buildLabelList(seenLabels, data.labels);
   if (labels.length < 2) {
     await rejects.close();
-    throw new DataError(`${input}: every usable row has the label ${JSON.stringify(labels[0])} (column "${data.label_column}"); a classifier needs at least two labels`);
+    throw new DataError(
+      `${input}: every usable row has the label ${JSON.stringify(labels[0])} (column "${data.label_column}"); a classifier needs at least two labels`,
+    );
   }
   const labelId = new Map(labels.map((l, i) => [l, i]));
   if (data.split_column) {
@@ -172,7 +197,10 @@ async function writeDataset(
   const writers = Object.fromEntries(
     SPLITS.map((s) => [s, new ShardWriter(tempNameFor(path.join(out, `${s}.arrow`)), !!data.id_column)]),
   ) as Record<SplitName, ShardWriter>;
-  const labelCounts = Object.fromEntries(SPLITS.map((s) => [s, new Map<string, number>()])) as Record<SplitName, Map<string, number>>;
+  const labelCounts = Object.fromEntries(SPLITS.map((s) => [s, new Map<string, number>()])) as Record<
+    SplitName,
+    Map<string, number>
+  >;
   const lengths = new LengthStats();
   let written = 0;
   progress?.phase('write', rowsRead);
@@ -184,7 +212,12 @@ async function writeDataset(
     const split = e.split ?? assigner!.assign(e.label, e.group);
     const enc = tokenizer.encode(e.text, e.pair, data.max_length, data.truncation);
     if (!enc) {
-      rejects.add({ row: r.row, line: r.line, reason: `first text alone exceeds max_length ${data.max_length}; only_second truncation cannot fit the pair`, raw: r.raw });
+      rejects.add({
+        row: r.row,
+        line: r.line,
+        reason: `first text alone exceeds max_length ${data.max_length}; only_second truncation cannot fit the pair`,
+        raw: r.raw,
+      });
       continue;
     }
     lengths.add(enc.fullLength, data.max_length);
@@ -224,12 +257,21 @@ async function writeDataset(
     };
   }
   await rm(path.join(out, 'tokenizer'), { recursive: true, force: true });
-  for (const [name, content] of Object.entries(tokenizer.files())) await writeFileAtomic(path.join(out, 'tokenizer', name), content);
+  for (const [name, content] of Object.entries(tokenizer.files()))
+    await writeFileAtomic(path.join(out, 'tokenizer', name), content);
 
   faultPoint('prepare-publish');
   const manifest = buildManifest({
-    config, format, input, inputSha: await inputSha, fingerprint, labels, tokenizer, splits: splitInfo,
-    rows: { read: rowsRead, written, rejected: rejects.count }, lengths: lengths.summary(),
+    config,
+    format,
+    input,
+    inputSha: await inputSha,
+    fingerprint,
+    labels,
+    tokenizer,
+    splits: splitInfo,
+    rows: { read: rowsRead, written, rejected: rejects.count },
+    lengths: lengths.summary(),
   });
   await writeJsonAtomic(path.join(out, MANIFEST_FILE), manifest);
   return manifest;

@@ -21,20 +21,34 @@ export function examineRow(r: SourceRow, data: DataConfig, allowedLabels: Set<st
   if (r.error) return { ok: false, reason: r.error };
   const v = r.values!;
   const text = textOf(v[data.text_column]);
-  if (text === undefined) return { ok: false, reason: v[data.text_column] == null ? `missing text (column "${data.text_column}")` : `text is not a string (column "${data.text_column}")` };
+  if (text === undefined)
+    return {
+      ok: false,
+      reason:
+        v[data.text_column] == null
+          ? `missing text (column "${data.text_column}")`
+          : `text is not a string (column "${data.text_column}")`,
+    };
   if (!text.trim()) return { ok: false, reason: `empty text (column "${data.text_column}")` };
   let pair: string | undefined;
   if (data.pair_column) {
     pair = textOf(v[data.pair_column]);
-    if (pair === undefined || !pair.trim()) return { ok: false, reason: `empty or missing pair text (column "${data.pair_column}")` };
+    if (pair === undefined || !pair.trim())
+      return { ok: false, reason: `empty or missing pair text (column "${data.pair_column}")` };
   }
   const label = labelKey(v[data.label_column]);
   if (label === undefined) {
     const raw = v[data.label_column];
     const blank = raw === null || raw === undefined || (typeof raw === 'string' && !raw.trim());
-    return { ok: false, reason: blank ? `missing label (column "${data.label_column}")` : `label is not a string or number (column "${data.label_column}")` };
+    return {
+      ok: false,
+      reason: blank
+        ? `missing label (column "${data.label_column}")`
+        : `label is not a string or number (column "${data.label_column}")`,
+    };
   }
-  if (allowedLabels && !allowedLabels.has(label)) return { ok: false, reason: `label "${label}" is not in data.labels` };
+  if (allowedLabels && !allowedLabels.has(label))
+    return { ok: false, reason: `label "${label}" is not in data.labels` };
   let group: string | undefined;
   if (data.group_column) {
     group = textOf(v[data.group_column])?.trim();
@@ -43,7 +57,11 @@ export function examineRow(r: SourceRow, data: DataConfig, allowedLabels: Set<st
   let split: SplitName | undefined;
   if (data.split_column) {
     split = splitFromValue(v[data.split_column]);
-    if (!split) return { ok: false, reason: `unknown split ${JSON.stringify(v[data.split_column] ?? null)} (column "${data.split_column}"; expected train, validation or test)` };
+    if (!split)
+      return {
+        ok: false,
+        reason: `unknown split ${JSON.stringify(v[data.split_column] ?? null)} (column "${data.split_column}"; expected train, validation or test)`,
+      };
   }
   const id = data.id_column ? textOf(v[data.id_column]) : undefined;
   return { ok: true, text, pair, label, group, split, id };

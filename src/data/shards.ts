@@ -1,7 +1,18 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import {
-  Field, Int8, Int32, Int64, List, makeData, RecordBatch, RecordBatchFileWriter, Schema, Struct, Utf8, vectorFromArray,
+  Field,
+  Int8,
+  Int32,
+  Int64,
+  List,
+  makeData,
+  RecordBatch,
+  RecordBatchFileWriter,
+  Schema,
+  Struct,
+  Utf8,
+  vectorFromArray,
 } from 'apache-arrow';
 
 /** One tokenized example as it goes into a shard. */
@@ -28,7 +39,10 @@ export class ShardWriter {
   private readonly schema: Schema;
   rows = 0;
 
-  constructor(readonly file: string, private readonly withId: boolean) {
+  constructor(
+    readonly file: string,
+    private readonly withId: boolean,
+  ) {
     const fields: Field[] = [
       new Field('input_ids', new List(new Field('item', new Int32(), false)), false),
       new Field('token_type_ids', new List(new Field('item', new Int8(), false)), false),
@@ -79,19 +93,39 @@ function listData<T extends Int32 | Int8>(type: T, rows: number[][], Values: typ
     at += r.length;
   }
   const child = makeData({ type, length: total, nullCount: 0, data: flat as never });
-  return makeData({ type: new List(new Field('item', type, false)), length: rows.length, nullCount: 0, valueOffsets: offsets, child });
+  return makeData({
+    type: new List(new Field('item', type, false)),
+    length: rows.length,
+    nullCount: 0,
+    valueOffsets: offsets,
+    child,
+  });
 }
 
 function toRecordBatch(schema: Schema, rows: Example[], withId: boolean): RecordBatch {
   const n = rows.length;
   const children = [
-    listData(new Int32(), rows.map((r) => r.ids), Int32Array),
-    listData(new Int8(), rows.map((r) => r.typeIds), Int8Array),
+    listData(
+      new Int32(),
+      rows.map((r) => r.ids),
+      Int32Array,
+    ),
+    listData(
+      new Int8(),
+      rows.map((r) => r.typeIds),
+      Int8Array,
+    ),
     makeData({ type: new Int32(), length: n, nullCount: 0, data: Int32Array.from(rows, (r) => r.label) }),
     makeData({ type: new Int32(), length: n, nullCount: 0, data: Int32Array.from(rows, (r) => r.ids.length) }),
     makeData({ type: new Int64(), length: n, nullCount: 0, data: BigInt64Array.from(rows, (r) => BigInt(r.row)) }),
   ];
-  if (withId) children.push(vectorFromArray(rows.map((r) => r.id ?? null), new Utf8()).data[0] as never);
+  if (withId)
+    children.push(
+      vectorFromArray(
+        rows.map((r) => r.id ?? null),
+        new Utf8(),
+      ).data[0] as never,
+    );
   const struct = makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children });
   return new RecordBatch(schema, struct);
 }

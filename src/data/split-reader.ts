@@ -31,7 +31,8 @@ function columnsOf(batch: RecordBatch, file: string): SplitBatch {
   const types = batch.getChild('token_type_ids')?.data[0];
   const label = batch.getChild('label');
   const row = batch.getChild('row');
-  if (!ids || !types || !label || !row) throw new DataError(`${file}: not a recsys dataset shard (expected columns input_ids, token_type_ids, label, row)`);
+  if (!ids || !types || !label || !row)
+    throw new DataError(`${file}: not a recsys dataset shard (expected columns input_ids, token_type_ids, label, row)`);
   const off = ids.valueOffsets as Int32Array;
   const start = off[0];
   const end = off[batch.numRows];
@@ -58,12 +59,15 @@ export function splitFile(datasetDir: string, manifest: DatasetManifest, split: 
 export async function* readSplitBatches(file: string): AsyncGenerator<SplitBatch> {
   // apache-arrow reports a truncated or corrupt file as a JS TypeError: say what it means.
   const unreadable = (err: unknown) =>
-    new DataError(`${file}: not a readable Arrow file (${err instanceof TypeError ? 'truncated or corrupt' : (err as Error).message.split('\n')[0]}); re-run recsys prepare`);
+    new DataError(
+      `${file}: not a readable Arrow file (${err instanceof TypeError ? 'truncated or corrupt' : (err as Error).message.split('\n')[0]}); re-run recsys prepare`,
+    );
   let batches: AsyncIterator<RecordBatch>;
   try {
     const reader = await RecordBatchReader.from(createReadStream(file));
     await reader.open();
-    if (!reader.schema?.fields) throw new DataError(`${file}: not a readable Arrow file (no schema); re-run recsys prepare`);
+    if (!reader.schema?.fields)
+      throw new DataError(`${file}: not a readable Arrow file (no schema); re-run recsys prepare`);
     batches = reader[Symbol.asyncIterator]();
   } catch (err) {
     throw err instanceof DataError ? err : unreadable(err);
@@ -87,8 +91,12 @@ export async function loadSplit(file: string): Promise<SplitArrays> {
   const size = parts.reduce((a, p) => a + p.size, 0);
   const tokens = parts.reduce((a, p) => a + p.ids.length, 0);
   const out: SplitArrays = {
-    size, ids: new Int32Array(tokens), typeIds: new Int8Array(tokens), offsets: new Int32Array(size + 1),
-    labels: new Int32Array(size), rows: new Float64Array(size),
+    size,
+    ids: new Int32Array(tokens),
+    typeIds: new Int8Array(tokens),
+    offsets: new Int32Array(size + 1),
+    labels: new Int32Array(size),
+    rows: new Float64Array(size),
   };
   let r = 0;
   let t = 0;
@@ -106,5 +114,8 @@ export async function loadSplit(file: string): Promise<SplitArrays> {
 
 /** Row i as the (ids, typeIds) pair padBatch takes. */
 export function rowOf(s: { ids: Int32Array; typeIds: Int8Array; offsets: Int32Array }, i: number) {
-  return { ids: s.ids.subarray(s.offsets[i], s.offsets[i + 1]), typeIds: s.typeIds.subarray(s.offsets[i], s.offsets[i + 1]) };
+  return {
+    ids: s.ids.subarray(s.offsets[i], s.offsets[i + 1]),
+    typeIds: s.typeIds.subarray(s.offsets[i], s.offsets[i + 1]),
+  };
 }

@@ -4,9 +4,17 @@ export const SPLITS = ['train', 'validation', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];
 
 const ALIASES: Record<string, SplitName> = {
-  train: 'train', training: 'train', trn: 'train',
-  validation: 'validation', valid: 'validation', val: 'validation', dev: 'validation', eval: 'validation',
-  test: 'test', testing: 'test', tst: 'test',
+  train: 'train',
+  training: 'train',
+  trn: 'train',
+  validation: 'validation',
+  valid: 'validation',
+  val: 'validation',
+  dev: 'validation',
+  eval: 'validation',
+  test: 'test',
+  testing: 'test',
+  tst: 'test',
 };
 
 /** Map a split column value to a split, accepting the usual aliases (case-insensitive). */

@@ -29,7 +29,11 @@ export class LengthStats {
 
   summary() {
     return {
-      p50: this.percentile(50), p90: this.percentile(90), p95: this.percentile(95), p99: this.percentile(99), max: this.max,
+      p50: this.percentile(50),
+      p90: this.percentile(90),
+      p95: this.percentile(95),
+      p99: this.percentile(99),
+      max: this.max,
       truncated: this.truncated,
       truncation_rate: this.count ? this.truncated / this.count : 0,
     };

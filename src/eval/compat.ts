@@ -37,18 +37,27 @@ export function manifestDifferences(run: DatasetManifest, data: DatasetManifest)
         : `labels: ${listDiff(rl, dl)} (run: ${rl.length} labels, dataset: ${dl.length})`,
     );
   }
-  if (run.max_length !== data.max_length) out.push(`max_length: the run was trained at ${run.max_length}, the dataset was prepared at ${data.max_length}`);
-  if (run.truncation !== data.truncation) out.push(`truncation: the run used ${run.truncation}, the dataset ${data.truncation}`);
+  if (run.max_length !== data.max_length)
+    out.push(`max_length: the run was trained at ${run.max_length}, the dataset was prepared at ${data.max_length}`);
+  if (run.truncation !== data.truncation)
+    out.push(`truncation: the run used ${run.truncation}, the dataset ${data.truncation}`);
   const runPair = run.columns?.pair ?? null;
   const dataPair = data.columns?.pair ?? null;
   if ((runPair === null) !== (dataPair === null)) {
-    out.push(`inputs: the run was trained on ${runPair === null ? 'single texts' : `text pairs (pair column "${runPair}")`}, the dataset has ${dataPair === null ? 'single texts' : `text pairs (pair column "${dataPair}")`}`);
+    out.push(
+      `inputs: the run was trained on ${runPair === null ? 'single texts' : `text pairs (pair column "${runPair}")`}, the dataset has ${dataPair === null ? 'single texts' : `text pairs (pair column "${dataPair}")`}`,
+    );
   }
   return out;
 }
 
 /** Refuse a dataset prepared differently from the run's training data (DataError, exit code 3). */
-export function checkDatasetMatchesRun(runDir: string, run: DatasetManifest, datasetDir: string, data: DatasetManifest): void {
+export function checkDatasetMatchesRun(
+  runDir: string,
+  run: DatasetManifest,
+  datasetDir: string,
+  data: DatasetManifest,
+): void {
   const diffs = manifestDifferences(run, data);
   if (diffs.length === 0) return;
   const what = diffs.map((d) => d.slice(0, d.indexOf(':'))).join(', ');
@@ -63,9 +72,13 @@ export function checkDatasetMatchesRun(runDir: string, run: DatasetManifest, dat
 export function checkModelMatchesManifest(modelDir: string, config: BertConfig, run: DatasetManifest): void {
   const ml = config.id2label;
   if (ml.length !== run.labels.length || ml.some((l, i) => l !== run.labels[i])) {
-    throw new DataError(`${modelDir}/config.json: id2label ${JSON.stringify(ml)} differs from the run manifest's labels ${JSON.stringify(run.labels)}`);
+    throw new DataError(
+      `${modelDir}/config.json: id2label ${JSON.stringify(ml)} differs from the run manifest's labels ${JSON.stringify(run.labels)}`,
+    );
   }
   if (config.maxPositionEmbeddings < run.max_length) {
-    throw new DataError(`${modelDir}/config.json: max_position_embeddings ${config.maxPositionEmbeddings} is below the data's max_length ${run.max_length}`);
+    throw new DataError(
+      `${modelDir}/config.json: max_position_embeddings ${config.maxPositionEmbeddings} is below the data's max_length ${run.max_length}`,
+    );
   }
 }

@@ -48,7 +48,9 @@ const EPS = 1e-12;
 
 /** Default metrics compared with a baseline (plus every metric named in a min/max gate). */
 export function defaultBaselineMetrics(numLabels: number): string[] {
-  return numLabels === 2 ? ['accuracy', 'macro_f1', 'weighted_f1', 'roc_auc', 'pr_auc'] : ['accuracy', 'macro_f1', 'weighted_f1'];
+  return numLabels === 2
+    ? ['accuracy', 'macro_f1', 'weighted_f1', 'roc_auc', 'pr_auc']
+    : ['accuracy', 'macro_f1', 'weighted_f1'];
 }
 
 /** What a task offers: its labels and whether it is binary. */
@@ -56,7 +58,16 @@ export interface GateSpace {
   labels: string[];
 }
 
-const GLOBAL = ['accuracy', 'loss', 'macro_precision', 'macro_recall', 'macro_f1', 'weighted_precision', 'weighted_recall', 'weighted_f1'];
+const GLOBAL = [
+  'accuracy',
+  'loss',
+  'macro_precision',
+  'macro_recall',
+  'macro_f1',
+  'weighted_precision',
+  'weighted_recall',
+  'weighted_f1',
+];
 
 function validNamesText(space: GateSpace): string {
   const names = [...GLOBAL];
@@ -81,28 +92,39 @@ export function checkMetricName(metric: string, space: GateSpace, where: string)
     const label = metric.slice(colon + 1);
     if (!(PER_CLASS_METRICS as readonly string[]).includes(kind)) {
       const hint = closest(kind, PER_CLASS_METRICS);
-      throw new UsageError(`${where}: unknown per-class metric "${kind}"${hint ? ` (did you mean "${hint}:${label}"?)` : ''}; per-class metrics are ${PER_CLASS_METRICS.map((m) => `${m}:<label>`).join(', ')}`);
+      throw new UsageError(
+        `${where}: unknown per-class metric "${kind}"${hint ? ` (did you mean "${hint}:${label}"?)` : ''}; per-class metrics are ${PER_CLASS_METRICS.map((m) => `${m}:<label>`).join(', ')}`,
+      );
     }
     if (!space.labels.includes(label)) {
       const hint = closest(label, space.labels);
-      throw new UsageError(`${where}: unknown label "${label}"${hint ? ` (did you mean "${kind}:${hint}"?)` : ''}; labels: ${space.labels.join(', ')}`);
+      throw new UsageError(
+        `${where}: unknown label "${label}"${hint ? ` (did you mean "${kind}:${hint}"?)` : ''}; labels: ${space.labels.join(', ')}`,
+      );
     }
     return;
   }
   if (GLOBAL.includes(metric)) return;
   const k = topKOf(metric);
   if (k !== undefined) {
-    if (n <= 2) throw new UsageError(`${where}: ${metric}: top-k accuracy is only computed for more than 2 classes (this task has ${n}); ${validNamesText(space)}`);
+    if (n <= 2)
+      throw new UsageError(
+        `${where}: ${metric}: top-k accuracy is only computed for more than 2 classes (this task has ${n}); ${validNamesText(space)}`,
+      );
     if (k < 2 || k >= n) throw new UsageError(`${where}: ${metric}: K must be between 2 and ${n - 1} for ${n} classes`);
     return;
   }
   if (metric === 'roc_auc' || metric === 'pr_auc') {
     if (n === 2) return;
-    throw new UsageError(`${where}: ${metric} is only computed for binary tasks (this one has ${n} labels); ${validNamesText(space)}`);
+    throw new UsageError(
+      `${where}: ${metric} is only computed for binary tasks (this one has ${n} labels); ${validNamesText(space)}`,
+    );
   }
   const candidates = [...GLOBAL, ...(n === 2 ? ['roc_auc', 'pr_auc'] : ['top_2_accuracy', 'top_3_accuracy'])];
   const hint = closest(metric, candidates);
-  throw new UsageError(`${where}: unknown metric "${metric}"${hint ? ` (did you mean "${hint}"?)` : ''}; ${validNamesText(space)}`);
+  throw new UsageError(
+    `${where}: unknown metric "${metric}"${hint ? ` (did you mean "${hint}"?)` : ''}; ${validNamesText(space)}`,
+  );
 }
 
 /** `metric=value` (split at the last '=', so labels may contain '='). */
@@ -112,7 +134,9 @@ export function parseGateArg(spec: string, flag: string): { metric: string; thre
   const raw = eq > 0 ? spec.slice(eq + 1).trim() : '';
   const threshold = Number(raw);
   if (!metric || raw === '' || !Number.isFinite(threshold)) {
-    throw new UsageError(`${flag} ${spec}: expected METRIC=NUMBER, e.g. ${flag} accuracy=0.9 or ${flag} recall:<label>=0.8`);
+    throw new UsageError(
+      `${flag} ${spec}: expected METRIC=NUMBER, e.g. ${flag} accuracy=0.9 or ${flag} recall:<label>=0.8`,
+    );
   }
   return { metric, threshold };
 }
@@ -140,7 +164,10 @@ export function parseBaseline(file: string, text: string): EvalReport {
   } catch (err) {
     throw new UsageError(`${file}: baseline is not valid JSON (${(err as Error).message})`);
   }
-  if (!r || r.format !== REPORT_FORMAT) throw new UsageError(`${file}: not a recsys eval report (expected "format": "${REPORT_FORMAT}", from recsys eval --json or --report)`);
+  if (!r || r.format !== REPORT_FORMAT)
+    throw new UsageError(
+      `${file}: not a recsys eval report (expected "format": "${REPORT_FORMAT}", from recsys eval --json or --report)`,
+    );
   return r;
 }
 
@@ -164,7 +191,10 @@ export function buildGates(inputs: GateInputs, space: GateSpace): { specs: GateS
   const byKey = new Map<string, GateSpec>();
   for (const [metric, threshold] of Object.entries(inputs.configMin ?? {})) {
     checkMetricName(metric, space, `eval.min.${metric}`);
-    if (LOWER_IS_BETTER.has(metric)) throw new UsageError(`eval.min.${metric}: ${metric} is lower-is-better; a minimum makes no sense (use --max ${metric}=VALUE)`);
+    if (LOWER_IS_BETTER.has(metric))
+      throw new UsageError(
+        `eval.min.${metric}: ${metric} is lower-is-better; a minimum makes no sense (use --max ${metric}=VALUE)`,
+      );
     byKey.set(`min:${metric}`, { metric, op: '>=', threshold, source: 'config eval.min' });
   }
   for (const [metric, threshold] of Object.entries(inputs.configMax ?? {})) {
@@ -174,7 +204,8 @@ export function buildGates(inputs: GateInputs, space: GateSpace): { specs: GateS
   for (const spec of inputs.min ?? []) {
     const { metric, threshold } = parseGateArg(spec, '--min');
     checkMetricName(metric, space, `--min ${spec}`);
-    if (LOWER_IS_BETTER.has(metric)) throw new UsageError(`--min ${spec}: ${metric} is lower-is-better; use --max ${metric}=${threshold}`);
+    if (LOWER_IS_BETTER.has(metric))
+      throw new UsageError(`--min ${spec}: ${metric} is lower-is-better; use --max ${metric}=${threshold}`);
     byKey.set(`min:${metric}`, { metric, op: '>=', threshold, source: '--min' });
   }
   for (const spec of inputs.max ?? []) {
@@ -185,18 +216,24 @@ export function buildGates(inputs: GateInputs, space: GateSpace): { specs: GateS
   const specs = [...byKey.values()];
   const skipped: string[] = [];
 
-  if (inputs.maxDrop != null && !inputs.baseline) throw new UsageError('--max-drop needs --baseline OLD_REPORT.json (or eval.baseline in the config)');
+  if (inputs.maxDrop != null && !inputs.baseline)
+    throw new UsageError('--max-drop needs --baseline OLD_REPORT.json (or eval.baseline in the config)');
   if (inputs.baseline) {
     const { file, report } = inputs.baseline;
     const maxDrop = inputs.maxDrop ?? 0;
     if (!(maxDrop >= 0)) throw new UsageError(`--max-drop ${maxDrop}: expected a number >= 0`);
     let metrics = inputs.baselineMetrics;
-    if (metrics) for (const m of metrics) checkMetricName(m, space, `${inputs.baselineMetricsSource ?? '--baseline-metrics'} ${m}`);
+    if (metrics)
+      for (const m of metrics)
+        checkMetricName(m, space, `${inputs.baselineMetricsSource ?? '--baseline-metrics'} ${m}`);
     else metrics = [...new Set([...defaultBaselineMetrics(space.labels.length), ...specs.map((s) => s.metric)])];
     for (const metric of metrics) {
       const base = reportValue(report, metric);
       if (base === undefined) {
-        if (metric.includes(':')) throw new UsageError(`${file}: the baseline has no ${metric} (its labels: ${(report.labels ?? []).join(', ')})`);
+        if (metric.includes(':'))
+          throw new UsageError(
+            `${file}: the baseline has no ${metric} (its labels: ${(report.labels ?? []).join(', ')})`,
+          );
         skipped.push(`${metric}: not in the baseline report`);
         continue;
       }
@@ -223,7 +260,11 @@ export function gateTopKs(specs: GateSpec[]): number[] {
   return specs.map((s) => topKOf(s.metric)).filter((k): k is number => k !== undefined);
 }
 
-export function evaluateGates(specs: GateSpec[], values: Record<string, number | null>, skipped: string[] = []): GateReport {
+export function evaluateGates(
+  specs: GateSpec[],
+  values: Record<string, number | null>,
+  skipped: string[] = [],
+): GateReport {
   const results: GateResult[] = specs.map((s) => {
     const value = values[s.metric] ?? null;
     const passed = value !== null && (s.op === '>=' ? value >= s.threshold - EPS : value <= s.threshold + EPS);
@@ -231,7 +272,15 @@ export function evaluateGates(specs: GateSpec[], values: Record<string, number |
       s.source === 'baseline'
         ? `baseline ${short(s.baseline!)} ${s.op === '>=' ? 'minus' : 'plus'} max drop ${short(s.maxDrop!)}`
         : s.source;
-    const r: GateResult = { metric: s.metric, value, op: s.op, threshold: s.threshold, passed, condition: `${s.op} ${short(s.threshold)} (${why})`, source: s.source };
+    const r: GateResult = {
+      metric: s.metric,
+      value,
+      op: s.op,
+      threshold: s.threshold,
+      passed,
+      condition: `${s.op} ${short(s.threshold)} (${why})`,
+      source: s.source,
+    };
     if (s.source === 'baseline') {
       r.baseline = s.baseline;
       r.max_drop = s.maxDrop;
@@ -243,7 +292,10 @@ export function evaluateGates(specs: GateSpec[], values: Record<string, number |
 
 /** One line per condition: `gate FAIL macro_f1 = 0.801234, needs >= 0.85 (--min)`. */
 export function gateLines(g: GateReport): string[] {
-  const lines = g.results.map((r) => `gate ${r.passed ? 'PASS' : 'FAIL'} ${r.metric} = ${r.value === null ? 'undefined' : r.value.toFixed(6)}, needs ${r.condition}`);
+  const lines = g.results.map(
+    (r) =>
+      `gate ${r.passed ? 'PASS' : 'FAIL'} ${r.metric} = ${r.value === null ? 'undefined' : r.value.toFixed(6)}, needs ${r.condition}`,
+  );
   for (const s of g.skipped) lines.push(`gate SKIP ${s}`);
   return lines;
 }

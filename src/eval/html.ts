@@ -27,7 +27,8 @@ export interface Chart {
 }
 
 const X_KEYS = ['step', 'global_step', 'epoch'];
-const SKIP = /^(step|global_step|epoch|time|time_s|timestamp|ts|wall(_time)?|elapsed(_s|_seconds)?|seconds|.*per_s(ec(ond)?)?|samples|rows|tokens|examples|best|best_step)$/i;
+const SKIP =
+  /^(step|global_step|epoch|time|time_s|timestamp|ts|wall(_time)?|elapsed(_s|_seconds)?|seconds|.*per_s(ec(ond)?)?|samples|rows|tokens|examples|best|best_step)$/i;
 const CATEGORY_KEYS = ['split', 'phase', 'kind', 'type', 'event', 'stage', 'mode'];
 const PRIORITY = ['loss', 'macro_f1', 'accuracy', 'weighted_f1', 'lr', 'learning_rate', 'grad_norm'];
 
@@ -47,7 +48,9 @@ function flatten(o: Record<string, unknown>, prefix: string, out: Record<string,
  */
 export function readTrainingCurves(file: string, maxCharts = 8): Chart[] {
   if (!existsSync(file)) return [];
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim());
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
   const records: { x: number; values: Record<string, number> }[] = [];
   let xKey: string | undefined;
   const parsed: Record<string, unknown>[] = [];
@@ -91,7 +94,11 @@ export function readTrainingCurves(file: string, maxCharts = 8): Chart[] {
     .filter(([, g]) => [...g.values()].some((p) => p.length >= 1))
     .sort((a, b) => rank(a[0]) - rank(b[0]) || a[0].localeCompare(b[0]))
     .slice(0, maxCharts)
-    .map(([metric, g]) => ({ title: metric, xLabel: xKey ?? 'record', series: [...g.entries()].map(([name, points]) => ({ name, points })) }));
+    .map(([metric, g]) => ({
+      title: metric,
+      xLabel: xKey ?? 'record',
+      series: [...g.entries()].map(([name, points]) => ({ name, points })),
+    }));
 }
 
 function niceTicks(lo: number, hi: number, count = 5): number[] {
@@ -104,7 +111,8 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
   return out;
 }
 
-const tickText = (t: number) => (Math.abs(t) >= 1e4 || (Math.abs(t) < 1e-3 && t !== 0) ? t.toExponential(1) : String(Number(t.toPrecision(4))));
+const tickText = (t: number) =>
+  Math.abs(t) >= 1e4 || (Math.abs(t) < 1e-3 && t !== 0) ? t.toExponential(1) : String(Number(t.toPrecision(4)));
 
 export function lineChartSvg(chart: Chart, width = 440, height = 230): string {
   const m = { l: 56, r: 12, t: 30 + 14 * Math.ceil(chart.series.length / 2), b: 40 };
@@ -121,26 +129,38 @@ export function lineChartSvg(chart: Chart, width = 440, height = 230): string {
   const sx = (x: number) => m.l + ((x - x0) / (x1 - x0)) * W;
   const sy = (y: number) => m.t + H - ((y - y0) / (y1 - y0)) * H;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(chart.title)}">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(chart.title)}">`,
+  );
   parts.push(`<text x="${m.l}" y="16" class="ct">${esc(chart.title)}</text>`);
   for (const t of niceTicks(y0, y1)) {
     parts.push(`<line x1="${m.l}" x2="${m.l + W}" y1="${sy(t).toFixed(1)}" y2="${sy(t).toFixed(1)}" class="grid"/>`);
-    parts.push(`<text x="${m.l - 6}" y="${(sy(t) + 4).toFixed(1)}" class="tick" text-anchor="end">${esc(tickText(t))}</text>`);
+    parts.push(
+      `<text x="${m.l - 6}" y="${(sy(t) + 4).toFixed(1)}" class="tick" text-anchor="end">${esc(tickText(t))}</text>`,
+    );
   }
   for (const t of niceTicks(x0, x1)) {
-    parts.push(`<text x="${sx(t).toFixed(1)}" y="${m.t + H + 16}" class="tick" text-anchor="middle">${esc(tickText(t))}</text>`);
+    parts.push(
+      `<text x="${sx(t).toFixed(1)}" y="${m.t + H + 16}" class="tick" text-anchor="middle">${esc(tickText(t))}</text>`,
+    );
   }
-  parts.push(`<text x="${m.l + W / 2}" y="${height - 6}" class="tick" text-anchor="middle">${esc(chart.xLabel)}</text>`);
+  parts.push(
+    `<text x="${m.l + W / 2}" y="${height - 6}" class="tick" text-anchor="middle">${esc(chart.xLabel)}</text>`,
+  );
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${W}" height="${H}" class="frame"/>`);
   chart.series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length];
     const pts = s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
     if (s.points.length > 1) parts.push(`<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="1.8"/>`);
-    if (s.points.length <= 40) for (const [x, y] of s.points) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.4" fill="${color}"/>`);
+    if (s.points.length <= 40)
+      for (const [x, y] of s.points)
+        parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.4" fill="${color}"/>`);
     // legend under the title, two entries per line, outside the plot area
     const lx = m.l + (i % 2) * (W / 2);
     const ly = 32 + Math.floor(i / 2) * 14;
-    parts.push(`<rect x="${lx}" y="${ly - 5}" width="12" height="3" fill="${color}"/><text x="${lx + 16}" y="${ly}" class="legend">${esc(s.name)}</text>`);
+    parts.push(
+      `<rect x="${lx}" y="${ly - 5}" width="12" height="3" fill="${color}"/><text x="${lx + 16}" y="${ly}" class="legend">${esc(s.name)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');
@@ -157,11 +177,15 @@ export function confusionSvg(labels: string[], cm: number[][]): string {
   const left = nameW + 30;
   const width = Math.max(left + n * cell + 20, left + 490); // room for the colour note under small matrices
   const height = top + n * cell + 40;
-  const clip = (l: string) => ([...l].length > 24 ? [...l].slice(0, 23).join('') + '…' : l);
+  const clip = (l: string) => ([...l].length > 24 ? `${[...l].slice(0, 23).join('')}…` : l);
   const p: string[] = [];
-  p.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="confusion matrix">`);
+  p.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="confusion matrix">`,
+  );
   p.push(`<text x="${left + (n * cell) / 2}" y="14" class="axis" text-anchor="middle">predicted label</text>`);
-  p.push(`<text transform="translate(12 ${top + (n * cell) / 2}) rotate(-90)" class="axis" text-anchor="middle">true label</text>`);
+  p.push(
+    `<text transform="translate(12 ${top + (n * cell) / 2}) rotate(-90)" class="axis" text-anchor="middle">true label</text>`,
+  );
   cm.forEach((row, i) => {
     const total = row.reduce((a, b) => a + b, 0);
     row.forEach((v, j) => {
@@ -173,19 +197,27 @@ export function confusionSvg(labels: string[], cm: number[][]): string {
       const fill = v === 0 ? '#f8fafc' : `hsl(${hue} ${diag ? 80 : 75}% ${light.toFixed(1)}%)`;
       const x = left + j * cell;
       const y = top + i * cell;
-      p.push(`<rect x="${x}" y="${y}" width="${cell - 1}" height="${cell - 1}" fill="${fill}"><title>true ${esc(labels[i])} → predicted ${esc(labels[j])}: ${v} (${(100 * share).toFixed(1)}% of ${esc(labels[i])})</title></rect>`);
+      p.push(
+        `<rect x="${x}" y="${y}" width="${cell - 1}" height="${cell - 1}" fill="${fill}"><title>true ${esc(labels[i])} → predicted ${esc(labels[j])}: ${v} (${(100 * share).toFixed(1)}% of ${esc(labels[i])})</title></rect>`,
+      );
       if (cell >= 20 && v > 0) {
         const fs = Math.min(12, cell / 2.6);
-        p.push(`<text x="${x + (cell - 1) / 2}" y="${y + cell / 2 + fs / 3}" font-size="${fs.toFixed(1)}" text-anchor="middle" fill="${light < 60 ? '#fff' : '#111'}">${v}</text>`);
+        p.push(
+          `<text x="${x + (cell - 1) / 2}" y="${y + cell / 2 + fs / 3}" font-size="${fs.toFixed(1)}" text-anchor="middle" fill="${light < 60 ? '#fff' : '#111'}">${v}</text>`,
+        );
       }
     });
-    p.push(`<text x="${left - 6}" y="${top + i * cell + cell / 2 + 4}" class="lab" text-anchor="end">${esc(clip(labels[i]))}</text>`);
+    p.push(
+      `<text x="${left - 6}" y="${top + i * cell + cell / 2 + 4}" class="lab" text-anchor="end">${esc(clip(labels[i]))}</text>`,
+    );
   });
   labels.forEach((l, j) => {
     const x = left + j * cell + cell / 2;
     p.push(`<text transform="translate(${x + 4} ${top - 6}) rotate(-55)" class="lab">${esc(clip(l))}</text>`);
   });
-  p.push(`<text x="${left}" y="${height - 12}" class="note">cell colour: share of the true label's rows (blue: correct, red: confused); hover for details</text>`);
+  p.push(
+    `<text x="${left}" y="${height - 12}" class="note">cell colour: share of the true label's rows (blue: correct, red: confused); hover for details</text>`,
+  );
   p.push('</svg>');
   return p.join('');
 }
@@ -204,12 +236,20 @@ export function perClassBarsSvg(r: EvalReport): string {
     ['f1', '#d97706'],
   ] as const;
   const p: string[] = [];
-  p.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="per-class metrics">`);
-  keys.forEach(([k, c], i) => p.push(`<rect x="${nameW + i * 90}" y="8" width="10" height="10" fill="${c}"/><text x="${nameW + 14 + i * 90}" y="17" class="legend">${k === 'f1' ? 'F1' : k}</text>`));
+  p.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="per-class metrics">`,
+  );
+  keys.forEach(([k, c], i) =>
+    p.push(
+      `<rect x="${nameW + i * 90}" y="8" width="10" height="10" fill="${c}"/><text x="${nameW + 14 + i * 90}" y="17" class="legend">${k === 'f1' ? 'F1' : k}</text>`,
+    ),
+  );
   p.push(`<text x="${nameW + barW + 12}" y="17" class="legend">support</text>`);
   for (const t of [0, 0.25, 0.5, 0.75, 1]) {
     const x = nameW + t * barW;
-    p.push(`<line x1="${x}" x2="${x}" y1="${top - 4}" y2="${height - 12}" class="grid"/><text x="${x}" y="${height - 2}" class="tick" text-anchor="middle">${t}</text>`);
+    p.push(
+      `<line x1="${x}" x2="${x}" y1="${top - 4}" y2="${height - 12}" class="grid"/><text x="${x}" y="${height - 2}" class="tick" text-anchor="middle">${t}</text>`,
+    );
   }
   r.labels.forEach((l, i) => {
     const c = r.per_class[l];
@@ -217,9 +257,13 @@ export function perClassBarsSvg(r: EvalReport): string {
     p.push(`<text x="${nameW - 8}" y="${y + rowH / 2 + 2}" class="lab" text-anchor="end">${esc(l)}</text>`);
     keys.forEach(([k, color], j) => {
       const v = c[k];
-      p.push(`<rect x="${nameW}" y="${y + 3 + j * 9}" width="${Math.max(0.5, v * barW).toFixed(1)}" height="8" fill="${color}"><title>${esc(l)} ${k}: ${f4(v)}</title></rect>`);
+      p.push(
+        `<rect x="${nameW}" y="${y + 3 + j * 9}" width="${Math.max(0.5, v * barW).toFixed(1)}" height="8" fill="${color}"><title>${esc(l)} ${k}: ${f4(v)}</title></rect>`,
+      );
     });
-    p.push(`<text x="${nameW + barW + 12}" y="${y + rowH / 2 + 2}" class="tick">${c.support}${c.support === 0 ? ' (absent)' : ''}</text>`);
+    p.push(
+      `<text x="${nameW + barW + 12}" y="${y + rowH / 2 + 2}" class="tick">${c.support}${c.support === 0 ? ' (absent)' : ''}</text>`,
+    );
   });
   p.push('</svg>');
   return p.join('');
@@ -260,45 +304,69 @@ export function htmlReport(r: EvalReport, opts: { curves?: Chart[]; title?: stri
     ['loss', f4(r.loss)],
   ];
   for (const [k, v] of Object.entries(r.top_k_accuracy ?? {})) cards.push([`top-${k} accuracy`, f4(v)]);
-  if (r.positive_label !== null) cards.push([`ROC-AUC (${r.positive_label})`, f4(r.roc_auc)], [`PR-AUC (${r.positive_label})`, f4(r.pr_auc)]);
+  if (r.positive_label !== null)
+    cards.push([`ROC-AUC (${r.positive_label})`, f4(r.roc_auc)], [`PR-AUC (${r.positive_label})`, f4(r.pr_auc)]);
   cards.push(['rows', String(r.rows)]);
 
   const out: string[] = [];
-  out.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">`);
+  out.push(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">`,
+  );
   out.push(`<title>${esc(title)}</title><style>${CSS}</style></head><body><main>`);
   out.push(`<h1>${esc(title)}</h1>`);
-  out.push(`<div class="meta">${r.rows} rows · ${esc(r.labels.length)} labels · backend ${esc(r.backend)} · ${formatFixed(r.seconds, 1)} s (${Math.round(r.rows_per_second)} rows/s) · ${esc(r.created)}<br>`);
-  out.push(`${r.source.run ? `run ${esc(r.source.run)} · ` : ''}model ${esc(r.source.model)}<br>dataset ${esc(r.source.dataset)} (${esc(r.source.split_file)}, sha256 ${esc(r.source.split_sha256.slice(0, 16))}…)</div>`);
+  out.push(
+    `<div class="meta">${r.rows} rows · ${esc(r.labels.length)} labels · backend ${esc(r.backend)} · ${formatFixed(r.seconds, 1)} s (${Math.round(r.rows_per_second)} rows/s) · ${esc(r.created)}<br>`,
+  );
+  out.push(
+    `${r.source.run ? `run ${esc(r.source.run)} · ` : ''}model ${esc(r.source.model)}<br>dataset ${esc(r.source.dataset)} (${esc(r.source.split_file)}, sha256 ${esc(r.source.split_sha256.slice(0, 16))}…)</div>`,
+  );
 
   if (r.gates) {
     const failed = r.gates.results.filter((g) => !g.passed).length;
-    out.push(`<section class="gate ${failed ? 'fail' : 'pass'}"><h2>${failed ? `Quality gate failed: ${failed} of ${r.gates.results.length} conditions` : `Quality gate passed: ${r.gates.results.length} conditions`}</h2><table><tr><th></th><th class="l">metric</th><th>value</th><th class="l">condition</th></tr>`);
+    out.push(
+      `<section class="gate ${failed ? 'fail' : 'pass'}"><h2>${failed ? `Quality gate failed: ${failed} of ${r.gates.results.length} conditions` : `Quality gate passed: ${r.gates.results.length} conditions`}</h2><table><tr><th></th><th class="l">metric</th><th>value</th><th class="l">condition</th></tr>`,
+    );
     for (const g of r.gates.results) {
-      out.push(`<tr><td class="${g.passed ? 'ok' : 'bad'}">${g.passed ? 'PASS' : 'FAIL'}</td><td class="l">${esc(g.metric)}</td><td>${g.value === null ? 'undefined' : g.value.toFixed(6)}</td><td class="l">${esc(g.condition)}</td></tr>`);
+      out.push(
+        `<tr><td class="${g.passed ? 'ok' : 'bad'}">${g.passed ? 'PASS' : 'FAIL'}</td><td class="l">${esc(g.metric)}</td><td>${g.value === null ? 'undefined' : g.value.toFixed(6)}</td><td class="l">${esc(g.condition)}</td></tr>`,
+      );
     }
     out.push('</table>');
-    if (r.gates.skipped.length) out.push(`<ul>${r.gates.skipped.map((s) => `<li>skipped: ${esc(s)}</li>`).join('')}</ul>`);
+    if (r.gates.skipped.length)
+      out.push(`<ul>${r.gates.skipped.map((s) => `<li>skipped: ${esc(s)}</li>`).join('')}</ul>`);
     out.push('</section>');
   }
 
-  out.push(`<div class="cards">${cards.map(([k, v]) => `<div class="card"><b>${esc(v)}</b><span>${esc(k)}</span></div>`).join('')}</div>`);
+  out.push(
+    `<div class="cards">${cards.map(([k, v]) => `<div class="card"><b>${esc(v)}</b><span>${esc(k)}</span></div>`).join('')}</div>`,
+  );
 
   out.push(`<section><h2>Confusion matrix</h2>${confusionSvg(r.labels, r.confusion_matrix)}</section>`);
   out.push(`<section><h2>Per-class precision, recall, F1</h2>${perClassBarsSvg(r)}</section>`);
 
-  out.push('<section><h2>Classification report</h2><table><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>');
+  out.push(
+    '<section><h2>Classification report</h2><table><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>',
+  );
   for (const l of r.labels) {
     const c = r.per_class[l];
-    out.push(`<tr><td>${esc(l)}</td><td>${f4(c.precision)}</td><td>${f4(c.recall)}</td><td>${f4(c.f1)}</td><td>${c.support}</td></tr>`);
+    out.push(
+      `<tr><td>${esc(l)}</td><td>${f4(c.precision)}</td><td>${f4(c.recall)}</td><td>${f4(c.f1)}</td><td>${c.support}</td></tr>`,
+    );
   }
   out.push(`<tr class="avg"><td>accuracy</td><td></td><td></td><td>${f4(r.accuracy)}</td><td>${r.rows}</td></tr>`);
-  out.push(`<tr class="avg"><td>macro avg</td><td>${f4(r.macro_precision)}</td><td>${f4(r.macro_recall)}</td><td>${f4(r.macro_f1)}</td><td>${r.rows}</td></tr>`);
-  out.push(`<tr class="avg"><td>weighted avg</td><td>${f4(r.weighted_precision)}</td><td>${f4(r.weighted_recall)}</td><td>${f4(r.weighted_f1)}</td><td>${r.rows}</td></tr></table>`);
+  out.push(
+    `<tr class="avg"><td>macro avg</td><td>${f4(r.macro_precision)}</td><td>${f4(r.macro_recall)}</td><td>${f4(r.macro_f1)}</td><td>${r.rows}</td></tr>`,
+  );
+  out.push(
+    `<tr class="avg"><td>weighted avg</td><td>${f4(r.weighted_precision)}</td><td>${f4(r.weighted_recall)}</td><td>${f4(r.weighted_f1)}</td><td>${r.rows}</td></tr></table>`,
+  );
   if (r.notes.length) out.push(`<ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`);
   out.push('</section>');
 
   if (opts.curves?.length) {
-    out.push(`<section><h2>Training curves</h2><div class="charts">${opts.curves.map((c) => lineChartSvg(c)).join('')}</div></section>`);
+    out.push(
+      `<section><h2>Training curves</h2><div class="charts">${opts.curves.map((c) => lineChartSvg(c)).join('')}</div></section>`,
+    );
   }
   out.push('</main></body></html>\n');
   return out.join('\n');

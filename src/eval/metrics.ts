@@ -145,12 +145,16 @@ export class MetricsAccumulator {
   private count = 0;
   private readonly binary?: Growable;
 
-  constructor(readonly labels: string[], opts: { topK?: number[] } = {}) {
+  constructor(
+    readonly labels: string[],
+    opts: { topK?: number[] } = {},
+  ) {
     this.n = labels.length;
     if (this.n < 2) throw new Error(`metrics need at least 2 labels, got ${this.n}`);
     this.topKs = this.n > 2 ? [...new Set(opts.topK ?? defaultTopK(this.n))].sort((a, b) => a - b) : [];
     for (const k of this.topKs) {
-      if (!Number.isInteger(k) || k < 2 || k >= this.n) throw new Error(`top-k accuracy needs 1 < k < ${this.n} (number of classes), got ${k}`);
+      if (!Number.isInteger(k) || k < 2 || k >= this.n)
+        throw new Error(`top-k accuracy needs 1 < k < ${this.n} (number of classes), got ${k}`);
     }
     this.topKHits = this.topKs.map(() => 0);
     this.confusion = new Float64Array(this.n * this.n);
@@ -163,13 +167,16 @@ export class MetricsAccumulator {
 
   /** One row: true and predicted class ids, plus whatever extras are known. */
   addPrediction(trueId: number, predId: number, extra: RowExtras = {}): void {
-    if (!(trueId >= 0 && trueId < this.n && Number.isInteger(trueId))) throw new RangeError(`true label id ${trueId} outside 0..${this.n - 1}`);
-    if (!(predId >= 0 && predId < this.n && Number.isInteger(predId))) throw new RangeError(`predicted label id ${predId} outside 0..${this.n - 1}`);
+    if (!(trueId >= 0 && trueId < this.n && Number.isInteger(trueId)))
+      throw new RangeError(`true label id ${trueId} outside 0..${this.n - 1}`);
+    if (!(predId >= 0 && predId < this.n && Number.isInteger(predId)))
+      throw new RangeError(`predicted label id ${predId} outside 0..${this.n - 1}`);
     this.confusion[trueId * this.n + predId]++;
     this.count++;
     if (extra.loss !== undefined) {
       const t = this.lossSum + extra.loss;
-      this.lossComp += Math.abs(this.lossSum) >= Math.abs(extra.loss) ? this.lossSum - t + extra.loss : extra.loss - t + this.lossSum;
+      this.lossComp +=
+        Math.abs(this.lossSum) >= Math.abs(extra.loss) ? this.lossSum - t + extra.loss : extra.loss - t + this.lossSum;
       this.lossSum = t;
       this.lossRows++;
     }
@@ -188,11 +195,13 @@ export class MetricsAccumulator {
    */
   addLogits(logits: ArrayLike<number>, trueIds: ArrayLike<number>): RowResult[] {
     const rows = trueIds.length;
-    if (logits.length !== rows * this.n) throw new RangeError(`expected ${rows}×${this.n} logits, got ${logits.length}`);
+    if (logits.length !== rows * this.n)
+      throw new RangeError(`expected ${rows}×${this.n} logits, got ${logits.length}`);
     const out: RowResult[] = new Array(rows);
     for (let i = 0; i < rows; i++) {
       const y = trueIds[i];
-      if (!(y >= 0 && y < this.n && Number.isInteger(y))) throw new RangeError(`true label id ${y} outside 0..${this.n - 1}`);
+      if (!(y >= 0 && y < this.n && Number.isInteger(y)))
+        throw new RangeError(`true label id ${y} outside 0..${this.n - 1}`);
       const r = analyseLogits(logits, i * this.n, this.n, y);
       this.addPrediction(y, r.pred, r);
       out[i] = r;
@@ -207,7 +216,7 @@ export class MetricsAccumulator {
     for (let i = 0; i < n; i++) confusion.push(Array.from(this.confusion.subarray(i * n, (i + 1) * n)));
     const support = confusion.map((row) => row.reduce((a, b) => a + b, 0));
     const predicted = labels.map((_, j) => confusion.reduce((a, row) => a + row[j], 0));
-    const perClass: ClassMetrics[] = labels.map((label, i) => {
+    const perClass: ClassMetrics[] = labels.map((_label, i) => {
       const tp = confusion[i][i];
       const precision = predicted[i] === 0 ? 0 : tp / predicted[i];
       const recall = support[i] === 0 ? 0 : tp / support[i];
@@ -217,12 +226,15 @@ export class MetricsAccumulator {
     });
     const never = labels.filter((_, i) => predicted[i] === 0);
     const absent = labels.filter((_, i) => support[i] === 0);
-    if (never.length) notes.push(`never predicted (precision scored 0, as sklearn's zero_division default): ${never.join(', ')}`);
-    if (absent.length) notes.push(`no rows in the data (recall scored 0, as sklearn's zero_division default): ${absent.join(', ')}`);
+    if (never.length)
+      notes.push(`never predicted (precision scored 0, as sklearn's zero_division default): ${never.join(', ')}`);
+    if (absent.length)
+      notes.push(`no rows in the data (recall scored 0, as sklearn's zero_division default): ${absent.join(', ')}`);
 
     const mean = (key: keyof AverageMetrics) => perClass.reduce((a, c) => a + c[key], 0) / n;
     const total = support.reduce((a, b) => a + b, 0);
-    const weightedMean = (key: keyof AverageMetrics) => (total === 0 ? 0 : perClass.reduce((a, c) => a + c[key] * c.support, 0) / total);
+    const weightedMean = (key: keyof AverageMetrics) =>
+      total === 0 ? 0 : perClass.reduce((a, c) => a + c[key] * c.support, 0) / total;
     const correct = labels.reduce((a, _, i) => a + confusion[i][i], 0);
 
     let topK: Record<string, number> | null = null;
@@ -233,11 +245,15 @@ export class MetricsAccumulator {
     let rocAuc: number | null = null;
     let prAuc: number | null = null;
     if (this.binary && this.binary.length > 0) {
-      const curves = binaryCurves(this.binary.scores.subarray(0, this.binary.length), this.binary.positive.subarray(0, this.binary.length));
+      const curves = binaryCurves(
+        this.binary.scores.subarray(0, this.binary.length),
+        this.binary.positive.subarray(0, this.binary.length),
+      );
       rocAuc = curves.rocAuc;
       prAuc = curves.averagePrecision;
       if (rocAuc === null) notes.push(`ROC-AUC undefined: only one class present in the data (sklearn returns NaN)`);
-      if (curves.positives === 0) notes.push(`PR-AUC is 0: no positive (${labels[1]}) rows in the data (as sklearn 1.9)`);
+      if (curves.positives === 0)
+        notes.push(`PR-AUC is 0: no positive (${labels[1]}) rows in the data (as sklearn 1.9)`);
     }
 
     return {
@@ -272,7 +288,11 @@ export interface BinaryCurves {
  * positive and negative scores separately (native typed-array sorts) and walks both from the top,
  * one point per distinct score.
  */
-export function binaryCurves(scores: ArrayLike<number>, positive: ArrayLike<number>, opts: { maxPoints?: number } = {}): BinaryCurves {
+export function binaryCurves(
+  scores: ArrayLike<number>,
+  positive: ArrayLike<number>,
+  opts: { maxPoints?: number } = {},
+): BinaryCurves {
   let p = 0;
   for (let i = 0; i < positive.length; i++) if (positive[i]) p++;
   const nNeg = scores.length - p;
@@ -329,7 +349,14 @@ export function binaryCurves(scores: ArrayLike<number>, positive: ArrayLike<numb
 export const LOWER_IS_BETTER = new Set(['loss']);
 /** Per-class metrics, named `metric:Label` in gates. */
 export const PER_CLASS_METRICS = ['precision', 'recall', 'f1'] as const;
-const AVERAGED = ['macro_precision', 'macro_recall', 'macro_f1', 'weighted_precision', 'weighted_recall', 'weighted_f1'];
+const AVERAGED = [
+  'macro_precision',
+  'macro_recall',
+  'macro_f1',
+  'weighted_precision',
+  'weighted_recall',
+  'weighted_f1',
+];
 
 export interface MetricSpace {
   labels: string[];

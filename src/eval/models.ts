@@ -37,7 +37,11 @@ const DEFAULT_ONNX = path.join('onnx', 'model.onnx');
 // ------------------------------------------------------------------ --run: tfjs
 
 /** The run's `model/` on a tfjs backend, checked against the run manifest. */
-export async function openRunModel(runDir: string, runManifest: DatasetManifest, opts: { backend: BackendName; verbose?: boolean; log: Logger }): Promise<OpenedModel> {
+export async function openRunModel(
+  runDir: string,
+  runManifest: DatasetManifest,
+  opts: { backend: BackendName; verbose?: boolean; log: Logger },
+): Promise<OpenedModel> {
   // TensorFlow.js and the model code load only now: usage and data errors before this come fast.
   const [{ initBackend }, { loadInferenceModel }, { tfjsRunner }, { disposeParams }] = await Promise.all([
     import('../backend/index.js'),
@@ -84,28 +88,42 @@ export interface ExportDir {
  * (manifest.json), the model config (labels) and a complete export.json.
  */
 export async function readExportDir(target: string): Promise<ExportDir> {
-  if (!existsSync(target)) throw new UsageError(`${target}: not found (--model expects an export directory written by recsys export)`);
+  if (!existsSync(target))
+    throw new UsageError(`${target}: not found (--model expects an export directory written by recsys export)`);
   let dir = target;
   let onnxFile = path.join(target, DEFAULT_ONNX);
   if (statSync(target).isFile()) {
-    if (!target.endsWith('.onnx')) throw new UsageError(`${target}: --model expects an export directory (recsys export) or an .onnx file inside one`);
+    if (!target.endsWith('.onnx'))
+      throw new UsageError(
+        `${target}: --model expects an export directory (recsys export) or an .onnx file inside one`,
+      );
     onnxFile = target;
     dir = path.basename(path.dirname(target)) === 'onnx' ? path.dirname(path.dirname(target)) : path.dirname(target);
   } else if (existsSync(path.join(target, 'model', 'config.json')) && existsSync(path.join(target, MANIFEST_FILE))) {
-    throw new UsageError(`${target} is a run directory; evaluate it with --run ${target}, or export it first (recsys export --run ${target} --format onnx --out DIR) and pass --model DIR`);
+    throw new UsageError(
+      `${target} is a run directory; evaluate it with --run ${target}, or export it first (recsys export --run ${target} --format onnx --out DIR) and pass --model DIR`,
+    );
   }
   if (exportStateOf(dir) === 'incomplete') throw new UsageError(incompleteExportMessage(dir));
   if (!existsSync(path.join(dir, MANIFEST_FILE))) {
-    throw new UsageError(`${dir}: no ${MANIFEST_FILE}; not a recsys export directory (recsys export --format onnx writes one), so the data it was trained on cannot be checked`);
+    throw new UsageError(
+      `${dir}: no ${MANIFEST_FILE}; not a recsys export directory (recsys export --format onnx writes one), so the data it was trained on cannot be checked`,
+    );
   }
   if (!existsSync(onnxFile)) {
-    throw new UsageError(`${dir}: no ${path.relative(dir, onnxFile)}; export the run to ONNX first (recsys export --format onnx)`);
+    throw new UsageError(
+      `${dir}: no ${path.relative(dir, onnxFile)}; export the run to ONNX first (recsys export --format onnx)`,
+    );
   }
   const recordFile = path.join(dir, EXPORT_FILE);
   if (!existsSync(recordFile)) throw new UsageError(incompleteExportMessage(dir));
   const record = readJsonObject(recordFile) as unknown as ExportRecord;
-  if (record.format !== EXPORT_FORMAT) throw new DataError(`${recordFile}: not a recsys export record (expected "format": "${EXPORT_FORMAT}")`);
-  if (!record.formats?.onnx) throw new UsageError(`${dir}: the export has no ONNX model (formats: ${Object.keys(record.formats ?? {}).join(', ') || 'none'}); re-export with --format onnx`);
+  if (record.format !== EXPORT_FORMAT)
+    throw new DataError(`${recordFile}: not a recsys export record (expected "format": "${EXPORT_FORMAT}")`);
+  if (!record.formats?.onnx)
+    throw new UsageError(
+      `${dir}: the export has no ONNX model (formats: ${Object.keys(record.formats ?? {}).join(', ') || 'none'}); re-export with --format onnx`,
+    );
   const manifest = readManifest(dir) as ExportDir['manifest'];
   const configFile = path.join(dir, 'config.json');
   if (!existsSync(configFile)) throw new UsageError(`${dir}: no config.json; not a recsys export directory`);
@@ -125,11 +143,14 @@ export async function checkExportFiles(exp: ExportDir, log: Logger): Promise<str
   const recorded = onnx.sha256 ?? {};
   const quantized = onnx.quantized as { file?: string } | undefined;
   if (rel === DEFAULT_ONNX && onnx.status === 'failed') {
-    log.warn(`${path.join(exp.dir, EXPORT_FILE)}: this ONNX model failed the export's parity check (see parity.json); evaluating it anyway`);
+    log.warn(
+      `${path.join(exp.dir, EXPORT_FILE)}: this ONNX model failed the export's parity check (see parity.json); evaluating it anyway`,
+    );
   }
   if (!(rel in recorded)) {
     const known = quantized?.file === rel;
-    if (!known) log.warn(`${exp.onnxFile} is not listed in ${path.join(exp.dir, EXPORT_FILE)}; its sha256 cannot be checked`);
+    if (!known)
+      log.warn(`${exp.onnxFile} is not listed in ${path.join(exp.dir, EXPORT_FILE)}; its sha256 cannot be checked`);
   }
   let modelSha = '';
   for (const file of [rel, `${rel}_data`]) {

@@ -109,19 +109,45 @@ export function buildReport(m: EvalMetrics, ctx: ReportContext, gates: GateRepor
  * sklearn's `classification_report(y_true, y_pred, labels=range(n), target_names=labels,
  * digits=digits)`, character for character.
  */
-export function classificationReportText(r: Pick<EvalReport, 'labels' | 'per_class' | 'accuracy' | 'macro_precision' | 'macro_recall' | 'macro_f1' | 'weighted_precision' | 'weighted_recall' | 'weighted_f1' | 'rows'>, digits = 2): string {
+export function classificationReportText(
+  r: Pick<
+    EvalReport,
+    | 'labels'
+    | 'per_class'
+    | 'accuracy'
+    | 'macro_precision'
+    | 'macro_recall'
+    | 'macro_f1'
+    | 'weighted_precision'
+    | 'weighted_recall'
+    | 'weighted_f1'
+    | 'rows'
+  >,
+  digits = 2,
+): string {
   const headers = ['precision', 'recall', 'f1-score', 'support'];
   const width = Math.max(Math.max(...r.labels.map(codePoints)), 'weighted avg'.length, digits);
-  const f = (x: number) => ' ' + padStart(formatFixed(x, digits), 9);
-  const row = (name: string, p: number, rc: number, f1: number, s: number) => padStart(name, width) + ' ' + f(p) + f(rc) + f(f1) + ' ' + padStart(String(s), 9) + '\n';
-  let out = padStart('', width) + ' ' + headers.map((h) => ' ' + padStart(h, 9)).join('') + '\n\n';
+  const f = (x: number) => ` ${padStart(formatFixed(x, digits), 9)}`;
+  const row = (name: string, p: number, rc: number, f1: number, s: number) =>
+    `${padStart(name, width)} ${f(p)}${f(rc)}${f(f1)} ${padStart(String(s), 9)}\n`;
+  let out = `${padStart('', width)} ${headers.map((h) => ` ${padStart(h, 9)}`).join('')}\n\n`;
   for (const l of r.labels) {
     const c = r.per_class[l];
     out += row(l, c.precision, c.recall, c.f1, c.support);
   }
   out += '\n';
   // sklearn formats the blank precision/recall cells of the accuracy row with '{:>9.{digits}}' on ''.
-  out += padStart('accuracy', width) + ' ' + ' ' + padStart('', 9) + ' ' + padStart('', 9) + f(r.accuracy) + ' ' + padStart(String(r.rows), 9) + '\n';
+  out +=
+    padStart('accuracy', width) +
+    ' ' +
+    ' ' +
+    padStart('', 9) +
+    ' ' +
+    padStart('', 9) +
+    f(r.accuracy) +
+    ' ' +
+    padStart(String(r.rows), 9) +
+    '\n';
   out += row('macro avg', r.macro_precision, r.macro_recall, r.macro_f1, r.rows);
   out += row('weighted avg', r.weighted_precision, r.weighted_recall, r.weighted_f1, r.rows);
   return out;
@@ -136,17 +162,21 @@ export function confusionText(labels: string[], cm: number[][], maxWidth = 160):
   const lines = ['confusion matrix (rows: true label, columns: predicted label)'];
   if (named) {
     const colW = labels.map((l) => Math.max(codePoints(l), countWidth));
-    lines.push(padStart('', nameWidth) + labels.map((l, j) => '  ' + padStart(l, colW[j])).join(''));
-    cm.forEach((row, i) => lines.push(padStart(labels[i], nameWidth) + row.map((v, j) => '  ' + padStart(String(v), colW[j])).join('')));
+    lines.push(padStart('', nameWidth) + labels.map((l, j) => `  ${padStart(l, colW[j])}`).join(''));
+    cm.forEach((row, i) =>
+      lines.push(padStart(labels[i], nameWidth) + row.map((v, j) => `  ${padStart(String(v), colW[j])}`).join('')),
+    );
   } else {
     const idxW = String(labels.length - 1).length + 2;
     const colW = Math.max(countWidth, idxW);
     const rowName = (i: number) => `[${i}] ${labels[i]}`;
     const rowW = Math.max(...labels.map((_, i) => codePoints(rowName(i))));
-    lines.push(padStart('', rowW) + labels.map((_, j) => ' ' + padStart(`[${j}]`, colW)).join(''));
-    cm.forEach((row, i) => lines.push(padEnd(rowName(i), rowW) + row.map((v) => ' ' + padStart(String(v), colW)).join('')));
+    lines.push(padStart('', rowW) + labels.map((_, j) => ` ${padStart(`[${j}]`, colW)}`).join(''));
+    cm.forEach((row, i) =>
+      lines.push(padEnd(rowName(i), rowW) + row.map((v) => ` ${padStart(String(v), colW)}`).join('')),
+    );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 const num = (x: number | null, digits: number) => (x === null ? 'n/a' : formatFixed(x, digits));
@@ -167,16 +197,17 @@ export function textReport(r: EvalReport, digits = 4): string {
   const parts = [
     `${r.split} split: ${r.rows} rows, ${r.backend} backend, ${formatFixed(r.seconds, 1)} s (${Math.round(r.rows_per_second)} rows/s)\n`,
     classificationReportText(r, digits),
-    extraLines(r, digits).join('\n') + '\n',
+    `${extraLines(r, digits).join('\n')}\n`,
     confusionText(r.labels, r.confusion_matrix),
   ];
-  if (r.notes.length) parts.push('notes:\n' + r.notes.map((n) => `  - ${n}`).join('\n') + '\n');
+  if (r.notes.length) parts.push(`notes:\n${r.notes.map((n) => `  - ${n}`).join('\n')}\n`);
   return parts.join('\n');
 }
 
 // ------------------------------------------------------------------ markdown (CI job summaries)
 
-const mdEscape = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const mdEscape = (s: string) =>
+  s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function markdownReport(r: EvalReport, digits = 4): string {
   const f = (x: number | null) => num(x, digits);
@@ -184,15 +215,32 @@ export function markdownReport(r: EvalReport, digits = 4): string {
   out.push(`### recsys eval: ${mdEscape(r.split)} split, ${r.rows} rows`, '');
   if (r.gates) {
     const failed = r.gates.results.filter((g) => !g.passed).length;
-    out.push(failed ? `**Quality gate failed**: ${failed} of ${r.gates.results.length} conditions` : `**Quality gate passed**: ${r.gates.results.length} conditions`, '');
+    out.push(
+      failed
+        ? `**Quality gate failed**: ${failed} of ${r.gates.results.length} conditions`
+        : `**Quality gate passed**: ${r.gates.results.length} conditions`,
+      '',
+    );
     out.push('| | metric | value | condition |', '|---|---|---:|---|');
-    for (const g of r.gates.results) out.push(`| ${g.passed ? '✅' : '❌'} | ${mdEscape(g.metric)} | ${g.value === null ? 'n/a' : formatFixed(g.value, 6)} | ${mdEscape(g.condition)} |`);
+    for (const g of r.gates.results)
+      out.push(
+        `| ${g.passed ? '✅' : '❌'} | ${mdEscape(g.metric)} | ${g.value === null ? 'n/a' : formatFixed(g.value, 6)} | ${mdEscape(g.condition)} |`,
+      );
     out.push('');
   }
   out.push('| metric | value |', '|---|---:|');
-  out.push(`| accuracy | ${f(r.accuracy)} |`, `| macro F1 | ${f(r.macro_f1)} |`, `| weighted F1 | ${f(r.weighted_f1)} |`, `| loss | ${f(r.loss)} |`);
+  out.push(
+    `| accuracy | ${f(r.accuracy)} |`,
+    `| macro F1 | ${f(r.macro_f1)} |`,
+    `| weighted F1 | ${f(r.weighted_f1)} |`,
+    `| loss | ${f(r.loss)} |`,
+  );
   for (const [k, v] of Object.entries(r.top_k_accuracy ?? {})) out.push(`| top-${k} accuracy | ${f(v)} |`);
-  if (r.positive_label !== null) out.push(`| ROC-AUC (${mdEscape(r.positive_label)}) | ${f(r.roc_auc)} |`, `| PR-AUC (${mdEscape(r.positive_label)}) | ${f(r.pr_auc)} |`);
+  if (r.positive_label !== null)
+    out.push(
+      `| ROC-AUC (${mdEscape(r.positive_label)}) | ${f(r.roc_auc)} |`,
+      `| PR-AUC (${mdEscape(r.positive_label)}) | ${f(r.pr_auc)} |`,
+    );
   out.push('');
   out.push('| label | precision | recall | F1 | support |', '|---|---:|---:|---:|---:|');
   for (const l of r.labels) {
@@ -200,9 +248,14 @@ export function markdownReport(r: EvalReport, digits = 4): string {
     out.push(`| ${mdEscape(l)} | ${f(c.precision)} | ${f(c.recall)} | ${f(c.f1)} | ${c.support} |`);
   }
   out.push(`| **macro avg** | ${f(r.macro_precision)} | ${f(r.macro_recall)} | ${f(r.macro_f1)} | ${r.rows} |`);
-  out.push(`| **weighted avg** | ${f(r.weighted_precision)} | ${f(r.weighted_recall)} | ${f(r.weighted_f1)} | ${r.rows} |`);
+  out.push(
+    `| **weighted avg** | ${f(r.weighted_precision)} | ${f(r.weighted_recall)} | ${f(r.weighted_f1)} | ${r.rows} |`,
+  );
   out.push('', '<details><summary>Confusion matrix (rows: true label, columns: predicted label)</summary>', '');
-  out.push(`| true \\ predicted | ${r.labels.map(mdEscape).join(' | ')} |`, `|---|${r.labels.map(() => '---:').join('|')}|`);
+  out.push(
+    `| true \\ predicted | ${r.labels.map(mdEscape).join(' | ')} |`,
+    `|---|${r.labels.map(() => '---:').join('|')}|`,
+  );
   r.confusion_matrix.forEach((row, i) => out.push(`| **${mdEscape(r.labels[i])}** | ${row.join(' | ')} |`));
   out.push('', '</details>', '');
   if (r.notes.length) out.push(...r.notes.map((n) => `- ${mdEscape(n)}`), '');

@@ -66,7 +66,12 @@ function* rowsOf(b: SplitBatch): Generator<Row> {
   for (let i = 0; i < b.size; i++) {
     const start = b.offsets[i];
     const end = b.offsets[i + 1];
-    yield { ids: b.ids.subarray(start, end), typeIds: b.typeIds.subarray(start, end), label: b.labels[i], row: b.rows[i] };
+    yield {
+      ids: b.ids.subarray(start, end),
+      typeIds: b.typeIds.subarray(start, end),
+      label: b.labels[i],
+      row: b.rows[i],
+    };
   }
 }
 
@@ -90,10 +95,14 @@ export async function evaluateSplit(model: EvalModel, opts: EvalSplitOptions): P
     const runWindow = async () => {
       if (!window.length) return;
       const done = seen;
-      const { results, logits } = await forwardWindow(model, window, opts, acc, (rows) => opts.onProgress?.(done + rows));
+      const { results, logits } = await forwardWindow(model, window, opts, acc, (rows) =>
+        opts.onProgress?.(done + rows),
+      );
       if (writer) {
         let text = '';
-        window.forEach((r, i) => (text += predictionLine(r, results[i], logits.subarray(i * n, (i + 1) * n), opts.labels) + '\n'));
+        window.forEach(
+          (r, i) => (text += `${predictionLine(r, results[i], logits.subarray(i * n, (i + 1) * n), opts.labels)}\n`),
+        );
         await writer.write(text);
       }
       seen += window.length;
@@ -102,22 +111,37 @@ export async function evaluateSplit(model: EvalModel, opts: EvalSplitOptions): P
     // readSplitBatches turns a truncated or corrupt shard into a one-line DataError naming it.
     for await (const batch of readSplitBatches(opts.file)) {
       for (const r of rowsOf(batch)) {
-        if (!(r.label >= 0 && r.label < n)) throw new DataError(`${opts.file}: row ${r.row} has label id ${r.label}, outside the ${n} labels of the manifest`);
-        if (r.ids.length === 0 || r.ids.length > opts.maxLength) throw new DataError(`${opts.file}: row ${r.row} has ${r.ids.length} tokens; expected 1..${opts.maxLength} (max_length)`);
-        if (r.typeIds.length !== r.ids.length) throw new DataError(`${opts.file}: row ${r.row}: token_type_ids and input_ids differ in length`);
+        if (!(r.label >= 0 && r.label < n))
+          throw new DataError(
+            `${opts.file}: row ${r.row} has label id ${r.label}, outside the ${n} labels of the manifest`,
+          );
+        if (r.ids.length === 0 || r.ids.length > opts.maxLength)
+          throw new DataError(
+            `${opts.file}: row ${r.row} has ${r.ids.length} tokens; expected 1..${opts.maxLength} (max_length)`,
+          );
+        if (r.typeIds.length !== r.ids.length)
+          throw new DataError(`${opts.file}: row ${r.row}: token_type_ids and input_ids differ in length`);
         for (let k = 0; k < r.ids.length; k++) {
-          if (r.ids[k] < 0 || r.ids[k] >= model.vocabSize) throw new DataError(`${opts.file}: row ${r.row} has token id ${r.ids[k]}, outside the model's vocab_size ${model.vocabSize}`);
+          if (r.ids[k] < 0 || r.ids[k] >= model.vocabSize)
+            throw new DataError(
+              `${opts.file}: row ${r.row} has token id ${r.ids[k]}, outside the model's vocab_size ${model.vocabSize}`,
+            );
         }
         window.push(r);
         if (window.length >= WINDOW_ROWS) await runWindow();
       }
     }
     await runWindow();
-    if (seen !== opts.expectedRows) throw new DataError(`${opts.file}: ${seen} rows, but the manifest says ${opts.expectedRows}; re-run recsys prepare`);
+    if (seen !== opts.expectedRows)
+      throw new DataError(
+        `${opts.file}: ${seen} rows, but the manifest says ${opts.expectedRows}; re-run recsys prepare`,
+      );
     if (seen === 0) throw new DataError(`${opts.file}: the split has no rows; nothing to evaluate`);
     const sha256 = await shaPromise;
     if (opts.expectedSha256 && sha256 !== opts.expectedSha256) {
-      throw new DataError(`${opts.file}: sha256 ${sha256.slice(0, 12)}… differs from the manifest's ${opts.expectedSha256.slice(0, 12)}…; the split changed after recsys prepare`);
+      throw new DataError(
+        `${opts.file}: sha256 ${sha256.slice(0, 12)}… differs from the manifest's ${opts.expectedSha256.slice(0, 12)}…; the split changed after recsys prepare`,
+      );
     }
     ok = true;
     return { metrics: acc.compute(), seconds: (performance.now() - t0) / 1000, sha256 };
@@ -141,13 +165,27 @@ async function forwardWindow(
     const signal = opts.interrupted?.();
     if (signal) throw new EvalInterrupted(signal);
     const idx = order.slice(s, s + opts.batchSize);
-    const out = await model.runner.run(padRows(idx.map((i) => rows[i]), opts.padId));
-    if (out.length !== idx.length * n) throw new DataError(`the model returned ${out.length} logits for ${idx.length} rows; expected ${n} per row (the labels of the manifest)`);
+    const out = await model.runner.run(
+      padRows(
+        idx.map((i) => rows[i]),
+        opts.padId,
+      ),
+    );
+    if (out.length !== idx.length * n)
+      throw new DataError(
+        `the model returned ${out.length} logits for ${idx.length} rows; expected ${n} per row (the labels of the manifest)`,
+      );
     idx.forEach((i, k) => logits.set(out.subarray(k * n, (k + 1) * n), i * n));
     progress(s + idx.length);
     await new Promise((resolve) => setImmediate(resolve)); // let signals and the progress bar through
   }
-  return { results: acc.addLogits(logits, rows.map((r) => r.label)), logits };
+  return {
+    results: acc.addLogits(
+      logits,
+      rows.map((r) => r.label),
+    ),
+    logits,
+  };
 }
 
 function predictionLine(r: Row, res: RowResult, logits: Float32Array, labels: string[]): string {

@@ -28,7 +28,12 @@ export function evaluateGraph(
 
 const dims = (t: tf.Tensor) => t.shape as number[];
 
-function run(op: GraphOp, get: (n: string) => tf.Tensor, params: Params, feeds: Record<string, tf.Tensor2D>): tf.Tensor {
+function run(
+  op: GraphOp,
+  get: (n: string) => tf.Tensor,
+  params: Params,
+  feeds: Record<string, tf.Tensor2D>,
+): tf.Tensor {
   switch (op.op) {
     case 'input': {
       const t = feeds[op.out];

@@ -76,11 +76,16 @@ export interface ExportRecord {
   created: string;
   complete: true;
   run: { dir: string; weights_sha256: string; tokenizer_sha256: string; dataset_sha256: string; best: unknown };
-  model: { architecture: 'BertForSequenceClassification'; labels: string[]; max_length: number; hidden_act: string; parameters: number };
+  model: {
+    architecture: 'BertForSequenceClassification';
+    labels: string[];
+    max_length: number;
+    hidden_act: string;
+    parameters: number;
+  };
   check: { dataset_dir: string; split: string; file: string; rows: number; atol: number; reference: string };
   formats: Partial<Record<ExportFormat, FormatRecord>>;
 }
-
 
 function readExportRecord(out: string): ExportRecord | null {
   const file = path.join(out, EXPORT_FILE);
@@ -97,18 +102,22 @@ function readExportRecord(out: string): ExportRecord | null {
 /** Refuse to replace what is not ours to replace; returns the previous record of the same run. */
 function checkOutDir(out: string, run: RunSource, overwrite: boolean): ExportRecord | null {
   if (!existsSync(out)) return null;
-  if (!(readdirSync(out, { withFileTypes: true }).length)) return null;
+  if (!readdirSync(out, { withFileTypes: true }).length) return null;
   const previous = readExportRecord(out);
   if (previous) {
     if (previous.run?.weights_sha256 === run.weightsSha256) return previous;
     if (!overwrite) {
-      throw new UsageError(`${out}: holds a complete export of another run (${previous.run?.dir ?? 'unknown'}); pass --overwrite to replace it or choose another --out`);
+      throw new UsageError(
+        `${out}: holds a complete export of another run (${previous.run?.dir ?? 'unknown'}); pass --overwrite to replace it or choose another --out`,
+      );
     }
     return null;
   }
   const foreign = readdirSync(out).filter((f) => !EXPORT_ENTRIES.has(f) && !f.includes('.tmp-'));
   if (foreign.length && !overwrite) {
-    throw new UsageError(`${out}: not empty and not a recsys export (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); pass --overwrite or choose another --out`);
+    throw new UsageError(
+      `${out}: not empty and not a recsys export (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); pass --overwrite or choose another --out`,
+    );
   }
   return null; // an incomplete export (interrupted): replaced without asking
 }
@@ -123,7 +132,10 @@ async function filesUnder(dir: string, rel = ''): Promise<string[]> {
   return out.sort();
 }
 
-async function describeFiles(root: string, sub: string): Promise<{ files: string[]; bytes: number; sha256: Record<string, string> }> {
+async function describeFiles(
+  root: string,
+  sub: string,
+): Promise<{ files: string[]; bytes: number; sha256: Record<string, string> }> {
   const files = (await filesUnder(path.join(root, sub))).map((f) => path.join(sub, f));
   let bytes = 0;
   const sha256: Record<string, string> = {};
@@ -152,29 +164,53 @@ async function writeOnnx(stage: string, run: RunSource, graph: InferenceGraph, o
     'recsys.labels': JSON.stringify(run.config.id2label),
     'recsys.max_length': String(run.manifest.max_length),
   };
-  const r = await writeOnnxModel(file, graph, run.params, { opset, externalDataThreshold: opts.externalDataThreshold, producerVersion: recsysVersion(), metadata });
+  const r = await writeOnnxModel(file, graph, run.params, {
+    opset,
+    externalDataThreshold: opts.externalDataThreshold,
+    producerVersion: recsysVersion(),
+    metadata,
+  });
   if (opts.quantize) {
     await writeOnnxModel(path.join(stage, 'onnx', QUANTIZED_FILE), graph, run.params, {
-      opset, quantize: opts.quantize, externalDataThreshold: opts.externalDataThreshold, producerVersion: recsysVersion(),
+      opset,
+      quantize: opts.quantize,
+      externalDataThreshold: opts.externalDataThreshold,
+      producerVersion: recsysVersion(),
       metadata: { ...metadata, 'recsys.quantization': 'int8 dynamic (MatMul weights, per-column symmetric)' },
     });
   }
   return {
-    format: 'onnx', path: 'onnx',
+    format: 'onnx',
+    path: 'onnx',
     runner: (s) => onnxRunner(path.join(s, 'onnx', 'model.onnx')),
-    extra: { opset, ir_version: IR_VERSION_FOR[opset], external_data: r.externalData, inputs: 'int64 [batch_size, sequence_length]', output: 'logits float32 [batch_size, num_labels]' },
+    extra: {
+      opset,
+      ir_version: IR_VERSION_FOR[opset],
+      external_data: r.externalData,
+      inputs: 'int64 [batch_size, sequence_length]',
+      output: 'logits float32 [batch_size, num_labels]',
+    },
   };
 }
 
 async function writeSm(stage: string, run: RunSource, graph: InferenceGraph): Promise<Artifact> {
   const dir = path.join(stage, 'savedmodel');
   const r = await writeSavedModel(dir, graph, run.params, {
-    assetsExtra: { 'manifest.json': JSON.stringify(run.manifest, null, 2) + '\n', ...run.tokenizerFiles },
+    assetsExtra: { 'manifest.json': `${JSON.stringify(run.manifest, null, 2)}\n`, ...run.tokenizerFiles },
   });
   return {
-    format: 'savedmodel', path: 'savedmodel',
+    format: 'savedmodel',
+    path: 'savedmodel',
     runner: (s) => savedModelTfjsRunner(path.join(s, 'savedmodel')),
-    extra: { tags: ['serve'], signature: SIGNATURE_KEY, method: 'tensorflow/serving/predict', inputs: 'int32 [-1, -1]', output: 'logits float32 [-1, num_labels]', nodes: r.nodes, variables: r.variables },
+    extra: {
+      tags: ['serve'],
+      signature: SIGNATURE_KEY,
+      method: 'tensorflow/serving/predict',
+      inputs: 'int32 [-1, -1]',
+      output: 'logits float32 [-1, num_labels]',
+      nodes: r.nodes,
+      variables: r.variables,
+    },
   };
 }
 
@@ -182,7 +218,15 @@ async function writeSm(stage: string, run: RunSource, graph: InferenceGraph): Pr
  * The int8 model is not gated by --atol (quantization moves logits by far more than 1e-4): its
  * accuracy change on the check rows is reported next to its size and speed change.
  */
-async function reportQuantized(stage: string, rows: CheckRows, reference: LogitsRunner, run: RunSource, float: ParityResult, atol: number, log: Logger): Promise<Record<string, unknown>> {
+async function reportQuantized(
+  stage: string,
+  rows: CheckRows,
+  reference: LogitsRunner,
+  run: RunSource,
+  float: ParityResult,
+  atol: number,
+  log: Logger,
+): Promise<Record<string, unknown>> {
   const file = path.join(stage, 'onnx', QUANTIZED_FILE);
   const runner = await onnxRunner(file);
   let q: ParityResult;
@@ -194,11 +238,27 @@ async function reportQuantized(stage: string, rows: CheckRows, reference: Logits
   const floatBytes = (await stat(path.join(stage, 'onnx', 'model.onnx'))).size;
   const bytes = (await stat(file)).size;
   const doc = {
-    status: 'reported', file: path.join('onnx', QUANTIZED_FILE), quantization: 'int8 dynamic: MatMul weights per-column symmetric, activations per batch (DynamicQuantizeLinear + MatMulInteger)',
-    bytes, float_bytes: floatBytes, size_ratio: bytes / floatBytes,
-    seconds: q.seconds.export, float_seconds: float.seconds.export, speedup: q.seconds.export > 0 ? float.seconds.export / q.seconds.export : null,
-    accuracy: { reference: q.accuracy.reference, float: float.accuracy.export, int8: q.accuracy.export, change: q.accuracy.export - float.accuracy.export },
-    max_abs_diff: q.max_abs_diff, mean_abs_diff: q.mean_abs_diff, argmax_agreement: q.argmax_agreement, rows: q.rows, runtime: q.runtime,
+    status: 'reported',
+    file: path.join('onnx', QUANTIZED_FILE),
+    quantization:
+      'int8 dynamic: MatMul weights per-column symmetric, activations per batch (DynamicQuantizeLinear + MatMulInteger)',
+    bytes,
+    float_bytes: floatBytes,
+    size_ratio: bytes / floatBytes,
+    seconds: q.seconds.export,
+    float_seconds: float.seconds.export,
+    speedup: q.seconds.export > 0 ? float.seconds.export / q.seconds.export : null,
+    accuracy: {
+      reference: q.accuracy.reference,
+      float: float.accuracy.export,
+      int8: q.accuracy.export,
+      change: q.accuracy.export - float.accuracy.export,
+    },
+    max_abs_diff: q.max_abs_diff,
+    mean_abs_diff: q.mean_abs_diff,
+    argmax_agreement: q.argmax_agreement,
+    rows: q.rows,
+    runtime: q.runtime,
   };
   log.info(
     `quantized onnx (int8): ${(bytes / 1e6).toFixed(1)} MB vs ${(floatBytes / 1e6).toFixed(1)} MB (×${doc.size_ratio.toFixed(2)}), ` +
@@ -213,7 +273,9 @@ let cachedVersion: string | undefined;
 function recsysVersion(): string {
   if (cachedVersion === undefined) {
     try {
-      cachedVersion = String(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version ?? '');
+      cachedVersion = String(
+        JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version ?? '',
+      );
     } catch {
       cachedVersion = '';
     }
@@ -232,16 +294,22 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   const { log } = opts;
   const formats = [...new Set(opts.formats)];
   if (formats.length === 0) throw new UsageError('export.formats: nothing to export (use --format onnx,savedmodel)');
-  for (const f of formats) if (!(FORMATS as readonly string[]).includes(f)) throw new UsageError(`export.formats: unknown format "${f}" (expected ${FORMATS.join(' | ')})`);
+  for (const f of formats)
+    if (!(FORMATS as readonly string[]).includes(f))
+      throw new UsageError(`export.formats: unknown format "${f}" (expected ${FORMATS.join(' | ')})`);
   const opset = opts.opset ?? 17;
-  if (!ONNX_OPSETS.includes(opset)) throw new UsageError(`export.opset: ${String(opset)} is not supported (expected 14 or 17)`);
+  if (!ONNX_OPSETS.includes(opset))
+    throw new UsageError(`export.opset: ${String(opset)} is not supported (expected 14 or 17)`);
   const atol = opts.atol ?? 1e-4;
   if (!(atol > 0)) throw new UsageError(`--atol: expected a positive number (got ${atol})`);
   const checkRows = opts.checkRows ?? 256;
-  if (!Number.isInteger(checkRows) || checkRows < 1) throw new UsageError(`--check-rows: expected a positive integer (got ${checkRows})`);
+  if (!Number.isInteger(checkRows) || checkRows < 1)
+    throw new UsageError(`--check-rows: expected a positive integer (got ${checkRows})`);
   const split = opts.split ?? 'test';
-  if (opts.quantize !== undefined && opts.quantize !== 'int8') throw new UsageError(`--quantize: expected int8 (got ${String(opts.quantize)})`);
-  if (opts.quantize && !formats.includes('onnx')) throw new UsageError('--quantize int8 applies to ONNX only; add onnx to --format');
+  if (opts.quantize !== undefined && opts.quantize !== 'int8')
+    throw new UsageError(`--quantize: expected int8 (got ${String(opts.quantize)})`);
+  if (opts.quantize && !formats.includes('onnx'))
+    throw new UsageError('--quantize int8 applies to ONNX only; add onnx to --format');
   const out = path.resolve(opts.out);
 
   const run = await readRun(path.resolve(opts.runDir));
@@ -249,7 +317,9 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   const previous = checkOutDir(out, run, !!opts.overwrite);
   const data = resolveCheckData(run, opts.checkData && path.resolve(opts.checkData));
   const rows: CheckRows = await loadCheckRows(data.dir, data.manifest, split, checkRows, run.padId);
-  log.info(`export: ${run.runDir} → ${out} (${formats.join(', ')}); parity check on ${rows.rows} rows of ${path.join(data.dir, rows.file)} (${data.source})`);
+  log.info(
+    `export: ${run.runDir} → ${out} (${formats.join(', ')}); parity check on ${rows.rows} rows of ${path.join(data.dir, rows.file)} (${data.source})`,
+  );
 
   const graph = buildInferenceGraph(run.config, run.params);
   log.debug(`inference graph: ${JSON.stringify(opHistogram(graph))}`);
@@ -273,9 +343,9 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   try {
     await mkdir(stage, { recursive: true });
     // The Hugging Face-style top level, shared by the formats.
-    await writeFile(path.join(stage, 'config.json'), JSON.stringify(toHfConfig(run.config), null, 2) + '\n');
+    await writeFile(path.join(stage, 'config.json'), `${JSON.stringify(toHfConfig(run.config), null, 2)}\n`);
     for (const [name, content] of Object.entries(run.tokenizerFiles)) await writeFile(path.join(stage, name), content);
-    await writeFile(path.join(stage, 'manifest.json'), JSON.stringify(run.manifest, null, 2) + '\n');
+    await writeFile(path.join(stage, 'manifest.json'), `${JSON.stringify(run.manifest, null, 2)}\n`);
 
     for (const format of formats) {
       const t0 = performance.now();
@@ -295,8 +365,13 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
       const { format: _f, ...parityRest } = parity;
       const files = await describeFiles(stage, artifact.path);
       records[format] = {
-        status: parity.passed ? 'passed' : 'failed', path: artifact.path, ...files, runtime: parity.runtime,
-        write_seconds: writeSeconds, ...artifact.extra, parity: parityRest,
+        status: parity.passed ? 'passed' : 'failed',
+        path: artifact.path,
+        ...files,
+        runtime: parity.runtime,
+        write_seconds: writeSeconds,
+        ...artifact.extra,
+        parity: parityRest,
       };
       if (format === 'onnx' && opts.quantize) {
         records.onnx!.quantized = await reportQuantized(stage, rows, reference, run, parity, atol, log);
@@ -305,26 +380,60 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
     }
     if (records.savedmodel) {
       // The SavedModel may travel alone (TF Serving): it carries its own status.
-      await writeFile(path.join(stage, 'savedmodel', 'assets.extra', EXPORT_FILE), JSON.stringify({ format: EXPORT_FORMAT, run: run.runDir, weights_sha256: run.weightsSha256, savedmodel: records.savedmodel }, null, 2) + '\n');
+      await writeFile(
+        path.join(stage, 'savedmodel', 'assets.extra', EXPORT_FILE),
+        `${JSON.stringify(
+          { format: EXPORT_FORMAT, run: run.runDir, weights_sha256: run.weightsSha256, savedmodel: records.savedmodel },
+          null,
+          2,
+        )}\n`,
+      );
     }
 
-    const keep = previous ? Object.fromEntries(Object.entries(previous.formats ?? {}).filter(([f]) => !formats.includes(f as ExportFormat) && existsSync(path.join(out, previous.formats[f as ExportFormat]!.path)))) : {};
+    const keep = previous
+      ? Object.fromEntries(
+          Object.entries(previous.formats ?? {}).filter(
+            ([f]) =>
+              !formats.includes(f as ExportFormat) &&
+              existsSync(path.join(out, previous.formats[f as ExportFormat]!.path)),
+          ),
+        )
+      : {};
     const record: ExportRecord = {
-      format: EXPORT_FORMAT, version: 1, created: new Date().toISOString(), complete: true,
-      run: { dir: run.runDir, weights_sha256: run.weightsSha256, tokenizer_sha256: run.tokenizerSha256, dataset_sha256: run.manifest.dataset_sha256, best: run.summary.best_value ?? null },
+      format: EXPORT_FORMAT,
+      version: 1,
+      created: new Date().toISOString(),
+      complete: true,
+      run: {
+        dir: run.runDir,
+        weights_sha256: run.weightsSha256,
+        tokenizer_sha256: run.tokenizerSha256,
+        dataset_sha256: run.manifest.dataset_sha256,
+        best: run.summary.best_value ?? null,
+      },
       model: {
-        architecture: 'BertForSequenceClassification', labels: run.config.id2label, max_length: run.manifest.max_length, hidden_act: run.config.hiddenAct,
+        architecture: 'BertForSequenceClassification',
+        labels: run.config.id2label,
+        max_length: run.manifest.max_length,
+        hidden_act: run.config.hiddenAct,
         parameters: [...run.params.values()].reduce((n, t) => n + t.size, 0),
       },
       check: { dataset_dir: data.dir, split, file: rows.file, rows: rows.rows, atol, reference: reference.name },
       formats: { ...keep, ...records },
     };
     const parityDoc = {
-      dataset_dir: data.dir, split, file: rows.file, rows: rows.rows, atol, reference: reference.name,
-      formats: Object.fromEntries(Object.entries(record.formats).map(([f, r]) => [f, { status: r!.status, ...r!.parity }])),
+      dataset_dir: data.dir,
+      split,
+      file: rows.file,
+      rows: rows.rows,
+      atol,
+      reference: reference.name,
+      formats: Object.fromEntries(
+        Object.entries(record.formats).map(([f, r]) => [f, { status: r!.status, ...r!.parity }]),
+      ),
       ...(quantizedDoc ? { onnx_int8: quantizedDoc } : {}),
     };
-    await writeFile(path.join(stage, 'parity.json'), JSON.stringify(parityDoc, null, 2) + '\n');
+    await writeFile(path.join(stage, 'parity.json'), `${JSON.stringify(parityDoc, null, 2)}\n`);
     faultPoint('export-stage');
 
     // Move into place: export.json turns into the pending marker first (OUT is incomplete from
@@ -333,7 +442,8 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
     await writeJsonAtomic(path.join(out, EXPORT_FILE), PENDING_RECORD);
     if (!previous) {
       // Not a complete export of this run (empty, interrupted, or replaced with --overwrite): nothing of it is kept.
-      for (const e of readdirSync(out)) if (EXPORT_ENTRIES.has(e) && e !== EXPORT_FILE) await rm(path.join(out, e), { recursive: true, force: true });
+      for (const e of readdirSync(out))
+        if (EXPORT_ENTRIES.has(e) && e !== EXPORT_FILE) await rm(path.join(out, e), { recursive: true, force: true });
     }
     for (const entry of await readdir(stage)) {
       const target = path.join(out, entry);
@@ -348,7 +458,8 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
     }
     await writeJsonAtomic(path.join(out, EXPORT_FILE), record);
     const passed = results.every((r) => r.passed);
-    for (const [f, r] of Object.entries(records)) log.info(`  ${f}: ${path.join(out, r!.path)} (${(r!.bytes / 1e6).toFixed(1)} MB, ${r!.status})`);
+    for (const [f, r] of Object.entries(records))
+      log.info(`  ${f}: ${path.join(out, r!.path)} (${(r!.bytes / 1e6).toFixed(1)} MB, ${r!.status})`);
     if (!passed) {
       const failed = results.filter((r) => !r.passed);
       throw new GateError(

@@ -122,8 +122,12 @@ export function buildInferenceGraph(config: BertConfig, params: ParamShapes): In
       problems.push(`${spec.name} is [${shape.join(', ')}], the config implies [${spec.shape.join(', ')}]`);
     }
   }
-  if (problems.length) throw new Error(`cannot build the inference graph: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (+${problems.length - 3} more)` : ''}`);
-  for (const spec of specs) emit({ op: 'weight', out: spec.name, param: spec.name, shape: [...spec.shape] }, spec.shape.length);
+  if (problems.length)
+    throw new Error(
+      `cannot build the inference graph: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (+${problems.length - 3} more)` : ''}`,
+    );
+  for (const spec of specs)
+    emit({ op: 'weight', out: spec.name, param: spec.name, shape: [...spec.shape] }, spec.shape.length);
 
   const H = config.hiddenSize;
   const A = config.numAttentionHeads;
@@ -139,20 +143,38 @@ export function buildInferenceGraph(config: BertConfig, params: ParamShapes): In
   // Embeddings: word + token type + position, then LayerNorm.
   const e = 'bert.embeddings';
   const words = emit({ op: 'embed', out: `${e}.words`, table: `${e}.word_embeddings.weight`, ids: 'input_ids' }, 3);
-  const types = emit({ op: 'embed', out: `${e}.types`, table: `${e}.token_type_embeddings.weight`, ids: 'token_type_ids' }, 3);
-  const pos = emit({ op: 'positions', out: `${e}.positions`, table: `${e}.position_embeddings.weight`, like: 'input_ids' }, 2);
+  const types = emit(
+    { op: 'embed', out: `${e}.types`, table: `${e}.token_type_embeddings.weight`, ids: 'token_type_ids' },
+    3,
+  );
+  const pos = emit(
+    { op: 'positions', out: `${e}.positions`, table: `${e}.position_embeddings.weight`, like: 'input_ids' },
+    2,
+  );
   const sum = emit({ op: 'add', out: `${e}.sum`, a: words, b: types }, 3);
   const sumPos = emit({ op: 'add', out: `${e}.sum_positions`, a: sum, b: pos }, 3);
   let x = norm(`${e}.output`, sumPos, `${e}.LayerNorm`);
 
-  const maskBias = emit({ op: 'maskBias', out: 'bert.extended_attention_mask', mask: 'attention_mask', value: MASK_VALUE }, 4);
+  const maskBias = emit(
+    { op: 'maskBias', out: 'bert.extended_attention_mask', mask: 'attention_mask', value: MASK_VALUE },
+    4,
+  );
 
   for (let l = 0; l < config.numHiddenLayers; l++) {
     const p = `bert.encoder.layer.${l}`;
     const s = `${p}.attention.self`;
-    const q = emit({ op: 'splitHeads', out: `${s}.q_heads`, x: dense(`${s}.q`, x, `${s}.query`), heads: A, headDim: D }, 4);
-    const k = emit({ op: 'splitHeads', out: `${s}.k_heads`, x: dense(`${s}.k`, x, `${s}.key`), heads: A, headDim: D }, 4);
-    const v = emit({ op: 'splitHeads', out: `${s}.v_heads`, x: dense(`${s}.v`, x, `${s}.value`), heads: A, headDim: D }, 4);
+    const q = emit(
+      { op: 'splitHeads', out: `${s}.q_heads`, x: dense(`${s}.q`, x, `${s}.query`), heads: A, headDim: D },
+      4,
+    );
+    const k = emit(
+      { op: 'splitHeads', out: `${s}.k_heads`, x: dense(`${s}.k`, x, `${s}.key`), heads: A, headDim: D },
+      4,
+    );
+    const v = emit(
+      { op: 'splitHeads', out: `${s}.v_heads`, x: dense(`${s}.v`, x, `${s}.value`), heads: A, headDim: D },
+      4,
+    );
     const qk = emit({ op: 'matmul', out: `${s}.qk`, a: q, b: k, transposeB: true }, 4);
     const scaled = emit({ op: 'scale', out: `${s}.scores`, x: qk, factor: 1 / Math.sqrt(D) }, 4);
     const masked = emit({ op: 'add', out: `${s}.masked_scores`, a: scaled, b: maskBias }, 4);

@@ -81,7 +81,9 @@ class OnnxGraphBuilder {
     const key = `f32:${dims.join('x')}:${values.join(',')}`;
     let name = this.consts.get(key);
     if (!name) {
-      name = this.unique(`const_f32_${values.length === 1 ? String(values[0]).replace(/[^0-9a-zA-Z]/g, '_') : this.consts.size}`);
+      name = this.unique(
+        `const_f32_${values.length === 1 ? String(values[0]).replace(/[^0-9a-zA-Z]/g, '_') : this.consts.size}`,
+      );
       this.initializers.push({ name, dims, dataType: F32, rawData: bytesOf(Float32Array.from(values)) });
       this.consts.set(key, name);
     }
@@ -92,7 +94,9 @@ class OnnxGraphBuilder {
     const key = `i64:${dims.join('x')}:${values.join(',')}`;
     let name = this.consts.get(key);
     if (!name) {
-      name = this.unique(`const_i64_${values.map((v) => String(v).replace('-', 'm')).join('_')}${dims.length ? '' : '_scalar'}`);
+      name = this.unique(
+        `const_i64_${values.map((v) => String(v).replace('-', 'm')).join('_')}${dims.length ? '' : '_scalar'}`,
+      );
       this.initializers.push({ name, dims, dataType: I64, rawData: bytesOf(BigInt64Array.from(values.map(BigInt))) });
       this.consts.set(key, name);
     }
@@ -142,7 +146,11 @@ function lower(op: Exclude<GraphOp, { op: 'input' } | { op: 'weight' }>, L: Lowe
         shape = g.node('Shape', [op.like], g.unique(`${op.like}/shape`));
         L.shapeOf.set(op.like, shape);
       }
-      const seq = g.node('Slice', [shape, g.constI64([1], [1]), g.constI64([2], [1]), g.constI64([0], [1])], tmp('seq_len'));
+      const seq = g.node(
+        'Slice',
+        [shape, g.constI64([1], [1]), g.constI64([2], [1]), g.constI64([0], [1])],
+        tmp('seq_len'),
+      );
       g.node('Slice', [op.table, g.constI64([0], [1]), seq, g.constI64([0], [1])], out);
       return;
     }
@@ -153,8 +161,16 @@ function lower(op: Exclude<GraphOp, { op: 'input' } | { op: 'weight' }>, L: Lowe
       if (L.quantize === 'int8') {
         const w = op.weight;
         L.quantized.set(w, []);
-        const [xq, xs, xzp] = g.nodeMulti('DynamicQuantizeLinear', [op.x], [tmp('x_quantized'), tmp('x_scale'), tmp('x_zero_point')]);
-        const acc = g.node('MatMulInteger', [xq, `${w}${Q_SUFFIX.weight}`, xzp, `${w}${Q_SUFFIX.zeroPoint}`], tmp('matmul_int32'));
+        const [xq, xs, xzp] = g.nodeMulti(
+          'DynamicQuantizeLinear',
+          [op.x],
+          [tmp('x_quantized'), tmp('x_scale'), tmp('x_zero_point')],
+        );
+        const acc = g.node(
+          'MatMulInteger',
+          [xq, `${w}${Q_SUFFIX.weight}`, xzp, `${w}${Q_SUFFIX.zeroPoint}`],
+          tmp('matmul_int32'),
+        );
         const f = g.node('Cast', [acc], tmp('matmul_float'), [attrI('to', F32)]);
         const scale = g.node('Mul', [xs, `${w}${Q_SUFFIX.scale}`], tmp('scale'));
         const mm = g.node('Mul', [f, scale], tmp('matmul'));
@@ -196,7 +212,11 @@ function lower(op: Exclude<GraphOp, { op: 'input' } | { op: 'weight' }>, L: Lowe
           // 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))
           const cube = g.node('Pow', [x, f(3)], tmp('cube'));
           const inner = g.node('Add', [x, g.node('Mul', [cube, f(0.044715)], tmp('cube_scaled'))], tmp('inner'));
-          const t = g.node('Tanh', [g.node('Mul', [inner, f(Math.sqrt(2 / Math.PI))], tmp('inner_scaled'))], tmp('tanh'));
+          const t = g.node(
+            'Tanh',
+            [g.node('Mul', [inner, f(Math.sqrt(2 / Math.PI))], tmp('inner_scaled'))],
+            tmp('tanh'),
+          );
           const half = g.node('Mul', [x, f(0.5)], tmp('half'));
           g.node('Mul', [half, g.node('Add', [t, f(1)], tmp('tanh_plus_1'))], out);
           return;
@@ -252,7 +272,12 @@ function lower(op: Exclude<GraphOp, { op: 'input' } | { op: 'weight' }>, L: Lowe
 
 const valueInfo = (name: string, elemType: number, dims: Array<number | string>) => ({
   name,
-  type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+  type: {
+    tensorType: {
+      elemType,
+      shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+    },
+  },
 });
 
 export interface OnnxModelParts {
@@ -272,9 +297,17 @@ interface WeightSlot {
 function buildSkeleton(graph: InferenceGraph, opts: OnnxBuildOptions): { g: OnnxGraphBuilder; weights: WeightSlot[] } {
   const opset = opts.opset ?? 17;
   if (!ONNX_OPSETS.includes(opset)) throw new Error(`ONNX export: opset ${String(opset)} not supported (use 14 or 17)`);
-  if (opts.quantize !== undefined && opts.quantize !== 'int8') throw new Error(`ONNX export: quantization ${String(opts.quantize)} not supported (use int8)`);
+  if (opts.quantize !== undefined && opts.quantize !== 'int8')
+    throw new Error(`ONNX export: quantization ${String(opts.quantize)} not supported (use int8)`);
   const g = new OnnxGraphBuilder();
-  const L: Lowering = { g, opset, ranks: graph.ranks, shapeOf: new Map(), quantize: opts.quantize, quantized: new Map() };
+  const L: Lowering = {
+    g,
+    opset,
+    ranks: graph.ranks,
+    shapeOf: new Map(),
+    quantize: opts.quantize,
+    quantized: new Map(),
+  };
   const weights: WeightSlot[] = [];
   for (const op of graph.ops) {
     if (op.op === 'input') g.claim(op.out);
@@ -286,7 +319,8 @@ function buildSkeleton(graph: InferenceGraph, opts: OnnxBuildOptions): { g: Onnx
   const floatUse = new Set(g.nodes.flatMap((n) => n.input ?? []));
   for (const w of weights) {
     w.quantized = L.quantized.has(w.name);
-    if (w.quantized && floatUse.has(w.name)) throw new Error(`ONNX export: weight ${w.name} is read both quantized and as float`);
+    if (w.quantized && floatUse.has(w.name))
+      throw new Error(`ONNX export: weight ${w.name} is read both quantized and as float`);
   }
   return { g, weights };
 }
@@ -295,11 +329,13 @@ function buildSkeleton(graph: InferenceGraph, opts: OnnxBuildOptions): { g: Onnx
 export function quantizeColumns(w: Float32Array, dims: number[]): { q: Int8Array; scale: Float32Array } {
   const [rows, cols] = dims;
   const scale = new Float32Array(cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) scale[c] = Math.max(scale[c], Math.abs(w[r * cols + c]));
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) scale[c] = Math.max(scale[c], Math.abs(w[r * cols + c]));
   for (let c = 0; c < cols; c++) scale[c] = scale[c] > 0 ? scale[c] / 127 : 1;
   const q = new Int8Array(rows * cols);
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) q[r * cols + c] = Math.max(-127, Math.min(127, Math.round(w[r * cols + c] / scale[c])));
+    for (let c = 0; c < cols; c++)
+      q[r * cols + c] = Math.max(-127, Math.min(127, Math.round(w[r * cols + c] / scale[c])));
   }
   return { q, scale };
 }
@@ -317,7 +353,12 @@ async function weightInitializers(params: Params, w: WeightSlot): Promise<ITenso
   ];
 }
 
-function modelProto(graph: InferenceGraph, g: OnnxGraphBuilder, initializers: ITensor[], opts: OnnxBuildOptions): onnxProto.onnx.ModelProto {
+function modelProto(
+  graph: InferenceGraph,
+  g: OnnxGraphBuilder,
+  initializers: ITensor[],
+  opts: OnnxBuildOptions,
+): onnxProto.onnx.ModelProto {
   const opset = opts.opset ?? 17;
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION_FOR[opset],
@@ -341,7 +382,11 @@ function modelProto(graph: InferenceGraph, g: OnnxGraphBuilder, initializers: IT
 }
 
 /** The whole model in memory, weights inline (models below the protobuf limit; tests). */
-export async function buildOnnxModel(graph: InferenceGraph, params: Params, opts: OnnxBuildOptions = {}): Promise<Uint8Array> {
+export async function buildOnnxModel(
+  graph: InferenceGraph,
+  params: Params,
+  opts: OnnxBuildOptions = {},
+): Promise<Uint8Array> {
   checkEndianness();
   const { g, weights } = buildSkeleton(graph, opts);
   const inits: ITensor[] = [];
@@ -391,8 +436,15 @@ export async function writeOnnxModel(
       const bytes = t.rawData as Uint8Array;
       if (!stream.write(bytes)) await new Promise<void>((r) => stream.once('drain', () => r()));
       inits.push({
-        name: t.name, dims: t.dims, dataType: t.dataType, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-        externalData: [{ key: 'location', value: dataName }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(bytes.byteLength) }],
+        name: t.name,
+        dims: t.dims,
+        dataType: t.dataType,
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: dataName },
+          { key: 'offset', value: String(offset) },
+          { key: 'length', value: String(bytes.byteLength) },
+        ],
       });
       offset += bytes.byteLength;
     }
@@ -405,7 +457,8 @@ export async function writeOnnxModel(
 }
 
 function checkEndianness(): void {
-  if (endianness() !== 'LE') throw new Error('ONNX export: raw tensor data is little-endian; this machine is big-endian');
+  if (endianness() !== 'LE')
+    throw new Error('ONNX export: raw tensor data is little-endian; this machine is big-endian');
 }
 
 /** Decode a model file (tests, reports). */

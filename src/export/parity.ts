@@ -45,14 +45,21 @@ export async function loadCheckRows(
     }
     if (rows.length >= maxRows) break;
   }
-  if (rows.length === 0) throw new DataError(`${file}: the "${split}" split has no rows to check the export on; pass --split or --check-data`);
+  if (rows.length === 0)
+    throw new DataError(
+      `${file}: the "${split}" split has no rows to check the export on; pass --split or --check-data`,
+    );
   const batches: CheckRows['batches'] = [];
   for (let i = 0; i < rows.length; i += batchSize) {
     const chunk = rows.slice(i, i + batchSize);
     batches.push({ batch: padRows(chunk, padId), labels: Int32Array.from(chunk, (r) => r.label) });
   }
   return {
-    split, datasetDir, file: path.relative(datasetDir, file), batches, rows: rows.length,
+    split,
+    datasetDir,
+    file: path.relative(datasetDir, file),
+    batches,
+    rows: rows.length,
     maxSeq: Math.max(...rows.map((r) => r.ids.length)),
     pairs: rows.some((r) => r.typeIds.some((t) => t !== 0)),
   };
@@ -109,7 +116,9 @@ export async function checkParity(
     const got = await candidate.run(batch);
     t.export += performance.now() - t0;
     if (got.length !== batch.batch * numLabels) {
-      throw new DataError(`${format}: the export returned ${got.length} logits for a batch of ${batch.batch} × ${numLabels} labels`);
+      throw new DataError(
+        `${format}: the export returned ${got.length} logits for a batch of ${batch.batch} × ${numLabels} labels`,
+      );
     }
     for (let i = 0; i < ref.length; i++) {
       if (Math.abs(ref[i]) > maxLogit) maxLogit = Math.abs(ref[i]);
@@ -134,11 +143,18 @@ export async function checkParity(
   const agreement = agree / n;
   const passed = maxAbs <= atol && agree === n;
   const result: ParityResult = {
-    format, runtime: candidate.name, reference: reference.name, rows: n,
-    max_abs_diff: maxAbs, mean_abs_diff: count ? sumAbs / count : 0, max_abs_logit: maxLogit,
-    argmax_agreement: agreement, argmax_disagreements: n - agree,
+    format,
+    runtime: candidate.name,
+    reference: reference.name,
+    rows: n,
+    max_abs_diff: maxAbs,
+    mean_abs_diff: count ? sumAbs / count : 0,
+    max_abs_logit: maxLogit,
+    argmax_agreement: agreement,
+    argmax_disagreements: n - agree,
     accuracy: { reference: refCorrect / n, export: expCorrect / n },
-    atol, passed,
+    atol,
+    passed,
     seconds: { reference: t.reference / 1000, export: t.export / 1000 },
   };
   if (!passed) {

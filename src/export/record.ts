@@ -10,7 +10,18 @@ export const EXPORT_FORMAT = 'recsys-export';
 export const EXPORT_FILE = 'export.json';
 
 /** Entries an export writes at the top of OUT (a directory holding only these is ours to replace). */
-export const EXPORT_ENTRIES = new Set(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'special_tokens_map.json', 'manifest.json', 'onnx', 'savedmodel', 'parity.json', EXPORT_FILE]);
+export const EXPORT_ENTRIES = new Set([
+  'config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'vocab.txt',
+  'special_tokens_map.json',
+  'manifest.json',
+  'onnx',
+  'savedmodel',
+  'parity.json',
+  EXPORT_FILE,
+]);
 
 /** The marker written before the first entry is moved into OUT. */
 export const PENDING_RECORD = {

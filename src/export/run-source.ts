@@ -34,15 +34,19 @@ function readJson(file: string, what: string): unknown {
 }
 
 export async function readRun(runDir: string): Promise<RunSource> {
-  if (!existsSync(runDir) || !statSync(runDir).isDirectory()) throw new UsageError(`${runDir}: run directory not found`);
+  if (!existsSync(runDir) || !statSync(runDir).isDirectory())
+    throw new UsageError(`${runDir}: run directory not found`);
   const summaryFile = path.join(runDir, 'train_summary.json');
   if (!existsSync(summaryFile)) {
-    throw new DataError(`${runDir}: no train_summary.json; the run is incomplete (still training or interrupted); finish or resume it first`);
+    throw new DataError(
+      `${runDir}: no train_summary.json; the run is incomplete (still training or interrupted); finish or resume it first`,
+    );
   }
   const summary = readJson(summaryFile, 'the run summary') as Record<string, unknown>;
   const manifestFile = path.join(runDir, 'manifest.json');
   const manifest = readJson(manifestFile, 'the dataset manifest the run was trained on') as RunManifest;
-  if (manifest?.format !== MANIFEST_FORMAT) throw new DataError(`${manifestFile}: format: not a recsys dataset manifest`);
+  if (manifest?.format !== MANIFEST_FORMAT)
+    throw new DataError(`${manifestFile}: format: not a recsys dataset manifest`);
   const modelDir = path.join(runDir, 'model');
   const weightsFile = path.join(modelDir, 'model.safetensors');
   if (!existsSync(weightsFile)) throw new DataError(`${weightsFile}: missing (the run's weights)`);
@@ -59,15 +63,23 @@ export async function readRun(runDir: string): Promise<RunSource> {
     );
   }
   if (manifest.max_length > config.maxPositionEmbeddings) {
-    throw new DataError(`${manifestFile}: max_length ${manifest.max_length} exceeds the model's max_position_embeddings ${config.maxPositionEmbeddings}`);
+    throw new DataError(
+      `${manifestFile}: max_length ${manifest.max_length} exceeds the model's max_position_embeddings ${config.maxPositionEmbeddings}`,
+    );
   }
   const tokenizerFiles = { ...model.tokenizer.files() };
   const tc = JSON.parse(tokenizerFiles['tokenizer_config.json'] ?? '{}') as Record<string, unknown>;
   // The preprocessing contract: consumers (transformers.js, HF) truncate to the length the model was trained with.
   tc.model_max_length = manifest.max_length;
-  tokenizerFiles['tokenizer_config.json'] = JSON.stringify(tc, null, 2) + '\n';
+  tokenizerFiles['tokenizer_config.json'] = `${JSON.stringify(tc, null, 2)}\n`;
   return {
-    runDir, modelDir, config, params: model.params, manifest, summary, tokenizerFiles,
+    runDir,
+    modelDir,
+    config,
+    params: model.params,
+    manifest,
+    summary,
+    tokenizerFiles,
     tokenizerSha256: model.tokenizer.sha256,
     weightsSha256: await sha256File(weightsFile),
     padId: manifest.tokenizer.special_ids?.pad ?? model.tokenizer.specialIds.pad,
@@ -79,11 +91,16 @@ export async function readRun(runDir: string): Promise<RunSource> {
  * The dataset the parity check reads: --check-data, else the run manifest's dataset_dir, else
  * data.out of the run's config.yaml. It must have been prepared with the run's tokenizer.
  */
-export function resolveCheckData(run: RunSource, checkData: string | undefined): { dir: string; manifest: DatasetManifest; source: string } {
+export function resolveCheckData(
+  run: RunSource,
+  checkData: string | undefined,
+): { dir: string; manifest: DatasetManifest; source: string } {
   let dir = checkData;
   let source = '--check-data';
   if (!dir) {
-    const candidates: Array<[string | undefined, string]> = [[run.manifest.dataset_dir, `${path.join(run.runDir, 'manifest.json')}: dataset_dir`]];
+    const candidates: Array<[string | undefined, string]> = [
+      [run.manifest.dataset_dir, `${path.join(run.runDir, 'manifest.json')}: dataset_dir`],
+    ];
     const cfgFile = path.join(run.runDir, 'config.yaml');
     if (existsSync(cfgFile)) {
       try {
@@ -105,10 +122,14 @@ export function resolveCheckData(run: RunSource, checkData: string | undefined):
   const manifest = readManifest(dir);
   const file = path.join(dir, 'manifest.json');
   if (manifest.tokenizer.sha256 !== run.manifest.tokenizer.sha256) {
-    throw new DataError(`${file}: tokenizer.sha256 ${manifest.tokenizer.sha256.slice(0, 12)} is not the run's tokenizer (${run.manifest.tokenizer.sha256.slice(0, 12)}); the parity check needs data prepared with the run's tokenizer`);
+    throw new DataError(
+      `${file}: tokenizer.sha256 ${manifest.tokenizer.sha256.slice(0, 12)} is not the run's tokenizer (${run.manifest.tokenizer.sha256.slice(0, 12)}); the parity check needs data prepared with the run's tokenizer`,
+    );
   }
   if (JSON.stringify(manifest.labels) !== JSON.stringify(run.manifest.labels)) {
-    throw new DataError(`${file}: labels [${manifest.labels.join(', ')}] are not the run's labels [${run.manifest.labels.join(', ')}]`);
+    throw new DataError(
+      `${file}: labels [${manifest.labels.join(', ')}] are not the run's labels [${run.manifest.labels.join(', ')}]`,
+    );
   }
   return { dir, manifest, source };
 }

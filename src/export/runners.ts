@@ -23,7 +23,11 @@ export interface LogitsRunner {
 }
 
 /** Right-pad rows to the batch's longest row (the training runtime's dynamic padding). */
-export function padRows(rows: Array<{ ids: ArrayLike<number>; typeIds: ArrayLike<number> }>, padId: number, minSeq = 1): IdBatch {
+export function padRows(
+  rows: Array<{ ids: ArrayLike<number>; typeIds: ArrayLike<number> }>,
+  padId: number,
+  minSeq = 1,
+): IdBatch {
   const seq = Math.max(minSeq, ...rows.map((r) => r.ids.length));
   const n = rows.length * seq;
   const inputIds = new Int32Array(n).fill(padId);
@@ -81,13 +85,18 @@ const toI64 = (a: Int32Array) => {
 
 /** The exported ONNX file in onnxruntime-node (CPU execution provider). */
 export async function onnxRunner(file: string, opts: { threads?: number } = {}): Promise<LogitsRunner> {
-  const mod = (await import('onnxruntime-node')) as unknown as typeof import('onnxruntime-node') & { default?: typeof import('onnxruntime-node') };
+  const mod = (await import('onnxruntime-node')) as unknown as typeof import('onnxruntime-node') & {
+    default?: typeof import('onnxruntime-node');
+  };
   const ort = mod.InferenceSession ? mod : mod.default!;
   const session = await ort.InferenceSession.create(file, {
     executionProviders: ['cpu'],
     ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
   });
-  const version = (ort.env as { versions?: { node?: string; common?: string } }).versions?.node ?? (ort.env as { versions?: { common?: string } }).versions?.common ?? '';
+  const version =
+    (ort.env as { versions?: { node?: string; common?: string } }).versions?.node ??
+    (ort.env as { versions?: { common?: string } }).versions?.common ??
+    '';
   return {
     name: `onnxruntime-node ${version} (cpu)`.replace('  ', ' '),
     async run(b) {

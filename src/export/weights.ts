@@ -5,6 +5,7 @@ export async function weightValues(params: Params, name: string, dims: readonly 
   const t = params.get(name);
   if (!t) throw new Error(`export: parameter ${name} is missing`);
   if (t.dtype !== 'float32') throw new Error(`export: parameter ${name} is ${t.dtype}, expected float32`);
-  if (t.shape.join(',') !== dims.join(',')) throw new Error(`export: parameter ${name} is [${t.shape.join(', ')}], expected [${dims.join(', ')}]`);
+  if (t.shape.join(',') !== dims.join(','))
+    throw new Error(`export: parameter ${name} is [${t.shape.join(', ')}], expected [${dims.join(', ')}]`);
   return (await t.data()) as Float32Array;
 }

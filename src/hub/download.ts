@@ -30,27 +30,43 @@ function authHeaders(s: HubSettings): Record<string, string> {
 }
 
 function describeStatus(status: number, url: string): string {
-  if (status === 401 || status === 403) return `${url}: access denied (HTTP ${status}); set HF_TOKEN for private or gated models`;
+  if (status === 401 || status === 403)
+    return `${url}: access denied (HTTP ${status}); set HF_TOKEN for private or gated models`;
   if (status === 404) return `${url}: not found (HTTP 404)`;
   return `${url}: HTTP ${status}`;
 }
 
 /** HEAD the resolve URL without following the CDN redirect: the hub puts commit and checksum on it. */
-async function resolveFile(s: HubSettings, repo: string, revision: string, file: string): Promise<Resolved | undefined> {
+async function resolveFile(
+  s: HubSettings,
+  repo: string,
+  revision: string,
+  file: string,
+): Promise<Resolved | undefined> {
   const url = `${s.endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/${file}`;
   let res: Response;
   try {
-    res = await fetch(url, { method: 'HEAD', redirect: 'manual', headers: { ...authHeaders(s), 'accept-encoding': 'identity' } });
+    res = await fetch(url, {
+      method: 'HEAD',
+      redirect: 'manual',
+      headers: { ...authHeaders(s), 'accept-encoding': 'identity' },
+    });
   } catch (err) {
-    throw new HubError(`${url}: cannot reach the hub (${(err as Error).cause ?? (err as Error).message}); set HF_HUB_OFFLINE=1 to use the local cache only`);
+    throw new HubError(
+      `${url}: cannot reach the hub (${(err as Error).cause ?? (err as Error).message}); set HF_HUB_OFFLINE=1 to use the local cache only`,
+    );
   }
   if (res.status === 404) return undefined;
   if (res.status >= 400) throw new HubError(describeStatus(res.status, url));
-  const etag = (res.headers.get('x-linked-etag') ?? res.headers.get('etag') ?? '').replace(/^W\//, '').replace(/"/g, '');
+  const etag = (res.headers.get('x-linked-etag') ?? res.headers.get('etag') ?? '')
+    .replace(/^W\//, '')
+    .replace(/"/g, '');
   const commit = res.headers.get('x-repo-commit');
-  if (!etag || !commit) throw new HubError(`${url}: the server did not send the X-Repo-Commit and ETag headers a Hugging Face hub sends`);
+  if (!etag || !commit)
+    throw new HubError(`${url}: the server did not send the X-Repo-Commit and ETag headers a Hugging Face hub sends`);
   // Both become cache path components: accept only what the hub sends (hex/word characters).
-  if (!/^[\w-]{1,128}$/.test(etag) || !/^[\w-]{1,128}$/.test(commit)) throw new HubError(`${url}: unexpected ETag or X-Repo-Commit header (not a hash)`);
+  if (!/^[\w-]{1,128}$/.test(etag) || !/^[\w-]{1,128}$/.test(commit))
+    throw new HubError(`${url}: unexpected ETag or X-Repo-Commit header (not a hash)`);
   const size = Number(res.headers.get('x-linked-size') ?? res.headers.get('content-length'));
   return { commit, etag, size: Number.isFinite(size) && size > 0 ? size : undefined };
 }
@@ -72,11 +88,20 @@ async function verify(file: string, etag: string): Promise<boolean> {
 }
 
 /** Download one blob, resuming a partial `.incomplete` file with a Range request. */
-async function fetchBlob(s: HubSettings, repo: string, commit: string, file: string, target: string, ev: DownloadEvents): Promise<void> {
+async function fetchBlob(
+  s: HubSettings,
+  repo: string,
+  commit: string,
+  file: string,
+  target: string,
+  ev: DownloadEvents,
+): Promise<void> {
   const url = `${s.endpoint}/${repo}/resolve/${commit}/${file}`;
   const partial = `${target}.incomplete`;
   const have = existsSync(partial) ? statSync(partial).size : 0;
-  const res = await fetch(url, { headers: { ...authHeaders(s), 'accept-encoding': 'identity', ...(have ? { range: `bytes=${have}-` } : {}) } });
+  const res = await fetch(url, {
+    headers: { ...authHeaders(s), 'accept-encoding': 'identity', ...(have ? { range: `bytes=${have}-` } : {}) },
+  });
   if (res.status >= 400 && res.status !== 416) throw new HubError(describeStatus(res.status, url));
   const resumed = res.status === 206 ? have : 0;
   const total = Number(res.headers.get('content-length'));
@@ -96,11 +121,20 @@ async function fetchBlob(s: HubSettings, repo: string, commit: string, file: str
  * (`blobs/`, `snapshots/<commit>/`, `refs/<revision>`) and return the snapshot directory.
  * Offline (HF_HUB_OFFLINE=1) no request is made: the cached snapshot is used or the error says so.
  */
-export async function snapshotDownload(s: HubSettings, repo: string, revision = 'main', ev: DownloadEvents = {}): Promise<string> {
+export async function snapshotDownload(
+  s: HubSettings,
+  repo: string,
+  revision = 'main',
+  ev: DownloadEvents = {},
+): Promise<string> {
   const root = repoCacheDir(s.cacheDir, repo);
   const refFile = path.join(root, 'refs', revision);
   const cachedSnapshot = () => {
-    const ref = existsSync(refFile) ? readFileSync(refFile, 'utf8').trim() : /^[0-9a-f]{40}$/.test(revision) ? revision : undefined;
+    const ref = existsSync(refFile)
+      ? readFileSync(refFile, 'utf8').trim()
+      : /^[0-9a-f]{40}$/.test(revision)
+        ? revision
+        : undefined;
     // The ref names a snapshot directory: only a hash may, never a path.
     const commit = ref !== undefined && /^[\w-]{1,128}$/.test(ref) ? ref : undefined;
     const dir = commit && path.join(root, 'snapshots', commit);
@@ -130,7 +164,9 @@ export async function snapshotDownload(s: HubSettings, repo: string, revision = 
       await fetchBlob(s, repo, commit, file, blob, ev);
       if (!(await verify(blob, r.etag))) {
         await rm(blob, { force: true });
-        throw new HubError(`${repo}/${file}: checksum mismatch after download (expected ${r.etag}); the partial file was removed, try again`);
+        throw new HubError(
+          `${repo}/${file}: checksum mismatch after download (expected ${r.etag}); the partial file was removed, try again`,
+        );
       }
     }
     const link = path.join(snapshot, file);

@@ -13,7 +13,11 @@ function progressEvents(): DownloadEvents {
   return {
     start(file, bytes, resumedFrom) {
       bar = new cliProgress.SingleBar(
-        { format: `${file} [{bar}] {percentage}% | {value}/{total} bytes${resumedFrom ? ' (resumed)' : ''}`, stream: process.stderr, clearOnComplete: true },
+        {
+          format: `${file} [{bar}] {percentage}% | {value}/{total} bytes${resumedFrom ? ' (resumed)' : ''}`,
+          stream: process.stderr,
+          clearOnComplete: true,
+        },
         cliProgress.Presets.shades_classic,
       );
       bar.start(bytes ?? 0, resumedFrom);

@@ -30,7 +30,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
 }
 
 export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {
-  await writeFileAtomic(target, JSON.stringify(value, null, 2) + '\n');
+  await writeFileAtomic(target, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Whether the process that made a temp name is still running (and is not this one). */

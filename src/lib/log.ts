@@ -8,7 +8,7 @@ export interface Logger {
 export function makeLogger(opts: { verbose?: boolean; quiet?: boolean } = {}): Logger {
   return {
     info: (msg) => {
-      if (!opts.quiet) process.stderr.write(msg + '\n');
+      if (!opts.quiet) process.stderr.write(`${msg}\n`);
     },
     warn: (msg) => process.stderr.write(`warning: ${msg}\n`),
     debug: (msg) => {

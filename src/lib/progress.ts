@@ -11,8 +11,14 @@ export interface Progress {
  */
 export function rowsProgress(label: string, enabled: boolean, total?: number): Progress | undefined {
   if (!enabled || !process.stderr.isTTY) return undefined;
-  const format = total === undefined ? `${label} {value} rows | {speed} rows/s` : `${label} [{bar}] {value}/{total} rows | {speed} rows/s | ETA {eta_formatted}`;
-  const bar = new cliProgress.SingleBar({ format, stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+  const format =
+    total === undefined
+      ? `${label} {value} rows | {speed} rows/s`
+      : `${label} [{bar}] {value}/{total} rows | {speed} rows/s | ETA {eta_formatted}`;
+  const bar = new cliProgress.SingleBar(
+    { format, stream: process.stderr, hideCursor: true, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
   const t0 = Date.now();
   bar.start(total ?? 0, 0, { speed: 0 });
   return {

@@ -113,12 +113,16 @@ export function checkInputs(config: BertConfig, inputs: BertInputs): void {
     if (t.rank !== 2) throw new Error(`bertForward: ${name} must be [batch, seq], got shape [${t.shape.join(', ')}]`);
     if (t.dtype !== 'int32') throw new Error(`bertForward: ${name} must be int32, got ${t.dtype}`);
     if (t.shape[0] !== inputIds.shape[0] || t.shape[1] !== inputIds.shape[1]) {
-      throw new Error(`bertForward: ${name} has shape [${t.shape.join(', ')}] but inputIds has [${inputIds.shape.join(', ')}]`);
+      throw new Error(
+        `bertForward: ${name} has shape [${t.shape.join(', ')}] but inputIds has [${inputIds.shape.join(', ')}]`,
+      );
     }
   }
   const seq = inputIds.shape[1];
   if (seq > config.maxPositionEmbeddings) {
-    throw new Error(`bertForward: sequence length ${seq} exceeds max_position_embeddings ${config.maxPositionEmbeddings}`);
+    throw new Error(
+      `bertForward: sequence length ${seq} exceeds max_position_embeddings ${config.maxPositionEmbeddings}`,
+    );
   }
   if (seq < 1 || inputIds.shape[0] < 1) throw new Error(`bertForward: empty batch [${inputIds.shape.join(', ')}]`);
 }
@@ -127,13 +131,25 @@ export function checkInputs(config: BertConfig, inputs: BertInputs): void {
  * The forward pass. Every intermediate lives in a `tf.tidy`; only the returned tensors survive
  * (the caller disposes them). Differentiable with respect to every tensor of `params`.
  */
-export function bertForward(params: Params, config: BertConfig, inputs: BertInputs, opts: ForwardOptions = {}): BertOutputs {
+export function bertForward(
+  params: Params,
+  config: BertConfig,
+  inputs: BertInputs,
+  opts: ForwardOptions = {},
+): BertOutputs {
   checkInputs(config, inputs);
-  return tf.tidy(() => compute(params, config, inputs, opts) as unknown as tf.TensorContainer) as unknown as BertOutputs;
+  return tf.tidy(
+    () => compute(params, config, inputs, opts) as unknown as tf.TensorContainer,
+  ) as unknown as BertOutputs;
 }
 
 /** Logits only [batch, num_labels]: what the trainer differentiates. */
-export function bertLogits(params: Params, config: BertConfig, inputs: BertInputs, opts: ForwardOptions = {}): tf.Tensor2D {
+export function bertLogits(
+  params: Params,
+  config: BertConfig,
+  inputs: BertInputs,
+  opts: ForwardOptions = {},
+): tf.Tensor2D {
   checkInputs(config, inputs);
   return tf.tidy(() => compute(params, config, inputs, { ...opts, returnHidden: false, headless: false }).logits!);
 }

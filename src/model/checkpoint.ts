@@ -29,7 +29,10 @@ export interface Checkpoint {
   metadata: Record<string, unknown>;
 }
 
-function orderedTensors(config: BertConfig, params: Params): Array<{ name: string; tensor: tf.Tensor; spec: ParamSpec }> {
+function orderedTensors(
+  config: BertConfig,
+  params: Params,
+): Array<{ name: string; tensor: tf.Tensor; spec: ParamSpec }> {
   const specs = paramSpecs(config);
   const known = new Set(specs.map((s) => s.name));
   const extra = [...params.keys()].filter((k) => !known.has(k));
@@ -38,7 +41,9 @@ function orderedTensors(config: BertConfig, params: Params): Array<{ name: strin
     const t = params.get(s.name);
     if (!t) throw new Error(`cannot save: parameter ${s.name} is missing`);
     if (t.shape.join(',') !== s.shape.join(',')) {
-      throw new Error(`cannot save: parameter ${s.name} has shape [${t.shape.join(', ')}], config implies [${s.shape.join(', ')}]`);
+      throw new Error(
+        `cannot save: parameter ${s.name} has shape [${t.shape.join(', ')}], config implies [${s.shape.join(', ')}]`,
+      );
     }
     return { name: s.name, tensor: t, spec: s };
   });
@@ -46,8 +51,15 @@ function orderedTensors(config: BertConfig, params: Params): Array<{ name: strin
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-export async function saveCheckpoint(dir: string, config: BertConfig, params: Params, metadata: Record<string, unknown> = {}): Promise<void> {
-  const { data, specs } = await tf.io.encodeWeights(orderedTensors(config, params).map(({ name, tensor }) => ({ name, tensor })));
+export async function saveCheckpoint(
+  dir: string,
+  config: BertConfig,
+  params: Params,
+  metadata: Record<string, unknown> = {},
+): Promise<void> {
+  const { data, specs } = await tf.io.encodeWeights(
+    orderedTensors(config, params).map(({ name, tensor }) => ({ name, tensor })),
+  );
   const bytes = new Uint8Array(data as ArrayBuffer);
   await fsp.mkdir(dir, { recursive: true });
   await writeFileAtomic(path.join(dir, WEIGHTS_BIN), bytes);
@@ -64,7 +76,9 @@ export async function saveCheckpoint(dir: string, config: BertConfig, params: Pa
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   const modelJson = path.join(dir, MODEL_JSON);
   let manifest: {
-    format?: unknown; formatVersion?: unknown; modelTopology?: { config?: unknown };
+    format?: unknown;
+    formatVersion?: unknown;
+    modelTopology?: { config?: unknown };
     weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
     userDefinedMetadata?: Record<string, unknown>;
   };
@@ -73,12 +87,17 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   } catch (e) {
     throw new DataError(`${modelJson}: cannot read the checkpoint (${(e as Error).message})`);
   }
-  if (manifest === null || typeof manifest !== 'object') throw new DataError(`${modelJson}: not a recsys checkpoint (not a JSON object)`);
+  if (manifest === null || typeof manifest !== 'object')
+    throw new DataError(`${modelJson}: not a recsys checkpoint (not a JSON object)`);
   if (manifest.format !== CHECKPOINT_FORMAT) {
-    throw new DataError(`${modelJson}: not a recsys checkpoint (format ${JSON.stringify(manifest.format)}, expected "${CHECKPOINT_FORMAT}")`);
+    throw new DataError(
+      `${modelJson}: not a recsys checkpoint (format ${JSON.stringify(manifest.format)}, expected "${CHECKPOINT_FORMAT}")`,
+    );
   }
   if (manifest.formatVersion !== CHECKPOINT_VERSION) {
-    throw new DataError(`${modelJson}: checkpoint format version ${String(manifest.formatVersion)} is not supported (expected ${CHECKPOINT_VERSION})`);
+    throw new DataError(
+      `${modelJson}: checkpoint format version ${String(manifest.formatVersion)} is not supported (expected ${CHECKPOINT_VERSION})`,
+    );
   }
   const config = parseBertConfig(manifest.modelTopology?.config, `${modelJson} (modelTopology.config)`);
   const groups = manifest.weightsManifest ?? [];
@@ -86,14 +105,19 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   const chunks: Buffer[] = [];
   const specs: tf.io.WeightsManifestEntry[] = [];
   for (const g of groups) {
-    for (const p of g.paths) chunks.push(await fsp.readFile(path.join(dir, p)).catch((e: NodeJS.ErrnoException) => {
-      throw new DataError(`${path.join(dir, p)}: cannot read the checkpoint weights (${e.code ?? e.message})`);
-    }));
+    for (const p of g.paths)
+      chunks.push(
+        await fsp.readFile(path.join(dir, p)).catch((e: NodeJS.ErrnoException) => {
+          throw new DataError(`${path.join(dir, p)}: cannot read the checkpoint weights (${e.code ?? e.message})`);
+        }),
+      );
     specs.push(...g.weights);
   }
   const all = Buffer.concat(chunks);
   if (meta.weightsBytes !== undefined && meta.weightsBytes !== all.byteLength) {
-    throw new DataError(`${dir}: ${WEIGHTS_BIN} has ${all.byteLength} bytes, model.json says ${String(meta.weightsBytes)}: incomplete or from another save`);
+    throw new DataError(
+      `${dir}: ${WEIGHTS_BIN} has ${all.byteLength} bytes, model.json says ${String(meta.weightsBytes)}: incomplete or from another save`,
+    );
   }
   if (meta.weightsSha256 !== undefined && meta.weightsSha256 !== sha256(all)) {
     throw new DataError(`${dir}: ${WEIGHTS_BIN} does not match the sha256 in model.json: corrupt or from another save`);
@@ -105,7 +129,9 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     const t = named[s.name];
     if (!t || t.shape.join(',') !== s.shape.join(',')) {
       Object.values(named).forEach((x) => x.dispose());
-      throw new DataError(`${modelJson}: weight ${s.name} is ${t ? `[${t.shape.join(', ')}]` : 'missing'}, config implies [${s.shape.join(', ')}]`);
+      throw new DataError(
+        `${modelJson}: weight ${s.name} is ${t ? `[${t.shape.join(', ')}]` : 'missing'}, config implies [${s.shape.join(', ')}]`,
+      );
     }
     params.set(s.name, t);
   }

@@ -123,7 +123,9 @@ export function parseBertConfig(raw: unknown, source: string): BertConfig {
       problems.push(`${source}: num_attention_heads: hidden_size ${h} is not a multiple of num_attention_heads ${a}`);
     }
     if ((out.padTokenId as number) >= (out.vocabSize as number)) {
-      problems.push(`${source}: pad_token_id: ${out.padTokenId as number} is not below vocab_size ${out.vocabSize as number}`);
+      problems.push(
+        `${source}: pad_token_id: ${out.padTokenId as number} is not below vocab_size ${out.vocabSize as number}`,
+      );
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -162,7 +164,9 @@ function parseLabels(obj: Record<string, unknown>, source: string, problems: str
       labels[i] = v;
     }
     if (numLabels !== undefined && numLabels !== labels.length) {
-      problems.push(`${source}: num_labels: ${numLabels as number} disagrees with id2label, which has ${labels.length} labels`);
+      problems.push(
+        `${source}: num_labels: ${numLabels as number} disagrees with id2label, which has ${labels.length} labels`,
+      );
     }
   }
   if (new Set(labels).size !== labels.length) {
@@ -222,5 +226,9 @@ export function toHfConfig(config: BertConfig): Record<string, unknown> {
 
 /** Same config with another label set (e.g. the dataset's). */
 export function withLabels(config: BertConfig, id2label: string[], problemType?: ProblemType | null): BertConfig {
-  return Object.freeze({ ...config, id2label: [...id2label], problemType: problemType === undefined ? config.problemType : problemType });
+  return Object.freeze({
+    ...config,
+    id2label: [...id2label],
+    problemType: problemType === undefined ? config.problemType : problemType,
+  });
 }

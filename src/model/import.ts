@@ -78,7 +78,13 @@ export function paramsFromTensors(
   let config = configIn;
   const seed = opts.seed ?? 0;
   const report: ImportReport = {
-    source, layout: 'sequence-classification', dtypes: [], ignored: [], unexpected: [], initialized: [], messages: [],
+    source,
+    layout: 'sequence-classification',
+    dtypes: [],
+    ignored: [],
+    unexpected: [],
+    initialized: [],
+    messages: [],
   };
   const byName = new Map<string, StEntry>();
   const dtypes = new Set<string>();
@@ -94,7 +100,8 @@ export function paramsFromTensors(
       continue;
     }
     if (!name.startsWith('bert.') && !name.startsWith('classifier.')) bare = true;
-    if (byName.has(canon)) throw new DataError(`${source}: tensor ${name} appears twice (also as ${byName.get(canon)!.name})`);
+    if (byName.has(canon))
+      throw new DataError(`${source}: tensor ${name} appears twice (also as ${byName.get(canon)!.name})`);
     byName.set(canon, entry);
     dtypes.add(entry.dtype);
   }
@@ -128,7 +135,8 @@ export function paramsFromTensors(
   const specs = paramSpecs(config);
   const poolerMissing = !specs.some((s) => s.part === 'pooler' && byName.has(s.name));
   // Required: the body always; the pooler and head when the checkpoint has part of them.
-  const required = (part: string) => part === 'body' || (part === 'pooler' && !poolerMissing) || (part === 'head' && !freshHead);
+  const required = (part: string) =>
+    part === 'body' || (part === 'pooler' && !poolerMissing) || (part === 'head' && !freshHead);
   const missing = specs.filter((s) => required(s.part) && !byName.has(s.name)).map((s) => s.name);
   if (missing.length > 0) {
     throw new DataError(`${source}: ${missing.length} tensor(s) missing from the checkpoint: ${listNames(missing)}`);
@@ -144,7 +152,9 @@ export function paramsFromTensors(
       );
     }
     if (entry.values instanceof Int32Array) {
-      throw new DataError(`${source}: tensor ${entry.name} has integer dtype ${entry.dtype}, expected a floating-point weight`);
+      throw new DataError(
+        `${source}: tensor ${entry.name} has integer dtype ${entry.dtype}, expected a floating-point weight`,
+      );
     }
   }
 
@@ -164,9 +174,14 @@ export function paramsFromTensors(
       }),
     );
   }
-  if (!hasHead) report.messages.push(`the checkpoint has no classifier: initialised a fresh head for ${config.id2label.length} labels (seed ${seed})`);
-  if (poolerMissing) report.messages.push(`the checkpoint has no pooler: initialised a fresh bert.pooler.dense (seed ${seed})`);
-  if (report.ignored.length > 0) report.messages.push(`ignored ${report.ignored.length} unused tensor(s): ${listNames(report.ignored)}`);
+  if (!hasHead)
+    report.messages.push(
+      `the checkpoint has no classifier: initialised a fresh head for ${config.id2label.length} labels (seed ${seed})`,
+    );
+  if (poolerMissing)
+    report.messages.push(`the checkpoint has no pooler: initialised a fresh bert.pooler.dense (seed ${seed})`);
+  if (report.ignored.length > 0)
+    report.messages.push(`ignored ${report.ignored.length} unused tensor(s): ${listNames(report.ignored)}`);
   return { config, params, report };
 }
 

@@ -1,7 +1,15 @@
 /** The model layer: BERT as pure functions over a HF-named parameter map, its import and checkpoints. */
 export { ACTIVATIONS, MASK_VALUE, bertForward, bertLogits, checkInputs } from './bert.js';
 export type { BertInputs, BertOutputs, ForwardOptions } from './bert.js';
-export { HIDDEN_ACTS, PROBLEM_TYPES, numLabels, parseBertConfig, readBertConfig, toHfConfig, withLabels } from './config.js';
+export {
+  HIDDEN_ACTS,
+  PROBLEM_TYPES,
+  numLabels,
+  parseBertConfig,
+  readBertConfig,
+  toHfConfig,
+  withLabels,
+} from './config.js';
 export type { BertConfig, HiddenAct, ProblemType } from './config.js';
 export { disposeParams, paramSpecs, torchShape, totalParams } from './params.js';
 export type { ParamKind, ParamSpec, Params } from './params.js';

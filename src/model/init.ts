@@ -45,7 +45,11 @@ export function initParam(config: BertConfig, spec: ParamSpec, seed: number): tf
 }
 
 /** Initialise the parameters of the chosen parts (default: all) of a BertForSequenceClassification. */
-export function initParams(config: BertConfig, seed: number, parts: ReadonlyArray<ParamSpec['part']> = ['body', 'pooler', 'head']): Params {
+export function initParams(
+  config: BertConfig,
+  seed: number,
+  parts: ReadonlyArray<ParamSpec['part']> = ['body', 'pooler', 'head'],
+): Params {
   const params: Params = new Map();
   for (const spec of paramSpecs(config)) {
     if (parts.includes(spec.part)) params.set(spec.name, initParam(config, spec, seed));

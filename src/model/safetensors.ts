@@ -12,7 +12,16 @@ import { DataError } from '../lib/errors.js';
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 const DTYPE_BYTES: Record<string, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 export interface StEntry {
@@ -92,13 +101,17 @@ function decode(dtype: string, bytes: Uint8Array, count: number): Float32Array |
 /** Parse a whole safetensors file held in memory; `source` names it in every error. */
 export function parseSafetensors(data: Uint8Array, source: string): StFile {
   const fail = (msg: string) => new DataError(`${source}: ${msg}`);
-  if (data.byteLength < 8) throw fail(`not a safetensors file: ${data.byteLength} bytes, shorter than the 8-byte header length`);
+  if (data.byteLength < 8)
+    throw fail(`not a safetensors file: ${data.byteLength} bytes, shorter than the 8-byte header length`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const n = view.getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) throw fail(`safetensors header length ${n} exceeds the 100 MB limit (corrupt or not a safetensors file)`);
+  if (n > BigInt(MAX_HEADER_BYTES))
+    throw fail(`safetensors header length ${n} exceeds the 100 MB limit (corrupt or not a safetensors file)`);
   const headerLen = Number(n);
   if (8 + headerLen > data.byteLength) {
-    throw fail(`safetensors header length ${headerLen} is larger than the file (${data.byteLength} bytes): truncated or corrupt`);
+    throw fail(
+      `safetensors header length ${headerLen} is larger than the file (${data.byteLength} bytes): truncated or corrupt`,
+    );
   }
   let header: unknown;
   try {
@@ -106,7 +119,8 @@ export function parseSafetensors(data: Uint8Array, source: string): StFile {
   } catch (e) {
     throw fail(`safetensors header is not valid JSON (${(e as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw fail('safetensors header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw fail('safetensors header is not a JSON object');
   const dataStart = 8 + headerLen;
   const dataLen = data.byteLength - dataStart;
   const tensors = new Map<string, StEntry>();
@@ -121,23 +135,34 @@ export function parseSafetensors(data: Uint8Array, source: string): StFile {
     if (typeof e !== 'object' || e === null) throw fail(`tensor ${name}: header entry is not an object`);
     const dtype = e.dtype;
     if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
-      throw fail(`tensor ${name}: unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`);
+      throw fail(
+        `tensor ${name}: unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`,
+      );
     }
     const shape = e.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
       throw fail(`tensor ${name}: shape ${JSON.stringify(shape)} is not a list of non-negative integers`);
     }
     const offs = e.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0) || offs[0] > offs[1]) {
+    if (
+      !Array.isArray(offs) ||
+      offs.length !== 2 ||
+      !offs.every((o) => Number.isInteger(o) && o >= 0) ||
+      offs[0] > offs[1]
+    ) {
       throw fail(`tensor ${name}: data_offsets ${JSON.stringify(offs)} are not [begin, end] with 0 ≤ begin ≤ end`);
     }
     const [begin, end] = offs as [number, number];
     if (end > dataLen) {
-      throw fail(`tensor ${name}: data_offsets [${begin}, ${end}] run past the end of the data (${dataLen} bytes): truncated or corrupt`);
+      throw fail(
+        `tensor ${name}: data_offsets [${begin}, ${end}] run past the end of the data (${dataLen} bytes): truncated or corrupt`,
+      );
     }
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end - begin !== count * DTYPE_BYTES[dtype]) {
-      throw fail(`tensor ${name}: ${end - begin} bytes for ${dtype} shape [${shape.join(', ')}], expected ${count * DTYPE_BYTES[dtype]}`);
+      throw fail(
+        `tensor ${name}: ${end - begin} bytes for ${dtype} shape [${shape.join(', ')}], expected ${count * DTYPE_BYTES[dtype]}`,
+      );
     }
     ranges.push([begin, end, name]);
     let values: Float32Array | Int32Array;
@@ -150,7 +175,8 @@ export function parseSafetensors(data: Uint8Array, source: string): StFile {
   }
   ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   for (let i = 1; i < ranges.length; i++) {
-    if (ranges[i][0] < ranges[i - 1][1]) throw fail(`tensors ${ranges[i - 1][2]} and ${ranges[i][2]} overlap in the data buffer`);
+    if (ranges[i][0] < ranges[i - 1][1])
+      throw fail(`tensors ${ranges[i - 1][2]} and ${ranges[i][2]} overlap in the data buffer`);
   }
   return { tensors, metadata };
 }
@@ -167,8 +193,14 @@ export async function readSafetensors(file: string): Promise<StFile> {
       const { bytesRead } = await handle.read(head, 0, 8, 0);
       if (bytesRead === 8) {
         const n = head.readBigUInt64LE(0);
-        if (n > BigInt(MAX_HEADER_BYTES)) throw new DataError(`${file}: safetensors header length ${n} exceeds the 100 MB limit (corrupt or not a safetensors file)`);
-        if (8 + Number(n) > size) throw new DataError(`${file}: safetensors header length ${n} is larger than the file (${size} bytes): truncated or corrupt`);
+        if (n > BigInt(MAX_HEADER_BYTES))
+          throw new DataError(
+            `${file}: safetensors header length ${n} exceeds the 100 MB limit (corrupt or not a safetensors file)`,
+          );
+        if (8 + Number(n) > size)
+          throw new DataError(
+            `${file}: safetensors header length ${n} is larger than the file (${size} bytes): truncated or corrupt`,
+          );
       }
       data = await handle.readFile();
     } finally {
@@ -188,12 +220,16 @@ export interface StWriteEntry {
 }
 
 /** Encode float32 tensors (in the given order) as a safetensors file; header padded to 8 bytes. */
-export function encodeSafetensors(entries: StWriteEntry[], metadata: Record<string, string> = { format: 'pt' }): Uint8Array {
+export function encodeSafetensors(
+  entries: StWriteEntry[],
+  metadata: Record<string, string> = { format: 'pt' },
+): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const e of entries) {
     const count = e.shape.reduce((a, b) => a * b, 1);
-    if (count !== e.values.length) throw new Error(`safetensors: ${e.name} has ${e.values.length} values for shape [${e.shape.join(', ')}]`);
+    if (count !== e.values.length)
+      throw new Error(`safetensors: ${e.name} has ${e.values.length} values for shape [${e.shape.join(', ')}]`);
     header[e.name] = { dtype: 'F32', shape: e.shape, data_offsets: [offset, offset + count * 4] };
     offset += count * 4;
   }

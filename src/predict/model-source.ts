@@ -1,7 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readManifest } from '../data/manifest.js';
-import { loadModelDirTokenizer, tokenizerSettingsOf, type TextTokenizer, type Truncation } from '../data/tokenizer/index.js';
+import {
+  loadModelDirTokenizer,
+  tokenizerSettingsOf,
+  type TextTokenizer,
+  type Truncation,
+} from '../data/tokenizer/index.js';
 import { DataError, UsageError } from '../lib/errors.js';
 import { importHfModel, type BertConfig, type Params } from '../model/index.js';
 
@@ -22,7 +27,10 @@ export interface InferenceModel {
  * (RUN/model + RUN/manifest.json), whose manifest then fixes max_length and truncation exactly
  * as the model was trained.
  */
-export async function loadInferenceModel(dirIn: string, opts: { maxLength?: number; truncation?: Truncation } = {}): Promise<InferenceModel> {
+export async function loadInferenceModel(
+  dirIn: string,
+  opts: { maxLength?: number; truncation?: Truncation } = {},
+): Promise<InferenceModel> {
   let dir = dirIn;
   if (existsSync(path.join(dirIn, 'manifest.json')) && existsSync(path.join(dirIn, 'model', 'config.json'))) {
     const trained = readManifest(dirIn);
@@ -30,19 +38,31 @@ export async function loadInferenceModel(dirIn: string, opts: { maxLength?: numb
     opts = { maxLength: opts.maxLength ?? trained.max_length, truncation: opts.truncation ?? trained.truncation };
   }
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir}: model directory not found`);
-  if (!existsSync(path.join(dir, 'config.json'))) throw new UsageError(`${dir}: no config.json; expected a Hugging Face model directory`);
+  if (!existsSync(path.join(dir, 'config.json')))
+    throw new UsageError(`${dir}: no config.json; expected a Hugging Face model directory`);
   const hasTokenizer = ['tokenizer.json', 'vocab.txt'].some((f) => existsSync(path.join(dir, f)));
-  if (!hasTokenizer) throw new UsageError(`${dir}: no tokenizer.json or vocab.txt; predict tokenizes raw text with the model's own tokenizer`);
+  if (!hasTokenizer)
+    throw new UsageError(
+      `${dir}: no tokenizer.json or vocab.txt; predict tokenizes raw text with the model's own tokenizer`,
+    );
   const settings = tokenizerSettingsOf(dir);
   const tokenizer = loadModelDirTokenizer(dir);
   const loaded = await importHfModel(dir);
   if (tokenizer.vocabSize > loaded.config.vocabSize) {
     // The model dir contradicts itself (as train reports a dataset tokenizer that does not fit): data, exit 3.
-    throw new DataError(`${dir}: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${loaded.config.vocabSize}; the tokenizer files do not belong to this checkpoint`);
+    throw new DataError(
+      `${dir}: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${loaded.config.vocabSize}; the tokenizer files do not belong to this checkpoint`,
+    );
   }
   const maxLength = Math.min(opts.maxLength ?? settings.modelMaxLength ?? 512, loaded.config.maxPositionEmbeddings);
   return {
-    kind: 'hf', dir, config: loaded.config, params: loaded.params, tokenizer, maxLength,
-    truncation: opts.truncation ?? 'longest_first', messages: loaded.report.messages,
+    kind: 'hf',
+    dir,
+    config: loaded.config,
+    params: loaded.params,
+    tokenizer,
+    maxLength,
+    truncation: opts.truncation ?? 'longest_first',
+    messages: loaded.report.messages,
   };
 }

@@ -27,7 +27,9 @@ export function isExportDir(dir: string): boolean {
 
 function onnxStatusOf(dir: string): string {
   try {
-    const record = JSON.parse(readFileSync(path.join(dir, 'export.json'), 'utf8')) as { formats?: { onnx?: { status?: string } } };
+    const record = JSON.parse(readFileSync(path.join(dir, 'export.json'), 'utf8')) as {
+      formats?: { onnx?: { status?: string } };
+    };
     return record.formats?.onnx?.status ?? 'missing';
   } catch {
     return 'unreadable';
@@ -36,13 +38,15 @@ function onnxStatusOf(dir: string): string {
 
 async function exportPredictor(dir: string, opts: { maxLength?: number; threads?: number }): Promise<Predictor> {
   const onnx = path.join(dir, 'onnx', 'model.onnx');
-  if (!existsSync(onnx)) throw new UsageError(`${dir}: no onnx/model.onnx; predict runs the ONNX export (export with --format onnx)`);
+  if (!existsSync(onnx))
+    throw new UsageError(`${dir}: no onnx/model.onnx; predict runs the ONNX export (export with --format onnx)`);
   const trained = existsSync(path.join(dir, MANIFEST_FILE)) ? readManifest(dir) : undefined;
   const config = await readBertConfig(path.join(dir, 'config.json'));
   const messages = [`model: ${onnx} in onnxruntime-node (cpu)`];
   const status = onnxStatusOf(dir);
   // A failed parity gate keeps the artifact for inspection; predicting with it is allowed, not silent.
-  if (status !== 'passed') messages.push(`warning: ${path.join(dir, 'export.json')} records the ONNX parity check as ${status}`);
+  if (status !== 'passed')
+    messages.push(`warning: ${path.join(dir, 'export.json')} records the ONNX parity check as ${status}`);
   return {
     labels: config.id2label,
     tokenizer: loadModelDirTokenizer(dir),
@@ -55,7 +59,10 @@ async function exportPredictor(dir: string, opts: { maxLength?: number; threads?
 }
 
 /** A run dir, a Hugging Face model dir (tfjs), or an export dir (ONNX in onnxruntime-node). */
-export async function openPredictor(dir: string, opts: { maxLength?: number; threads?: number } = {}): Promise<Predictor> {
+export async function openPredictor(
+  dir: string,
+  opts: { maxLength?: number; threads?: number } = {},
+): Promise<Predictor> {
   if (isExportDir(dir)) {
     // An interrupted export is refused, not mistaken for a (broken) Hugging Face dir.
     if (exportStateOf(dir) === 'incomplete') throw new UsageError(incompleteExportMessage(dir));
@@ -63,7 +70,12 @@ export async function openPredictor(dir: string, opts: { maxLength?: number; thr
   }
   const m = await loadInferenceModel(dir, { maxLength: opts.maxLength });
   return {
-    labels: m.config.id2label, tokenizer: m.tokenizer, maxLength: m.maxLength, truncation: m.truncation,
-    runner: tfjsRunner(m.params, m.config), usesTfjs: true, messages: m.messages,
+    labels: m.config.id2label,
+    tokenizer: m.tokenizer,
+    maxLength: m.maxLength,
+    truncation: m.truncation,
+    runner: tfjsRunner(m.params, m.config),
+    usesTfjs: true,
+    messages: m.messages,
   };
 }

@@ -46,8 +46,13 @@ export async function runPredict(model: Predictor, opts: PredictOptions): Promis
   const t0 = performance.now();
   const source = openSource(opts.input, opts.format);
   const columns = await source.columns();
-  const missing = [opts.textColumn, opts.pairColumn, opts.idColumn].filter((c): c is string => !!c && !columns.includes(c));
-  if (missing.length) throw new UsageError(`${opts.input}: column ${missing.map((c) => `"${c}"`).join(', ')} not found; columns are ${columns.join(', ')}`);
+  const missing = [opts.textColumn, opts.pairColumn, opts.idColumn].filter(
+    (c): c is string => !!c && !columns.includes(c),
+  );
+  if (missing.length)
+    throw new UsageError(
+      `${opts.input}: column ${missing.map((c) => `"${c}"`).join(', ')} not found; columns are ${columns.join(', ')}`,
+    );
 
   const labels = model.labels;
   const writer = new PredictionWriter(opts.output, !!opts.idColumn);
@@ -61,7 +66,13 @@ export async function runPredict(model: Predictor, opts: PredictOptions): Promis
   const flush = async () => {
     const batch = pending.filter((p) => p.enc);
     let all: Float32Array | undefined;
-    if (batch.length) all = await model.runner.run(padRows(batch.map((p) => p.enc!), model.tokenizer.specialIds.pad));
+    if (batch.length)
+      all = await model.runner.run(
+        padRows(
+          batch.map((p) => p.enc!),
+          model.tokenizer.specialIds.pad,
+        ),
+      );
     let k = 0;
     const n = labels.length;
     const out: Prediction[] = [];
@@ -98,11 +109,13 @@ export async function runPredict(model: Predictor, opts: PredictOptions): Promis
         const text = asText(v[opts.textColumn]);
         const pair = opts.pairColumn ? asText(v[opts.pairColumn]) : undefined;
         if (!text?.trim()) entry.error = `empty or missing text (column "${opts.textColumn}")`;
-        else if (opts.pairColumn && !pair?.trim()) entry.error = `empty or missing pair text (column "${opts.pairColumn}")`;
+        else if (opts.pairColumn && !pair?.trim())
+          entry.error = `empty or missing pair text (column "${opts.pairColumn}")`;
         else {
           const enc = model.tokenizer.encode(text, pair, model.maxLength, model.truncation);
           if (enc) entry.enc = enc;
-          else entry.error = `first text alone exceeds max_length ${model.maxLength}; only_second truncation cannot fit the pair`;
+          else
+            entry.error = `first text alone exceeds max_length ${model.maxLength}; only_second truncation cannot fit the pair`;
         }
       }
       if (entry.error) rejects.add({ row: r.row, line: r.line, reason: entry.error, raw: r.raw });

@@ -21,7 +21,10 @@ export class PredictionWriter {
   private readonly csv: boolean;
   private header?: string[];
 
-  constructor(readonly file: string, private readonly withId: boolean) {
+  constructor(
+    readonly file: string,
+    private readonly withId: boolean,
+  ) {
     this.csv = /\.(csv|tsv)$/i.test(file);
     this.out = new AtomicTextStream(file);
   }
@@ -34,13 +37,13 @@ export class PredictionWriter {
   }
 
   private line(p: Prediction): string {
-    if (!this.csv) return JSON.stringify(p) + '\n';
+    if (!this.csv) return `${JSON.stringify(p)}\n`;
     let head = '';
     if (!this.header) {
       this.header = ['row', ...(this.withId ? ['id'] : []), 'label', 'score', 'top_k', 'logits', 'error'];
-      head = this.header.join(',') + '\n';
+      head = `${this.header.join(',')}\n`;
     }
-    return head + this.header.map((k) => csvField((p as unknown as Record<string, unknown>)[k])).join(',') + '\n';
+    return `${head + this.header.map((k) => csvField((p as unknown as Record<string, unknown>)[k])).join(',')}\n`;
   }
 
   async close(): Promise<void> {

@@ -38,8 +38,8 @@ export class AdamW {
   step(grads: Map<string, tf.Tensor>, lr: number): void {
     this.t++;
     const { beta1, beta2, eps, weightDecay } = this.s;
-    const bc1 = 1 - Math.pow(beta1, this.t);
-    const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, this.t));
+    const bc1 = 1 - beta1 ** this.t;
+    const bc2Sqrt = Math.sqrt(1 - beta2 ** this.t);
     tf.tidy(() => {
       for (const [name, p] of this.params) {
         const g = grads.get(name);
@@ -51,7 +51,8 @@ export class AdamW {
         m.assign(mNew);
         v.assign(vNew);
         let base: tf.Tensor = p;
-        if (weightDecay > 0 && decays(this.specs.get(name)!, this.s.decayEmbeddings)) base = p.mul(1 - lr * weightDecay);
+        if (weightDecay > 0 && decays(this.specs.get(name)!, this.s.decayEmbeddings))
+          base = p.mul(1 - lr * weightDecay);
         const denom = vNew.sqrt().div(bc2Sqrt).add(eps);
         p.assign(base.sub(mNew.div(denom).mul(lr / bc1)));
       }

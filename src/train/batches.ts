@@ -8,7 +8,13 @@ const BUCKET_BATCHES = 50;
  * BUCKET_BATCHES batches, sort each bucket by length, cut into batches, shuffle the batch order.
  * Seeded by (seed, epoch) only, so any epoch's order can be rebuilt on resume.
  */
-export function epochBatches(lengths: ArrayLike<number>, batchSize: number, seed: number, epoch: number, bucketed = true): number[][] {
+export function epochBatches(
+  lengths: ArrayLike<number>,
+  batchSize: number,
+  seed: number,
+  epoch: number,
+  bucketed = true,
+): number[][] {
   const rng = new Rng((seed * 1_000_003 + epoch * 7919) >>> 0);
   const order = rng.shuffle(Array.from({ length: lengths.length }, (_, i) => i));
   const batches: number[][] = [];

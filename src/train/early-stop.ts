@@ -25,7 +25,8 @@ export class EarlyStopping {
   /** Record one evaluation; returns whether it is a new best. */
   update(value: number, step: number): boolean {
     const { best } = this.state;
-    const better = best === null || (this.s.mode === 'max' ? value > best + this.s.minDelta : value < best - this.s.minDelta);
+    const better =
+      best === null || (this.s.mode === 'max' ? value > best + this.s.minDelta : value < best - this.s.minDelta);
     if (better) this.state = { best: value, bestStep: step, badEvals: 0 };
     else this.state.badEvals++;
     return better;

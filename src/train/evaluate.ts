@@ -19,14 +19,26 @@ export interface EvalMetrics {
  * The validation metrics of the current weights (dropout off), computed batch by batch with the
  * same accumulator `recsys eval` uses, so early stopping watches the numbers eval reports.
  */
-export function evaluateSplit(params: Params, config: BertConfig, split: SplitArrays, batchSize: number, padId: number): EvalMetrics {
+export function evaluateSplit(
+  params: Params,
+  config: BertConfig,
+  split: SplitArrays,
+  batchSize: number,
+  padId: number,
+): EvalMetrics {
   const acc = new MetricsAccumulator(config.id2label);
   for (let start = 0; start < split.size; start += batchSize) {
     faultPoint('eval');
     const idx = Array.from({ length: Math.min(batchSize, split.size - start) }, (_, i) => start + i);
-    const inputs = padBatch(idx.map((i) => rowOf(split, i)), padId);
+    const inputs = padBatch(
+      idx.map((i) => rowOf(split, i)),
+      padId,
+    );
     const logits = bertLogits(params, config, inputs, { inference: true });
-    acc.addLogits(logits.dataSync(), idx.map((i) => split.labels[i]));
+    acc.addLogits(
+      logits.dataSync(),
+      idx.map((i) => split.labels[i]),
+    );
     tf.dispose([logits, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
   }
   const flat = flatMetrics(acc.compute());

@@ -17,7 +17,15 @@ import { evaluateSplit, type EvalMetrics } from './evaluate.js';
 import { balancedWeights, clipCoefficient, globalNorm, weightedCrossEntropy } from './loss.js';
 import { MetricsLog } from './metrics-log.js';
 import { learningRateAt, warmupSteps } from './schedule.js';
-import { isCompleteCheckpoint, pointTo, pruneCheckpoints, readCheckpoint, resolveLink, writeCheckpoint, type TrainState } from './state.js';
+import {
+  isCompleteCheckpoint,
+  pointTo,
+  pruneCheckpoints,
+  readCheckpoint,
+  resolveLink,
+  writeCheckpoint,
+  type TrainState,
+} from './state.js';
 
 export type StopReason = 'epochs' | 'max_steps' | 'early_stopping' | 'nan' | 'interrupted';
 
@@ -81,7 +89,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   let resumed: Awaited<ReturnType<typeof readCheckpoint>> | null = null;
   if (inp.resume) {
     const target = resolveLink(lastLink);
-    if (!target || !isCompleteCheckpoint(target)) throw new UsageError(`${runDir}: nothing to resume (no complete checkpoint under last/)`);
+    if (!target || !isCompleteCheckpoint(target))
+      throw new UsageError(`${runDir}: nothing to resume (no complete checkpoint under last/)`);
     resumed = await readCheckpoint(target);
   }
   const vars = new Map<string, tf.Variable>();
@@ -90,16 +99,33 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   tf.dispose([...(resumed ? resumed.params : inp.params).values()]);
   if (resumed) tf.dispose([...inp.params.values()]);
   const adam = new AdamW(vars, specs, {
-    beta1: t.adam_beta1, beta2: t.adam_beta2, eps: t.adam_eps, weightDecay: t.weight_decay, decayEmbeddings: t.decay_embeddings,
+    beta1: t.adam_beta1,
+    beta2: t.adam_beta2,
+    eps: t.adam_eps,
+    weightDecay: t.weight_decay,
+    decayEmbeddings: t.decay_embeddings,
   });
   if (resumed?.moments) {
     for (const [name, m] of adam.m) m.assign(resumed.moments[`m/${name}`]);
     for (const [name, v] of adam.v) v.assign(resumed.moments[`v/${name}`]);
     tf.dispose(Object.values(resumed.moments));
   }
-  const early = new EarlyStopping({ metric: t.early_stopping.metric, mode: modeFor(t.early_stopping.metric, t.early_stopping.mode), patience: t.early_stopping.patience, minDelta: t.early_stopping.min_delta });
+  const early = new EarlyStopping({
+    metric: t.early_stopping.metric,
+    mode: modeFor(t.early_stopping.metric, t.early_stopping.mode),
+    patience: t.early_stopping.patience,
+    minDelta: t.early_stopping.min_delta,
+  });
   const state: TrainState = resumed?.state ?? {
-    step: 0, epoch: 0, batchInEpoch: 0, adamT: 0, early: early.state, lastEvalStep: null, samplesSeen: 0, metricsBytes: 0, seconds: 0,
+    step: 0,
+    epoch: 0,
+    batchInEpoch: 0,
+    adamT: 0,
+    early: early.state,
+    lastEvalStep: null,
+    samplesSeen: 0,
+    metricsBytes: 0,
+    seconds: 0,
   };
   early.state = state.early;
   adam.t = state.adamT;
@@ -107,7 +133,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
 
   // Best weights: kept in memory, and on disk (checkpoints/best) so a resumed run can restore them.
   let best: Params | null = null;
-  if (resumed && early.state.bestStep !== null && isCompleteCheckpoint(bestDir)) best = (await readCheckpoint(bestDir, false)).params;
+  if (resumed && early.state.bestStep !== null && isCompleteCheckpoint(bestDir))
+    best = (await readCheckpoint(bestDir, false)).params;
 
   const lengths = Int32Array.from({ length: train.size }, (_, i) => train.offsets[i + 1] - train.offsets[i]);
   const batchesPerEpoch = Math.ceil(train.size / t.batch_size);
@@ -117,15 +144,24 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const numLabels = modelConfig.id2label.length;
   const counts = new Array<number>(numLabels).fill(0);
   for (const l of train.labels) counts[l]++;
-  const weights = t.class_weights === null ? null
-    : t.class_weights === 'balanced' ? balancedWeights(counts)
-    : modelConfig.id2label.map((l) => (t.class_weights as Record<string, number>)[l] ?? 1);
+  const weights =
+    t.class_weights === null
+      ? null
+      : t.class_weights === 'balanced'
+        ? balancedWeights(counts)
+        : modelConfig.id2label.map((l) => (t.class_weights as Record<string, number>)[l] ?? 1);
   if (t.class_weights && t.class_weights !== 'balanced') {
     const unknown = Object.keys(t.class_weights).filter((l) => !modelConfig.id2label.includes(l));
-    if (unknown.length) throw new UsageError(`train.class_weights: unknown label(s) ${unknown.join(', ')}; labels are ${modelConfig.id2label.join(', ')}`);
+    if (unknown.length)
+      throw new UsageError(
+        `train.class_weights: unknown label(s) ${unknown.join(', ')}; labels are ${modelConfig.id2label.join(', ')}`,
+      );
   }
   const classWeights = weights ? tf.tensor1d(weights) : undefined;
-  ev.log?.(`training ${train.size} rows, ${stepsPerEpoch} steps/epoch × ${t.epochs} epochs → ${totalSteps} steps (warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}` + (weights ? `, class weights ${weights.map((w) => w.toFixed(3)).join(' ')}` : ''));
+  ev.log?.(
+    `training ${train.size} rows, ${stepsPerEpoch} steps/epoch × ${t.epochs} epochs → ${totalSteps} steps (warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}` +
+      (weights ? `, class weights ${weights.map((w) => w.toFixed(3)).join(' ')}` : ''),
+  );
 
   const paramsView = (): Params => vars as unknown as Params;
   let lastEval: EvalMetrics | null = null;
@@ -140,16 +176,29 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     if (!validation || validation.size === 0) return null;
     const m = evaluateSplit(paramsView(), modelConfig, validation, config.eval.batch_size, padId);
     const value = m[early.s.metric];
-    if (value === undefined) throw new UsageError(`train.early_stopping.metric: "${early.s.metric}" is not reported; use one of ${Object.keys(m).join(', ')}`);
+    if (value === undefined)
+      throw new UsageError(
+        `train.early_stopping.metric: "${early.s.metric}" is not reported; use one of ${Object.keys(m).join(', ')}`,
+      );
     const improved = early.update(value, state.step);
     if (improved) {
       if (best) tf.dispose([...best.values()]);
       best = new Map([...vars].map(([n, v]) => [n, tf.clone(v)]));
     }
     state.lastEvalStep = state.step;
-    metrics.write({ type: 'eval', step: state.step, epoch: state.epoch, split: 'validation', ...m, best: early.state.best, best_step: early.state.bestStep });
+    metrics.write({
+      type: 'eval',
+      step: state.step,
+      epoch: state.epoch,
+      split: 'validation',
+      ...m,
+      best: early.state.best,
+      best_step: early.state.bestStep,
+    });
     lastEval = m;
-    ev.log?.(`eval step ${state.step}: loss ${m.loss.toFixed(4)} accuracy ${m.accuracy.toFixed(4)} macro_f1 ${m.macro_f1.toFixed(4)}${improved ? ' (best)' : ''}`);
+    ev.log?.(
+      `eval step ${state.step}: loss ${m.loss.toFixed(4)} accuracy ${m.accuracy.toFixed(4)} macro_f1 ${m.macro_f1.toFixed(4)}${improved ? ' (best)' : ''}`,
+    );
     return m;
   };
 
@@ -158,9 +207,13 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     state.early = early.state;
     state.metricsBytes = metrics.bytes;
     state.seconds = startSeconds + (performance.now() - startWall) / 1000;
-    if (withBest && best && early.state.bestStep === state.step) await writeCheckpoint(bestDir, modelConfig, best, null, { ...state });
+    if (withBest && best && early.state.bestStep === state.step)
+      await writeCheckpoint(bestDir, modelConfig, best, null, { ...state });
     const dir = path.join(ckptDir, `step-${state.step}`);
-    const moments = new Map<string, tf.Tensor>([...[...adam.m].map(([n, m]) => [`m/${n}`, m] as const), ...[...adam.v].map(([n, v]) => [`v/${n}`, v] as const)]);
+    const moments = new Map<string, tf.Tensor>([
+      ...[...adam.m].map(([n, m]) => [`m/${n}`, m] as const),
+      ...[...adam.v].map(([n, v]) => [`v/${n}`, v] as const),
+    ]);
     await writeCheckpoint(dir, modelConfig, paramsView(), moments, { ...state });
     await pointTo(lastLink, dir);
     await pruneCheckpoints(ckptDir, t.keep_checkpoints, new Set([dir, bestDir]));
@@ -179,15 +232,30 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       }
       const micro = batches.slice(b, b + t.grad_accum);
       const lr = learningRateAt(t.schedule, t.lr, state.step, totalSteps, warmup);
-      if (inp.dumpBatches) appendFileSync(inp.dumpBatches, JSON.stringify({ step: state.step, lr, batches: micro }) + '\n');
+      if (inp.dumpBatches)
+        appendFileSync(inp.dumpBatches, `${JSON.stringify({ step: state.step, lr, batches: micro })}\n`);
       let grads: tf.NamedTensorMap | null = null;
       let lossSum: tf.Scalar = tf.scalar(0);
       micro.forEach((rows, k) => {
-        const inputs = padBatch(rows.map((i) => rowOf(train, i)), padId);
-        const labels = tf.tensor1d(rows.map((i) => train.labels[i]), 'int32');
+        const inputs = padBatch(
+          rows.map((i) => rowOf(train, i)),
+          padId,
+        );
+        const labels = tf.tensor1d(
+          rows.map((i) => train.labels[i]),
+          'int32',
+        );
         const seed = dropoutSeed(config.seed, state.step, k);
         const { value, grads: g } = tf.variableGrads(
-          () => tf.div(weightedCrossEntropy(bertLogits(paramsView(), modelConfig, inputs, { training: t.dropout, seed }), labels, classWeights), micro.length) as tf.Scalar,
+          () =>
+            tf.div(
+              weightedCrossEntropy(
+                bertLogits(paramsView(), modelConfig, inputs, { training: t.dropout, seed }),
+                labels,
+                classWeights,
+              ),
+              micro.length,
+            ) as tf.Scalar,
           [...vars.values()],
         );
         const next = tf.add(lossSum, value) as tf.Scalar;
@@ -223,7 +291,16 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       state.samplesSeen += samples;
       const elapsed = (performance.now() - startWall) / 1000;
       const sps = (state.samplesSeen - startSamples) / Math.max(elapsed, 1e-6);
-      metrics.write({ type: 'train', step: state.step, epoch, loss: lossValue, lr, grad_norm: norm, samples_per_s: sps, time_s: startSeconds + elapsed });
+      metrics.write({
+        type: 'train',
+        step: state.step,
+        epoch,
+        loss: lossValue,
+        lr,
+        grad_norm: norm,
+        samples_per_s: sps,
+        time_s: startSeconds + elapsed,
+      });
       ev.step?.({ step: state.step, epoch, loss: lossValue, lr, samplesPerSec: sps });
 
       const evalNow = t.eval_every !== null && state.step % t.eval_every === 0;
@@ -253,7 +330,13 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
 
   // Whatever stopped the run: evaluate the current weights if they were not, checkpoint, restore the best.
   if (state.lastEvalStep !== state.step && validation) evaluate();
-  if (stopReason === 'interrupted' || stopReason === 'nan' || stopReason === 'max_steps' || stopReason === 'early_stopping') await checkpoint(true);
+  if (
+    stopReason === 'interrupted' ||
+    stopReason === 'nan' ||
+    stopReason === 'max_steps' ||
+    stopReason === 'early_stopping'
+  )
+    await checkpoint(true);
   metrics.close();
   const seconds = startSeconds + (performance.now() - startWall) / 1000;
   const finalParams: Params = best ?? new Map([...vars].map(([n, v]) => [n, tf.clone(v)]));
@@ -262,8 +345,14 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   classWeights?.dispose();
   if (existsSync(`${lastLink}.tmp-${process.pid}`)) await rm(`${lastLink}.tmp-${process.pid}`, { force: true });
   return {
-    stopReason, steps: state.step, best: { metric: early.s.metric, value: early.state.best, step: early.state.bestStep },
-    lastEval, samplesPerSec: (state.samplesSeen - startSamples) / Math.max((performance.now() - startWall) / 1000, 1e-6), seconds,
-    paddingFraction: pad.length ? pad.reduce((a, b) => a + b, 0) / pad.length : 0, params: finalParams, error,
+    stopReason,
+    steps: state.step,
+    best: { metric: early.s.metric, value: early.state.best, step: early.state.bestStep },
+    lastEval,
+    samplesPerSec: (state.samplesSeen - startSamples) / Math.max((performance.now() - startWall) / 1000, 1e-6),
+    seconds,
+    paddingFraction: pad.length ? pad.reduce((a, b) => a + b, 0) / pad.length : 0,
+    params: finalParams,
+    error,
   };
 }

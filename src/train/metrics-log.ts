@@ -4,13 +4,17 @@ import { closeSync, existsSync, fsyncSync, openSync, statSync, truncateSync, wri
 export class MetricsLog {
   private fd: number;
 
-  constructor(readonly file: string, resumeAtBytes?: number) {
-    if (resumeAtBytes !== undefined && existsSync(file) && statSync(file).size > resumeAtBytes) truncateSync(file, resumeAtBytes);
+  constructor(
+    readonly file: string,
+    resumeAtBytes?: number,
+  ) {
+    if (resumeAtBytes !== undefined && existsSync(file) && statSync(file).size > resumeAtBytes)
+      truncateSync(file, resumeAtBytes);
     this.fd = openSync(file, resumeAtBytes === undefined ? 'w' : 'a');
   }
 
   write(entry: Record<string, unknown>): void {
-    writeSync(this.fd, JSON.stringify(entry) + '\n');
+    writeSync(this.fd, `${JSON.stringify(entry)}\n`);
   }
 
   get bytes(): number {

@@ -19,17 +19,30 @@ export interface InitialModel {
  * meaningless (vocab, tokenizer, positions) are refused before the first step.
  */
 export async function initialModel(
-  modelPath: string | undefined, manifest: DatasetManifest, seed: number, offline: boolean, datasetDir = 'the dataset',
+  modelPath: string | undefined,
+  manifest: DatasetManifest,
+  seed: number,
+  offline: boolean,
+  datasetDir = 'the dataset',
 ): Promise<InitialModel> {
-  if (!modelPath) throw new UsageError('model.path is required (a pretrained model dir, a hub id, or a config.json; pass --model)');
+  if (!modelPath)
+    throw new UsageError('model.path is required (a pretrained model dir, a hub id, or a config.json; pass --model)');
   const labels = manifest.labels;
   let result: InitialModel;
   if (modelPath.endsWith('.json') && existsSync(modelPath) && statSync(modelPath).isFile()) {
     const config = withLabels(await readBertConfig(modelPath), labels, 'single_label_classification');
-    result = { config, params: initParams(config, seed), source: modelPath, messages: [`from scratch: ${path.basename(modelPath)} (truncated normal, std ${config.initializerRange}, seed ${seed})`] };
+    result = {
+      config,
+      params: initParams(config, seed),
+      source: modelPath,
+      messages: [
+        `from scratch: ${path.basename(modelPath)} (truncated normal, std ${config.initializerRange}, seed ${seed})`,
+      ],
+    };
   } else {
     const dir = await resolveModelDir(modelPath, offline ? { offline: true } : {});
-    if (!existsSync(path.join(dir, 'config.json'))) throw new UsageError(`${dir}: no config.json; model.path must be a Hugging Face model dir or a config.json`);
+    if (!existsSync(path.join(dir, 'config.json')))
+      throw new UsageError(`${dir}: no config.json; model.path must be a Hugging Face model dir or a config.json`);
     checkTokenizerMatches(dir, manifest, datasetDir);
     const loaded = await importHfModel(dir, { id2label: labels, seed });
     const config = withLabels(loaded.config, labels, 'single_label_classification');
@@ -37,10 +50,14 @@ export async function initialModel(
   }
   const c = result.config;
   if (manifest.tokenizer.vocab_size > c.vocabSize) {
-    throw new DataError(`${datasetDir}: its tokenizer has ${manifest.tokenizer.vocab_size} tokens but the model's vocab_size is ${c.vocabSize} (${result.source}): prepare the data with the model's tokenizer`);
+    throw new DataError(
+      `${datasetDir}: its tokenizer has ${manifest.tokenizer.vocab_size} tokens but the model's vocab_size is ${c.vocabSize} (${result.source}): prepare the data with the model's tokenizer`,
+    );
   }
   if (manifest.max_length > c.maxPositionEmbeddings) {
-    throw new DataError(`${datasetDir}: max_length ${manifest.max_length} exceeds the model's max_position_embeddings ${c.maxPositionEmbeddings} (${result.source})`);
+    throw new DataError(
+      `${datasetDir}: max_length ${manifest.max_length} exceeds the model's max_position_embeddings ${c.maxPositionEmbeddings} (${result.source})`,
+    );
   }
   return result;
 }

@@ -9,7 +9,13 @@ export function warmupSteps(warmup: number, totalSteps: number): number {
  * Learning rate used by optimizer step `step` (0-based), exactly as transformers' schedulers
  * (LambdaLR over the step count): the first warmup step runs at lr 0 when there is warmup.
  */
-export function learningRateAt(kind: ScheduleKind, baseLr: number, step: number, totalSteps: number, warmup: number): number {
+export function learningRateAt(
+  kind: ScheduleKind,
+  baseLr: number,
+  step: number,
+  totalSteps: number,
+  warmup: number,
+): number {
   if (kind === 'constant') return baseLr;
   if (step < warmup) return (baseLr * step) / Math.max(1, warmup);
   if (kind === 'constant_with_warmup') return baseLr;

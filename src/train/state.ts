@@ -48,7 +48,11 @@ function loadTensors(dir: string): tf.NamedTensorMap {
  * state.json last inside it, so a reader sees a complete checkpoint or none.
  */
 export async function writeCheckpoint(
-  target: string, config: BertConfig, params: Params, moments: Map<string, tf.Tensor> | null, state: TrainState,
+  target: string,
+  config: BertConfig,
+  params: Params,
+  moments: Map<string, tf.Tensor> | null,
+  state: TrainState,
 ): Promise<void> {
   const tmp = `${target}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
@@ -83,7 +87,8 @@ export function isCompleteCheckpoint(dir: string): boolean {
 }
 
 export async function readCheckpoint(dir: string, withMoments = true): Promise<LoadedTrainCheckpoint> {
-  if (!isCompleteCheckpoint(dir)) throw new DataError(`${dir}: incomplete checkpoint (no state.json); it was being written when the run stopped`);
+  if (!isCompleteCheckpoint(dir))
+    throw new DataError(`${dir}: incomplete checkpoint (no state.json); it was being written when the run stopped`);
   const ckpt = await loadCheckpoint(dir);
   const state = readJsonObject(path.join(dir, STATE)) as unknown as TrainState;
   const moments = withMoments && existsSync(path.join(dir, OPTIMIZER_JSON)) ? loadTensors(dir) : null;
@@ -94,7 +99,8 @@ export async function readCheckpoint(dir: string, withMoments = true): Promise<L
 export async function pruneCheckpoints(dir: string, keep: number, protect: Set<string>): Promise<void> {
   if (!existsSync(dir)) return;
   const entries = readdirSync(dir);
-  for (const e of entries.filter((x) => x.includes('.tmp-'))) await rm(path.join(dir, e), { recursive: true, force: true });
+  for (const e of entries.filter((x) => x.includes('.tmp-')))
+    await rm(path.join(dir, e), { recursive: true, force: true });
   const steps = entries.filter((e) => /^step-\d+$/.test(e)).sort((a, b) => Number(b.slice(5)) - Number(a.slice(5)));
   for (const e of steps.slice(keep)) {
     const full = path.join(dir, e);

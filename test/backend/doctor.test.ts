@@ -47,7 +47,16 @@ describe('doctor', () => {
     }
 
     const text = formatDoctorReport(r);
-    for (const label of ['backend (auto)', 'tfjs', 'TensorFlow', 'native binding', 'GPU devices (TF)', 'CUDA runtime', 'cuDNN', 'matmul probe']) {
+    for (const label of [
+      'backend (auto)',
+      'tfjs',
+      'TensorFlow',
+      'native binding',
+      'GPU devices (TF)',
+      'CUDA runtime',
+      'cuDNN',
+      'matmul probe',
+    ]) {
       expect(text).toContain(label);
     }
     expect(text).toMatch(/wasm\s+\d+(\.\d+)? GFLOP\/s/);

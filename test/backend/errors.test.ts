@@ -19,9 +19,21 @@ import {
 
 const notBuilt = (pkg: NativePackage): NativeStatus =>
   pkg === '@tensorflow/tfjs-node'
-    ? { package: pkg, installed: true, version: '4.22.0', packageDir: '/nonexistent', bindingPresent: false, source: 'none' }
+    ? {
+        package: pkg,
+        installed: true,
+        version: '4.22.0',
+        packageDir: '/nonexistent',
+        bindingPresent: false,
+        source: 'none',
+      }
     : { package: pkg, installed: false, bindingPresent: false, source: 'none' };
-const notInstalled = (pkg: NativePackage): NativeStatus => ({ package: pkg, installed: false, bindingPresent: false, source: 'none' });
+const notInstalled = (pkg: NativePackage): NativeStatus => ({
+  package: pkg,
+  installed: false,
+  bindingPresent: false,
+  source: 'none',
+});
 
 async function failure(p: Promise<unknown>): Promise<BackendUnavailableError> {
   try {
@@ -37,12 +49,16 @@ describe('initBackend errors', () => {
     const e = await failure(initBackend('tensorflow', { log: () => {}, nativeStatus: notBuilt }));
     expect(e).toBeInstanceOf(BackendUnavailableError);
     expect(e.exitCode).toBe(2);
-    expect(e.message).toBe("backend 'tensorflow' unavailable: the native binding is not built; run `npm run setup:native`");
+    expect(e.message).toBe(
+      "backend 'tensorflow' unavailable: the native binding is not built; run `npm run setup:native`",
+    );
   });
 
   it("'tensorflow' without the package: one line saying what to install", async () => {
     const e = await failure(initBackend('tensorflow', { log: () => {}, nativeStatus: notInstalled }));
-    expect(e.message).toBe("backend 'tensorflow' unavailable: @tensorflow/tfjs-node is not installed; run `npm ci`, then `npm run setup:native`");
+    expect(e.message).toBe(
+      "backend 'tensorflow' unavailable: @tensorflow/tfjs-node is not installed; run `npm ci`, then `npm run setup:native`",
+    );
     expect(e.message).not.toMatch(/\n/);
   });
 
@@ -59,7 +75,9 @@ describe('initBackend errors', () => {
     expect(info.gpu).toBe(false);
     expect(tf.getBackend()).toBe('wasm');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^backend: wasm \(native TensorFlow unavailable: the native binding is not built; run `npm run setup:native`/);
+    expect(lines[0]).toMatch(
+      /^backend: wasm \(native TensorFlow unavailable: the native binding is not built; run `npm run setup:native`/,
+    );
     expect(lines[0]).not.toContain('\n');
   });
 
@@ -92,15 +110,26 @@ describe('native cache relink', () => {
     const env = { RECSYS_CACHE: path.join(tmp, 'cache') };
     const pkgDir = path.join(tmp, 'node_modules', '@tensorflow', 'tfjs-node');
     fs.mkdirSync(pkgDir, { recursive: true });
-    fs.writeFileSync(path.join(pkgDir, 'package.json'), JSON.stringify({ name: '@tensorflow/tfjs-node', version: '4.22.0', binary: { napi_versions: [3, 8] } }));
+    fs.writeFileSync(
+      path.join(pkgDir, 'package.json'),
+      JSON.stringify({ name: '@tensorflow/tfjs-node', version: '4.22.0', binary: { napi_versions: [3, 8] } }),
+    );
     const entry = path.join(tmp, 'cache', 'native', 'tfjs-node-4.22.0__tensorflow-cpu_2.21.0__linux-x64');
     fs.mkdirSync(path.join(entry, 'lib', 'napi-v8'), { recursive: true });
     fs.mkdirSync(path.join(entry, 'deps', 'lib'), { recursive: true });
     fs.writeFileSync(path.join(entry, 'lib', 'napi-v8', 'tfjs_binding.node'), 'x');
     fs.writeFileSync(path.join(entry, 'deps', 'lib', 'libtensorflow.so.2'), 'x');
     const manifest = {
-      format: 1, package: '@tensorflow/tfjs-node', packageVersion: '4.22.0', tfSpec: 'tensorflow-cpu==2.21.0', tfVersion: '2.21.0',
-      napi: 8, binding: 'lib/napi-v8/tfjs_binding.node', platform: process.platform, arch: process.arch, builtAt: '2026-01-01T00:00:00.000Z',
+      format: 1,
+      package: '@tensorflow/tfjs-node',
+      packageVersion: '4.22.0',
+      tfSpec: 'tensorflow-cpu==2.21.0',
+      tfVersion: '2.21.0',
+      napi: 8,
+      binding: 'lib/napi-v8/tfjs_binding.node',
+      platform: process.platform,
+      arch: process.arch,
+      builtAt: '2026-01-01T00:00:00.000Z',
     };
     fs.writeFileSync(path.join(entry, 'manifest.json'), JSON.stringify(manifest));
     // an incomplete build (no manifest) next to it is ignored

@@ -24,7 +24,14 @@ export function rand(n: number, seed: number): number[] {
 }
 
 export function randTensor(shape: number[], seed: number): tf.Tensor {
-  return tf.tensor(rand(shape.reduce((a, b) => a * b, 1), seed), shape, 'float32');
+  return tf.tensor(
+    rand(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+    'float32',
+  );
 }
 
 const quiet = { log: () => {} };

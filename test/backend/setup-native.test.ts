@@ -15,7 +15,12 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'recsys-setup-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function setup(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [script, ...args], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [script, ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -36,7 +41,10 @@ describe('setup:native', () => {
   });
 
   it('rejects a malformed --tf-spec in one line', () => {
-    expectOneLineError(setup(['--tf-spec', 'tensorflow cpu!']), /--tf-spec 'tensorflow cpu!' is not a pip requirement; pass e\.g\. --tf-spec tensorflow-cpu==2\.21\.0/);
+    expectOneLineError(
+      setup(['--tf-spec', 'tensorflow cpu!']),
+      /--tf-spec 'tensorflow cpu!' is not a pip requirement; pass e\.g\. --tf-spec tensorflow-cpu==2\.21\.0/,
+    );
   });
 
   it('says how to install tfjs-node-gpu when it is asked for but missing', () => {
@@ -51,7 +59,13 @@ describe('setup:native', () => {
     const env = { RECSYS_CACHE: path.join(tmp, 'c'), XDG_CACHE_HOME: '' };
     const r = setup(['--print-cache-dir', '--tf-spec', 'tensorflow[and-cuda]==2.21.0'], env);
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe(path.join(cacheRoot(env), 'native', `tfjs-node-4.22.0__tensorflow_and-cuda_2.21.0__${process.platform}-${process.arch}`));
+    expect(r.stdout.trim()).toBe(
+      path.join(
+        cacheRoot(env),
+        'native',
+        `tfjs-node-4.22.0__tensorflow_and-cuda_2.21.0__${process.platform}-${process.arch}`,
+      ),
+    );
     const xdg = setup(['--print-cache-dir'], { RECSYS_CACHE: '', XDG_CACHE_HOME: path.join(tmp, 'xdg') });
     expect(path.dirname(path.dirname(xdg.stdout.trim()))).toBe(path.join(tmp, 'xdg', 'recsys'));
   });
@@ -64,7 +78,9 @@ describe('setup:native', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/using cached build /);
-    expect(r.stdout).toMatch(/TensorFlow 2\.\d+\.\d+ native backend ready: @tensorflow\/tfjs-node@4\.22\.0 on tfjs 4\.22\.0, backend 'tensorflow' \(cached, [\d.]+ s\)/);
+    expect(r.stdout).toMatch(
+      /TensorFlow 2\.\d+\.\d+ native backend ready: @tensorflow\/tfjs-node@4\.22\.0 on tfjs 4\.22\.0, backend 'tensorflow' \(cached, [\d.]+ s\)/,
+    );
     expect(seconds).toBeLessThan(30);
     expect(nativeStatus('@tensorflow/tfjs-node')).toMatchObject({ bindingPresent: true, source: 'cache' });
   });

@@ -33,7 +33,8 @@ describe('wasm UnsortedSegmentSum', () => {
   });
 
   it('keeps int32 values int32 (TensorFlow semantics; cpu returns float32) with the same sums', async () => {
-    const f = () => tf.unsortedSegmentSum(tf.tensor1d([5, -3, 7, 11, 2], 'int32'), tf.tensor1d([1, 1, 0, 3, 1], 'int32'), 4);
+    const f = () =>
+      tf.unsortedSegmentSum(tf.tensor1d([5, -3, 7, 11, 2], 'int32'), tf.tensor1d([1, 1, 0, 3, 1], 'int32'), 4);
     const [cpu] = await runOn('cpu', f);
     const [wasm] = await runOn('wasm', f);
     expect(wasm.dtype).toBe('int32');
@@ -42,9 +43,16 @@ describe('wasm UnsortedSegmentSum', () => {
   });
 
   it('handles n-D segment ids (cpu only takes 1-D: compared with the flattened cpu result)', async () => {
-    const ids = [[0, 1, 0], [2, 2, 1]];
-    const [cpu] = await runOn('cpu', () => tf.unsortedSegmentSum(randTensor([2, 3, 5], 2).reshape([6, 5]), tf.tensor1d(ids.flat(), 'int32'), 3));
-    const [wasm] = await runOn('wasm', () => tf.unsortedSegmentSum(randTensor([2, 3, 5], 2), tf.tensor2d(ids, [2, 3], 'int32') as unknown as tf.Tensor1D, 3));
+    const ids = [
+      [0, 1, 0],
+      [2, 2, 1],
+    ];
+    const [cpu] = await runOn('cpu', () =>
+      tf.unsortedSegmentSum(randTensor([2, 3, 5], 2).reshape([6, 5]), tf.tensor1d(ids.flat(), 'int32'), 3),
+    );
+    const [wasm] = await runOn('wasm', () =>
+      tf.unsortedSegmentSum(randTensor([2, 3, 5], 2), tf.tensor2d(ids, [2, 3], 'int32') as unknown as tf.Tensor1D, 3),
+    );
     expectClose([wasm], [cpu]);
   });
 
@@ -56,12 +64,17 @@ describe('wasm UnsortedSegmentSum', () => {
   });
 
   it('gives the gradient of gather (embedding lookup) on wasm, equal to cpu', async () => {
-    const ids = [[3, 1, 3, 0], [9, 3, 2, 2]];
+    const ids = [
+      [3, 1, 3, 0],
+      [9, 3, 2, 2],
+    ];
     await expectWasmMatchesCpu(() => {
       const emb = randTensor([10, 6], 4);
       const w = randTensor([2, 4, 6], 5);
       const g = tf.grad((e: tf.Tensor) => tf.sum(tf.mul(tf.gather(e, tf.tensor2d(ids, [2, 4], 'int32')), w)))(emb);
-      const g1 = tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.gather(x, tf.tensor1d([2, 0, 2], 'int32'), 1))))(randTensor([3, 4], 6));
+      const g1 = tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.gather(x, tf.tensor1d([2, 0, 2], 'int32'), 1))))(
+        randTensor([3, 4], 6),
+      );
       return [g, g1];
     });
   });
@@ -77,10 +90,17 @@ describe('wasm matmul kernels (explicit transposes, per-batch fast path)', () =>
     ['broadcast batch dims (stock kernel)', [2, 1, 5, 7], [1, 3, 7, 4]],
   ];
   for (const [name, aShape, bShape] of cases) {
-    for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+    for (const [ta, tb] of [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ] as const) {
       it(`BatchMatMul ${name} transposeA=${ta} transposeB=${tb}`, async () => {
         const swap = (s: number[]) => [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]];
-        await expectWasmMatchesCpu(() => tf.matMul(randTensor(ta ? swap(aShape) : aShape, 7), randTensor(tb ? swap(bShape) : bShape, 8), ta, tb));
+        await expectWasmMatchesCpu(() =>
+          tf.matMul(randTensor(ta ? swap(aShape) : aShape, 7), randTensor(tb ? swap(bShape) : bShape, 8), ta, tb),
+        );
       });
     }
   }
@@ -88,13 +108,20 @@ describe('wasm matmul kernels (explicit transposes, per-batch fast path)', () =>
   it('BatchMatMul gradients through transposes match cpu', async () => {
     await expectWasmMatchesCpu(() => {
       const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.matMul(a, b, false, true)));
-      const [ga, gb] = tf.grads(f as (...args: tf.Tensor[]) => tf.Tensor)([randTensor([3, 6, 8], 9), randTensor([3, 5, 8], 10)]);
+      const [ga, gb] = tf.grads(f as (...args: tf.Tensor[]) => tf.Tensor)([
+        randTensor([3, 6, 8], 9),
+        randTensor([3, 5, 8], 10),
+      ]);
       return [ga, gb];
     });
   });
 
   it('_FusedMatMul with transposes, bias and relu matches cpu', async () => {
-    for (const [ta, tb] of [[true, false], [false, true], [true, true]] as const) {
+    for (const [ta, tb] of [
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
       await expectWasmMatchesCpu(() =>
         tf.fused.matMul({
           a: randTensor(ta ? [7, 5] : [5, 7], 11),
@@ -128,8 +155,20 @@ function transformerLossAndGrads(): tf.Tensor[] {
   const beta = tf.variable(randTensor([H], 29).mul(0.1), true, 'beta');
   const wc = tf.variable(randTensor([H, C], 30), true, 'wc');
   const bc = tf.variable(randTensor([C], 31).mul(0.1), true, 'bc');
-  const ids = tf.tensor2d([[1, 5, 7, 2, 0, 0], [3, 3, 9, 49, 12, 0], [4, 8, 15, 16, 23, 42]], [B, S], 'int32');
-  const mask = tf.tensor2d([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1]]);
+  const ids = tf.tensor2d(
+    [
+      [1, 5, 7, 2, 0, 0],
+      [3, 3, 9, 49, 12, 0],
+      [4, 8, 15, 16, 23, 42],
+    ],
+    [B, S],
+    'int32',
+  );
+  const mask = tf.tensor2d([
+    [1, 1, 1, 1, 0, 0],
+    [1, 1, 1, 1, 1, 0],
+    [1, 1, 1, 1, 1, 1],
+  ]);
   const labels = tf.tensor1d([0, 3, 1], 'int32');
   const vars = [emb, pos, wq, wk, wv, w1, w2, gamma, beta, wc, bc];
   const loss = (): tf.Scalar => {
@@ -138,18 +177,31 @@ function transformerLossAndGrads(): tf.Tensor[] {
     const q = split(tf.matMul(x, wq));
     const k = split(tf.matMul(x, wk));
     const v = split(tf.matMul(x, wv));
-    const scores = tf.matMul(q, k, false, true).div(Math.sqrt(H / heads)).add(tf.sub(1, mask).mul(-1e4).reshape([B, 1, 1, S]));
-    const ctx = tf.matMul(tf.softmax(scores), v).transpose([0, 2, 1, 3]).reshape([B * S, H]);
+    const scores = tf
+      .matMul(q, k, false, true)
+      .div(Math.sqrt(H / heads))
+      .add(tf.sub(1, mask).mul(-1e4).reshape([B, 1, 1, S]));
+    const ctx = tf
+      .matMul(tf.softmax(scores), v)
+      .transpose([0, 2, 1, 3])
+      .reshape([B * S, H]);
     const h0 = x.add(ctx);
     const { mean, variance } = tf.moments(h0, -1, true);
-    const h = h0.sub(mean).div(tf.sqrt(variance.add(1e-12))).mul(gamma).add(beta);
+    const h = h0
+      .sub(mean)
+      .div(tf.sqrt(variance.add(1e-12)))
+      .mul(gamma)
+      .add(beta);
     const ff = tf.matMul(h, w1);
     const gelu = ff.mul(0.5).mul(tf.erf(ff.div(Math.SQRT2)).add(1));
     const t = tf.tanh(tf.matMul(gelu, w2));
     const keep = tf.cast(tf.greaterEqual(tf.randomUniform(t.shape, 0, 1, 'float32', 7), 0.1), 'float32');
     const dropped = t.mul(keep).div(0.9);
     const cat = tf.concat([dropped, h], 1).slice([0, 0], [B * S, H + 2]);
-    const pooled = cat.reshape([B, S, H + 2]).mean(1).slice([0, 0], [B, H]);
+    const pooled = cat
+      .reshape([B, S, H + 2])
+      .mean(1)
+      .slice([0, 0], [B, H]);
     const logits = tf.matMul(pooled, wc).add(bc);
     return tf.neg(tf.sum(tf.oneHot(labels, C).mul(tf.logSoftmax(logits)), -1)).mean() as tf.Scalar;
   };
@@ -174,7 +226,16 @@ describe('training graph on wasm', () => {
     const emb = tf.variable(init[0]);
     const w = tf.variable(init[1]);
     tf.dispose(init); // the variables hold their own reference to the data
-    const ids = tf.tensor2d([[1, 2, 3], [4, 5, 6], [7, 8, 9], [1, 5, 9]], [4, 3], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+        [7, 8, 9],
+        [1, 5, 9],
+      ],
+      [4, 3],
+      'int32',
+    );
     const y = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), 3));
     // Plain SGD by hand: tfjs 4.22's optimizers keep one tensor after dispose() on every backend,
     // which would hide a leak of our own.

@@ -27,7 +27,10 @@ describe('config pipeline', () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'a.yaml'), 'data:\n  max_length: 64\n  text_column: q\ntrain:\n  lr: 1e-4\n');
     writeFileSync(path.join(dir, 'b.yaml'), 'data:\n  max_length: 32\n');
-    const c = loadConfig({ files: [path.join(dir, 'a.yaml'), path.join(dir, 'b.yaml')], sets: ['train.epochs=5', 'data.stratify=true', 'data.split=[0.7,0.2,0.1]'] });
+    const c = loadConfig({
+      files: [path.join(dir, 'a.yaml'), path.join(dir, 'b.yaml')],
+      sets: ['train.epochs=5', 'data.stratify=true', 'data.split=[0.7,0.2,0.1]'],
+    });
     expect(c.data.max_length).toBe(32);
     expect(c.data.text_column).toBe('q');
     expect(c.train.lr).toBe(1e-4);
@@ -38,7 +41,10 @@ describe('config pipeline', () => {
 
   it('resolves paths in YAML against the YAML file, and flags against the cwd', () => {
     const dir = tempDir();
-    writeFileSync(path.join(dir, 'c.yaml'), 'data:\n  input: ../data/x.csv\ntokenizer:\n  path: vocab.txt\nmodel:\n  path: google/bert_uncased_L-2_H-128_A-2\n');
+    writeFileSync(
+      path.join(dir, 'c.yaml'),
+      'data:\n  input: ../data/x.csv\ntokenizer:\n  path: vocab.txt\nmodel:\n  path: google/bert_uncased_L-2_H-128_A-2\n',
+    );
     const c = loadConfig({ files: [path.join(dir, 'c.yaml')], sets: ['data.out=rel/out'], cwd: '/somewhere' });
     expect(c.data.input).toBe(path.resolve(dir, '../data/x.csv'));
     expect(c.tokenizer.path).toBe(path.join(dir, 'vocab.txt'));
@@ -47,7 +53,18 @@ describe('config pipeline', () => {
   });
 
   it('reports every problem at once, with dotted paths, expectations and "did you mean"', () => {
-    const p = problems(() => loadConfig({ sets: ['data.max_length=abc', 'data.max_lenght=3', 'train.lr=-1', 'backend=gpu', 'train.batch_size=0', 'trian.epochs=1'] }));
+    const p = problems(() =>
+      loadConfig({
+        sets: [
+          'data.max_length=abc',
+          'data.max_lenght=3',
+          'train.lr=-1',
+          'backend=gpu',
+          'train.batch_size=0',
+          'trian.epochs=1',
+        ],
+      }),
+    );
     expect(p).toEqual(
       expect.arrayContaining([
         'data.max_length: expected a positive integer, got "abc"',
@@ -68,8 +85,13 @@ describe('config pipeline', () => {
     expect(problems(() => loadConfig({ files: [broken] }))[0]).toMatch(/broken\.yaml:\d+:\d+: YAML does not parse/);
     const bomb = path.join(dir, 'bomb.yaml');
     const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 10; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill('*' + String.fromCharCode(96 + i)).join(',')}]`);
-    writeFileSync(bomb, levels.join('\n') + '\n');
+    for (let i = 1; i < 10; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
+    writeFileSync(bomb, `${levels.join('\n')}\n`);
     const t0 = Date.now();
     expect(problems(() => loadConfig({ files: [bomb] }))[0]).toMatch(/bomb\.yaml: .*alias/i);
     expect(Date.now() - t0).toBeLessThan(2000);

@@ -11,7 +11,7 @@ const readTable = (file: string) => tableFromIPC(readFileSync(file));
 const manifestOf = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
 
 function csv(rows: string[][]): string {
-  return rows.map((r) => r.map((v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(',')).join('\n') + '\n';
+  return `${rows.map((r) => r.map((v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(',')).join('\n')}\n`;
 }
 
 function sampleRows(n: number, seed = 1): string[][] {
@@ -19,17 +19,34 @@ function sampleRows(n: number, seed = 1): string[][] {
   const words = ['red', 'blue', 'cheap', 'wireless', 'kids', 'steel', 'running', 'case', 'set', 'pro', 'mini', 'usb'];
   const rows = [['query_id', 'query', 'title', 'label']];
   let x = seed;
-  const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (let i = 0; i < n; i++) {
     const label = labels[Math.floor(rnd() * rnd() * labels.length)]; // imbalanced
-    const q = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => words[Math.floor(rnd() * words.length)]).join(' ');
+    const q = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => words[Math.floor(rnd() * words.length)]).join(
+      ' ',
+    );
     rows.push([`q${Math.floor(i / 3)}`, `${q} ${label}`, `${label} ${q} product title number ${i}`, label]);
   }
   return rows;
 }
 
 function prepareArgs(input: string, out: string, extra: string[] = []): string[] {
-  return ['prepare', '--input', input, '--text-column', 'query', '--label-column', 'label', '--tokenizer', vocabPath, '--max-length', '32', '--out', out, ...extra];
+  return [
+    'prepare',
+    '--input',
+    input,
+    '--text-column',
+    'query',
+    '--label-column',
+    'label',
+    '--tokenizer',
+    vocabPath,
+    '--max-length',
+    '32',
+    '--out',
+    out,
+    ...extra,
+  ];
 }
 
 describe('recsys prepare', () => {
@@ -60,7 +77,11 @@ describe('recsys prepare', () => {
     for (const split of ['validation', 'test']) {
       for (const label of m.labels) {
         const share = m.splits[split].label_counts[label] / m.splits[split].rows;
-        const whole = (m.splits.train.label_counts[label] + m.splits.validation.label_counts[label] + m.splits.test.label_counts[label]) / 500;
+        const whole =
+          (m.splits.train.label_counts[label] +
+            m.splits.validation.label_counts[label] +
+            m.splits.test.label_counts[label]) /
+          500;
         expect(Math.abs(share - whole)).toBeLessThan(0.03);
       }
     }
@@ -71,19 +92,44 @@ describe('recsys prepare', () => {
   it('prepares the MovieLens titles (title → genre) into shards pyarrow reads with the right row counts', () => {
     const input = path.resolve(repoRoot, '../shared/data/movielens_titles.csv');
     // The real dataset is not redistributed with the repo; the environment provides it beside the checkout.
-    expect(existsSync(input), `${input} not found: the MovieLens titles are expected in ../shared/data beside the checkout`).toBe(true);
+    expect(
+      existsSync(input),
+      `${input} not found: the MovieLens titles are expected in ../shared/data beside the checkout`,
+    ).toBe(true);
     const out = path.join(tempDir(), 'ml');
-    const r = runCli(['prepare', '--input', input, '--text-column', 'title', '--label-column', 'genre', '--tokenizer', vocabPath, '--max-length', '32', '--stratify', '--out', out, '--json']);
+    const r = runCli([
+      'prepare',
+      '--input',
+      input,
+      '--text-column',
+      'title',
+      '--label-column',
+      'genre',
+      '--tokenizer',
+      vocabPath,
+      '--max-length',
+      '32',
+      '--stratify',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const m = JSON.parse(r.stdout);
     expect(m.rows.written).toBe(9066);
     expect(m.labels).toHaveLength(19); // 19 distinct first-listed genres, "(no genres listed)" included
-    const counts = JSON.parse(runPython(
-      'import sys, json, pyarrow.ipc as ipc\n' +
-      'print(json.dumps({s: ipc.open_file(f"{sys.argv[1]}/{s}.arrow").read_all().num_rows for s in ["train","validation","test"]}))',
-      [out],
-    ));
-    expect(counts).toEqual({ train: m.splits.train.rows, validation: m.splits.validation.rows, test: m.splits.test.rows });
+    const counts = JSON.parse(
+      runPython(
+        'import sys, json, pyarrow.ipc as ipc\n' +
+          'print(json.dumps({s: ipc.open_file(f"{sys.argv[1]}/{s}.arrow").read_all().num_rows for s in ["train","validation","test"]}))',
+        [out],
+      ),
+    );
+    expect(counts).toEqual({
+      train: m.splits.train.rows,
+      validation: m.splits.validation.rows,
+      test: m.splits.test.rows,
+    });
   });
 
   it('is deterministic for a seed, and another seed gives another split', () => {
@@ -127,13 +173,32 @@ describe('recsys prepare', () => {
   it('rejects bad rows into rejects.csv and fails when there are more than --max-bad-rows', () => {
     const dir = tempDir();
     const input = path.join(dir, 'bad.csv');
-    const good = sampleRows(60).slice(1).map((r) => r.join(','));
-    const lines = ['query_id,query,title,label', ...good.slice(0, 20), 'q1,,empty text,shoes', 'q1,no label,title,', 'q2,too,many,columns,here', ...good.slice(20)];
-    writeFileSync(input, Buffer.concat([Buffer.from(lines.join('\n') + '\n'), Buffer.from('q3,bad '), Buffer.from([0xc3, 0x28]), Buffer.from(',t,shoes\n')]));
+    const good = sampleRows(60)
+      .slice(1)
+      .map((r) => r.join(','));
+    const lines = [
+      'query_id,query,title,label',
+      ...good.slice(0, 20),
+      'q1,,empty text,shoes',
+      'q1,no label,title,',
+      'q2,too,many,columns,here',
+      ...good.slice(20),
+    ];
+    writeFileSync(
+      input,
+      Buffer.concat([
+        Buffer.from(`${lines.join('\n')}\n`),
+        Buffer.from('q3,bad '),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from(',t,shoes\n'),
+      ]),
+    );
     const out = path.join(dir, 'ds');
     const failed = runCli(prepareArgs(input, out));
     expect(failed.code).toBe(3);
-    expect(failed.stderr).toMatch(/bad\.csv: 4 bad row\(s\), more than data.max_bad_rows=0; all are listed in .*rejects\.csv/);
+    expect(failed.stderr).toMatch(
+      /bad\.csv: 4 bad row\(s\), more than data.max_bad_rows=0; all are listed in .*rejects\.csv/,
+    );
     expect(failed.stderr).toMatch(/row 21 \(line 22\): empty text \(column "query"\)/);
     expect(failed.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
     expect(existsSync(path.join(out, 'manifest.json'))).toBe(false);
@@ -158,7 +223,9 @@ describe('recsys prepare', () => {
     writeFileSync(input, csv(sampleRows(10)));
     const noCol = runCli(prepareArgs(input, path.join(dir, 'o'), ['--label-column', 'category']));
     expect(noCol.code).toBe(2);
-    expect(noCol.stderr.trim()).toMatch(/^recsys: error: .*q\.csv: column "category" not found; columns are query_id, query, title, label$/);
+    expect(noCol.stderr.trim()).toMatch(
+      /^recsys: error: .*q\.csv: column "category" not found; columns are query_id, query, title, label$/,
+    );
     const noFile = runCli(prepareArgs(path.join(dir, 'missing.csv'), path.join(dir, 'o')));
     expect(noFile.code).toBe(2);
     expect(noFile.stderr).toMatch(/missing\.csv: input file not found/);
@@ -176,7 +243,21 @@ describe('recsys prepare', () => {
     const dir = tempDir();
     const input = path.join(dir, 's.csv');
     writeFileSync(input, 'text,label,split\na,x,train\nb,y,train\nc,z,test\nd,x,validation\n');
-    const r = runCli(['prepare', '--input', input, '--text-column', 'text', '--label-column', 'label', '--split-column', 'split', '--tokenizer', vocabPath, '--out', path.join(dir, 'o')]);
+    const r = runCli([
+      'prepare',
+      '--input',
+      input,
+      '--text-column',
+      'text',
+      '--label-column',
+      'label',
+      '--split-column',
+      'split',
+      '--tokenizer',
+      vocabPath,
+      '--out',
+      path.join(dir, 'o'),
+    ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/labels present in validation\/test but not in train: "z" \(test\)/);
   });
@@ -186,14 +267,31 @@ describe('recsys prepare', () => {
     const rows = sampleRows(120);
     const header = rows[0];
     writeFileSync(path.join(dir, 'q.csv'), csv(rows));
-    writeFileSync(path.join(dir, 'q.jsonl'), rows.slice(1).map((r) => JSON.stringify(Object.fromEntries(header.map((h, i) => [h, r[i]])))).join('\n') + '\n');
+    writeFileSync(
+      path.join(dir, 'q.jsonl'),
+      `${rows
+        .slice(1)
+        .map((r) => JSON.stringify(Object.fromEntries(header.map((h, i) => [h, r[i]]))))
+        .join('\n')}\n`,
+    );
     expect(runCli(prepareArgs(path.join(dir, 'q.csv'), path.join(dir, 'c'))).code).toBe(0);
     expect(runCli(prepareArgs(path.join(dir, 'q.jsonl'), path.join(dir, 'j'))).code).toBe(0);
     const sha = (d: string) => Object.values(manifestOf(path.join(dir, d)).splits).map((s: any) => s.sha256);
     expect(sha('j')).toEqual(sha('c'));
     // a dataset's own shard is a valid Arrow input too (columns input_ids…): prepare reads Arrow
     const arrowIn = path.join(dir, 'in.arrow');
-    writeFileSync(arrowIn, tableToIPC(tableFromArrays({ query_id: rows.slice(1).map((r) => r[0]), query: rows.slice(1).map((r) => r[1]), title: rows.slice(1).map((r) => r[2]), label: rows.slice(1).map((r) => r[3]) }), 'file'));
+    writeFileSync(
+      arrowIn,
+      tableToIPC(
+        tableFromArrays({
+          query_id: rows.slice(1).map((r) => r[0]),
+          query: rows.slice(1).map((r) => r[1]),
+          title: rows.slice(1).map((r) => r[2]),
+          label: rows.slice(1).map((r) => r[3]),
+        }),
+        'file',
+      ),
+    );
     expect(runCli(prepareArgs(arrowIn, path.join(dir, 'a'))).code).toBe(0);
     expect(sha('a')).toEqual(sha('c'));
   });
@@ -217,10 +315,15 @@ describe('recsys prepare', () => {
     const input = path.join(dir, 'big.csv');
     writeFileSync(input, csv(sampleRows(150_000)));
     const out = path.join(dir, 'ds');
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/recsys.js'), ...prepareArgs(input, out)], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/recsys.js'), ...prepareArgs(input, out)], {
+      stdio: 'ignore',
+    });
     // wait until the second pass has started writing shards, then kill -9
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && !(existsSync(out) && readdirSync(out).some((f) => f.startsWith('.train.arrow.tmp-')))) {
+    while (
+      Date.now() < deadline &&
+      !(existsSync(out) && readdirSync(out).some((f) => f.startsWith('.train.arrow.tmp-')))
+    ) {
       await new Promise((r) => setTimeout(r, 20));
     }
     child.kill('SIGKILL');

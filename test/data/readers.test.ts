@@ -30,9 +30,21 @@ describe('CSV reader', () => {
   });
 
   it('rejects rows with a wrong column count or invalid UTF-8, and keeps going', async () => {
-    const file = write('b.csv', Buffer.concat([Buffer.from('text,label\nok,a\ntoo,many,cols\nbad'), Buffer.from([0xff, 0xfe]), Buffer.from(',b\nlast,c\n')]));
+    const file = write(
+      'b.csv',
+      Buffer.concat([
+        Buffer.from('text,label\nok,a\ntoo,many,cols\nbad'),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from(',b\nlast,c\n'),
+      ]),
+    );
     const rows = await readAll(file);
-    expect(rows.map((r) => r.error ?? 'ok')).toEqual(['ok', 'expected 2 columns, found 3', 'invalid UTF-8 in column "text"', 'ok']);
+    expect(rows.map((r) => r.error ?? 'ok')).toEqual([
+      'ok',
+      'expected 2 columns, found 3',
+      'invalid UTF-8 in column "text"',
+      'ok',
+    ]);
   });
 
   it('reads TSV', async () => {

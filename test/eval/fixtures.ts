@@ -54,18 +54,37 @@ export function intentCsv(file: string, opts: CsvOptions): void {
   const src = readCsv(path.join(repoRoot, 'data/intent.csv')).slice(0, opts.rows);
   const lines = ['text,label,split'];
   src.forEach((r, i) => {
-    const label = opts.binary ? (r.intent === 'electronics' || r.intent === 'home_kitchen' ? 'electronics' : 'other') : r.intent;
+    const label = opts.binary
+      ? r.intent === 'electronics' || r.intent === 'home_kitchen'
+        ? 'electronics'
+        : 'other'
+      : r.intent;
     const split = opts.trainOnly?.includes(label) || i % 3 === 0 ? 'train' : 'test';
     lines.push([q(r.query), q(label), split].join(','));
   });
-  writeFileSync(file, lines.join('\n') + '\n');
+  writeFileSync(file, `${lines.join('\n')}\n`);
 }
 
 /** `recsys prepare` on a text,label,split CSV. */
 export function prepare(csv: string, out: string, extra: string[] = []): CliResult {
   const r = runCli([
-    'prepare', '--input', csv, '--text-column', 'text', '--label-column', 'label', '--split-column', 'split',
-    '--tokenizer', vocabPath, '--max-length', '24', '--out', out, '--no-progress', ...extra,
+    'prepare',
+    '--input',
+    csv,
+    '--text-column',
+    'text',
+    '--label-column',
+    'label',
+    '--split-column',
+    'split',
+    '--tokenizer',
+    vocabPath,
+    '--max-length',
+    '24',
+    '--out',
+    out,
+    '--no-progress',
+    ...extra,
   ]);
   if (r.code !== 0) throw new Error(`prepare failed (${r.code}): ${r.stderr}`);
   return r;
@@ -73,13 +92,20 @@ export function prepare(csv: string, out: string, extra: string[] = []): CliResu
 
 /** A run dir in the docs/run-dir.md layout (test/eval/make_run.py). */
 export function makeRun(dataset: string, run: string, args: string[] = []): void {
-  const r = spawnSync(referencePython(), [path.join(repoRoot, 'test/eval/make_run.py'), dataset, run, ...args], { encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(referencePython(), [path.join(repoRoot, 'test/eval/make_run.py'), dataset, run, ...args], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   if (r.status !== 0) throw new Error(`make_run.py failed: ${r.stderr}`);
 }
 
 /** Run the sklearn reference on recsys's predictions file. */
 export function sklearnReference(predictions: string, recsysReport: string, out: string): Record<string, any> {
-  const r = spawnSync(referencePython(), [path.join(repoRoot, 'scripts/eval_sklearn_reference.py'), predictions, recsysReport, out], { encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(
+    referencePython(),
+    [path.join(repoRoot, 'scripts/eval_sklearn_reference.py'), predictions, recsysReport, out],
+    { encoding: 'utf8', timeout: 300_000 },
+  );
   if (r.status !== 0) throw new Error(`eval_sklearn_reference.py failed: ${r.stderr}`);
   return JSON.parse(readFileSync(out, 'utf8'));
 }
@@ -90,12 +116,37 @@ export function sklearnReference(predictions: string, recsysReport: string, out:
  */
 export function trainRun(dataset: string, run: string, opts: { seed?: number; steps?: number } = {}): void {
   const cfg = `${run}.config.json`;
-  writeFileSync(cfg, JSON.stringify({
-    model_type: 'bert', vocab_size: 30522, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 64,
-    hidden_act: 'gelu', max_position_embeddings: 64, type_vocab_size: 2, initializer_range: 0.3,
-  }));
-  const r = runCli(['train', '--data', dataset, '--model', cfg, '--out', run, '--max-steps', String(opts.steps ?? 1), '--batch-size', '16',
-    '--seed', String(opts.seed ?? 3), '--no-progress']);
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      model_type: 'bert',
+      vocab_size: 30522,
+      hidden_size: 32,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 64,
+      hidden_act: 'gelu',
+      max_position_embeddings: 64,
+      type_vocab_size: 2,
+      initializer_range: 0.3,
+    }),
+  );
+  const r = runCli([
+    'train',
+    '--data',
+    dataset,
+    '--model',
+    cfg,
+    '--out',
+    run,
+    '--max-steps',
+    String(opts.steps ?? 1),
+    '--batch-size',
+    '16',
+    '--seed',
+    String(opts.seed ?? 3),
+    '--no-progress',
+  ]);
   if (r.code !== 0) throw new Error(`train failed (${r.code}): ${r.stderr}`);
 }
 

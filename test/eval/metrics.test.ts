@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { formatFixed } from '../../src/eval/format.js';
-import { analyseLogits, binaryCurves, defaultTopK, flatMetrics, metricNames, MetricsAccumulator } from '../../src/eval/metrics.js';
+import {
+  analyseLogits,
+  binaryCurves,
+  defaultTopK,
+  flatMetrics,
+  metricNames,
+  MetricsAccumulator,
+} from '../../src/eval/metrics.js';
 import { classificationReportText, confusionText, type EvalReport } from '../../src/eval/report.js';
 
 // Expected values below were printed by scikit-learn 1.9 (.venv) on the same inputs; the end-to-end
@@ -64,14 +71,15 @@ describe('MetricsAccumulator (sklearn precision_recall_fscore_support, zero_divi
   it('gives the same numbers however the rows are batched', () => {
     const n = 5;
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const rows = 503;
     const logits = Float32Array.from({ length: rows * n }, () => rand() * 6 - 3);
     const labels = Array.from({ length: rows }, () => Math.floor(rand() * (n - 1))); // class 4 never true
     const once = new MetricsAccumulator(['a', 'b', 'c', 'd', 'e']);
     once.addLogits(logits, labels);
     const many = new MetricsAccumulator(['a', 'b', 'c', 'd', 'e']);
-    for (let s = 0; s < rows; s += 37) many.addLogits(logits.subarray(s * n, Math.min(rows, s + 37) * n), labels.slice(s, s + 37));
+    for (let s = 0; s < rows; s += 37)
+      many.addLogits(logits.subarray(s * n, Math.min(rows, s + 37) * n), labels.slice(s, s + 37));
     const a = once.compute();
     const b = many.compute();
     expect(b.confusion).toEqual(a.confusion);
@@ -175,13 +183,21 @@ describe('text formatting', () => {
   });
 
   it('names the confusion-matrix columns when they fit, indexes them otherwise', () => {
-    const t = confusionText(['cat', 'dog'], [
-      [3, 1],
-      [0, 12],
-    ]);
-    expect(t).toBe('confusion matrix (rows: true label, columns: predicted label)\n     cat  dog\ncat    3    1\ndog    0   12\n');
+    const t = confusionText(
+      ['cat', 'dog'],
+      [
+        [3, 1],
+        [0, 12],
+      ],
+    );
+    expect(t).toBe(
+      'confusion matrix (rows: true label, columns: predicted label)\n     cat  dog\ncat    3    1\ndog    0   12\n',
+    );
     const long = Array.from({ length: 12 }, (_, i) => `category_number_${i}`);
-    const wide = confusionText(long, long.map((_, i) => long.map((_, j) => (i === j ? 5 : 0))));
+    const wide = confusionText(
+      long,
+      long.map((_, i) => long.map((_, j) => (i === j ? 5 : 0))),
+    );
     expect(wide).toMatch(/^\[0\] category_number_0 +5/m);
     expect(wide.split('\n')[1]).toMatch(/^\s+\[0\]\s+\[1\]/);
   });

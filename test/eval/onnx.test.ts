@@ -51,7 +51,11 @@ interface PredictionLine {
   logits: number[];
 }
 
-const readLines = (file: string): PredictionLine[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const readLines = (file: string): PredictionLine[] =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 /** Gap between the best and second-best logit: a prediction may only differ on a near-tie. */
 function topGap(logits: number[]): number {
@@ -66,7 +70,13 @@ function evalBoth(f: Fixture, tag: string) {
   expect(a.code, a.stderr).toBe(0);
   const b = runCli(['eval', '--model', f.exp, '--batch-size', '32', '--predictions', pOnnx, '--json']);
   expect(b.code, b.stderr).toBe(0);
-  return { run: JSON.parse(a.stdout), onnx: JSON.parse(b.stdout), runLines: readLines(pRun), onnxLines: readLines(pOnnx), stderr: b.stderr };
+  return {
+    run: JSON.parse(a.stdout),
+    onnx: JSON.parse(b.stdout),
+    runLines: readLines(pRun),
+    onnxLines: readLines(pOnnx),
+    stderr: b.stderr,
+  };
 }
 
 /** Row by row: same rows in the same order, same prediction; logits within 1e-4. Returns the rows decided by a near-tie. */
@@ -76,7 +86,11 @@ function compareRows(runLines: PredictionLine[], onnxLines: PredictionLine[]): n
   let maxDiff = 0;
   runLines.forEach((r, i) => {
     const o = onnxLines[i];
-    expect({ row: o.row, label: o.label, label_id: o.label_id }).toEqual({ row: r.row, label: r.label, label_id: r.label_id });
+    expect({ row: o.row, label: o.label, label_id: o.label_id }).toEqual({
+      row: r.row,
+      label: r.label,
+      label_id: r.label_id,
+    });
     for (let j = 0; j < r.logits.length; j++) maxDiff = Math.max(maxDiff, Math.abs(r.logits[j] - o.logits[j]));
     if (o.pred_id !== r.pred_id) {
       // Only a near-tie (logits ~1e-6 apart across runtimes) may flip; none is expected here.
@@ -92,7 +106,15 @@ function compareRows(runLines: PredictionLine[], onnxLines: PredictionLine[]): n
   return ties;
 }
 
-const METRICS = ['accuracy', 'macro_precision', 'macro_recall', 'macro_f1', 'weighted_precision', 'weighted_recall', 'weighted_f1'];
+const METRICS = [
+  'accuracy',
+  'macro_precision',
+  'macro_recall',
+  'macro_f1',
+  'weighted_precision',
+  'weighted_recall',
+  'weighted_f1',
+];
 
 describe('recsys eval --model: the ONNX export agrees with the run', () => {
   it('14 classes: every prediction, the counts and every metric (loss and top-k within 1e-6)', () => {
@@ -105,10 +127,17 @@ describe('recsys eval --model: the ONNX export agrees with the run', () => {
     for (const k of METRICS) expect(onnx[k], k).toBe(run[k]);
     expect(Math.abs(onnx.loss - run.loss)).toBeLessThan(1e-6);
     expect(Object.keys(onnx.top_k_accuracy)).toEqual(['2', '3', '5']);
-    for (const k of ['2', '3', '5']) expect(Math.abs(onnx.top_k_accuracy[k] - run.top_k_accuracy[k])).toBeLessThan(1e-6);
+    for (const k of ['2', '3', '5'])
+      expect(Math.abs(onnx.top_k_accuracy[k] - run.top_k_accuracy[k])).toBeLessThan(1e-6);
 
     expect(onnx.backend).toBe('onnxruntime');
-    expect(onnx.source).toMatchObject({ run: null, export: multi.exp, model: path.join(multi.exp, 'onnx', 'model.onnx'), dataset: multi.dataset, split_file: 'test.arrow' });
+    expect(onnx.source).toMatchObject({
+      run: null,
+      export: multi.exp,
+      model: path.join(multi.exp, 'onnx', 'model.onnx'),
+      dataset: multi.dataset,
+      split_file: 'test.arrow',
+    });
     expect(onnx.source.model_sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(run.source).toMatchObject({ run: multi.run, export: null, model_sha256: null });
     expect(stderr).toContain(`dataset: ${multi.dataset} (recorded in ${multi.exp})`);
@@ -143,12 +172,14 @@ describe('recsys eval --model: reports, gates and checks', () => {
     expect(r.stderr).toContain('recsys: error: quality gate failed: 1 of 1 conditions (macro_f1)');
   });
 
-  it('the manifest check: a dataset prepared differently from the exported model\'s training data (exit 3)', () => {
+  it("the manifest check: a dataset prepared differently from the exported model's training data (exit 3)", () => {
     const longer = path.join(dir, 'ds-len');
     prepare(path.join(dir, 'intent.csv'), longer, ['--max-length', '32']);
     const r = runCli(['eval', '--model', multi.exp, '--data', longer]);
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain(`recsys: error: ${longer} was prepared differently from the data ${multi.exp} was trained on (max_length differs)`);
+    expect(r.stderr).toContain(
+      `recsys: error: ${longer} was prepared differently from the data ${multi.exp} was trained on (max_length differs)`,
+    );
     expect(r.stderr).toContain('  max_length: the run was trained at 24, the dataset was prepared at 32');
     const labels = runCli(['eval', '--model', binary.exp, '--data', multi.dataset]);
     expect(labels.code).toBe(3);
@@ -159,7 +190,9 @@ describe('recsys eval --model: reports, gates and checks', () => {
     writeFileSync(path.join(cut, 'test.arrow'), readFileSync(path.join(cut, 'test.arrow')).subarray(0, 300));
     const truncated = runCli(['eval', '--model', multi.exp, '--data', cut]);
     expect(truncated.code).toBe(3);
-    expect(truncated.stderr).toContain(`recsys: error: ${path.join(cut, 'test.arrow')}: not a readable Arrow file (truncated or corrupt); re-run recsys prepare`);
+    expect(truncated.stderr).toContain(
+      `recsys: error: ${path.join(cut, 'test.arrow')}: not a readable Arrow file (truncated or corrupt); re-run recsys prepare`,
+    );
   });
 
   it('refuses an ONNX file changed after export, an incomplete export and directories that are not exports', () => {
@@ -169,19 +202,27 @@ describe('recsys eval --model: reports, gates and checks', () => {
     writeFileSync(onnx, Buffer.concat([readFileSync(onnx), Buffer.from([0])]));
     let r = runCli(['eval', '--model', copy]);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/model\.onnx: sha256 [0-9a-f]{12}… differs from export\.json's [0-9a-f]{12}…; the file changed after recsys export \(re-export the run\)/);
+    expect(r.stderr).toMatch(
+      /model\.onnx: sha256 [0-9a-f]{12}… differs from export\.json's [0-9a-f]{12}…; the file changed after recsys export \(re-export the run\)/,
+    );
 
     rmSync(path.join(copy, 'export.json'));
     r = runCli(['eval', '--model', copy]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`recsys: error: ${copy}: the export is incomplete (interrupted, or still being written; export.json does not record it as complete): re-run recsys export`);
+    expect(r.stderr).toContain(
+      `recsys: error: ${copy}: the export is incomplete (interrupted, or still being written; export.json does not record it as complete): re-run recsys export`,
+    );
 
     r = runCli(['eval', '--model', multi.run]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${multi.run} is a run directory; evaluate it with --run ${multi.run}, or export it first`);
+    expect(r.stderr).toContain(
+      `${multi.run} is a run directory; evaluate it with --run ${multi.run}, or export it first`,
+    );
     r = runCli(['eval', '--model', multi.dataset]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${multi.dataset}: no onnx/model.onnx; export the run to ONNX first (recsys export --format onnx)`);
+    expect(r.stderr).toContain(
+      `${multi.dataset}: no onnx/model.onnx; export the run to ONNX first (recsys export --format onnx)`,
+    );
     r = runCli(['eval', '--model', path.join(dir, 'nowhere')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/nowhere: not found \(--model expects an export directory written by recsys export\)/);
@@ -193,7 +234,9 @@ describe('recsys eval --model: reports, gates and checks', () => {
     expect(r.stderr).toMatch(/--run and --model are exclusive/);
     r = runCli(['eval', '--model', multi.exp, '--backend', 'cpu']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--backend chooses the tfjs backend of --run; --model runs the ONNX file in onnxruntime-node/);
+    expect(r.stderr).toMatch(
+      /--backend chooses the tfjs backend of --run; --model runs the ONNX file in onnxruntime-node/,
+    );
     r = runCli(['eval', '--run', multi.run, '--threads', '2']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--threads applies to --model/);

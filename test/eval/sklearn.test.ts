@@ -30,7 +30,18 @@ function evaluateBoth(opts: { binary?: boolean; trainOnly?: string[]; rows: numb
   const run = path.join(dir, 'run');
   makeRun(dataset, run, ['--seed', opts.seed]);
   const predictions = path.join(dir, 'pred.jsonl');
-  const r = runCli(['eval', '--run', run, '--backend', 'cpu', '--batch-size', '7', '--json', '--predictions', predictions]);
+  const r = runCli([
+    'eval',
+    '--run',
+    run,
+    '--backend',
+    'cpu',
+    '--batch-size',
+    '7',
+    '--json',
+    '--predictions',
+    predictions,
+  ]);
   expect(r.code, r.stderr).toBe(0);
   const reportFile = path.join(dir, 'report.json');
   writeFileSync(reportFile, r.stdout);
@@ -44,14 +55,27 @@ function evaluateBoth(opts: { binary?: boolean; trainOnly?: string[]; rows: numb
 function compareAll(ours: any, sk: any): void {
   expect(ours.rows).toBe(sk.rows);
   expect(ours.labels).toEqual(sk.labels);
-  for (const key of ['accuracy', 'loss', 'macro_precision', 'macro_recall', 'macro_f1', 'weighted_precision', 'weighted_recall', 'weighted_f1']) {
+  for (const key of [
+    'accuracy',
+    'loss',
+    'macro_precision',
+    'macro_recall',
+    'macro_f1',
+    'weighted_precision',
+    'weighted_recall',
+    'weighted_f1',
+  ]) {
     close(ours[key], sk[key], key);
   }
   close(ours.accuracy, sk.report_accuracy, 'accuracy vs the classification_report accuracy row');
   for (const label of sk.labels) {
     for (const m of ['precision', 'recall', 'f1']) {
       close(ours.per_class[label][m], sk.per_class[label][m], `${m}:${label}`);
-      close(ours.per_class[label][m], sk.per_class_report[label][m === 'f1' ? 'f1-score' : m], `${m}:${label} (classification_report)`);
+      close(
+        ours.per_class[label][m],
+        sk.per_class_report[label][m === 'f1' ? 'f1-score' : m],
+        `${m}:${label} (classification_report)`,
+      );
     }
     expect(ours.per_class[label].support, `support:${label}`).toBe(sk.per_class[label].support);
   }
@@ -59,7 +83,8 @@ function compareAll(ours: any, sk: any): void {
   if (sk.top_k_accuracy === null) expect(ours.top_k_accuracy).toBeNull();
   else {
     expect(Object.keys(ours.top_k_accuracy)).toEqual(Object.keys(sk.top_k_accuracy));
-    for (const k of Object.keys(sk.top_k_accuracy)) close(ours.top_k_accuracy[k], sk.top_k_accuracy[k], `top-${k} accuracy`);
+    for (const k of Object.keys(sk.top_k_accuracy))
+      close(ours.top_k_accuracy[k], sk.top_k_accuracy[k], `top-${k} accuracy`);
   }
   close(ours.roc_auc, sk.roc_auc, 'roc_auc');
   close(ours.pr_auc, sk.pr_auc, 'pr_auc');
@@ -72,7 +97,9 @@ describe('recsys eval agrees with scikit-learn on its own predictions', () => {
     // the case covers what it claims
     expect(ours.labels).toHaveLength(14);
     expect(ours.per_class.garden.support).toBe(0);
-    const predicted = ours.confusion_matrix[0].map((_: number, j: number) => ours.confusion_matrix.reduce((a: number, row: number[]) => a + row[j], 0));
+    const predicted = ours.confusion_matrix[0].map((_: number, j: number) =>
+      ours.confusion_matrix.reduce((a: number, row: number[]) => a + row[j], 0),
+    );
     expect(predicted.filter((c: number) => c === 0).length).toBeGreaterThan(0);
     expect(predicted.filter((c: number) => c > 0).length).toBeGreaterThanOrEqual(3);
     expect(Object.keys(ours.top_k_accuracy)).toEqual(['2', '3', '5']);
@@ -81,10 +108,18 @@ describe('recsys eval agrees with scikit-learn on its own predictions', () => {
     // the text report embeds sklearn's classification_report verbatim
     expect(text).toContain(sk.text);
     // one prediction line per row of the split, carrying the dataset's row numbers
-    const lines = readFileSync(predictions, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(predictions, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(ours.rows);
     expect(new Set(lines.map((l) => l.row)).size).toBe(ours.rows);
-    expect(lines[0]).toMatchObject({ row: expect.any(Number), label: expect.any(String), pred: expect.any(String), logits: expect.any(Array) });
+    expect(lines[0]).toMatchObject({
+      row: expect.any(Number),
+      label: expect.any(String),
+      pred: expect.any(String),
+      logits: expect.any(Array),
+    });
   });
 
   it('binary: ROC-AUC and PR-AUC of the positive class, no top-k', () => {

@@ -22,20 +22,60 @@ beforeAll(async () => {
 });
 
 const readJson = <T = Record<string, unknown>>(f: string) => JSON.parse(readFileSync(f, 'utf8')) as T;
-type ParityDoc = { rows: number; split: string; formats: Record<string, { status: string; max_abs_diff: number; mean_abs_diff: number; argmax_agreement: number; runtime: string }> };
+type ParityDoc = {
+  rows: number;
+  split: string;
+  formats: Record<
+    string,
+    { status: string; max_abs_diff: number; mean_abs_diff: number; argmax_agreement: number; runtime: string }
+  >;
+};
 
 describe('recsys export (CLI, real prepared datasets)', () => {
   it('exports ONNX and SavedModel from a run dir, checks both on the test split, and writes an HF-style dir', () => {
     const out = path.join(root, 'intent-export');
-    const r = runCli(['export', '--run', intent.runDir, '--format', 'onnx,savedmodel', '--out', out, '--backend', 'cpu', '--check-rows', '96']);
+    const r = runCli([
+      'export',
+      '--run',
+      intent.runDir,
+      '--format',
+      'onnx,savedmodel',
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+      '--check-rows',
+      '96',
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/parity onnx: 96 rows of test \(test\.arrow.*onnxruntime-node 1\.30\.0.*max \|Δlogit\| .*argmax agreement 100\.00% → passed \(atol 1\.00e-4\)/);
+    expect(r.stderr).toMatch(
+      /parity onnx: 96 rows of test \(test\.arrow.*onnxruntime-node 1\.30\.0.*max \|Δlogit\| .*argmax agreement 100\.00% → passed \(atol 1\.00e-4\)/,
+    );
     expect(r.stderr).toMatch(/parity savedmodel: 96 rows of test .*tfjs-converter.*→ passed/);
-    expect(readdirSync(out).sort()).toEqual(['config.json', 'export.json', 'manifest.json', 'onnx', 'parity.json', 'savedmodel', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']);
+    expect(readdirSync(out).sort()).toEqual([
+      'config.json',
+      'export.json',
+      'manifest.json',
+      'onnx',
+      'parity.json',
+      'savedmodel',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'vocab.txt',
+    ]);
     expect(readdirSync(path.join(out, 'onnx'))).toEqual(['model.onnx']);
     expect(readdirSync(path.join(out, 'savedmodel')).sort()).toEqual(['assets.extra', 'saved_model.pb', 'variables']);
-    expect(readdirSync(path.join(out, 'savedmodel', 'variables')).sort()).toEqual(['variables.data-00000-of-00001', 'variables.index']);
-    expect(readdirSync(path.join(out, 'savedmodel', 'assets.extra')).sort()).toEqual(['export.json', 'manifest.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']);
+    expect(readdirSync(path.join(out, 'savedmodel', 'variables')).sort()).toEqual([
+      'variables.data-00000-of-00001',
+      'variables.index',
+    ]);
+    expect(readdirSync(path.join(out, 'savedmodel', 'assets.extra')).sort()).toEqual([
+      'export.json',
+      'manifest.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'vocab.txt',
+    ]);
     // leaves no temporary directory behind
     expect(readdirSync(root).filter((f) => f.includes('.tmp-'))).toEqual([]);
 
@@ -47,9 +87,18 @@ describe('recsys export (CLI, real prepared datasets)', () => {
       expect(parity.formats[f].argmax_agreement).toBe(1);
     }
     const record = readJson<ExportRecord>(path.join(out, 'export.json'));
-    expect(record).toMatchObject({ format: 'recsys-export', complete: true, formats: { onnx: { status: 'passed', opset: 17, ir_version: 8 }, savedmodel: { status: 'passed', signature: 'serving_default' } } });
+    expect(record).toMatchObject({
+      format: 'recsys-export',
+      complete: true,
+      formats: {
+        onnx: { status: 'passed', opset: 17, ir_version: 8 },
+        savedmodel: { status: 'passed', signature: 'serving_default' },
+      },
+    });
     expect(record.run.dir).toBe(intent.runDir);
-    const config = readJson<{ id2label: Record<string, string>; label2id: Record<string, number>; model_type: string }>(path.join(out, 'config.json'));
+    const config = readJson<{ id2label: Record<string, string>; label2id: Record<string, number>; model_type: string }>(
+      path.join(out, 'config.json'),
+    );
     expect(config.model_type).toBe('bert');
     expect(Object.values(config.id2label)).toEqual(intent.labels);
     expect(config.label2id[intent.labels[3]]).toBe(3);
@@ -61,31 +110,89 @@ describe('recsys export (CLI, real prepared datasets)', () => {
     const meta = Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value]));
     expect(JSON.parse(meta['recsys.manifest']).dataset_sha256).toBe(manifest.dataset_sha256);
     expect(JSON.parse(meta['recsys.labels'])).toEqual(intent.labels);
-    expect(readJson<{ savedmodel: { status: string } }>(path.join(out, 'savedmodel', 'assets.extra', 'export.json')).savedmodel.status).toBe('passed');
+    expect(
+      readJson<{ savedmodel: { status: string } }>(path.join(out, 'savedmodel', 'assets.extra', 'export.json'))
+        .savedmodel.status,
+    ).toBe('passed');
   });
 
   it('sentence pairs at opset 14 (LayerNorm decomposed, gelu_new), checked on the validation split of --check-data', () => {
     const out = path.join(root, 'esci-export');
-    const r = runCli(['export', '--run', esci.runDir, '--format', 'onnx', '--opset', '14', '--out', out, '--backend', 'cpu', '--check-rows', '64', '--check-data', esci.datasetDir, '--split', 'validation']);
+    const r = runCli([
+      'export',
+      '--run',
+      esci.runDir,
+      '--format',
+      'onnx',
+      '--opset',
+      '14',
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+      '--check-rows',
+      '64',
+      '--check-data',
+      esci.datasetDir,
+      '--split',
+      'validation',
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/parity onnx: 64 rows of validation \(validation\.arrow, pairs, up to \d+ tokens\).*passed/);
+    expect(r.stderr).toMatch(
+      /parity onnx: 64 rows of validation \(validation\.arrow, pairs, up to \d+ tokens\).*passed/,
+    );
     const model = decodeOnnxModel(readFileSync(path.join(out, 'onnx', 'model.onnx')));
     expect(model.opsetImport.map((o) => Number(o.version))).toEqual([14]);
     expect(model.graph!.node!.some((n) => n.opType === 'LayerNormalization')).toBe(false);
-    expect(readJson<ExportRecord>(path.join(out, 'export.json')).formats.onnx).toMatchObject({ status: 'passed', opset: 14, ir_version: 7 });
+    expect(readJson<ExportRecord>(path.join(out, 'export.json')).formats.onnx).toMatchObject({
+      status: 'passed',
+      opset: 14,
+      ir_version: 7,
+    });
   });
 
   it('--quantize int8 adds onnx/model_quantized.onnx, reported (accuracy, size, speed) next to the gated float model', () => {
     const out = path.join(root, 'quantized');
-    const r = runCli(['export', '--run', intent.runDir, '--out', out, '--backend', 'cpu', '--check-rows', '64', '--quantize', 'int8']);
+    const r = runCli([
+      'export',
+      '--run',
+      intent.runDir,
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+      '--check-rows',
+      '64',
+      '--quantize',
+      'int8',
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/quantized onnx \(int8\): [\d.]+ MB vs [\d.]+ MB .*accuracy [\d.]+% vs [\d.]+% .*\(reported, not gated\)/);
+    expect(r.stderr).toMatch(
+      /quantized onnx \(int8\): [\d.]+ MB vs [\d.]+ MB .*accuracy [\d.]+% vs [\d.]+% .*\(reported, not gated\)/,
+    );
     expect(readdirSync(path.join(out, 'onnx')).sort()).toEqual(['model.onnx', 'model_quantized.onnx']);
-    const q = readJson<{ onnx_int8: { status: string; size_ratio: number; accuracy: { change: number }; rows: number } }>(path.join(out, 'parity.json')).onnx_int8;
+    const q = readJson<{
+      onnx_int8: { status: string; size_ratio: number; accuracy: { change: number }; rows: number };
+    }>(path.join(out, 'parity.json')).onnx_int8;
     expect(q).toMatchObject({ status: 'reported', rows: 64 });
     expect(q.size_ratio).toBeLessThan(1);
-    expect(readJson<ExportRecord>(path.join(out, 'export.json')).formats.onnx).toMatchObject({ status: 'passed', quantized: { status: 'reported' } });
-    const bad = runCli(['export', '--run', intent.runDir, '--out', out, '--format', 'savedmodel', '--quantize', 'int8', '--backend', 'cpu']);
+    expect(readJson<ExportRecord>(path.join(out, 'export.json')).formats.onnx).toMatchObject({
+      status: 'passed',
+      quantized: { status: 'reported' },
+    });
+    const bad = runCli([
+      'export',
+      '--run',
+      intent.runDir,
+      '--out',
+      out,
+      '--format',
+      'savedmodel',
+      '--quantize',
+      'int8',
+      '--backend',
+      'cpu',
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--quantize int8 applies to ONNX only; add onnx to --format');
   });
@@ -96,10 +203,15 @@ describe('recsys export (CLI, real prepared datasets)', () => {
     expect(runCli(['export', '--run', intent.runDir, '--format', 'onnx', '--out', out, ...base]).code).toBe(0);
     const again = runCli(['export', '--run', intent.runDir, '--format', 'savedmodel', '--out', out, ...base]);
     expect(again.code, again.stderr).toBe(0);
-    expect(Object.keys(readJson<ExportRecord>(path.join(out, 'export.json')).formats).sort()).toEqual(['onnx', 'savedmodel']);
+    expect(Object.keys(readJson<ExportRecord>(path.join(out, 'export.json')).formats).sort()).toEqual([
+      'onnx',
+      'savedmodel',
+    ]);
     const other = runCli(['export', '--run', esci.runDir, '--format', 'onnx', '--out', out, ...base]);
     expect(other.code).toBe(2);
-    expect(other.stderr).toContain(`recsys: error: ${out}: holds a complete export of another run (${intent.runDir}); pass --overwrite to replace it or choose another --out`);
+    expect(other.stderr).toContain(
+      `recsys: error: ${out}: holds a complete export of another run (${intent.runDir}); pass --overwrite to replace it or choose another --out`,
+    );
     const forced = runCli(['export', '--run', esci.runDir, '--format', 'onnx', '--out', out, '--overwrite', ...base]);
     expect(forced.code, forced.stderr).toBe(0);
     expect(existsSync(path.join(out, 'savedmodel'))).toBe(false); // nothing of the other run is left mixed in
@@ -125,12 +237,26 @@ describe('recsys export (CLI, real prepared datasets)', () => {
     writeFileSync(path.join(foreign, 'notes.txt'), 'mine');
     const f = runCli(['export', '--run', intent.runDir, '--out', foreign, '--backend', 'cpu']);
     expect(f.code).toBe(2);
-    expect(f.stderr).toContain(`${foreign}: not empty and not a recsys export (notes.txt); pass --overwrite or choose another --out`);
+    expect(f.stderr).toContain(
+      `${foreign}: not empty and not a recsys export (notes.txt); pass --overwrite or choose another --out`,
+    );
   });
 
   it('exits 1 when the gate fails (here: an atol tighter than float32 agreement between runtimes), keeping the artifact marked failed', () => {
     const out = path.join(root, 'tight-atol');
-    const r = runCli(['export', '--run', intent.runDir, '--out', out, '--backend', 'cpu', '--check-rows', '32', '--atol', '1e-12']);
+    const r = runCli([
+      'export',
+      '--run',
+      intent.runDir,
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+      '--check-rows',
+      '32',
+      '--atol',
+      '1e-12',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/parity onnx: .*→ FAILED: max \|Δlogit\| \S+ > atol 1\.00e-12/);
     expect(r.stderr).toContain(`recsys: error: parity check failed for onnx (max |Δlogit|`);
@@ -144,12 +270,28 @@ describe('recsys export (CLI, real prepared datasets)', () => {
     const out = path.join(root, 'err-out');
     const cases: Array<[string[], number, string]> = [
       [['export', '--out', out], 2, 'recsys export: --run RUN_DIR is required'],
-      [['export', '--run', path.join(root, 'nope'), '--out', out], 2, `${path.join(root, 'nope')}: run directory not found`],
+      [
+        ['export', '--run', path.join(root, 'nope'), '--out', out],
+        2,
+        `${path.join(root, 'nope')}: run directory not found`,
+      ],
       [['export', '--run', intent.runDir, '--out', out, '--format', 'onnx,tflite'], 2, 'export.formats'],
       [['export', '--run', intent.runDir, '--out', out, '--opset', '13'], 2, 'export.opset'],
-      [['export', '--run', intent.runDir, '--out', out, '--check-rows', '0'], 2, '--check-rows expects a positive integer'],
-      [['export', '--run', intent.runDir, '--out', out, '--split', 'dev'], 2, '--split expects train | validation | test'],
-      [['export', '--run', intent.runDir, '--out', out, '--check-data', esci.datasetDir, '--backend', 'cpu'], 3, `${path.join(esci.datasetDir, 'manifest.json')}: labels`],
+      [
+        ['export', '--run', intent.runDir, '--out', out, '--check-rows', '0'],
+        2,
+        '--check-rows expects a positive integer',
+      ],
+      [
+        ['export', '--run', intent.runDir, '--out', out, '--split', 'dev'],
+        2,
+        '--split expects train | validation | test',
+      ],
+      [
+        ['export', '--run', intent.runDir, '--out', out, '--check-data', esci.datasetDir, '--backend', 'cpu'],
+        3,
+        `${path.join(esci.datasetDir, 'manifest.json')}: labels`,
+      ],
     ];
     for (const [args, code, msg] of cases) {
       const r = runCli(args);
@@ -171,10 +313,13 @@ describe('recsys export (CLI, real prepared datasets)', () => {
     writeFileSync(path.join(moved, 'manifest.json'), JSON.stringify({ ...m, dataset_dir: path.join(root, 'gone') }));
     writeFileSync(path.join(moved, 'train_summary.json'), '{}');
     mkdirSync(path.join(moved, 'model'));
-    for (const f of readdirSync(path.join(intent.runDir, 'model'))) writeFileSync(path.join(moved, 'model', f), readFileSync(path.join(intent.runDir, 'model', f)));
+    for (const f of readdirSync(path.join(intent.runDir, 'model')))
+      writeFileSync(path.join(moved, 'model', f), readFileSync(path.join(intent.runDir, 'model', f)));
     const g = runCli(['export', '--run', moved, '--out', out, '--backend', 'cpu']);
     expect(g.code).toBe(2);
-    expect(g.stderr).toContain(`the run's dataset is not there (${path.join(moved, 'manifest.json')}: dataset_dir = ${path.join(root, 'gone')}); pass --check-data DATASET_DIR`);
+    expect(g.stderr).toContain(
+      `the run's dataset is not there (${path.join(moved, 'manifest.json')}: dataset_dir = ${path.join(root, 'gone')}); pass --check-data DATASET_DIR`,
+    );
   });
 });
 
@@ -184,7 +329,11 @@ describe('parity gate on a deliberately corrupted export', () => {
   it('ONNX: a perturbed classifier bias in the written file fails the gate (exit code 1); the artifact is kept, marked failed', async () => {
     const out = path.join(root, 'corrupt-onnx');
     const err = await exportRun({
-      runDir: intent.runDir, out, formats: ['onnx', 'savedmodel'], checkRows: 64, log: quiet,
+      runDir: intent.runDir,
+      out,
+      formats: ['onnx', 'savedmodel'],
+      checkRows: 64,
+      log: quiet,
       afterWrite: async (format, dir) => {
         if (format !== 'onnx') return;
         const file = path.join(dir, 'model.onnx');
@@ -195,10 +344,15 @@ describe('parity gate on a deliberately corrupted export', () => {
         bias.rawData = new Uint8Array(v.buffer);
         writeFileSync(file, onnxProto.onnx.ModelProto.encode(model).finish());
       },
-    }).then(() => null, (e: unknown) => e);
+    }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(GateError);
     expect((err as GateError).exitCode).toBe(1);
-    expect((err as Error).message).toMatch(/^parity check failed for onnx \(max \|Δlogit\| 1\.00e-3 > atol 1\.00e-4.*\); the export is kept in .*corrupt-onnx, marked failed in export\.json and parity\.json$/);
+    expect((err as Error).message).toMatch(
+      /^parity check failed for onnx \(max \|Δlogit\| 1\.00e-3 > atol 1\.00e-4.*\); the export is kept in .*corrupt-onnx, marked failed in export\.json and parity\.json$/,
+    );
     const record = readJson<ExportRecord>(path.join(out, 'export.json'));
     expect(record.formats.onnx!.status).toBe('failed');
     expect(record.formats.savedmodel!.status).toBe('passed');
@@ -210,18 +364,36 @@ describe('parity gate on a deliberately corrupted export', () => {
   it('SavedModel: a variable rewritten with a valid checksum but wrong values fails the gate', async () => {
     const out = path.join(root, 'corrupt-savedmodel');
     const err = await exportRun({
-      runDir: intent.runDir, out, formats: ['savedmodel'], checkRows: 64, log: quiet,
+      runDir: intent.runDir,
+      out,
+      formats: ['savedmodel'],
+      checkRows: 64,
+      log: quiet,
       afterWrite: async (_format, dir) => {
         const prefix = path.join(dir, 'variables', 'variables');
         const tensors = await readBundle(prefix);
         const ln = tensors.get('bert.encoder.layer.1.output.LayerNorm.weight')!;
         (ln.values as Float32Array)[5] *= -1; // flips a LayerNorm gain
-        await writeBundle(prefix, [...tensors].map(([name, t]) => ({ name, dtype: 'float32' as const, shape: t.shape, values: async () => t.values })));
+        await writeBundle(
+          prefix,
+          [...tensors].map(([name, t]) => ({
+            name,
+            dtype: 'float32' as const,
+            shape: t.shape,
+            values: async () => t.values,
+          })),
+        );
       },
-    }).then(() => null, (e: unknown) => e);
+    }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(GateError);
     expect((err as Error).message).toMatch(/parity check failed for savedmodel \(max \|Δlogit\|/);
     expect(readJson<ExportRecord>(path.join(out, 'export.json')).formats.savedmodel!.status).toBe('failed');
-    expect(readJson<{ savedmodel: { status: string } }>(path.join(out, 'savedmodel', 'assets.extra', 'export.json')).savedmodel.status).toBe('failed');
+    expect(
+      readJson<{ savedmodel: { status: string } }>(path.join(out, 'savedmodel', 'assets.extra', 'export.json'))
+        .savedmodel.status,
+    ).toBe('failed');
   });
 });

@@ -19,7 +19,11 @@ describe('inference graph description', () => {
         const ref = referenceLogits(params, config, c);
         expect(logitSpread(ref), `${name}/${c.name}: logits must vary`).toBeGreaterThan(0.05);
         const t = tensorsOf(c);
-        const out = evaluateGraph(graph, params, { input_ids: t.inputIds, attention_mask: t.attentionMask, token_type_ids: t.tokenTypeIds });
+        const out = evaluateGraph(graph, params, {
+          input_ids: t.inputIds,
+          attention_mask: t.attentionMask,
+          token_type_ids: t.tokenTypeIds,
+        });
         expect(maxAbsDiff(out.logits.dataSync(), ref.flat())).toBeLessThanOrEqual(1e-6);
         // and Hugging Face's own logits for the same inputs
         if (c.logits) expect(maxAbsDiff(ref, c.logits)).toBeLessThan(1e-4);
@@ -42,13 +46,23 @@ describe('inference graph description', () => {
     expect(graph.inputs).toEqual(['input_ids', 'attention_mask', 'token_type_ids']);
     expect(graph.outputs).toEqual([{ name: 'logits', value: 'logits', dims: ['batch_size', 3] }]);
     const h = opHistogram(graph);
-    expect(h).toMatchObject({ layerNorm: 1 + 2 * config.numHiddenLayers, softmax: config.numHiddenLayers, dense: 6 * config.numHiddenLayers + 2 });
+    expect(h).toMatchObject({
+      layerNorm: 1 + 2 * config.numHiddenLayers,
+      softmax: config.numHiddenLayers,
+      dense: 6 * config.numHiddenLayers + 2,
+    });
   });
 
   it('maps every activation the model supports', async () => {
-    for (const [name, fn] of [['cls-l2-h64', 'gelu'], ['cls-gelu-new', 'gelu_tanh'], ['cls-relu', 'relu']] as const) {
+    for (const [name, fn] of [
+      ['cls-l2-h64', 'gelu'],
+      ['cls-gelu-new', 'gelu_tanh'],
+      ['cls-relu', 'relu'],
+    ] as const) {
       const { config, params } = await loadFixture(name);
-      const acts = buildInferenceGraph(config, params).ops.filter((o) => o.op === 'activation').map((o) => (o as { fn: string }).fn);
+      const acts = buildInferenceGraph(config, params)
+        .ops.filter((o) => o.op === 'activation')
+        .map((o) => (o as { fn: string }).fn);
       expect(new Set(acts)).toEqual(new Set([fn, 'tanh']));
     }
   });
@@ -57,9 +71,13 @@ describe('inference graph description', () => {
     const { config, params } = await loadFixture('cls-l2-h64');
     const shapes = new Map([...params].map(([k, v]) => [k, v.shape]));
     shapes.delete('bert.encoder.layer.1.output.dense.bias');
-    expect(() => buildInferenceGraph(config, shapes)).toThrow(/bert\.encoder\.layer\.1\.output\.dense\.bias is missing/);
+    expect(() => buildInferenceGraph(config, shapes)).toThrow(
+      /bert\.encoder\.layer\.1\.output\.dense\.bias is missing/,
+    );
     shapes.set('bert.encoder.layer.1.output.dense.bias', [64]);
     shapes.set('classifier.weight', [64, 5]);
-    expect(() => buildInferenceGraph(config, shapes)).toThrow(/classifier\.weight is \[64, 5\], the config implies \[64, 3\]/);
+    expect(() => buildInferenceGraph(config, shapes)).toThrow(
+      /classifier\.weight is \[64, 5\], the config implies \[64, 3\]/,
+    );
   });
 });

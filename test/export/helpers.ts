@@ -17,7 +17,9 @@ export interface Case {
   logits?: number[][];
 }
 
-export async function loadFixture(name: string): Promise<{ dir: string; config: BertConfig; params: Params; cases: Case[] }> {
+export async function loadFixture(
+  name: string,
+): Promise<{ dir: string; config: BertConfig; params: Params; cases: Case[] }> {
   const dir = path.join(FIXTURES, name);
   const { config, params } = await importHfModel(dir);
   const vectors = JSON.parse(readFileSync(path.join(dir, 'vectors.json'), 'utf8')) as { cases: Case[] };
@@ -42,8 +44,8 @@ export function referenceLogits(params: Params, config: BertConfig, c: Case): nu
 }
 
 export function maxAbsDiff(a: ArrayLike<number> | number[][], b: ArrayLike<number> | number[][]): number {
-  const fa = (Array.isArray(a) && Array.isArray(a[0]) ? (a as number[][]).flat() : Array.from(a as ArrayLike<number>));
-  const fb = (Array.isArray(b) && Array.isArray(b[0]) ? (b as number[][]).flat() : Array.from(b as ArrayLike<number>));
+  const fa = Array.isArray(a) && Array.isArray(a[0]) ? (a as number[][]).flat() : Array.from(a as ArrayLike<number>);
+  const fb = Array.isArray(b) && Array.isArray(b[0]) ? (b as number[][]).flat() : Array.from(b as ArrayLike<number>);
   if (fa.length !== fb.length) throw new Error(`length ${fa.length} vs ${fb.length}`);
   let m = 0;
   for (let i = 0; i < fa.length; i++) m = Math.max(m, Math.abs(fa[i] - fb[i]));
@@ -59,5 +61,10 @@ export function logitSpread(rows: number[][]): number {
 export const venvPython = path.join(repoRoot, '.venv', 'bin', 'python');
 export function hasPythonModule(mod: string, python = venvPython): boolean {
   if (!existsSync(python)) return false;
-  return spawnSync(python, ['-c', `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('${mod}') else 1)`], { stdio: 'ignore', timeout: 120_000 }).status === 0;
+  return (
+    spawnSync(python, ['-c', `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('${mod}') else 1)`], {
+      stdio: 'ignore',
+      timeout: 120_000,
+    }).status === 0
+  );
 }

@@ -8,7 +8,15 @@ import { initBackend } from '../../src/backend/index.js';
 import { buildInferenceGraph } from '../../src/export/graph.js';
 import { buildOnnxModel, decodeOnnxModel, quantizeColumns, writeOnnxModel } from '../../src/export/onnx.js';
 import { batchOf, onnxRunner } from '../../src/export/runners.js';
-import { CLS_FIXTURES, hasPythonModule, loadFixture, logitSpread, maxAbsDiff, referenceLogits, venvPython } from './helpers.js';
+import {
+  CLS_FIXTURES,
+  hasPythonModule,
+  loadFixture,
+  logitSpread,
+  maxAbsDiff,
+  referenceLogits,
+  venvPython,
+} from './helpers.js';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: () => {} });
@@ -38,19 +46,31 @@ describe('ONNX emitter', () => {
 
   it('has the optimum BertOnnxConfig contract: int64 inputs with dynamic axes, float logits [batch_size, num_labels]', async () => {
     const { config, params } = await loadFixture('cls-l2-h64');
-    const bytes = await buildOnnxModel(buildInferenceGraph(config, params), params, { metadata: { 'recsys.manifest': '{"a":1}' } });
+    const bytes = await buildOnnxModel(buildInferenceGraph(config, params), params, {
+      metadata: { 'recsys.manifest': '{"a":1}' },
+    });
     const session = await ort.InferenceSession.create(bytes);
     expect(session.inputNames).toEqual(['input_ids', 'attention_mask', 'token_type_ids']);
     expect(session.outputNames).toEqual(['logits']);
     for (const m of session.inputMetadata) {
       expect(m).toMatchObject({ isTensor: true, type: 'int64', shape: ['batch_size', 'sequence_length'] });
     }
-    expect(session.outputMetadata[0]).toMatchObject({ name: 'logits', isTensor: true, type: 'float32', shape: ['batch_size', 3] });
+    expect(session.outputMetadata[0]).toMatchObject({
+      name: 'logits',
+      isTensor: true,
+      type: 'float32',
+      shape: ['batch_size', 3],
+    });
     // int32 feeds are refused, as for any optimum export
     const i32 = new ort.Tensor('int32', new Int32Array(4), [1, 4]);
-    await expect(session.run({ input_ids: i32, attention_mask: i32, token_type_ids: i32 })).rejects.toThrow(/int64|int32/);
+    await expect(session.run({ input_ids: i32, attention_mask: i32, token_type_ids: i32 })).rejects.toThrow(
+      /int64|int32/,
+    );
     // dynamic axes: two different [B, S]
-    for (const [b, s] of [[1, 3], [5, 17]]) {
+    for (const [b, s] of [
+      [1, 3],
+      [5, 17],
+    ]) {
       const ids = new ort.Tensor('int64', new BigInt64Array(b * s).fill(7n), [b, s]);
       const mask = new ort.Tensor('int64', new BigInt64Array(b * s).fill(1n), [b, s]);
       const types = new ort.Tensor('int64', new BigInt64Array(b * s), [b, s]);
@@ -67,7 +87,8 @@ describe('ONNX emitter', () => {
   it('opset 17 uses LayerNormalization, opset 14 decomposes it; GELU is built from Erf and no op newer than the opset appears', async () => {
     const { config, params } = await loadFixture('cls-l2-h64');
     const graph = buildInferenceGraph(config, params);
-    const ops = async (opset: 14 | 17) => new Set(decodeOnnxModel(await buildOnnxModel(graph, params, { opset })).graph!.node!.map((n) => n.opType!));
+    const ops = async (opset: 14 | 17) =>
+      new Set(decodeOnnxModel(await buildOnnxModel(graph, params, { opset })).graph!.node!.map((n) => n.opType!));
     const o17 = await ops(17);
     const o14 = await ops(14);
     expect(o17.has('LayerNormalization')).toBe(true);
@@ -89,9 +110,14 @@ describe('ONNX emitter', () => {
     const optimized = path.join(dir, 'optimized.onnx');
     await writeOnnxModel(file, buildInferenceGraph(config, params), params, { opset: 17 });
     // 'extended' is the highest level whose output is portable (what onnxruntime serialises for us to read).
-    const session = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'extended', optimizedModelFilePath: optimized });
+    const session = await ort.InferenceSession.create(file, {
+      graphOptimizationLevel: 'extended',
+      optimizedModelFilePath: optimized,
+    });
     await session.release();
-    const ops = decodeOnnxModel(readFileSync(optimized)).graph!.node!.map((n) => `${n.domain ? `${n.domain}:` : ''}${n.opType}`);
+    const ops = decodeOnnxModel(readFileSync(optimized)).graph!.node!.map(
+      (n) => `${n.domain ? `${n.domain}:` : ''}${n.opType}`,
+    );
     expect(ops.filter((o) => o === 'com.microsoft:BiasGelu')).toHaveLength(config.numHiddenLayers);
     expect(ops).not.toContain('Erf');
   });
@@ -129,7 +155,8 @@ describe('ONNX emitter', () => {
     const { q, scale } = quantizeColumns(w, [3, 3]);
     expect(Array.from(scale)).toEqual(Array.from(Float32Array.from([0.5 / 127, 2 / 127, 0.03 / 127])));
     expect(Math.max(...Array.from(q, Math.abs))).toBe(127);
-    for (let i = 0; i < 9; i++) expect(Math.abs(q[i] * scale[i % 3] - w[i])).toBeLessThanOrEqual(scale[i % 3] / 2 + 1e-9);
+    for (let i = 0; i < 9; i++)
+      expect(Math.abs(q[i] * scale[i % 3] - w[i])).toBeLessThanOrEqual(scale[i % 3] / 2 + 1e-9);
   });
 
   it('writes external data above the threshold, and onnxruntime loads it from the path', async () => {
@@ -145,44 +172,53 @@ describe('ONNX emitter', () => {
     expect(init.externalData!.map((e) => e.key)).toEqual(['location', 'offset', 'length']);
     expect(init.externalData![0].value).toBe('model.onnx_data');
     const runner = await onnxRunner(file);
-    for (const c of cases) expect(maxAbsDiff(await runner.run(batchOf(c)), referenceLogits(params, config, c).flat())).toBeLessThanOrEqual(1e-4);
+    for (const c of cases)
+      expect(maxAbsDiff(await runner.run(batchOf(c)), referenceLogits(params, config, c).flat())).toBeLessThanOrEqual(
+        1e-4,
+      );
     await runner.close();
   });
 
   const checkers = [
     ['onnx in .venv (1.2x)', venvPython, hasPythonModule('onnx')],
-    ["Debian python3-onnx (1.12: IR ≤ 8, opset ≤ 17)", '/usr/bin/python3', hasPythonModule('onnx', '/usr/bin/python3')],
+    ['Debian python3-onnx (1.12: IR ≤ 8, opset ≤ 17)', '/usr/bin/python3', hasPythonModule('onnx', '/usr/bin/python3')],
   ] as const;
-  it.each(checkers.filter(([, , ok]) => ok).map(([name, py]) => [name, py]))('passes onnx.checker full_check and strict shape inference with %s (opset 17 and 14, inline and external data)', async (_name, python) => {
-    const dir = tmp();
-    const files: string[] = [];
-    for (const name of ['cls-l2-h64', 'cls-gelu-new', 'cls-relu']) {
-      const { config, params } = await loadFixture(name);
-      const graph = buildInferenceGraph(config, params);
-      for (const opset of [17, 14] as const) {
-        const f = path.join(dir, `${name}-${opset}`, 'model.onnx');
-        mkdirSync(path.dirname(f), { recursive: true });
-        await writeOnnxModel(f, graph, params, { opset, externalDataThreshold: name === 'cls-relu' ? 0 : undefined });
-        files.push(f);
-        const fq = path.join(dir, `${name}-${opset}`, 'model_quantized.onnx');
-        await writeOnnxModel(fq, graph, params, { opset, quantize: 'int8' });
-        files.push(fq);
+  it.each(checkers.filter(([, , ok]) => ok).map(([name, py]) => [name, py]))(
+    'passes onnx.checker full_check and strict shape inference with %s (opset 17 and 14, inline and external data)',
+    async (_name, python) => {
+      const dir = tmp();
+      const files: string[] = [];
+      for (const name of ['cls-l2-h64', 'cls-gelu-new', 'cls-relu']) {
+        const { config, params } = await loadFixture(name);
+        const graph = buildInferenceGraph(config, params);
+        for (const opset of [17, 14] as const) {
+          const f = path.join(dir, `${name}-${opset}`, 'model.onnx');
+          mkdirSync(path.dirname(f), { recursive: true });
+          await writeOnnxModel(f, graph, params, { opset, externalDataThreshold: name === 'cls-relu' ? 0 : undefined });
+          files.push(f);
+          const fq = path.join(dir, `${name}-${opset}`, 'model_quantized.onnx');
+          await writeOnnxModel(fq, graph, params, { opset, quantize: 'int8' });
+          files.push(fq);
+        }
       }
-    }
-    const script = path.join(dir, 'check.py');
-    writeFileSync(script, [
-      'import sys, onnx',
-      'from onnx import shape_inference',
-      'for f in sys.argv[1:]:',
-      '    onnx.checker.check_model(f, full_check=True)',
-      '    m = onnx.load(f)',
-      '    shape_inference.infer_shapes(m, check_type=True, strict_mode=True)',
-      '    assert m.ir_version <= 8 and max(o.version for o in m.opset_import) <= 17, (m.ir_version, m.opset_import)',
-      '    print("ok", f)',
-    ].join('\n'));
-    const r = spawnSync(python, [script, ...files], { encoding: 'utf8', timeout: 300_000 });
-    expect(r.stderr).toBe('');
-    expect(r.stdout.trim().split('\n')).toHaveLength(files.length);
-    expect(existsSync(files[0])).toBe(true);
-  });
+      const script = path.join(dir, 'check.py');
+      writeFileSync(
+        script,
+        [
+          'import sys, onnx',
+          'from onnx import shape_inference',
+          'for f in sys.argv[1:]:',
+          '    onnx.checker.check_model(f, full_check=True)',
+          '    m = onnx.load(f)',
+          '    shape_inference.infer_shapes(m, check_type=True, strict_mode=True)',
+          '    assert m.ir_version <= 8 and max(o.version for o in m.opset_import) <= 17, (m.ir_version, m.opset_import)',
+          '    print("ok", f)',
+        ].join('\n'),
+      );
+      const r = spawnSync(python, [script, ...files], { encoding: 'utf8', timeout: 300_000 });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim().split('\n')).toHaveLength(files.length);
+      expect(existsSync(files[0])).toBe(true);
+    },
+  );
 });

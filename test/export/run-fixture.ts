@@ -1,7 +1,14 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initParams, parseBertConfig, saveCheckpoint, saveHfModel, type HiddenAct, type Params } from '../../src/model/index.js';
+import {
+  initParams,
+  parseBertConfig,
+  saveCheckpoint,
+  saveHfModel,
+  type HiddenAct,
+  type Params,
+} from '../../src/model/index.js';
 import { repoRoot, runCli } from '../helpers/cli.js';
 
 /**
@@ -45,16 +52,35 @@ export interface RunFixture {
 
 export async function makeRun(
   root: string,
-  opts: { sample: Sample; datasetDir: string; name?: string; act?: HiddenAct; hidden?: number; layers?: number; seed?: number },
+  opts: {
+    sample: Sample;
+    datasetDir: string;
+    name?: string;
+    act?: HiddenAct;
+    hidden?: number;
+    layers?: number;
+    seed?: number;
+  },
 ): Promise<RunFixture> {
   const datasetDir = prepareSample(opts.sample, opts.datasetDir);
-  const manifest = JSON.parse(readFileSync(path.join(datasetDir, 'manifest.json'), 'utf8')) as { labels: string[]; max_length: number; tokenizer: { dir: string; vocab_size: number } };
+  const manifest = JSON.parse(readFileSync(path.join(datasetDir, 'manifest.json'), 'utf8')) as {
+    labels: string[];
+    max_length: number;
+    tokenizer: { dir: string; vocab_size: number };
+  };
   const hidden = opts.hidden ?? 32;
   const config = parseBertConfig(
     {
-      model_type: 'bert', vocab_size: manifest.tokenizer.vocab_size, hidden_size: hidden, num_hidden_layers: opts.layers ?? 2,
-      num_attention_heads: 2, intermediate_size: 2 * hidden, hidden_act: opts.act ?? 'gelu', max_position_embeddings: 128,
-      initializer_range: 0.2, problem_type: 'single_label_classification',
+      model_type: 'bert',
+      vocab_size: manifest.tokenizer.vocab_size,
+      hidden_size: hidden,
+      num_hidden_layers: opts.layers ?? 2,
+      num_attention_heads: 2,
+      intermediate_size: 2 * hidden,
+      hidden_act: opts.act ?? 'gelu',
+      max_position_embeddings: 128,
+      initializer_range: 0.2,
+      problem_type: 'single_label_classification',
       id2label: Object.fromEntries(manifest.labels.map((l, i) => [String(i), l])),
     },
     'test run fixture',
@@ -69,9 +95,23 @@ export async function makeRun(
   await saveCheckpoint(modelDir, config, params, { best: { metric: 'macro_f1', value: null, step: 0 } });
   const tokDir = path.join(datasetDir, manifest.tokenizer.dir);
   for (const f of readdirSync(tokDir)) copyFileSync(path.join(tokDir, f), path.join(modelDir, f));
-  writeFileSync(path.join(runDir, 'manifest.json'), JSON.stringify({ ...manifest, dataset_dir: path.resolve(datasetDir) }, null, 2));
-  writeFileSync(path.join(runDir, 'config.yaml'), `seed: ${seed}\ndata:\n  out: ${JSON.stringify(path.resolve(datasetDir))}\n`);
-  writeFileSync(path.join(runDir, 'train_summary.json'), JSON.stringify({ stop_reason: 'test fixture (not trained)', steps: 0, best_value: null, dataset_dir: path.resolve(datasetDir) }));
+  writeFileSync(
+    path.join(runDir, 'manifest.json'),
+    JSON.stringify({ ...manifest, dataset_dir: path.resolve(datasetDir) }, null, 2),
+  );
+  writeFileSync(
+    path.join(runDir, 'config.yaml'),
+    `seed: ${seed}\ndata:\n  out: ${JSON.stringify(path.resolve(datasetDir))}\n`,
+  );
+  writeFileSync(
+    path.join(runDir, 'train_summary.json'),
+    JSON.stringify({
+      stop_reason: 'test fixture (not trained)',
+      steps: 0,
+      best_value: null,
+      dataset_dir: path.resolve(datasetDir),
+    }),
+  );
   for (const t of params.values()) t.dispose();
   return { runDir, datasetDir, labels: manifest.labels };
 }

@@ -6,13 +6,29 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { buildInferenceGraph } from '../../src/export/graph.js';
 import { batchOf } from '../../src/export/runners.js';
-import { crc32c, maskCrc, readBundle, readBundleIndex, readTable, unmaskCrc, writeBundle } from '../../src/export/tf/bundle.js';
+import {
+  crc32c,
+  maskCrc,
+  readBundle,
+  readBundleIndex,
+  readTable,
+  unmaskCrc,
+  writeBundle,
+} from '../../src/export/tf/bundle.js';
 import { emitGraphDef } from '../../src/export/tf/graphdef.js';
 import { asNodeDefs, readSavedModel, savedModelProto, writeSavedModel } from '../../src/export/tf/savedmodel.js';
 import { checkGraphDef } from '../../src/export/tf/schema.js';
 import { savedModelTfjsRunner } from '../../src/export/tf/tfjs-runner.js';
 import { repoRoot } from '../helpers/cli.js';
-import { CLS_FIXTURES, hasPythonModule, loadFixture, logitSpread, maxAbsDiff, referenceLogits, venvPython } from './helpers.js';
+import {
+  CLS_FIXTURES,
+  hasPythonModule,
+  loadFixture,
+  logitSpread,
+  maxAbsDiff,
+  referenceLogits,
+  venvPython,
+} from './helpers.js';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: () => {} });
@@ -39,7 +55,9 @@ describe('SavedModel writer (Node only)', () => {
   it('decodes to a TF1-style serve MetaGraph: signature, saver, every node with its required attrs and resolvable inputs', async () => {
     const { config, params } = await loadFixture('cls-l2-h64');
     const dir = path.join(tmp(), 'sm');
-    await writeSavedModel(dir, buildInferenceGraph(config, params), params, { assetsExtra: { 'manifest.json': '{"x":1}\n' } });
+    await writeSavedModel(dir, buildInferenceGraph(config, params), params, {
+      assetsExtra: { 'manifest.json': '{"x":1}\n' },
+    });
     const { schemaVersion, metaGraph, count } = await readSavedModel(dir);
     expect(schemaVersion).toBe(1);
     expect(count).toBe(1);
@@ -48,14 +66,37 @@ describe('SavedModel writer (Node only)', () => {
     const sig = metaGraph.signatureDef.serving_default;
     expect(sig.methodName).toBe('tensorflow/serving/predict');
     for (const n of ['input_ids', 'attention_mask', 'token_type_ids']) {
-      expect(sig.inputs![n]).toEqual({ name: `${n}:0`, dtype: 'DT_INT32', tensorShape: { dim: [{ size: -1 }, { size: -1 }] } });
+      expect(sig.inputs![n]).toEqual({
+        name: `${n}:0`,
+        dtype: 'DT_INT32',
+        tensorShape: { dim: [{ size: -1 }, { size: -1 }] },
+      });
     }
-    expect(sig.outputs!.logits).toEqual({ name: 'logits:0', dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: -1 }, { size: 3 }] } });
-    expect(metaGraph.saverDef).toMatchObject({ filenameTensorName: 'save/Const:0', saveTensorName: 'save/control_dependency:0', restoreOpName: 'save/restore_all', version: 'V2' });
+    expect(sig.outputs!.logits).toEqual({
+      name: 'logits:0',
+      dtype: 'DT_FLOAT',
+      tensorShape: { dim: [{ size: -1 }, { size: 3 }] },
+    });
+    expect(metaGraph.saverDef).toMatchObject({
+      filenameTensorName: 'save/Const:0',
+      saveTensorName: 'save/control_dependency:0',
+      restoreOpName: 'save/restore_all',
+      version: 'V2',
+    });
     const nodes = asNodeDefs(metaGraph.graphDef.node);
     expect(checkGraphDef(nodes, ['input_ids:0', 'logits:0', 'save/Const:0', 'save/control_dependency:0'])).toEqual([]);
     const ops = new Set(nodes.map((n) => n.op));
-    for (const op of ['VarHandleOp', 'ReadVariableOp', 'AssignVariableOp', 'RestoreV2', 'SaveV2', 'BatchMatMulV2', 'Erf', 'Softmax']) expect(ops.has(op), op).toBe(true);
+    for (const op of [
+      'VarHandleOp',
+      'ReadVariableOp',
+      'AssignVariableOp',
+      'RestoreV2',
+      'SaveV2',
+      'BatchMatMulV2',
+      'Erf',
+      'Softmax',
+    ])
+      expect(ops.has(op), op).toBe(true);
     // ops tfjs-converter 4.22 cannot map are never emitted
     for (const op of ['BatchMatMulV3', 'FusedBatchMatMulV2', 'Gelu']) expect(ops.has(op)).toBe(false);
     // one variable per parameter, keyed by its HF name
@@ -67,7 +108,9 @@ describe('SavedModel writer (Node only)', () => {
   it('the static check catches what tfjs-converter would not: a missing type attr, a dangling input, a duplicate name', async () => {
     const { config, params } = await loadFixture('cls-relu');
     const { proto } = savedModelProto(buildInferenceGraph(config, params));
-    const nodes = structuredClone((proto.metaGraphs as Array<{ graphDef: { node: ReturnType<typeof emitGraphDef>['nodes'] } }>)[0].graphDef.node);
+    const nodes = structuredClone(
+      (proto.metaGraphs as Array<{ graphDef: { node: ReturnType<typeof emitGraphDef>['nodes'] } }>)[0].graphDef.node,
+    );
     expect(checkGraphDef(nodes)).toEqual([]);
     const add = nodes.find((n) => n.op === 'AddV2')!;
     delete add.attr.T;
@@ -86,7 +129,10 @@ describe('SavedModel writer (Node only)', () => {
     const values = new Map([...params].map(([k, t]) => [k, t.dataSync() as Float32Array]));
     const frozen = emitGraphDef(graph, { weights: 'const', weightValues: values });
     const vars = emitGraphDef(graph, { weights: 'variables' });
-    const consumers = (g: typeof frozen) => g.nodes.filter((n) => !['Const', 'VarHandleOp', 'ReadVariableOp'].includes(n.op)).map((n) => `${n.name}<${n.input.join(',')}`);
+    const consumers = (g: typeof frozen) =>
+      g.nodes
+        .filter((n) => !['Const', 'VarHandleOp', 'ReadVariableOp'].includes(n.op))
+        .map((n) => `${n.name}<${n.input.join(',')}`);
     expect(consumers(frozen)).toEqual(consumers(vars));
     expect(checkGraphDef(frozen.nodes)).toEqual([]);
   });
@@ -105,8 +151,18 @@ describe('TensorBundle', () => {
     const dir = tmp();
     const prefix = path.join(dir, 'variables');
     const tensors = [
-      { name: 'b/second', dtype: 'float32' as const, shape: [2, 3], values: async () => Float32Array.from([1, 2, 3, 4, 5, 6.5]) },
-      { name: 'a.first', dtype: 'float32' as const, shape: [4], values: async () => Float32Array.from([-1, 0.25, 1e-30, 3e38]) },
+      {
+        name: 'b/second',
+        dtype: 'float32' as const,
+        shape: [2, 3],
+        values: async () => Float32Array.from([1, 2, 3, 4, 5, 6.5]),
+      },
+      {
+        name: 'a.first',
+        dtype: 'float32' as const,
+        shape: [4],
+        values: async () => Float32Array.from([-1, 0.25, 1e-30, 3e38]),
+      },
       { name: 'B/upper', dtype: 'int32' as const, shape: [], values: async () => Int32Array.from([-7]) },
     ];
     await writeBundle(prefix, tensors);
@@ -117,48 +173,69 @@ describe('TensorBundle', () => {
     expect(back.get('b/second')!.shape).toEqual([2, 3]);
     expect(Array.from(back.get('a.first')!.values)).toEqual(Array.from(Float32Array.from([-1, 0.25, 1e-30, 3e38])));
     expect(back.get('B/upper')).toMatchObject({ dtype: 'DT_INT32', shape: [] });
-    const table = readTable(readFileSync(prefix + '.index'));
+    const table = readTable(readFileSync(`${prefix}.index`));
     expect(table[0][0].length).toBe(0); // the header sits under the empty key
-    const data = readFileSync(prefix + '.data-00000-of-00001');
+    const data = readFileSync(`${prefix}.data-00000-of-00001`);
     data[5] ^= 0xff;
-    writeFileSync(prefix + '.data-00000-of-00001', data);
+    writeFileSync(`${prefix}.data-00000-of-00001`, data);
     await expect(readBundle(prefix)).rejects.toThrow(/crc32c/);
-    const idx = readFileSync(prefix + '.index');
+    const idx = readFileSync(`${prefix}.index`);
     idx[3] ^= 0x01;
-    writeFileSync(prefix + '.index', idx);
+    writeFileSync(`${prefix}.index`, idx);
     await expect(readBundleIndex(prefix)).rejects.toThrow(/checksum/);
   });
 });
 
-describe.runIf(hasPythonModule('tensorflow'))('SavedModel conformance with TensorFlow 2.21 (TF2 loader, TF1 loader, C API)', () => {
-  it('every activation: loads with its variables and matches the training runtime\'s logits', async () => {
-    const root = tmp();
-    const args: string[] = [];
-    const expected: Record<string, { labels: number; params: string[]; cases: number }> = {};
-    for (const name of ['cls-l2-h64', 'cls-gelu-new', 'cls-relu']) {
-      const { config, params, cases } = await loadFixture(name);
-      const dir = path.join(root, name);
-      await writeSavedModel(dir, buildInferenceGraph(config, params), params);
-      const casesFile = path.join(root, `${name}.cases.json`);
-      writeFileSync(casesFile, JSON.stringify(cases.map((c) => ({ ...c, logits: referenceLogits(params, config, c) }))));
-      args.push(dir, casesFile);
-      expected[dir] = { labels: config.id2label.length, params: [...params.keys()].sort(), cases: cases.length };
-    }
-    const r = spawnSync(venvPython, [path.join(repoRoot, 'scripts/check_savedmodel.py'), ...args], {
-      encoding: 'utf8', timeout: 300_000, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+describe.runIf(hasPythonModule('tensorflow'))(
+  'SavedModel conformance with TensorFlow 2.21 (TF2 loader, TF1 loader, C API)',
+  () => {
+    it("every activation: loads with its variables and matches the training runtime's logits", async () => {
+      const root = tmp();
+      const args: string[] = [];
+      const expected: Record<string, { labels: number; params: string[]; cases: number }> = {};
+      for (const name of ['cls-l2-h64', 'cls-gelu-new', 'cls-relu']) {
+        const { config, params, cases } = await loadFixture(name);
+        const dir = path.join(root, name);
+        await writeSavedModel(dir, buildInferenceGraph(config, params), params);
+        const casesFile = path.join(root, `${name}.cases.json`);
+        writeFileSync(
+          casesFile,
+          JSON.stringify(cases.map((c) => ({ ...c, logits: referenceLogits(params, config, c) }))),
+        );
+        args.push(dir, casesFile);
+        expected[dir] = { labels: config.id2label.length, params: [...params.keys()].sort(), cases: cases.length };
+      }
+      const r = spawnSync(venvPython, [path.join(repoRoot, 'scripts/check_savedmodel.py'), ...args], {
+        encoding: 'utf8',
+        timeout: 300_000,
+        env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const reports = r.stdout
+        .trim()
+        .split('\n')
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              dir: string;
+              tensorflow: string;
+              signature: { inputs: Record<string, unknown>; outputs: Record<string, unknown> };
+              variables: Array<[string, number[]]>;
+              results: Array<{ loader: string; case: string; max_abs_diff: number }>;
+            },
+        );
+      expect(reports).toHaveLength(3);
+      for (const report of reports) {
+        const want = expected[report.dir];
+        expect(report.tensorflow).toBe('2.21.0');
+        expect(report.signature.inputs.input_ids).toEqual(['int32', [null, null]]);
+        expect(report.signature.outputs.logits).toEqual(['float32', [null, want.labels]]);
+        expect(report.variables.map(([n]) => n).sort()).toEqual(want.params);
+        expect(new Set(report.results.map((x) => x.loader))).toEqual(new Set(['tf2', 'tf1', 'capi']));
+        expect(report.results).toHaveLength(3 * want.cases);
+        for (const x of report.results)
+          expect(x.max_abs_diff, `${report.dir} ${x.loader}/${x.case}`).toBeLessThanOrEqual(1e-4);
+      }
     });
-    expect(r.status, r.stderr).toBe(0);
-    const reports = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { dir: string; tensorflow: string; signature: { inputs: Record<string, unknown>; outputs: Record<string, unknown> }; variables: Array<[string, number[]]>; results: Array<{ loader: string; case: string; max_abs_diff: number }> });
-    expect(reports).toHaveLength(3);
-    for (const report of reports) {
-      const want = expected[report.dir];
-      expect(report.tensorflow).toBe('2.21.0');
-      expect(report.signature.inputs.input_ids).toEqual(['int32', [null, null]]);
-      expect(report.signature.outputs.logits).toEqual(['float32', [null, want.labels]]);
-      expect(report.variables.map(([n]) => n).sort()).toEqual(want.params);
-      expect(new Set(report.results.map((x) => x.loader))).toEqual(new Set(['tf2', 'tf1', 'capi']));
-      expect(report.results).toHaveLength(3 * want.cases);
-      for (const x of report.results) expect(x.max_abs_diff, `${report.dir} ${x.loader}/${x.case}`).toBeLessThanOrEqual(1e-4);
-    }
-  });
-});
+  },
+);

@@ -23,16 +23,31 @@ beforeAll(async () => {
   await initBackend('cpu', { log: () => {} });
   run = await makeRun(root, { sample: 'esci', datasetDir: path.join(root, 'esci-dataset'), seed: 11 });
   out = path.join(root, 'export');
-  await exportRun({ runDir: run.runDir, out, formats: ['onnx'], checkRows: 32, quantize: 'int8', log: makeLogger({ quiet: true }) });
+  await exportRun({
+    runDir: run.runDir,
+    out,
+    formats: ['onnx'],
+    checkRows: 32,
+    quantize: 'int8',
+    log: makeLogger({ quiet: true }),
+  });
 });
 
 async function recsysScores(texts: Array<string | { text: string; text_pair: string }>): Promise<number[][]> {
   const m = await loadInferenceModel(path.join(run.runDir, 'model'), { maxLength: 64 });
-  const rows = texts.map((t) => (typeof t === 'string' ? m.tokenizer.encode(t, undefined, 64, 'longest_first')! : m.tokenizer.encode(t.text, t.text_pair, 64, 'longest_first')!));
+  const rows = texts.map((t) =>
+    typeof t === 'string'
+      ? m.tokenizer.encode(t, undefined, 64, 'longest_first')!
+      : m.tokenizer.encode(t.text, t.text_pair, 64, 'longest_first')!,
+  );
   const out: number[][] = [];
   for (const r of rows) {
     const shape: [number, number] = [1, r.ids.length];
-    const inputs = { inputIds: tf.tensor2d(r.ids, shape, 'int32'), attentionMask: tf.ones(shape, 'int32') as tf.Tensor2D, tokenTypeIds: tf.tensor2d(r.typeIds, shape, 'int32') };
+    const inputs = {
+      inputIds: tf.tensor2d(r.ids, shape, 'int32'),
+      attentionMask: tf.ones(shape, 'int32') as tf.Tensor2D,
+      tokenTypeIds: tf.tensor2d(r.typeIds, shape, 'int32'),
+    };
     const logits = bertLogits(m.params, m.config, inputs);
     out.push(Array.from(tf.softmax(logits).dataSync()));
     tf.dispose([logits, ...Object.values(inputs)]);
@@ -68,9 +83,18 @@ describe('transformers.js loads the ONNX export dir as-is', () => {
     env.localModelPath = path.dirname(out);
     const id = path.basename(out);
     const tokenizer = await AutoTokenizer.from_pretrained(id, { local_files_only: true });
-    const model = await AutoModelForSequenceClassification.from_pretrained(id, { local_files_only: true, dtype: 'fp32' });
-    const pairs = [{ text: 'usb c charger', text_pair: 'Anker 65W USB-C wall charger, 2 ports' }, { text: 'yoga mat', text_pair: 'Cast iron skillet 12 inch' }];
-    const inputs = tokenizer(pairs.map((p) => p.text), { text_pair: pairs.map((p) => p.text_pair), padding: true, truncation: true });
+    const model = await AutoModelForSequenceClassification.from_pretrained(id, {
+      local_files_only: true,
+      dtype: 'fp32',
+    });
+    const pairs = [
+      { text: 'usb c charger', text_pair: 'Anker 65W USB-C wall charger, 2 ports' },
+      { text: 'yoga mat', text_pair: 'Cast iron skillet 12 inch' },
+    ];
+    const inputs = tokenizer(
+      pairs.map((p) => p.text),
+      { text_pair: pairs.map((p) => p.text_pair), padding: true, truncation: true },
+    );
     const { logits } = await model(inputs);
     const flat = Array.from(logits.data as Float32Array);
     const L = run.labels.length;
@@ -98,7 +122,8 @@ describe('transformers.js loads the ONNX export dir as-is', () => {
     const want = await recsysScores(texts);
     let maxDiff = 0;
     got.forEach((scores, i) => {
-      for (const { label, score } of scores) maxDiff = Math.max(maxDiff, Math.abs(score - want[i][run.labels.indexOf(label)]));
+      for (const { label, score } of scores)
+        maxDiff = Math.max(maxDiff, Math.abs(score - want[i][run.labels.indexOf(label)]));
     });
     expect(maxDiff).toBeGreaterThan(0); // the quantized file, not the float one
     expect(maxDiff).toBeLessThan(0.05);

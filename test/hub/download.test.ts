@@ -37,8 +37,12 @@ beforeAll(async () => {
     const body = FILES[file];
     if (!body) return void res.writeHead(404).end();
     const lfs = file.endsWith('.safetensors');
-    const headers: Record<string, string> = { 'x-repo-commit': hostile.commit ?? COMMIT, etag: `"${hostile.etag ?? (lfs ? sha256(body) : gitSha1(body))}"` };
-    if (req.method === 'HEAD') return void res.writeHead(200, { ...headers, 'content-length': String(body.length) }).end();
+    const headers: Record<string, string> = {
+      'x-repo-commit': hostile.commit ?? COMMIT,
+      etag: `"${hostile.etag ?? (lfs ? sha256(body) : gitSha1(body))}"`,
+    };
+    if (req.method === 'HEAD')
+      return void res.writeHead(200, { ...headers, 'content-length': String(body.length) }).end();
     let data = body;
     let status = 200;
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
@@ -65,7 +69,10 @@ const settings = (cacheDir: string, extra = {}) => hubSettings({}, { endpoint, c
 
 describe('hub downloads (against a local server with the hub URL layout)', () => {
   it('parses hub ids and reads HF_* settings', () => {
-    expect(parseRepoId('google/bert_uncased_L-2_H-128_A-2')).toEqual({ repo: 'google/bert_uncased_L-2_H-128_A-2', revision: 'main' });
+    expect(parseRepoId('google/bert_uncased_L-2_H-128_A-2')).toEqual({
+      repo: 'google/bert_uncased_L-2_H-128_A-2',
+      revision: 'main',
+    });
     expect(parseRepoId('org/name@v1.0')).toEqual({ repo: 'org/name', revision: 'v1.0' });
     expect(parseRepoId('./local/dir')).toBeUndefined();
     const s = hubSettings({ HF_HOME: '/h', HF_ENDPOINT: 'http://mirror/', HF_TOKEN: 't', HF_HUB_OFFLINE: '1' });
@@ -84,7 +91,9 @@ describe('hub downloads (against a local server with the hub URL layout)', () =>
     log.length = 0;
     expect(await snapshotDownload(settings(cache, { offline: true }), 'org/tiny-bert')).toBe(dir);
     expect(log).toEqual([]); // offline: not one request
-    await expect(snapshotDownload(settings(tempDir(), { offline: true }), 'org/tiny-bert')).rejects.toThrow(/not in the local cache .* HF_HUB_OFFLINE is set/);
+    await expect(snapshotDownload(settings(tempDir(), { offline: true }), 'org/tiny-bert')).rejects.toThrow(
+      /not in the local cache .* HF_HUB_OFFLINE is set/,
+    );
   });
 
   it('resumes a download cut off mid-file with a Range request', async () => {
@@ -106,15 +115,21 @@ describe('hub downloads (against a local server with the hub URL layout)', () =>
     const cache = tempDir();
     corrupt = true;
     try {
-      await expect(snapshotDownload(settings(cache), 'org/corrupt')).rejects.toThrow(/model\.safetensors: checksum mismatch/);
+      await expect(snapshotDownload(settings(cache), 'org/corrupt')).rejects.toThrow(
+        /model\.safetensors: checksum mismatch/,
+      );
     } finally {
       corrupt = false;
     }
-    expect(existsSync(path.join(cache, 'models--org--corrupt', 'blobs', sha256(FILES['model.safetensors'])))).toBe(false);
+    expect(existsSync(path.join(cache, 'models--org--corrupt', 'blobs', sha256(FILES['model.safetensors'])))).toBe(
+      false,
+    );
   });
 
   it('sends HF_TOKEN, and says so when a model needs one', async () => {
-    await expect(snapshotDownload(settings(tempDir()), 'private/model')).rejects.toThrow(/access denied \(HTTP 401\); set HF_TOKEN/);
+    await expect(snapshotDownload(settings(tempDir()), 'private/model')).rejects.toThrow(
+      /access denied \(HTTP 401\); set HF_TOKEN/,
+    );
     const dir = await snapshotDownload(settings(tempDir(), { token: 'secret' }), 'private/model');
     expect(existsSync(path.join(dir, 'config.json'))).toBe(true);
   });
@@ -123,20 +138,30 @@ describe('hub downloads (against a local server with the hub URL layout)', () =>
     const saved = FILES['model.safetensors'];
     delete FILES['model.safetensors'];
     try {
-      await expect(snapshotDownload(settings(tempDir()), 'org/bin-only')).rejects.toThrow(/has no model\.safetensors \(recsys reads safetensors weights only\)/);
+      await expect(snapshotDownload(settings(tempDir()), 'org/bin-only')).rejects.toThrow(
+        /has no model\.safetensors \(recsys reads safetensors weights only\)/,
+      );
     } finally {
       FILES['model.safetensors'] = saved;
     }
   });
 
   it('a hostile server or cache cannot turn headers, revisions or refs into paths outside the cache', async () => {
-    for (const ref of ['org/name@../../etc', 'org/name@main/../../x', '../org/name', 'org/..', 'org/name/extra']) expect(parseRepoId(ref), ref).toBeUndefined();
+    for (const ref of ['org/name@../../etc', 'org/name@main/../../x', '../org/name', 'org/..', 'org/name/extra'])
+      expect(parseRepoId(ref), ref).toBeUndefined();
     const parent = tempDir();
     const cache = path.join(parent, 'cache');
-    for (const h of [{ commit: '../../../escaped' }, { commit: '..' }, { etag: '../../../escaped' }, { etag: 'x/../../y' }]) {
+    for (const h of [
+      { commit: '../../../escaped' },
+      { commit: '..' },
+      { etag: '../../../escaped' },
+      { etag: 'x/../../y' },
+    ]) {
       hostile = h;
       try {
-        await expect(snapshotDownload(settings(cache), 'org/hostile'), JSON.stringify(h)).rejects.toThrow(/unexpected ETag or X-Repo-Commit header \(not a hash\)/);
+        await expect(snapshotDownload(settings(cache), 'org/hostile'), JSON.stringify(h)).rejects.toThrow(
+          /unexpected ETag or X-Repo-Commit header \(not a hash\)/,
+        );
       } finally {
         hostile = {};
       }
@@ -148,8 +173,13 @@ describe('hub downloads (against a local server with the hub URL layout)', () =>
     const outside = path.join(parent, 'outside');
     mkdirSync(outside);
     for (const f of Object.keys(FILES)) writeFileSync(path.join(outside, f), 'planted');
-    writeFileSync(path.join(cache, 'models--org--hostile', 'refs', 'main'), path.relative(path.join(cache, 'models--org--hostile', 'snapshots'), outside));
-    await expect(snapshotDownload(settings(cache, { offline: true }), 'org/hostile')).rejects.toThrow(/not in the local cache/);
+    writeFileSync(
+      path.join(cache, 'models--org--hostile', 'refs', 'main'),
+      path.relative(path.join(cache, 'models--org--hostile', 'snapshots'), outside),
+    );
+    await expect(snapshotDownload(settings(cache, { offline: true }), 'org/hostile')).rejects.toThrow(
+      /not in the local cache/,
+    );
     writeFileSync(path.join(cache, 'models--org--hostile', 'refs', 'main'), COMMIT);
     expect(await snapshotDownload(settings(cache, { offline: true }), 'org/hostile')).toBe(good);
   });

@@ -21,7 +21,9 @@ describe('readJsonFile / readJsonObject', () => {
   it('names the file when it is not JSON, as a data error by default', () => {
     const f = file('torn.json', '{"step": 1,');
     expect(() => readJsonFile(f)).toThrow(DataError);
-    expect(() => readJsonFile(f)).toThrow(new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid JSON \\(`));
+    expect(() => readJsonFile(f)).toThrow(
+      new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid JSON \\(`),
+    );
   });
 
   it('raises the error class the caller asks for (a tokenizer given on the command line is a usage error)', () => {
@@ -36,7 +38,11 @@ describe('readJsonFile / readJsonObject', () => {
     expect(() => readJsonFile(sub)).toThrow(`${sub}: cannot be read (EISDIR)`);
   });
 
-  it.each([['null', 'null'], ['an array', '[]'], ['a number', '3']])('readJsonObject refuses %s', (_what, text) => {
+  it.each([
+    ['null', 'null'],
+    ['an array', '[]'],
+    ['a number', '3'],
+  ])('readJsonObject refuses %s', (_what, text) => {
     const f = file(`not-object-${text}.json`, text);
     expect(() => readJsonObject(f)).toThrow(`${f}: expected a JSON object`);
   });

@@ -15,8 +15,16 @@ beforeAll(async () => {
 const tinyConfig = (over: Record<string, unknown> = {}): BertConfig =>
   parseBertConfig(
     {
-      vocab_size: 50, hidden_size: 16, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 32,
-      max_position_embeddings: 24, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1, num_labels: 3, ...over,
+      vocab_size: 50,
+      hidden_size: 16,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      max_position_embeddings: 24,
+      hidden_dropout_prob: 0.1,
+      attention_probs_dropout_prob: 0.1,
+      num_labels: 3,
+      ...over,
     },
     'tiny',
   );
@@ -24,7 +32,11 @@ const tinyConfig = (over: Record<string, unknown> = {}): BertConfig =>
 function randomInputs(batch: number, seq: number, vocab: number) {
   const ids = tf.randomUniform([batch, seq], 1, vocab, 'int32', 7) as tf.Tensor2D;
   const lens = Array.from({ length: batch }, (_, i) => Math.max(1, seq - 3 * i));
-  const mask = tf.tensor2d(lens.map((n) => Array.from({ length: seq }, (_, j) => (j < n ? 1 : 0))), undefined, 'int32');
+  const mask = tf.tensor2d(
+    lens.map((n) => Array.from({ length: seq }, (_, j) => (j < n ? 1 : 0))),
+    undefined,
+    'int32',
+  );
   return { inputIds: ids, attentionMask: mask, tokenTypeIds: tf.zerosLike(ids) as tf.Tensor2D };
 }
 
@@ -36,8 +48,18 @@ describe('the reference fixtures can tell a wrong model from a right one', () =>
   // The tanh GELU differs from the erf one by at most ~5e-4 per element, so its margin is smaller.
   const mistakes: Array<[string, (c: BertConfig) => BertConfig, (inp: Inp) => Inp, number]> = [
     ['tanh GELU instead of erf', (c) => ({ ...c, hiddenAct: 'gelu_new' }), (i) => i, 5e-4],
-    ['attention mask ignored', (c) => c, (i) => ({ ...i, attentionMask: tf.onesLike(i.attentionMask) as tf.Tensor2D }), 1e-2],
-    ['token type ids ignored', (c) => c, (i) => ({ ...i, tokenTypeIds: tf.zerosLike(i.tokenTypeIds) as tf.Tensor2D }), 1e-2],
+    [
+      'attention mask ignored',
+      (c) => c,
+      (i) => ({ ...i, attentionMask: tf.onesLike(i.attentionMask) as tf.Tensor2D }),
+      1e-2,
+    ],
+    [
+      'token type ids ignored',
+      (c) => c,
+      (i) => ({ ...i, tokenTypeIds: tf.zerosLike(i.tokenTypeIds) as tf.Tensor2D }),
+      1e-2,
+    ],
     ['LayerNorm eps 1e-3 instead of 1e-12', (c) => ({ ...c, layerNormEps: 1e-3 }), (i) => i, 1e-2],
   ];
   for (const [what, cfg, inp, margin] of mistakes) {
@@ -61,13 +83,19 @@ describe('bertForward', () => {
     const params = initParams(config, 1);
     const ids = tf.zeros([2, 5], 'int32') as tf.Tensor2D;
     const call = (inputs: Partial<Parameters<typeof bertForward>[2]>) => () =>
-      bertForward(params, config, { inputIds: ids, attentionMask: ids, ...inputs } as Parameters<typeof bertForward>[2]);
-    expect(call({ inputIds: tf.zeros([2, 5]) as tf.Tensor2D })).toThrow('bertForward: inputIds must be int32, got float32');
+      bertForward(params, config, { inputIds: ids, attentionMask: ids, ...inputs } as Parameters<
+        typeof bertForward
+      >[2]);
+    expect(call({ inputIds: tf.zeros([2, 5]) as tf.Tensor2D })).toThrow(
+      'bertForward: inputIds must be int32, got float32',
+    );
     expect(call({ attentionMask: tf.zeros([2, 4], 'int32') as tf.Tensor2D })).toThrow(
       'bertForward: attentionMask has shape [2, 4] but inputIds has [2, 5]',
     );
     const long = tf.zeros([1, 25], 'int32') as tf.Tensor2D;
-    expect(call({ inputIds: long, attentionMask: long })).toThrow('sequence length 25 exceeds max_position_embeddings 24');
+    expect(call({ inputIds: long, attentionMask: long })).toThrow(
+      'sequence length 25 exceeds max_position_embeddings 24',
+    );
     const p2 = new Map(params);
     p2.delete('bert.encoder.layer.1.output.dense.bias');
     expect(() => bertForward(p2, config, { inputIds: ids, attentionMask: ids })).toThrow(
@@ -120,7 +148,8 @@ describe('bertForward', () => {
     const params = initParams(config, 3);
     const ids = [[2, 17, 33, 9, 41]];
     const short = bertLogits(params, config, {
-      inputIds: tf.tensor2d(ids, undefined, 'int32'), attentionMask: tf.ones([1, 5], 'int32') as tf.Tensor2D,
+      inputIds: tf.tensor2d(ids, undefined, 'int32'),
+      attentionMask: tf.ones([1, 5], 'int32') as tf.Tensor2D,
     });
     const padded = bertLogits(params, config, {
       inputIds: tf.tensor2d([[...ids[0], 7, 8, 9]], undefined, 'int32'),
@@ -133,7 +162,12 @@ describe('bertForward', () => {
 
 describe('no tensor leaks', () => {
   it('inference mode frees each block as the next starts: the same outputs bit for bit, a fraction of the peak memory, nothing leaked', async () => {
-    const config = tinyConfig({ num_hidden_layers: 6, hidden_size: 32, intermediate_size: 128, num_attention_heads: 4 });
+    const config = tinyConfig({
+      num_hidden_layers: 6,
+      hidden_size: 32,
+      intermediate_size: 128,
+      num_attention_heads: 4,
+    });
     const params = initParams(config, 3);
     const inputs = randomInputs(8, 24, config.vocabSize);
     const before = tf.memory().numTensors;
@@ -141,7 +175,8 @@ describe('no tensor leaks', () => {
     let full: tf.Tensor | undefined;
     let lean: tf.Tensor | undefined;
     const fullPeak = (await tf.profile(() => (full = bertLogits(params, config, inputs)))).peakBytes;
-    const leanPeak = (await tf.profile(() => (lean = bertLogits(params, config, inputs, { inference: true })))).peakBytes;
+    const leanPeak = (await tf.profile(() => (lean = bertLogits(params, config, inputs, { inference: true }))))
+      .peakBytes;
     expect(Array.from(await lean!.data())).toEqual(Array.from(await full!.data()));
     // the activations of 12 blocks against those of about one
     expect(leanPeak - base).toBeLessThan((fullPeak - base) / 4);
@@ -164,7 +199,9 @@ describe('no tensor leaks', () => {
     const inputs = randomInputs(4, 12, 50);
     const labels = [0, 1, 2, 1];
     const step = (seed: number) => {
-      const { value, grads } = tf.variableGrads(() => crossEntropy(bertLogits(vars, config, inputs, { training: true, seed }), labels));
+      const { value, grads } = tf.variableGrads(() =>
+        crossEntropy(bertLogits(vars, config, inputs, { training: true, seed }), labels),
+      );
       expect(Object.keys(grads)).toHaveLength(paramSpecs(config).length);
       tf.dispose([value, ...Object.values(grads)]);
     };
@@ -182,7 +219,9 @@ describe('no tensor leaks', () => {
     const params = initParams(config, 4);
     const names = [...params.keys()];
     const inputs = randomInputs(2, 6, 50);
-    const f = tf.grads((...ts: tf.Tensor[]) => crossEntropy(bertLogits(new Map(names.map((n, i) => [n, ts[i]])), config, inputs), [1, 2]));
+    const f = tf.grads((...ts: tf.Tensor[]) =>
+      crossEntropy(bertLogits(new Map(names.map((n, i) => [n, ts[i]])), config, inputs), [1, 2]),
+    );
     tf.dispose(f(names.map((n) => params.get(n)!)));
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) tf.dispose(f(names.map((n) => params.get(n)!)));
@@ -201,13 +240,17 @@ describe('initParams', () => {
     const q = 'bert.encoder.layer.0.attention.self.query.weight';
     expect(Array.from(await a.get(q)!.data())).toEqual(Array.from(await b.get(q)!.data()));
     expect(Array.from(await a.get(q)!.data())).not.toEqual(Array.from(await c.get(q)!.data()));
-    expect(Array.from(await head.get('classifier.weight')!.data())).toEqual(Array.from(await a.get('classifier.weight')!.data()));
+    expect(Array.from(await head.get('classifier.weight')!.data())).toEqual(
+      Array.from(await a.get('classifier.weight')!.data()),
+    );
     const w = (await a.get(q)!.data()) as Float32Array;
     const std = Math.sqrt(w.reduce((s, x) => s + x * x, 0) / w.length);
     expect(std).toBeGreaterThan(0.07); // truncated at 2σ: std ≈ 0.088
     expect(std).toBeLessThan(0.1);
     expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(0.2 + 1e-6);
-    expect(Array.from(await a.get('bert.encoder.layer.0.attention.self.query.bias')!.data()).every((x) => x === 0)).toBe(true);
+    expect(
+      Array.from(await a.get('bert.encoder.layer.0.attention.self.query.bias')!.data()).every((x) => x === 0),
+    ).toBe(true);
     expect(Array.from(await a.get('bert.embeddings.LayerNorm.weight')!.data()).every((x) => x === 1)).toBe(true);
     const emb = (await a.get('bert.embeddings.word_embeddings.weight')!.array()) as number[][];
     expect(emb[3].every((x) => x === 0)).toBe(true);

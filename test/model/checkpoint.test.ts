@@ -44,7 +44,11 @@ describe('native checkpoint (model.json + weights.bin)', () => {
     expect(manifest.format).toBe('recsys-bert');
     expect(manifest.modelTopology.config.hidden_act).toBe('gelu_new');
     expect(manifest.weightsManifest[0].paths).toEqual(['weights.bin']);
-    expect(manifest.weightsManifest[0].weights[0]).toEqual({ name: 'bert.embeddings.word_embeddings.weight', shape: [300, 32], dtype: 'float32' });
+    expect(manifest.weightsManifest[0].weights[0]).toEqual({
+      name: 'bert.embeddings.word_embeddings.weight',
+      shape: [300, 32],
+      dtype: 'float32',
+    });
     const before = tf.memory().numTensors;
     const back = await loadCheckpoint(dir);
     expect(tf.memory().numTensors - before).toBe(m.params.size); // exactly the parameters, nothing else
@@ -63,14 +67,24 @@ describe('native checkpoint (model.json + weights.bin)', () => {
     const bytes = readFileSync(bin);
     bytes[100] ^= 1;
     writeFileSync(bin, bytes);
-    await expect(loadCheckpoint(dir)).rejects.toThrow(`${dir}: weights.bin does not match the sha256 in model.json: corrupt or from another save`);
+    await expect(loadCheckpoint(dir)).rejects.toThrow(
+      `${dir}: weights.bin does not match the sha256 in model.json: corrupt or from another save`,
+    );
     writeFileSync(bin, bytes.subarray(0, 1000));
-    await expect(loadCheckpoint(dir)).rejects.toThrow(`${dir}: weights.bin has 1000 bytes, model.json says ${bytes.length}: incomplete or from another save`);
+    await expect(loadCheckpoint(dir)).rejects.toThrow(
+      `${dir}: weights.bin has 1000 bytes, model.json says ${bytes.length}: incomplete or from another save`,
+    );
     writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ format: 'layers-model' }));
-    await expect(loadCheckpoint(dir)).rejects.toThrow('not a recsys checkpoint (format "layers-model", expected "recsys-bert")');
+    await expect(loadCheckpoint(dir)).rejects.toThrow(
+      'not a recsys checkpoint (format "layers-model", expected "recsys-bert")',
+    );
     const modelJson = path.join(dir, 'model.json');
     const notObject = 'not a recsys checkpoint (not a JSON object)';
-    for (const [text, why] of [['null', notObject], ['7', notObject], ['{"format": "recsys-bert",', 'cannot read the checkpoint (']]) {
+    for (const [text, why] of [
+      ['null', notObject],
+      ['7', notObject],
+      ['{"format": "recsys-bert",', 'cannot read the checkpoint ('],
+    ]) {
       writeFileSync(modelJson, text);
       const err = await loadCheckpoint(dir).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DataError);
@@ -87,7 +101,12 @@ describe('Hugging Face export (config.json + model.safetensors)', () => {
     await saveHfModel(dir, m.config, m.params);
     expect(readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors']);
     const cfg = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
-    expect(cfg).toMatchObject({ architectures: ['BertForSequenceClassification'], model_type: 'bert', id2label: { 0: 'a', 3: 'd' }, label2id: { a: 0, d: 3 } });
+    expect(cfg).toMatchObject({
+      architectures: ['BertForSequenceClassification'],
+      model_type: 'bert',
+      id2label: { 0: 'a', 3: 'd' },
+      label2id: { a: 0, d: 3 },
+    });
     const st = parseSafetensors(readFileSync(path.join(dir, 'model.safetensors')), 'x');
     expect(st.tensors.get('bert.encoder.layer.0.intermediate.dense.weight')!.shape).toEqual([256, 64]); // [out, in]
     expect(st.tensors.get('classifier.weight')!.shape).toEqual([4, 64]);
@@ -111,35 +130,62 @@ describe('Hugging Face export (config.json + model.safetensors)', () => {
 const python = referencePython();
 const havePython = python !== null;
 if (!havePython) {
-  console.log('[checkpoint] skipping the transformers load check: no reference venv (.venv from scripts/setup-python.sh, or $RECSYS_REFERENCE_PYTHON)');
+  console.log(
+    '[checkpoint] skipping the transformers load check: no reference venv (.venv from scripts/setup-python.sh, or $RECSYS_REFERENCE_PYTHON)',
+  );
 }
 
 // CI makes the venv (.ci/run → scripts/setup-python.sh), so there a missing one fails instead of skipping.
-describe.skipIf(!havePython && !process.env.CI)('BertForSequenceClassification.from_pretrained on recsys output', () => {
-  it('loads the directory saveHfModel wrote and computes the same logits (≤ 1e-4) with the same labels', async () => {
-    if (!python) expect.fail('no reference venv: run bash scripts/setup-python.sh');
-    // A relabelled model with a fresh head: weights no Python script has seen.
-    const m = await importHfModel(path.join(FIXTURES, 'cls-l2-h64'), { id2label: ['shoes', 'phones', 'sofas', 'toys'], seed: 11 });
-    const dir = path.join(tmp, 'hf-python');
-    await saveHfModel(dir, m.config, m.params);
-    const ref = readVectors('cls-l2-h64');
-    const casesFile = path.join(tmp, 'cases.json');
-    writeFileSync(casesFile, JSON.stringify(ref.cases.map(({ name, input_ids, attention_mask, token_type_ids }) => ({ name, input_ids, attention_mask, token_type_ids }))));
-    const stdout = execFileSync(python!, [path.join(ROOT, 'scripts', 'make_reference.py'), 'predict', '--model', dir, '--inputs', casesFile], {
-      encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000,
+describe.skipIf(!havePython && !process.env.CI)(
+  'BertForSequenceClassification.from_pretrained on recsys output',
+  () => {
+    it('loads the directory saveHfModel wrote and computes the same logits (≤ 1e-4) with the same labels', async () => {
+      if (!python) expect.fail('no reference venv: run bash scripts/setup-python.sh');
+      // A relabelled model with a fresh head: weights no Python script has seen.
+      const m = await importHfModel(path.join(FIXTURES, 'cls-l2-h64'), {
+        id2label: ['shoes', 'phones', 'sofas', 'toys'],
+        seed: 11,
+      });
+      const dir = path.join(tmp, 'hf-python');
+      await saveHfModel(dir, m.config, m.params);
+      const ref = readVectors('cls-l2-h64');
+      const casesFile = path.join(tmp, 'cases.json');
+      writeFileSync(
+        casesFile,
+        JSON.stringify(
+          ref.cases.map(({ name, input_ids, attention_mask, token_type_ids }) => ({
+            name,
+            input_ids,
+            attention_mask,
+            token_type_ids,
+          })),
+        ),
+      );
+      const stdout = execFileSync(
+        python!,
+        [path.join(ROOT, 'scripts', 'make_reference.py'), 'predict', '--model', dir, '--inputs', casesFile],
+        {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+          timeout: 120_000,
+        },
+      );
+      const hf = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+        id2label: Record<string, string>;
+        cases: Array<{ logits: number[][]; pooled: number[][] }>;
+      };
+      expect(hf.id2label).toEqual({ 0: 'shoes', 1: 'phones', 2: 'sofas', 3: 'toys' });
+      let worst = 0;
+      for (let i = 0; i < ref.cases.length; i++) {
+        const inputs = inputsOf(ref.cases[i]);
+        const out = bertForward(m.params, m.config, inputs);
+        worst = Math.max(worst, maxAbsDiff((await out.logits!.data()) as Float32Array, hf.cases[i].logits.flat()));
+        worst = Math.max(worst, maxAbsDiff((await out.pooled.data()) as Float32Array, hf.cases[i].pooled.flat()));
+        tf.dispose([out, inputs] as unknown as tf.TensorContainer);
+      }
+      console.log(`[checkpoint] transformers vs recsys on recsys-saved weights: max |Δ| ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThanOrEqual(1e-4);
+      disposeParams(m.params);
     });
-    const hf = JSON.parse(stdout.trim().split('\n').at(-1)!) as { id2label: Record<string, string>; cases: Array<{ logits: number[][]; pooled: number[][] }> };
-    expect(hf.id2label).toEqual({ 0: 'shoes', 1: 'phones', 2: 'sofas', 3: 'toys' });
-    let worst = 0;
-    for (let i = 0; i < ref.cases.length; i++) {
-      const inputs = inputsOf(ref.cases[i]);
-      const out = bertForward(m.params, m.config, inputs);
-      worst = Math.max(worst, maxAbsDiff((await out.logits!.data()) as Float32Array, hf.cases[i].logits.flat()));
-      worst = Math.max(worst, maxAbsDiff((await out.pooled.data()) as Float32Array, hf.cases[i].pooled.flat()));
-      tf.dispose([out, inputs] as unknown as tf.TensorContainer);
-    }
-    console.log(`[checkpoint] transformers vs recsys on recsys-saved weights: max |Δ| ${worst.toExponential(2)}`);
-    expect(worst).toBeLessThanOrEqual(1e-4);
-    disposeParams(m.params);
-  });
-});
+  },
+);

@@ -22,7 +22,12 @@ function copyFixture(name: string): string {
   return dir;
 }
 
-interface RawEntry { name: string; dtype: string; shape: number[]; bytes: Uint8Array }
+interface RawEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  bytes: Uint8Array;
+}
 /** Assemble a safetensors file from raw entries (any dtype), independent of encodeSafetensors. */
 function rawSafetensors(entries: RawEntry[], headerOverride?: (h: Record<string, unknown>) => void): Uint8Array {
   const header: Record<string, unknown> = {};
@@ -48,7 +53,10 @@ function fixtureEntries(name: string): RawEntry[] {
   const file = readFileSync(path.join(FIXTURES, name, 'model.safetensors'));
   const st = parseSafetensors(file, name);
   return [...st.tensors.values()].map((e) => ({
-    name: e.name, dtype: 'F32', shape: e.shape, bytes: new Uint8Array(Float32Array.from(e.values).buffer),
+    name: e.name,
+    dtype: 'F32',
+    shape: e.shape,
+    bytes: new Uint8Array(Float32Array.from(e.values).buffer),
   }));
 }
 
@@ -88,33 +96,66 @@ describe('safetensors decoding', () => {
 
   const f32 = (k: number) => new Uint8Array(new Float32Array(k).buffer);
   const corrupt: Array<[string, () => Uint8Array, string | RegExp]> = [
-    ['a file shorter than 8 bytes', () => new Uint8Array(5), 'bad.st: not a safetensors file: 5 bytes, shorter than the 8-byte header length'],
-    ['a header length larger than the file', () => {
-      const b = Buffer.from(rawSafetensors([{ name: 'w', dtype: 'F32', shape: [4], bytes: f32(4) }]));
-      b.writeBigUInt64LE(BigInt(b.length), 0);
-      return b;
-    }, /bad\.st: safetensors header length \d+ is larger than the file \(\d+ bytes\): truncated or corrupt/],
-    ['a header length over 100 MB', () => {
-      const b = Buffer.alloc(64);
-      b.writeBigUInt64LE(BigInt(MAX_HEADER_BYTES + 1), 0);
-      return b;
-    }, `bad.st: safetensors header length ${MAX_HEADER_BYTES + 1} exceeds the 100 MB limit`],
-    ['a truncated data section', () => rawSafetensors([{ name: 'w', dtype: 'F32', shape: [4], bytes: f32(4) }]).subarray(0, -6),
-      'bad.st: tensor w: data_offsets [0, 16] run past the end of the data (10 bytes): truncated or corrupt'],
-    ['a header that is not JSON', () => {
-      const b = Buffer.alloc(20);
-      b.writeBigUInt64LE(12n, 0);
-      b.write('{"w": [1, 2', 8);
-      return b;
-    }, 'bad.st: safetensors header is not valid JSON'],
-    ['a byte count that disagrees with the shape', () => rawSafetensors([{ name: 'w', dtype: 'F32', shape: [5], bytes: f32(4) }]),
-      'bad.st: tensor w: 16 bytes for F32 shape [5], expected 20'],
-    ['an unknown dtype', () => rawSafetensors([{ name: 'w', dtype: 'F8_E4M3', shape: [4], bytes: new Uint8Array(4) }]),
-      'bad.st: tensor w: unsupported dtype "F8_E4M3"'],
-    ['overlapping tensors', () => rawSafetensors(
-      [{ name: 'a', dtype: 'F32', shape: [2], bytes: f32(2) }, { name: 'b', dtype: 'F32', shape: [2], bytes: f32(2) }],
-      (h) => ((h.b as { data_offsets: number[] }).data_offsets = [4, 12]),
-    ), 'bad.st: tensors a and b overlap in the data buffer'],
+    [
+      'a file shorter than 8 bytes',
+      () => new Uint8Array(5),
+      'bad.st: not a safetensors file: 5 bytes, shorter than the 8-byte header length',
+    ],
+    [
+      'a header length larger than the file',
+      () => {
+        const b = Buffer.from(rawSafetensors([{ name: 'w', dtype: 'F32', shape: [4], bytes: f32(4) }]));
+        b.writeBigUInt64LE(BigInt(b.length), 0);
+        return b;
+      },
+      /bad\.st: safetensors header length \d+ is larger than the file \(\d+ bytes\): truncated or corrupt/,
+    ],
+    [
+      'a header length over 100 MB',
+      () => {
+        const b = Buffer.alloc(64);
+        b.writeBigUInt64LE(BigInt(MAX_HEADER_BYTES + 1), 0);
+        return b;
+      },
+      `bad.st: safetensors header length ${MAX_HEADER_BYTES + 1} exceeds the 100 MB limit`,
+    ],
+    [
+      'a truncated data section',
+      () => rawSafetensors([{ name: 'w', dtype: 'F32', shape: [4], bytes: f32(4) }]).subarray(0, -6),
+      'bad.st: tensor w: data_offsets [0, 16] run past the end of the data (10 bytes): truncated or corrupt',
+    ],
+    [
+      'a header that is not JSON',
+      () => {
+        const b = Buffer.alloc(20);
+        b.writeBigUInt64LE(12n, 0);
+        b.write('{"w": [1, 2', 8);
+        return b;
+      },
+      'bad.st: safetensors header is not valid JSON',
+    ],
+    [
+      'a byte count that disagrees with the shape',
+      () => rawSafetensors([{ name: 'w', dtype: 'F32', shape: [5], bytes: f32(4) }]),
+      'bad.st: tensor w: 16 bytes for F32 shape [5], expected 20',
+    ],
+    [
+      'an unknown dtype',
+      () => rawSafetensors([{ name: 'w', dtype: 'F8_E4M3', shape: [4], bytes: new Uint8Array(4) }]),
+      'bad.st: tensor w: unsupported dtype "F8_E4M3"',
+    ],
+    [
+      'overlapping tensors',
+      () =>
+        rawSafetensors(
+          [
+            { name: 'a', dtype: 'F32', shape: [2], bytes: f32(2) },
+            { name: 'b', dtype: 'F32', shape: [2], bytes: f32(2) },
+          ],
+          (h) => ((h.b as { data_offsets: number[] }).data_offsets = [4, 12]),
+        ),
+      'bad.st: tensors a and b overlap in the data buffer',
+    ],
   ];
   for (const [what, make, message] of corrupt) {
     it(`rejects ${what}, naming the file`, () => {
@@ -126,7 +167,14 @@ describe('safetensors decoding', () => {
 describe('importHfModel', () => {
   it('loads BertForSequenceClassification with nothing ignored, missing or fresh', async () => {
     const m = await importHfModel(path.join(FIXTURES, 'cls-l2-h64'));
-    expect(m.report).toMatchObject({ layout: 'sequence-classification', dtypes: ['F32'], ignored: [], unexpected: [], initialized: [], messages: [] });
+    expect(m.report).toMatchObject({
+      layout: 'sequence-classification',
+      dtypes: ['F32'],
+      ignored: [],
+      unexpected: [],
+      initialized: [],
+      messages: [],
+    });
     expect(m.config.id2label).toEqual(['apparel', 'electronics', 'home']);
     expect(m.params.get('bert.encoder.layer.0.intermediate.dense.weight')!.shape).toEqual([64, 256]); // [in, out]
     expect(m.params.get('classifier.weight')!.shape).toEqual([64, 3]);
@@ -139,7 +187,9 @@ describe('importHfModel', () => {
     expect(m.report.ignored).toContain('cls.predictions.transform.dense.weight');
     expect(m.report.ignored).toContain('cls.seq_relationship.weight');
     expect(m.report.initialized).toEqual(['classifier.weight', 'classifier.bias']);
-    expect(m.report.messages).toContain('the checkpoint has no classifier: initialised a fresh head for 2 labels (seed 9)');
+    expect(m.report.messages).toContain(
+      'the checkpoint has no classifier: initialised a fresh head for 2 labels (seed 9)',
+    );
     expect(m.report.messages.some((l) => l.startsWith('ignored 7 unused tensor(s): cls.'))).toBe(true);
     disposeParams(m.params);
   });
@@ -150,16 +200,26 @@ describe('importHfModel', () => {
     expect(m.params.has('bert.embeddings.word_embeddings.weight')).toBe(true);
     expect(m.params.get('classifier.weight')!.shape).toEqual([64, 3]);
     expect(m.config.id2label).toEqual(['x', 'y', 'z']);
-    expect(m.report.messages[0]).toBe('the checkpoint has no classifier: initialised a fresh head for 3 labels (seed 0)');
+    expect(m.report.messages[0]).toBe(
+      'the checkpoint has no classifier: initialised a fresh head for 3 labels (seed 0)',
+    );
     disposeParams(m.params);
   });
 
   it('position_ids, legacy LayerNorm gamma/beta and unexpected tensors', async () => {
     const dir = copyFixture('cls-relu');
     const entries = fixtureEntries('cls-relu').map((e) => ({
-      ...e, name: e.name.replace('embeddings.LayerNorm.weight', 'embeddings.LayerNorm.gamma').replace('embeddings.LayerNorm.bias', 'embeddings.LayerNorm.beta'),
+      ...e,
+      name: e.name
+        .replace('embeddings.LayerNorm.weight', 'embeddings.LayerNorm.gamma')
+        .replace('embeddings.LayerNorm.bias', 'embeddings.LayerNorm.beta'),
     }));
-    entries.push({ name: 'bert.embeddings.position_ids', dtype: 'I64', shape: [1, 32], bytes: new Uint8Array(new BigInt64Array(32).buffer) });
+    entries.push({
+      name: 'bert.embeddings.position_ids',
+      dtype: 'I64',
+      shape: [1, 32],
+      bytes: new Uint8Array(new BigInt64Array(32).buffer),
+    });
     entries.push({ name: 'adapter.scale', dtype: 'F32', shape: [1], bytes: new Uint8Array(4) });
     writeFileSync(path.join(dir, 'model.safetensors'), rawSafetensors(entries));
     const m = await importHfModel(dir);
@@ -168,13 +228,18 @@ describe('importHfModel', () => {
     expect(m.report.messages).toContain('1 unexpected tensor(s) not used: adapter.scale');
     expect(m.params.has('bert.embeddings.LayerNorm.weight')).toBe(true);
     disposeParams(m.params);
-    await expect(importHfModel(dir, { strict: true })).rejects.toThrow('model.safetensors: 1 unexpected tensor(s) not used: adapter.scale');
+    await expect(importHfModel(dir, { strict: true })).rejects.toThrow(
+      'model.safetensors: 1 unexpected tensor(s) not used: adapter.scale',
+    );
   });
 
   it('missing tensors are an error that lists them', async () => {
     const dir = copyFixture('cls-relu');
     const drop = ['bert.encoder.layer.0.attention.self.key.bias', 'bert.embeddings.token_type_embeddings.weight'];
-    writeFileSync(path.join(dir, 'model.safetensors'), rawSafetensors(fixtureEntries('cls-relu').filter((e) => !drop.includes(e.name))));
+    writeFileSync(
+      path.join(dir, 'model.safetensors'),
+      rawSafetensors(fixtureEntries('cls-relu').filter((e) => !drop.includes(e.name))),
+    );
     await expect(importHfModel(dir)).rejects.toThrow(
       `${path.join(dir, 'model.safetensors')}: 2 tensor(s) missing from the checkpoint: bert.embeddings.token_type_embeddings.weight, bert.encoder.layer.0.attention.self.key.bias`,
     );
@@ -197,7 +262,9 @@ describe('importHfModel', () => {
     const cfgFile = path.join(dir, 'config.json');
     const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
     writeFileSync(cfgFile, JSON.stringify({ ...cfg, id2label: { 0: 'a', 1: 'b' }, label2id: { a: 0, b: 1 } }));
-    await expect(importHfModel(dir)).rejects.toThrow('tensor classifier.weight has shape [3, 64] but config.json implies [2, 64]');
+    await expect(importHfModel(dir)).rejects.toThrow(
+      'tensor classifier.weight has shape [3, 64] but config.json implies [2, 64]',
+    );
 
     const fixture = path.join(FIXTURES, 'cls-l2-h64');
     const replaced = await importHfModel(fixture, { id2label: ['p', 'q', 'r', 's'] });
@@ -220,7 +287,9 @@ describe('importHfModel', () => {
     const file = path.join(dir, 'model.safetensors');
     const bytes = readFileSync(file);
     writeFileSync(file, bytes.subarray(0, bytes.length - 100));
-    await expect(importHfModel(dir)).rejects.toThrow(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: tensor .* run past the end of the data`));
+    await expect(importHfModel(dir)).rejects.toThrow(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: tensor .* run past the end of the data`),
+    );
   });
 
   it('reads sharded checkpoints through model.safetensors.index.json', async () => {
@@ -235,7 +304,10 @@ describe('importHfModel', () => {
       s.forEach((e) => (weightMap[e.name] = f));
     });
     rmSync(path.join(dir, 'model.safetensors'));
-    writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+    writeFileSync(
+      path.join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({ metadata: {}, weight_map: weightMap }),
+    );
     const m = await importHfModel(dir);
     expect(m.report.initialized).toEqual([]);
     disposeParams(m.params);
@@ -245,6 +317,8 @@ describe('importHfModel', () => {
     const dir = copyFixture('cls-relu');
     rmSync(path.join(dir, 'model.safetensors'));
     writeFileSync(path.join(dir, 'pytorch_model.bin'), 'x');
-    await expect(importHfModel(dir)).rejects.toThrow(`${dir}: no model.safetensors or model.safetensors.index.json (pytorch_model.bin is not supported`);
+    await expect(importHfModel(dir)).rejects.toThrow(
+      `${dir}: no model.safetensors or model.safetensors.index.json (pytorch_model.bin is not supported`,
+    );
   });
 });

@@ -15,7 +15,11 @@ export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'reference');
  * that scripts/setup-python.sh makes (.venv, what CI uses), else .venv-reference. Null if none.
  */
 export function referencePython(): string | null {
-  const candidates = [process.env.RECSYS_REFERENCE_PYTHON, path.join(ROOT, '.venv', 'bin', 'python'), path.join(ROOT, '.venv-reference', 'bin', 'python')];
+  const candidates = [
+    process.env.RECSYS_REFERENCE_PYTHON,
+    path.join(ROOT, '.venv', 'bin', 'python'),
+    path.join(ROOT, '.venv-reference', 'bin', 'python'),
+  ];
   return candidates.find((p): p is string => !!p && existsSync(p)) ?? null;
 }
 
@@ -45,7 +49,10 @@ export function crossEntropy(logits: tf.Tensor2D, labels: number[]): tf.Scalar {
   });
 }
 
-export const fixtureNames = (): string[] => readdirSync(FIXTURES).filter((n) => !n.startsWith('.')).sort();
+export const fixtureNames = (): string[] =>
+  readdirSync(FIXTURES)
+    .filter((n) => !n.startsWith('.'))
+    .sort();
 
 export function readVectors(name: string): RefVectors {
   return JSON.parse(readFileSync(path.join(FIXTURES, name, 'vectors.json'), 'utf8')) as RefVectors;
@@ -85,16 +92,16 @@ export function defineParitySuite(backend: () => string): void {
           const inputs = inputsOf(c);
           const before = tf.memory().numTensors;
           const out = bertForward(params, config, inputs, { returnHidden: true, headless: !c.logits });
-          const pooled = maxAbsDiff(await out.pooled.data() as Float32Array, c.pooled.flat());
+          const pooled = maxAbsDiff((await out.pooled.data()) as Float32Array, c.pooled.flat());
           results.push({ fixture: name, case: c.name, output: 'pooled', diff: pooled });
           expect(pooled).toBeLessThanOrEqual(TOL);
           if (c.logits) {
-            const logits = maxAbsDiff(await out.logits!.data() as Float32Array, c.logits.flat());
+            const logits = maxAbsDiff((await out.logits!.data()) as Float32Array, c.logits.flat());
             results.push({ fixture: name, case: c.name, output: 'logits', diff: logits });
             expect(logits).toBeLessThanOrEqual(TOL);
           }
           if (c.last_hidden) {
-            const hidden = maxAbsDiff(await out.lastHidden!.data() as Float32Array, c.last_hidden.flat(2));
+            const hidden = maxAbsDiff((await out.lastHidden!.data()) as Float32Array, c.last_hidden.flat(2));
             results.push({ fixture: name, case: c.name, output: 'last_hidden', diff: hidden });
             expect(hidden).toBeLessThanOrEqual(TOL);
           }
@@ -114,13 +121,18 @@ export function defineParitySuite(backend: () => string): void {
           const inputs = inputsOf(ref.cases.find((c) => c.name === g.case)!);
           const before = tf.memory().numTensors;
           for (let rep = 0; rep < 2; rep++) {
-            const { value, grads } = tf.variableGrads(() => crossEntropy(bertLogits(vars, loaded.config, inputs), g.labels));
+            const { value, grads } = tf.variableGrads(() =>
+              crossEntropy(bertLogits(vars, loaded.config, inputs), g.labels),
+            );
             expect(Math.abs((await value.data())[0] - g.loss)).toBeLessThanOrEqual(TOL);
             for (const [pname, want] of Object.entries(g.params)) {
               const gt = grads[`${name}/${pname}`];
               expect(gt, pname).toBeDefined();
-              const got = pname.endsWith('.weight') && gt.rank === 2 && !pname.includes('embeddings') ? tf.transpose(gt) : gt.clone();
-              const diff = maxAbsDiff(await got.data() as Float32Array, (want as number[]).flat());
+              const got =
+                pname.endsWith('.weight') && gt.rank === 2 && !pname.includes('embeddings')
+                  ? tf.transpose(gt)
+                  : gt.clone();
+              const diff = maxAbsDiff((await got.data()) as Float32Array, (want as number[]).flat());
               got.dispose();
               results.push({ fixture: name, case: g.case, output: 'grads', diff });
               expect(diff, pname).toBeLessThanOrEqual(TOL);
@@ -143,6 +155,8 @@ export function summarize(backend: string): string {
     const k = `${r.output}`;
     worst.set(k, Math.max(worst.get(k) ?? 0, r.diff));
   }
-  return `[${backend}] max |Δ| vs transformers over ${new Set(results.map((r) => r.fixture)).size} fixtures: ` +
-    [...worst].map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ');
+  return (
+    `[${backend}] max |Δ| vs transformers over ${new Set(results.map((r) => r.fixture)).size} fixtures: ` +
+    [...worst].map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')
+  );
 }

@@ -16,7 +16,10 @@ if (!python) console.log('[reference] skipping the fixture regeneration check: n
 describe.skipIf(!python && !process.env.CI)('test/fixtures/reference is reproducible', () => {
   it('make_reference.py generate writes the same checkpoints and vectors as committed', () => {
     if (!python) expect.fail('no reference venv: run bash scripts/setup-python.sh');
-    execFileSync(python!, [path.join(ROOT, 'scripts', 'make_reference.py'), 'generate', '--out', tmp], { stdio: 'pipe', timeout: 180_000 });
+    execFileSync(python!, [path.join(ROOT, 'scripts', 'make_reference.py'), 'generate', '--out', tmp], {
+      stdio: 'pipe',
+      timeout: 180_000,
+    });
     expect(readdirSync(tmp).sort()).toEqual(fixtureNames());
     for (const name of fixtureNames()) {
       const st = (d: string) => readFileSync(path.join(d, name, 'model.safetensors'));

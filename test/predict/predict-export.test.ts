@@ -9,19 +9,67 @@ it('predict --model EXPORT_DIR (ONNX in onnxruntime) agrees with predict --model
   const ds = path.join(dir, 'ds');
   expect(runCli(['prepare', '-c', esci, '--out', ds]).code).toBe(0);
   const tiny = path.join(dir, 'tiny.json');
-  writeFileSync(tiny, JSON.stringify({ vocab_size: 30522, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 128, initializer_range: 0.2 }));
+  writeFileSync(
+    tiny,
+    JSON.stringify({
+      vocab_size: 30522,
+      hidden_size: 32,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 64,
+      max_position_embeddings: 128,
+      initializer_range: 0.2,
+    }),
+  );
   const run = path.join(dir, 'run');
-  const t = runCli(['train', '-c', esci, '--data', ds, '--model', tiny, '--out', run, '--backend', 'tensorflow', '--max-steps', '3', '--no-progress']);
+  const t = runCli([
+    'train',
+    '-c',
+    esci,
+    '--data',
+    ds,
+    '--model',
+    tiny,
+    '--out',
+    run,
+    '--backend',
+    'tensorflow',
+    '--max-steps',
+    '3',
+    '--no-progress',
+  ]);
   expect(t.code, t.stderr).toBe(0);
   const exp = path.join(dir, 'export');
   const e = runCli(['export', '--run', run, '--format', 'onnx', '--out', exp]);
   expect(e.code, e.stderr).toBe(0);
   const out = (name: string, model: string) => {
     const file = path.join(dir, `${name}.jsonl`);
-    const r = runCli(['predict', '--model', model, '--input', path.join(repoRoot, 'data/esci.csv'), '--text-column', 'query', '--pair-column', 'product_title',
-      '--id-column', 'query_id', '--output', file, '--logits', '--backend', 'tensorflow']);
+    const r = runCli([
+      'predict',
+      '--model',
+      model,
+      '--input',
+      path.join(repoRoot, 'data/esci.csv'),
+      '--text-column',
+      'query',
+      '--pair-column',
+      'product_title',
+      '--id-column',
+      'query_id',
+      '--output',
+      file,
+      '--logits',
+      '--backend',
+      'tensorflow',
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    return { stderr: r.stderr, rows: readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) };
+    return {
+      stderr: r.stderr,
+      rows: readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    };
   };
   const onnx = out('onnx', exp);
   const tfjs = out('tfjs', run);

@@ -4,7 +4,15 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/lib/rng.js';
 import { repoRoot, tempDir, vocabPath } from '../helpers/cli.js';
-import { expectNoPartialDataset, expectRowsAccounted, fx, pool, runCliAsync, STACK_FRAME, type AsyncCliResult } from './harness.js';
+import {
+  expectNoPartialDataset,
+  expectRowsAccounted,
+  fx,
+  pool,
+  runCliAsync,
+  STACK_FRAME,
+  type AsyncCliResult,
+} from './harness.js';
 
 /**
  * Seeded random mutations of a valid CSV (through `recsys prepare`) and of a valid YAML config
@@ -20,7 +28,8 @@ const RUNS = Number(process.env.RECSYS_FUZZ_RUNS ?? 50);
 
 type Mutation = (b: Buffer, rng: Rng) => Buffer;
 const at = (b: Buffer, rng: Rng) => rng.int(b.length + 1);
-const insert = (b: Buffer, i: number, bytes: number[]) => Buffer.concat([b.subarray(0, i), Buffer.from(bytes), b.subarray(i)]);
+const insert = (b: Buffer, i: number, bytes: number[]) =>
+  Buffer.concat([b.subarray(0, i), Buffer.from(bytes), b.subarray(i)]);
 const remove = (b: Buffer, i: number) => Buffer.concat([b.subarray(0, i), b.subarray(i + 1)]);
 /** Positions of `byte` in `b` (or a random position when there is none). */
 function pick(b: Buffer, byte: number, rng: Rng): number | undefined {
@@ -28,14 +37,18 @@ function pick(b: Buffer, byte: number, rng: Rng): number | undefined {
   for (let i = 0; i < b.length; i++) if (b[i] === byte) all.push(i);
   return all.length ? all[rng.int(all.length)] : undefined;
 }
-const dropByte = (byte: number): Mutation => (b, rng) => {
-  const i = pick(b, byte, rng);
-  return i === undefined ? b : remove(b, i);
-};
-const dupByte = (byte: number): Mutation => (b, rng) => {
-  const i = pick(b, byte, rng);
-  return i === undefined ? b : insert(b, i, [byte]);
-};
+const dropByte =
+  (byte: number): Mutation =>
+  (b, rng) => {
+    const i = pick(b, byte, rng);
+    return i === undefined ? b : remove(b, i);
+  };
+const dupByte =
+  (byte: number): Mutation =>
+  (b, rng) => {
+    const i = pick(b, byte, rng);
+    return i === undefined ? b : insert(b, i, [byte]);
+  };
 
 function mutationsFor(delimiter: number, extra: number[]): Record<string, Mutation> {
   return {
@@ -58,7 +71,7 @@ function mutationsFor(delimiter: number, extra: number[]): Record<string, Mutati
     'duplicate a delimiter': dupByte(delimiter),
     'drop a newline': dropByte(0x0a),
     'duplicate a newline': dupByte(0x0a),
-    'truncate': (b, rng) => b.subarray(0, at(b, rng)),
+    truncate: (b, rng) => b.subarray(0, at(b, rng)),
     'insert NUL': (b, rng) => insert(b, at(b, rng), [0x00]),
     'insert 0xFF': (b, rng) => insert(b, at(b, rng), [0xff]),
     'insert CR': (b, rng) => insert(b, at(b, rng), [0x0d]),
@@ -128,13 +141,32 @@ describe('fuzz', () => {
       const out = path.join(work, `fuzz-${i}`);
       const what = `run ${i} (seed ${SEED}; ${applied.join(', ')}; max-bad-rows ${maxBad}; split ${split}): ${file}`;
       return async () => {
-        const r = await runCliAsync(['prepare', '--input', file, '--tokenizer', vocabPath, '--out', out, '--max-length', '16',
-          '--split', split, '--max-bad-rows', String(maxBad), '--no-progress']);
+        const r = await runCliAsync([
+          'prepare',
+          '--input',
+          file,
+          '--tokenizer',
+          vocabPath,
+          '--out',
+          out,
+          '--max-length',
+          '16',
+          '--split',
+          split,
+          '--max-bad-rows',
+          String(maxBad),
+          '--no-progress',
+        ]);
         expectCleanOutcome(r, what);
         if (r.code === 0) {
           const { manifest } = expectRowsAccounted(out);
           // Every record in the file is a row read: nothing is skipped without being counted.
-          const records = parseCsv(bytes, { bom: true, relax_quotes: true, relax_column_count: true, skip_empty_lines: true }) as unknown[];
+          const records = parseCsv(bytes, {
+            bom: true,
+            relax_quotes: true,
+            relax_column_count: true,
+            skip_empty_lines: true,
+          }) as unknown[];
           expect(manifest.rows.read, what).toBe(records.length - 1);
         } else {
           expectNoPartialDataset(out);
@@ -151,7 +183,10 @@ describe('fuzz', () => {
 
   it(`config render survives ${RUNS} mutated YAML configs (seed ${SEED})`, { timeout: 600_000 }, async () => {
     const yaml = readFileSync(path.join(repoRoot, 'configs/intent.yaml'));
-    const muts = mutationsFor(0x3a, [0x3a, 0x20, 0x0a, 0x2d, 0x5b, 0x5d, 0x7b, 0x7d, 0x26, 0x2a, 0x21, 0x27, 0x23, 0x09, 0x7c, 0x3e, 0x00, 0xff]);
+    const muts = mutationsFor(
+      0x3a,
+      [0x3a, 0x20, 0x0a, 0x2d, 0x5b, 0x5d, 0x7b, 0x7d, 0x26, 0x2a, 0x21, 0x27, 0x23, 0x09, 0x7c, 0x3e, 0x00, 0xff],
+    );
     const rng = new Rng(SEED + 1);
     const dir = path.join(work, 'configs');
     mkdirSync(dir, { recursive: true });

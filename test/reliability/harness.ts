@@ -82,7 +82,8 @@ export interface Manifest {
   token_lengths: { truncated: number; max: number };
 }
 
-export const readManifestJson = (dir: string): Manifest => JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+export const readManifestJson = (dir: string): Manifest =>
+  JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
 
 /** A prepared dataset accounts for every row: read = written + rejected, the shards hold `written`, rejects.csv holds `rejected`. */
 export function expectRowsAccounted(dir: string): { manifest: Manifest; rejects: RejectRow[] } {

@@ -44,28 +44,46 @@ const faults = [
 ];
 
 describe('kill -9 while prepare publishes, then rerun', () => {
-  it(`${faults.length} kill points: no manifest without its shards, train refuses what is incomplete, a rerun completes`, { timeout: 300_000 }, async () => {
+  it(`${faults.length} kill points: no manifest without its shards, train refuses what is incomplete, a rerun completes`, {
+    timeout: 300_000,
+  }, async () => {
     const expected = JSON.parse(readFileSync(path.join(complete, 'manifest.json'), 'utf8')) as Manifest;
-    await Promise.all(faults.map(async ({ fault, over }, i) => {
-      const out = path.join(root, `k${i}`);
-      if (over) cpSync(complete, out, { recursive: true });
-      else mkdirSync(out);
-      const killed = await runCliAsync(prepareArgs(out), { env: { RECSYS_FAULT: fault } });
-      expect(killed.signal, `${fault}: ${killed.stderr}`).toBe('SIGKILL');
-      // the old manifest goes before the first new shard arrives, so it never describes new shards
-      expect(expectConsistentIfComplete(out), fault).toBe(false);
-      const train = await runCliAsync(['train', '-c', intent, '--data', out, '--out', path.join(root, `run${i}`), '--backend', 'cpu', '--no-progress']);
-      expect(train.code, train.stderr).toBe(3);
-      expectOneLineError(train, `${out}: no manifest.json; the dataset is incomplete (re-run recsys prepare)`);
-      expect(existsSync(path.join(root, `run${i}`, 'train_summary.json'))).toBe(false);
+    await Promise.all(
+      faults.map(async ({ fault, over }, i) => {
+        const out = path.join(root, `k${i}`);
+        if (over) cpSync(complete, out, { recursive: true });
+        else mkdirSync(out);
+        const killed = await runCliAsync(prepareArgs(out), { env: { RECSYS_FAULT: fault } });
+        expect(killed.signal, `${fault}: ${killed.stderr}`).toBe('SIGKILL');
+        // the old manifest goes before the first new shard arrives, so it never describes new shards
+        expect(expectConsistentIfComplete(out), fault).toBe(false);
+        const train = await runCliAsync([
+          'train',
+          '-c',
+          intent,
+          '--data',
+          out,
+          '--out',
+          path.join(root, `run${i}`),
+          '--backend',
+          'cpu',
+          '--no-progress',
+        ]);
+        expect(train.code, train.stderr).toBe(3);
+        expectOneLineError(train, `${out}: no manifest.json; the dataset is incomplete (re-run recsys prepare)`);
+        expect(existsSync(path.join(root, `run${i}`, 'train_summary.json'))).toBe(false);
 
-      const again = await runCliAsync(prepareArgs(out));
-      expect(again.code, `${fault}: ${again.stderr}`).toBe(0);
-      expect(expectConsistentIfComplete(out)).toBe(true);
-      expect(readdirSync(out).filter((f) => f.includes('.tmp-')), `${fault}: temps left`).toEqual([]);
-      // seeded: the rerun writes byte-identical shards
-      const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
-      expect(m.splits).toEqual(expected.splits);
-    }));
+        const again = await runCliAsync(prepareArgs(out));
+        expect(again.code, `${fault}: ${again.stderr}`).toBe(0);
+        expect(expectConsistentIfComplete(out)).toBe(true);
+        expect(
+          readdirSync(out).filter((f) => f.includes('.tmp-')),
+          `${fault}: temps left`,
+        ).toEqual([]);
+        // seeded: the rerun writes byte-identical shards
+        const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
+        expect(m.splits).toEqual(expected.splits);
+      }),
+    );
   });
 });

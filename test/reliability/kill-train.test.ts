@@ -19,26 +19,62 @@ let dataset = '';
 let tinyConfig = '';
 let reference = '';
 let referenceSeconds = 0;
-const ARGS = ['--max-steps', '45', '--set', 'train.checkpoint_every=4', '--set', 'train.eval_every=15', '--set', 'train.dropout=true', '--no-progress'];
+const ARGS = [
+  '--max-steps',
+  '45',
+  '--set',
+  'train.checkpoint_every=4',
+  '--set',
+  'train.eval_every=15',
+  '--set',
+  'train.dropout=true',
+  '--no-progress',
+];
 
 function trainArgs(out: string): string[] {
-  return [path.join(repoRoot, 'bin/recsys.js'), 'train', '-c', intent, '--data', dataset, '--model', tinyConfig, '--out', out, '--backend', 'tensorflow',
-    '--batch-size', '32', '--lr', '1e-3', ...ARGS];
+  return [
+    path.join(repoRoot, 'bin/recsys.js'),
+    'train',
+    '-c',
+    intent,
+    '--data',
+    dataset,
+    '--model',
+    tinyConfig,
+    '--out',
+    out,
+    '--backend',
+    'tensorflow',
+    '--batch-size',
+    '32',
+    '--lr',
+    '1e-3',
+    ...ARGS,
+  ];
 }
 
 function runUntilKilled(out: string, opts: { afterMs?: number; fault?: string }): Promise<number | null> {
-  const child = spawn(process.execPath, trainArgs(out), { stdio: 'ignore', env: { ...process.env, ...(opts.fault ? { RECSYS_FAULT: opts.fault } : {}) } });
+  const child = spawn(process.execPath, trainArgs(out), {
+    stdio: 'ignore',
+    env: { ...process.env, ...(opts.fault ? { RECSYS_FAULT: opts.fault } : {}) },
+  });
   let timer: NodeJS.Timeout | undefined;
   if (opts.afterMs !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), opts.afterMs);
-  return new Promise((resolve) => child.on('exit', (code, signal) => {
-    clearTimeout(timer);
-    resolve(signal === 'SIGKILL' ? null : code);
-  }));
+  return new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(signal === 'SIGKILL' ? null : code);
+    }),
+  );
 }
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-const metricLines = (run: string) => readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n')
-  .map((l) => JSON.parse(l)).map(({ samples_per_s: _s, time_s: _t, ...rest }) => rest);
+const metricLines = (run: string) =>
+  readFileSync(path.join(run, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .map(({ samples_per_s: _s, time_s: _t, ...rest }) => rest);
 
 /** Every checkpoint-looking dir is either complete and consistent, or reported incomplete. */
 function checkNoPartialCheckpoints(run: string): { complete: number; incomplete: number } {
@@ -69,9 +105,18 @@ beforeAll(async () => {
   const prep = runCli(['prepare', '-c', intent, '--out', dataset, '--max-length', '24']);
   if (prep.code !== 0) throw new Error(prep.stderr);
   tinyConfig = path.join(dir, 'tiny.json');
-  writeFileSync(tinyConfig, JSON.stringify({
-    model_type: 'bert', vocab_size: 30522, hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 64,
-  }));
+  writeFileSync(
+    tinyConfig,
+    JSON.stringify({
+      model_type: 'bert',
+      vocab_size: 30522,
+      hidden_size: 32,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      intermediate_size: 64,
+      max_position_embeddings: 64,
+    }),
+  );
   reference = path.join(dir, 'reference');
   const t0 = Date.now();
   expect(await runUntilKilled(reference, {})).toBe(0);
@@ -88,14 +133,20 @@ const faults: { label: string; fault?: string; at?: number }[] = [
   ...Array.from({ length: 4 }, (_, i) => ({ label: `random moment #${i + 1}`, at: 0.15 + 0.8 * rng.next() })),
   ...[pick(45), pick(45)].map((n) => ({ label: `inside training step ${n}`, fault: `step:${n}` })),
   ...[pick(9), pick(9)].map((n) => ({ label: `halfway through writing checkpoint ${n}`, fault: `checkpoint:${n}` })),
-  ...[pick(15), pick(15)].map((n) => ({ label: `inside evaluation batch ${n} (evaluation ${Math.ceil(n / 5)})`, fault: `eval:${n}` })),
+  ...[pick(15), pick(15)].map((n) => ({
+    label: `inside evaluation batch ${n} (evaluation ${Math.ceil(n / 5)})`,
+    fault: `eval:${n}`,
+  })),
 ];
 
 describe('kill -9 during train, then --resume', () => {
   for (const [i, f] of faults.entries()) {
     it(`${f.label}: same final weights and metrics as the uninterrupted run`, async () => {
       const run = path.join(dir, `cut-${i}`);
-      const code = await runUntilKilled(run, f.fault ? { fault: f.fault } : { afterMs: Math.round((f.at ?? 0.5) * referenceSeconds * 1000) });
+      const code = await runUntilKilled(
+        run,
+        f.fault ? { fault: f.fault } : { afterMs: Math.round((f.at ?? 0.5) * referenceSeconds * 1000) },
+      );
       if (f.fault) expect(code).toBeNull(); // an injected fault must really have fired
       checkNoPartialCheckpoints(run);
       if (code === 0) {
@@ -117,7 +168,10 @@ describe('kill -9 during train, then --resume', () => {
   it('killed twice (once more while resuming), it still ends where the uninterrupted run ends', async () => {
     const run = path.join(dir, 'twice');
     expect(await runUntilKilled(run, { fault: 'checkpoint:3' })).toBeNull();
-    const child = spawn(process.execPath, [...trainArgs(run), '--resume'], { stdio: 'ignore', env: { ...process.env, RECSYS_FAULT: 'step:10' } });
+    const child = spawn(process.execPath, [...trainArgs(run), '--resume'], {
+      stdio: 'ignore',
+      env: { ...process.env, RECSYS_FAULT: 'step:10' },
+    });
     expect(await new Promise((r) => child.on('exit', (_c, s) => r(s)))).toBe('SIGKILL');
     const resumed = runCli([...trainArgs(run).slice(1), '--resume']);
     expect(resumed.code, resumed.stderr).toBe(0);

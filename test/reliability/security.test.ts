@@ -1,5 +1,18 @@
 import {
-  closeSync, cpSync, existsSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, writeSync,
+  closeSync,
+  cpSync,
+  existsSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
 } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,10 +35,21 @@ const tiny = () => path.join(work, 'tiny.json');
 
 beforeAll(() => {
   work = tempDir('recsys-sec-');
-  writeFileSync(tiny(), JSON.stringify({
-    model_type: 'bert', vocab_size: 30522, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32,
-    max_position_embeddings: 32, type_vocab_size: 2, hidden_act: 'gelu', initializer_range: 0.02,
-  }));
+  writeFileSync(
+    tiny(),
+    JSON.stringify({
+      model_type: 'bert',
+      vocab_size: 30522,
+      hidden_size: 16,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      max_position_embeddings: 32,
+      type_vocab_size: 2,
+      hidden_act: 'gelu',
+      initializer_range: 0.02,
+    }),
+  );
 });
 
 /** Every path under `root` (files, dirs, links), relative to it. */
@@ -43,10 +67,12 @@ function tree(root: string): string[] {
 }
 
 describe('paths', () => {
-  it('resolve against the config file\'s directory, whatever the cwd; flags and --set against the cwd', async () => {
+  it("resolve against the config file's directory, whatever the cwd; flags and --set against the cwd", async () => {
     const cwd = path.join(work, 'elsewhere');
     mkdirSync(cwd, { recursive: true });
-    const r = await runCliAsync(['config', 'render', '-c', path.relative(cwd, fx('relative-paths.yaml')), '--json'], { cwd });
+    const r = await runCliAsync(['config', 'render', '-c', path.relative(cwd, fx('relative-paths.yaml')), '--json'], {
+      cwd,
+    });
     expect(r.code, r.stderr).toBe(0);
     const c = JSON.parse(r.stdout);
     expect(c.data.input).toBe(path.join(fixturesDir, 'good.csv'));
@@ -54,7 +80,20 @@ describe('paths', () => {
     expect(c.tokenizer.path).toBe(vocabPath);
     expect(c.model.path).toBe(path.join(fixturesDir, 'no-tokenizer-dir'));
 
-    const s = await runCliAsync(['config', 'render', '-c', fx('relative-paths.yaml'), '--set', 'data.out=ds', '--set', 'train.out=../runs/r1', '--json'], { cwd });
+    const s = await runCliAsync(
+      [
+        'config',
+        'render',
+        '-c',
+        fx('relative-paths.yaml'),
+        '--set',
+        'data.out=ds',
+        '--set',
+        'train.out=../runs/r1',
+        '--json',
+      ],
+      { cwd },
+    );
     expect(s.code, s.stderr).toBe(0);
     const c2 = JSON.parse(s.stdout);
     expect(c2.data.out).toBe(path.join(cwd, 'ds'));
@@ -66,7 +105,10 @@ describe('paths', () => {
     const cwd = path.join(work, 'cwd-prepare');
     mkdirSync(cwd, { recursive: true });
     cpSync(fx('good.csv'), path.join(cwd, 'in.csv'));
-    const r = await runCliAsync(['prepare', '--input', 'in.csv', '--tokenizer', path.relative(cwd, vocabPath), '--out', 'ds', '--no-progress'], { cwd });
+    const r = await runCliAsync(
+      ['prepare', '--input', 'in.csv', '--tokenizer', path.relative(cwd, vocabPath), '--out', 'ds', '--no-progress'],
+      { cwd },
+    );
     expect(r.code, r.stderr).toBe(0);
     expectRowsAccounted(path.join(cwd, 'ds'));
   });
@@ -77,14 +119,51 @@ describe('outputs stay under the output dir', () => {
     const root = path.join(work, 'labels-sandbox');
     mkdirSync(root, { recursive: true });
     const evil = ['../../escape', '/etc/recsys-evil', '..', 'a/../../b', 'C:\\\\evil', '.'];
-    const csv = 'text,label\n' + Array.from({ length: 36 }, (_, i) => `item ${i} shoes,"${evil[i % evil.length].replace(/"/g, '""')}"\n`).join('');
+    const csv =
+      'text,label\n' +
+      Array.from({ length: 36 }, (_, i) => `item ${i} shoes,"${evil[i % evil.length].replace(/"/g, '""')}"\n`).join('');
     writeFileSync(path.join(root, 'in.csv'), csv);
     const before = tree(root);
-    const prep = await runCliAsync(['prepare', '--input', 'in.csv', '--tokenizer', vocabPath, '--out', 'ds', '--max-length', '16', '--split', '1,0,0', '--no-progress'], { cwd: root });
+    const prep = await runCliAsync(
+      [
+        'prepare',
+        '--input',
+        'in.csv',
+        '--tokenizer',
+        vocabPath,
+        '--out',
+        'ds',
+        '--max-length',
+        '16',
+        '--split',
+        '1,0,0',
+        '--no-progress',
+      ],
+      { cwd: root },
+    );
     expect(prep.code, prep.stderr).toBe(0);
-    const train = await runCliAsync(['train', '--data', 'ds', '--model', tiny(), '--out', 'run', '--backend', 'tensorflow', '--max-steps', '1', '--no-progress'], { cwd: root });
+    const train = await runCliAsync(
+      [
+        'train',
+        '--data',
+        'ds',
+        '--model',
+        tiny(),
+        '--out',
+        'run',
+        '--backend',
+        'tensorflow',
+        '--max-steps',
+        '1',
+        '--no-progress',
+      ],
+      { cwd: root },
+    );
     expect(train.code, train.stderr).toBe(0);
-    const pred = await runCliAsync(['predict', '--model', 'run', '--input', 'in.csv', '--output', 'pred.jsonl', '--backend', 'tensorflow'], { cwd: root });
+    const pred = await runCliAsync(
+      ['predict', '--model', 'run', '--input', 'in.csv', '--output', 'pred.jsonl', '--backend', 'tensorflow'],
+      { cwd: root },
+    );
     expect(pred.code, pred.stderr).toBe(0);
     const created = tree(root).filter((p) => !before.includes(p));
     const outside = created.filter((p) => !/^(ds|run)(\/|$)/.test(p) && !/^pred(\.rejects\.csv|\.jsonl)$/.test(p));
@@ -107,22 +186,68 @@ describe('outputs stay under the output dir', () => {
     }
     writeFileSync(path.join(outside, 'tok/vocab.txt'), 'keep');
     symlinkSync(path.join(outside, 'tok'), path.join(out, 'tokenizer'));
-    const r = await runCliAsync(['prepare', '--input', fx('good.csv'), '--tokenizer', vocabPath, '--out', out, '--no-progress', '--overwrite']);
+    const r = await runCliAsync([
+      'prepare',
+      '--input',
+      fx('good.csv'),
+      '--tokenizer',
+      vocabPath,
+      '--out',
+      out,
+      '--no-progress',
+      '--overwrite',
+    ]);
     expect(r.code, r.stderr).toBe(0);
-    for (const f of ['train.arrow', 'validation.arrow', 'test.arrow', 'rejects.csv', 'manifest.json', 'tok/vocab.txt']) {
+    for (const f of [
+      'train.arrow',
+      'validation.arrow',
+      'test.arrow',
+      'rejects.csv',
+      'manifest.json',
+      'tok/vocab.txt',
+    ]) {
       expect(readFileSync(path.join(outside, f), 'utf8'), f).toBe('keep');
     }
-    for (const f of ['train.arrow', 'rejects.csv', 'manifest.json', 'tokenizer']) expect(lstatSync(path.join(out, f)).isSymbolicLink(), f).toBe(false);
+    for (const f of ['train.arrow', 'rejects.csv', 'manifest.json', 'tokenizer'])
+      expect(lstatSync(path.join(out, f)).isSymbolicLink(), f).toBe(false);
     expectRowsAccounted(out);
   });
 
-  it('train --resume refuses a symlink in the run dir that leads outside it; --overwrite keeps files that are not the run\'s', async () => {
+  it("train --resume refuses a symlink in the run dir that leads outside it; --overwrite keeps files that are not the run's", async () => {
     const ds = path.join(work, 'ds-resume');
-    expect((await runCliAsync(['prepare', '--input', fx('good.csv'), '--tokenizer', vocabPath, '--out', ds, '--max-length', '16', '--no-progress'])).code).toBe(0);
+    expect(
+      (
+        await runCliAsync([
+          'prepare',
+          '--input',
+          fx('good.csv'),
+          '--tokenizer',
+          vocabPath,
+          '--out',
+          ds,
+          '--max-length',
+          '16',
+          '--no-progress',
+        ])
+      ).code,
+    ).toBe(0);
     const run = path.join(work, 'run-resume');
     mkdirSync(run, { recursive: true });
     writeFileSync(path.join(run, 'notes.txt'), 'mine');
-    const args = ['train', '--data', ds, '--model', tiny(), '--out', run, '--backend', 'tensorflow', '--max-steps', '2', '--no-progress'];
+    const args = [
+      'train',
+      '--data',
+      ds,
+      '--model',
+      tiny(),
+      '--out',
+      run,
+      '--backend',
+      'tensorflow',
+      '--max-steps',
+      '2',
+      '--no-progress',
+    ];
     const refused = await runCliAsync(args);
     expect(refused.code).toBe(2);
     expectOneLineError(refused, 'run-resume: not empty and not a recsys run; pass --overwrite or choose another --out');
@@ -139,7 +264,10 @@ describe('outputs stay under the output dir', () => {
     symlinkSync(victim, metrics);
     const r = await runCliAsync([...args, '--resume']);
     expect(r.code).toBe(2);
-    expectOneLineError(r, `metrics.jsonl: a symbolic link to ${victim}, outside the run directory; refusing to write through it`);
+    expectOneLineError(
+      r,
+      `metrics.jsonl: a symbolic link to ${victim}, outside the run directory; refusing to write through it`,
+    );
     expect(readFileSync(victim, 'utf8')).toBe('precious');
     // a dangling link that a write would create outside is refused too
     rmSync(metrics);
@@ -159,7 +287,13 @@ describe('outputs stay under the output dir', () => {
 describe('no network at run time', () => {
   const guard = pathToFileURL(path.join(repoRoot, 'test/reliability/net-guard.mjs')).href;
   const attempts = (log: string) =>
-    existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; target: string }) : [];
+    existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { kind: string; target: string })
+      : [];
   /** Local IPC (tsx's loader pipe) is not network; everything else is. */
   const network = (log: string) => attempts(log).filter((a) => a.kind !== 'ipc');
 
@@ -172,15 +306,68 @@ describe('no network at run time', () => {
       ['online, local model', {}, []],
     ] as const) {
       const log = path.join(root, `${mode.replace(/\W+/g, '-')}.log`);
-      const opts = { nodeArgs: ['--import', guard], env: { RECSYS_NET_LOG: log, HF_HUB_CACHE: hubCache, HF_ENDPOINT: 'http://127.0.0.1:9', ...env } };
+      const opts = {
+        nodeArgs: ['--import', guard],
+        env: { RECSYS_NET_LOG: log, HF_HUB_CACHE: hubCache, HF_ENDPOINT: 'http://127.0.0.1:9', ...env },
+      };
       const ds = path.join(root, `ds-${log.length}`);
       const run = path.join(root, `run-${log.length}`);
       const steps = [
-        ['prepare', '--input', fx('good.csv'), '--tokenizer', vocabPath, '--out', ds, '--max-length', '16', '--no-progress'],
-        ['train', '--data', ds, '--model', tiny(), '--out', run, '--backend', 'tensorflow', '--max-steps', '2', '--no-progress', ...flag],
+        [
+          'prepare',
+          '--input',
+          fx('good.csv'),
+          '--tokenizer',
+          vocabPath,
+          '--out',
+          ds,
+          '--max-length',
+          '16',
+          '--no-progress',
+        ],
+        [
+          'train',
+          '--data',
+          ds,
+          '--model',
+          tiny(),
+          '--out',
+          run,
+          '--backend',
+          'tensorflow',
+          '--max-steps',
+          '2',
+          '--no-progress',
+          ...flag,
+        ],
         // a pretrained model dir (the run's model) as a starting point: a local path is never a hub id
-        ['train', '--data', ds, '--model', path.join(run, 'model'), '--out', run + '-ft', '--backend', 'tensorflow', '--max-steps', '1', '--no-progress', ...flag],
-        ['predict', '--model', run, '--input', fx('good.csv'), '--output', path.join(root, `pred-${log.length}.jsonl`), '--backend', 'tensorflow', ...flag],
+        [
+          'train',
+          '--data',
+          ds,
+          '--model',
+          path.join(run, 'model'),
+          '--out',
+          `${run}-ft`,
+          '--backend',
+          'tensorflow',
+          '--max-steps',
+          '1',
+          '--no-progress',
+          ...flag,
+        ],
+        [
+          'predict',
+          '--model',
+          run,
+          '--input',
+          fx('good.csv'),
+          '--output',
+          path.join(root, `pred-${log.length}.jsonl`),
+          '--backend',
+          'tensorflow',
+          ...flag,
+        ],
       ];
       for (const args of steps) {
         const r = await runCliAsync(args, opts);
@@ -195,22 +382,60 @@ describe('no network at run time', () => {
     mkdirSync(root, { recursive: true });
     const base = { RECSYS_NET_LOG: '', HF_HUB_CACHE: path.join(root, 'hub-cache'), HF_ENDPOINT: 'http://127.0.0.1:9' };
     const online = path.join(root, 'online.log');
-    const r = await runCliAsync(['predict', '--model', 'some-org/some-model', '--input', fx('good.csv'), '--output', path.join(root, 'p.jsonl')],
-      { nodeArgs: ['--import', guard], env: { ...base, RECSYS_NET_LOG: online } });
+    const r = await runCliAsync(
+      ['predict', '--model', 'some-org/some-model', '--input', fx('good.csv'), '--output', path.join(root, 'p.jsonl')],
+      { nodeArgs: ['--import', guard], env: { ...base, RECSYS_NET_LOG: online } },
+    );
     expect(r.code).toBe(2);
     expectOneLineError(r, 'some-org/some-model/resolve/main/config.json: cannot reach the hub');
     expect(network(online).map((a) => a.kind)).toEqual(['fetch']);
 
     const offline = path.join(root, 'offline.log');
-    const o = await runCliAsync(['predict', '--model', 'some-org/some-model', '--input', fx('good.csv'), '--output', path.join(root, 'p.jsonl'), '--offline'],
-      { nodeArgs: ['--import', guard], env: { ...base, RECSYS_NET_LOG: offline } });
+    const o = await runCliAsync(
+      [
+        'predict',
+        '--model',
+        'some-org/some-model',
+        '--input',
+        fx('good.csv'),
+        '--output',
+        path.join(root, 'p.jsonl'),
+        '--offline',
+      ],
+      { nodeArgs: ['--import', guard], env: { ...base, RECSYS_NET_LOG: offline } },
+    );
     expect(o.code).toBe(2);
     expectOneLineError(o, 'some-org/some-model@main: not in the local cache');
     expect(network(offline)).toEqual([]);
     const ds = path.join(root, 'ds');
-    expect((await runCliAsync(['prepare', '--input', fx('good.csv'), '--tokenizer', vocabPath, '--out', ds, '--no-progress'])).code).toBe(0);
-    const e = await runCliAsync(['train', '--data', ds, '--model', 'some-org/some-model', '--out', path.join(root, 'run'), '--backend', 'tensorflow'],
-      { nodeArgs: ['--import', guard], env: { ...base, RECSYS_NET_LOG: offline, HF_HUB_OFFLINE: '1' } });
+    expect(
+      (
+        await runCliAsync([
+          'prepare',
+          '--input',
+          fx('good.csv'),
+          '--tokenizer',
+          vocabPath,
+          '--out',
+          ds,
+          '--no-progress',
+        ])
+      ).code,
+    ).toBe(0);
+    const e = await runCliAsync(
+      [
+        'train',
+        '--data',
+        ds,
+        '--model',
+        'some-org/some-model',
+        '--out',
+        path.join(root, 'run'),
+        '--backend',
+        'tensorflow',
+      ],
+      { nodeArgs: ['--import', guard], env: { ...base, RECSYS_NET_LOG: offline, HF_HUB_OFFLINE: '1' } },
+    );
     expect(e.code).toBe(2);
     expectOneLineError(e, 'some-org/some-model@main: not in the local cache');
     expect(network(offline)).toEqual([]);
@@ -229,7 +454,11 @@ describe('bounded parsing', () => {
       error = e;
     }
     const after = process.memoryUsage();
-    return { error: error as Error, ms: performance.now() - t0, bytes: after.rss - before.rss + after.arrayBuffers - before.arrayBuffers };
+    return {
+      error: error as Error,
+      ms: performance.now() - t0,
+      bytes: after.rss - before.rss + after.arrayBuffers - before.arrayBuffers,
+    };
   };
 
   it('a safetensors header claiming 100 GB fails at once, without reading the (2 GB, sparse) file', async () => {
@@ -241,7 +470,9 @@ describe('bounded parsing', () => {
     ftruncateSync(fd, 2 * 1024 ** 3); // sparse: no disk used
     closeSync(fd);
     const r = await rssGrowth(() => readSafetensors(file));
-    expect(r.error?.message).toBe(`${file}: safetensors header length 107374182400 exceeds the 100 MB limit (corrupt or not a safetensors file)`);
+    expect(r.error?.message).toBe(
+      `${file}: safetensors header length 107374182400 exceeds the 100 MB limit (corrupt or not a safetensors file)`,
+    );
     expect((r.error as { exitCode?: number }).exitCode).toBe(3);
     expect(r.ms).toBeLessThan(1000);
     expect(r.bytes).toBeLessThan(64 * 1024 ** 2);
@@ -256,13 +487,17 @@ describe('bounded parsing', () => {
     ftruncateSync(fd, 1024 ** 2);
     closeSync(fd);
     const r = await rssGrowth(() => readSafetensors(file));
-    expect(r.error?.message).toBe(`${file}: safetensors header length 103809024 is larger than the file (1048576 bytes): truncated or corrupt`);
+    expect(r.error?.message).toBe(
+      `${file}: safetensors header length 103809024 is larger than the file (1048576 bytes): truncated or corrupt`,
+    );
     expect(r.ms).toBeLessThan(1000);
   });
 
   it('a YAML alias bomb (9^9 nodes) fails fast with a clear error', async () => {
     const r = await rssGrowth(async () => loadConfig({ files: [fx('alias-bomb.yaml')] }));
-    expect(r.error?.message).toBe(`${fx('alias-bomb.yaml')}: Excessive alias count indicates a resource exhaustion attack`);
+    expect(r.error?.message).toBe(
+      `${fx('alias-bomb.yaml')}: Excessive alias count indicates a resource exhaustion attack`,
+    );
     expect((r.error as { exitCode?: number }).exitCode).toBe(2);
     expect(r.ms).toBeLessThan(2000);
     expect(r.bytes).toBeLessThan(64 * 1024 ** 2);

@@ -15,16 +15,26 @@ describe('configs/*.yaml', () => {
       expect(existsSync(p!), p).toBe(true);
     }
     // Outputs go under out/ (git-ignored), one directory per task.
-    for (const p of [c.data.out, c.train.out, c.export.out]) expect(p).toBe(path.join(ROOT, 'out', name, path.basename(p!)));
+    for (const p of [c.data.out, c.train.out, c.export.out])
+      expect(p).toBe(path.join(ROOT, 'out', name, path.basename(p!)));
     // From-scratch tiny models: tuned per task so the demo learns something (see each file's comments).
-    const tuned: Record<string, { lr: number; epochs: number }> = { intent: { lr: 1e-3, epochs: 10 }, esci: { lr: 3e-4, epochs: 3 }, reviews: { lr: 1e-3, epochs: 6 } };
+    const tuned: Record<string, { lr: number; epochs: number }> = {
+      intent: { lr: 1e-3, epochs: 10 },
+      esci: { lr: 3e-4, epochs: 3 },
+      reviews: { lr: 1e-3, epochs: 6 },
+    };
     expect(c.train).toMatchObject({ ...tuned[name], batch_size: 32, warmup: 0.1 });
     expect(c.train.early_stopping).toMatchObject({ metric: 'macro_f1', mode: 'max' });
     expect(c.data.stratify).toBe(true);
   });
 
   it('esci pairs the query with the product title and splits by query', () => {
-    expect(config('esci').data).toMatchObject({ text_column: 'query', pair_column: 'product_title', label_column: 'esci_label', group_column: 'query_id' });
+    expect(config('esci').data).toMatchObject({
+      text_column: 'query',
+      pair_column: 'product_title',
+      label_column: 'esci_label',
+      group_column: 'query_id',
+    });
   });
 
   it('reviews reads the review text with max_length 128', () => {
@@ -54,7 +64,9 @@ describe('configs/*.yaml', () => {
       type_vocab_size: 2,
       hidden_act: 'gelu',
     });
-    const vocab = readFileSync(path.join(ROOT, 'data', 'vocab.txt'), 'utf8').split('\n').filter((l) => l !== '');
+    const vocab = readFileSync(path.join(ROOT, 'data', 'vocab.txt'), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
     expect(vocab).toHaveLength(cfg.vocab_size);
     expect(vocab.slice(0, 1)).toEqual(['[PAD]']);
     expect(vocab[100]).toBe('[UNK]');

@@ -6,7 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 import { baselineForFile, TASKS, TOO_EASY, type Task } from '../../scripts/lib/baseline.js';
-import { COLUMNS, DEFAULT_SEED, FILES, generateSamples, LABEL_COLUMN, LABELS, staleFiles } from '../../scripts/lib/generate.js';
+import {
+  COLUMNS,
+  DEFAULT_SEED,
+  FILES,
+  generateSamples,
+  LABEL_COLUMN,
+  LABELS,
+  staleFiles,
+} from '../../scripts/lib/generate.js';
 import { Rng } from '../../scripts/lib/prng.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -24,7 +32,11 @@ afterAll(() => {
 });
 
 function runGenerator(args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', SCRIPT, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, ['--import', 'tsx', SCRIPT, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 function rowsOf(csvText: string): Record<string, string>[] {
@@ -94,13 +106,17 @@ describe('generate-samples (small scale)', () => {
 });
 
 describe('committed sample data (data/)', () => {
-  const committed = Object.fromEntries(TASKS.map((t) => [t, readFileSync(path.join(DATA, FILES[t]), 'utf8')])) as Record<Task, string>;
+  const committed = Object.fromEntries(
+    TASKS.map((t) => [t, readFileSync(path.join(DATA, FILES[t]), 'utf8')]),
+  ) as Record<Task, string>;
 
   it('is exactly what the generator writes with the documented seed (no hand edits)', () => {
     const generated = generateSamples({ seed: DEFAULT_SEED, scale: 1 });
     const stale = staleFiles(DATA, generated);
     expect(stale, `re-run: npx tsx scripts/generate-samples.ts --out data --seed ${DEFAULT_SEED}`).toEqual([]);
-    expect(generated.files['README.md']).toContain(`npx tsx scripts/generate-samples.ts --out data --seed ${DEFAULT_SEED}\n`);
+    expect(generated.files['README.md']).toContain(
+      `npx tsx scripts/generate-samples.ts --out data --seed ${DEFAULT_SEED}\n`,
+    );
   });
 
   it('has the promised sizes and stays small', () => {
@@ -117,7 +133,9 @@ describe('committed sample data (data/)', () => {
     expect(Math.max(...intent)).toBeGreaterThanOrEqual(5 * Math.min(...intent));
 
     const esci = labelCounts('esci', committed.esci);
-    const order = Object.entries(esci).sort((a, b) => b[1] - a[1]).map(([l]) => l);
+    const order = Object.entries(esci)
+      .sort((a, b) => b[1] - a[1])
+      .map(([l]) => l);
     expect(order[0]).toBe('Exact');
     expect(order[3]).toBe('Complement');
     expect(esci.Complement).toBeGreaterThan(100); // rare, but enough to learn from

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, runCli, tempDir, vocabPath } from '../helpers/cli.js';
+import { repoRoot, runCli, tempDir } from '../helpers/cli.js';
 import { referencePython } from '../helpers/python.js';
 
 /**
@@ -23,7 +23,16 @@ function python(args: string[]): void {
 beforeAll(() => {
   dir = tempDir('recsys-fidelity-');
   dataset = path.join(dir, 'ds');
-  const prep = runCli(['prepare', '-c', path.join(repoRoot, 'configs/intent.yaml'), '--out', dataset, '--max-length', '24', '--json']);
+  const prep = runCli([
+    'prepare',
+    '-c',
+    path.join(repoRoot, 'configs/intent.yaml'),
+    '--out',
+    dataset,
+    '--max-length',
+    '24',
+    '--json',
+  ]);
   if (prep.code !== 0) throw new Error(prep.stderr);
   labels = JSON.parse(prep.stdout).labels;
   checkpoint = path.join(dir, 'ckpt');
@@ -34,21 +43,60 @@ function trainBoth(name: string, extra: string[], classWeights?: number[]) {
   const run = path.join(dir, name);
   const batches = path.join(dir, `${name}.batches.jsonl`);
   const r = runCli([
-    'train', '-c', path.join(repoRoot, 'configs/intent.yaml'), '--data', dataset, '--model', checkpoint, '--out', run,
-    '--max-steps', String(STEPS), '--batch-size', '16', '--lr', '3e-4', '--backend', 'tensorflow', '--dump-batches', batches,
-    '--set', 'train.dropout=false', '--set', 'train.warmup=2', '--set', 'train.clip_norm=1.0', ...extra,
+    'train',
+    '-c',
+    path.join(repoRoot, 'configs/intent.yaml'),
+    '--data',
+    dataset,
+    '--model',
+    checkpoint,
+    '--out',
+    run,
+    '--max-steps',
+    String(STEPS),
+    '--batch-size',
+    '16',
+    '--lr',
+    '3e-4',
+    '--backend',
+    'tensorflow',
+    '--dump-batches',
+    batches,
+    '--set',
+    'train.dropout=false',
+    '--set',
+    'train.warmup=2',
+    '--set',
+    'train.clip_norm=1.0',
+    ...extra,
   ]);
   expect(r.code, r.stderr).toBe(0);
   const out = path.join(dir, `${name}.ref.json`);
-  python([path.join(repoRoot, 'scripts/train_reference.py'), checkpoint, dataset, batches, out, '--total-steps', String(STEPS), '--warmup', '2',
-    ...(classWeights ? ['--class-weights', classWeights.join(',')] : [])]);
+  python([
+    path.join(repoRoot, 'scripts/train_reference.py'),
+    checkpoint,
+    dataset,
+    batches,
+    out,
+    '--total-steps',
+    String(STEPS),
+    '--warmup',
+    '2',
+    ...(classWeights ? ['--class-weights', classWeights.join(',')] : []),
+  ]);
   const ref = JSON.parse(readFileSync(out, 'utf8')) as { losses: number[]; norms: Record<string, number> };
-  const ours = readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.type === 'train').map((m) => m.loss as number);
+  const ours = readFileSync(path.join(run, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((m) => m.type === 'train')
+    .map((m) => m.loss as number);
   return { run, ref, ours };
 }
 
 function weightNorms(run: string): Record<string, number> {
-  const code = 'import sys, json\nfrom safetensors.numpy import load_file\nimport numpy as np\n' +
+  const code =
+    'import sys, json\nfrom safetensors.numpy import load_file\nimport numpy as np\n' +
     'print(json.dumps({k: float(np.linalg.norm(v.astype(np.float64))) for k, v in load_file(sys.argv[1]).items()}))';
   const r = spawnSync(referencePython(), ['-c', code, path.join(run, 'model/model.safetensors')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
@@ -80,7 +128,11 @@ describe('training fidelity vs Hugging Face + torch AdamW (tensorflow backend)',
     const { ref, ours } = trainBoth('balanced', ['--set', 'train.class_weights=balanced'], balanced);
     const rel = ours.map((l, i) => Math.abs(l - ref.losses[i]) / Math.abs(ref.losses[i]));
     expect(Math.max(...rel)).toBeLessThan(1e-3);
-    const plain = readFileSync(path.join(dir, 'plain', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((x) => x.type === 'train');
+    const plain = readFileSync(path.join(dir, 'plain', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((x) => x.type === 'train');
     expect(Math.abs(plain[0].loss - ours[0])).toBeGreaterThan(1e-3); // the weights do change the loss
   });
 });

@@ -22,22 +22,51 @@ function synthetic(n: number, labels: number): SplitArrays {
     offsets[i + 1] = ids.length;
   }
   return {
-    size: n, ids: Int32Array.from(ids), typeIds: new Int8Array(ids.length), offsets,
-    labels: Int32Array.from({ length: n }, (_, i) => i % labels), rows: Float64Array.from({ length: n }, (_, i) => i + 1),
+    size: n,
+    ids: Int32Array.from(ids),
+    typeIds: new Int8Array(ids.length),
+    offsets,
+    labels: Int32Array.from({ length: n }, (_, i) => i % labels),
+    rows: Float64Array.from({ length: n }, (_, i) => i + 1),
   };
 }
 
 it('numTensors is the same after step 10 as after step 100 (training, evaluation, best-weight copies and checkpoints included)', async () => {
-  const config = parseBertConfig({
-    vocab_size: 50, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 32,
-    id2label: { 0: 'a', 1: 'b', 2: 'c' },
-  }, 'test');
-  const recsys = loadConfig({ sets: ['train.max_steps=100', 'train.epochs=10', 'train.early_stopping.patience=1000', 'train.batch_size=8', 'train.eval_every=5', 'train.checkpoint_every=25', 'train.grad_accum=2', 'train.class_weights=balanced'] });
+  const config = parseBertConfig(
+    {
+      vocab_size: 50,
+      hidden_size: 16,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      max_position_embeddings: 32,
+      id2label: { 0: 'a', 1: 'b', 2: 'c' },
+    },
+    'test',
+  );
+  const recsys = loadConfig({
+    sets: [
+      'train.max_steps=100',
+      'train.epochs=10',
+      'train.early_stopping.patience=1000',
+      'train.batch_size=8',
+      'train.eval_every=5',
+      'train.checkpoint_every=25',
+      'train.grad_accum=2',
+      'train.class_weights=balanced',
+    ],
+  });
   const manifest = { tokenizer: { special_ids: { pad: 0 } } } as unknown as DatasetManifest;
   const counts: Record<number, number> = {};
   const result = await trainLoop({
-    config: recsys, manifest, runDir: path.join(tempDir(), 'run'), modelConfig: config, params: initParams(config, 1),
-    train: synthetic(200, 3), validation: synthetic(40, 3), resume: false,
+    config: recsys,
+    manifest,
+    runDir: path.join(tempDir(), 'run'),
+    modelConfig: config,
+    params: initParams(config, 1),
+    train: synthetic(200, 3),
+    validation: synthetic(40, 3),
+    resume: false,
     events: { step: ({ step }) => void (counts[step] = tf.memory().numTensors) },
   });
   expect(result.steps).toBe(100);

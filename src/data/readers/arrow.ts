@@ -18,7 +18,8 @@ export function arrowSource(file: string): RowSource {
   // apache-arrow reports a corrupt file as a JS TypeError ("Cannot read properties of null"):
   // say what it means instead of quoting it.
   const unreadable = (err: unknown) => {
-    const msg = err instanceof TypeError ? 'truncated or corrupt' : String((err as Error)?.message ?? err).split('\n')[0];
+    const msg =
+      err instanceof TypeError ? 'truncated or corrupt' : String((err as Error)?.message ?? err).split('\n')[0];
     return new DataError(`${file}: not a readable Arrow IPC file (${msg})`);
   };
   async function open() {
@@ -29,7 +30,8 @@ export function arrowSource(file: string): RowSource {
     } catch (err) {
       throw unreadable(err);
     }
-    if (!reader.schema?.fields) throw new DataError(`${file}: not a readable Arrow IPC file (no schema; is it Arrow IPC/Feather v2?)`);
+    if (!reader.schema?.fields)
+      throw new DataError(`${file}: not a readable Arrow IPC file (no schema; is it Arrow IPC/Feather v2?)`);
     return reader;
   }
   return {

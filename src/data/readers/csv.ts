@@ -51,10 +51,14 @@ export function csvSource(file: string, delimiter: string): RowSource {
       const start = lastLine + 1;
       const where = records === 0 ? 'the header' : `row ${records}`;
       if (e.code === 'CSV_QUOTE_NOT_CLOSED') {
-        throw new DataError(`${file}:${start}: CSV does not parse: ${where} has an opening quote that is never closed (the field runs to the end of the file at line ${e.lines ?? '?'})`);
+        throw new DataError(
+          `${file}:${start}: CSV does not parse: ${where} has an opening quote that is never closed (the field runs to the end of the file at line ${e.lines ?? '?'})`,
+        );
       }
       if (e.code === 'CSV_MAX_RECORD_SIZE') {
-        throw new DataError(`${file}:${start}: CSV does not parse: ${where} is longer than ${MAX_RECORD_BYTES / (1024 * 1024)} MiB (an unbalanced quote?)`);
+        throw new DataError(
+          `${file}:${start}: CSV does not parse: ${where} is longer than ${MAX_RECORD_BYTES / (1024 * 1024)} MiB (an unbalanced quote?)`,
+        );
       }
       // Any other csv-parse error: its message without the Buffer dumps it sometimes carries.
       const reason = e.message.replace(/, value is \{"type":"Buffer".*$/, '').replace(/^[^:]*: /, '');
@@ -91,7 +95,7 @@ export function csvSource(file: string, delimiter: string): RowSource {
         const decoded = fields.map(decodeField);
         const raw = excerpt(fields.map((f) => (typeof f === 'string' ? f : f.toString('utf8'))).join(delimiter));
         if (decoded.some((d) => d === undefined)) {
-          const bad = cols[decoded.findIndex((d) => d === undefined)] ?? `#${decoded.findIndex((d) => d === undefined) + 1}`;
+          const bad = cols[decoded.indexOf(undefined)] ?? `#${decoded.indexOf(undefined) + 1}`;
           yield { row, line, error: `invalid UTF-8 in column "${bad}"`, raw };
           continue;
         }

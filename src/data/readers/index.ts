@@ -8,15 +8,25 @@ import type { InputFormat, RowSource } from './types.js';
 export type { InputFormat, RowSource, SourceRow } from './types.js';
 
 const BY_EXTENSION: Record<string, InputFormat> = {
-  '.csv': 'csv', '.tsv': 'tsv', '.tab': 'tsv', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.json': 'jsonl',
-  '.arrow': 'arrow', '.feather': 'arrow', '.ipc': 'arrow',
+  '.csv': 'csv',
+  '.tsv': 'tsv',
+  '.tab': 'tsv',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+  '.json': 'jsonl',
+  '.arrow': 'arrow',
+  '.feather': 'arrow',
+  '.ipc': 'arrow',
 };
 
 export function detectFormat(file: string, format: InputFormat | 'auto'): InputFormat {
   if (format !== 'auto') return format;
   const ext = file.slice(file.lastIndexOf('.')).toLowerCase();
   const found = BY_EXTENSION[ext];
-  if (!found) throw new UsageError(`${file}: cannot tell the format from the extension "${ext}"; set data.format (csv | tsv | jsonl | arrow)`);
+  if (!found)
+    throw new UsageError(
+      `${file}: cannot tell the format from the extension "${ext}"; set data.format (csv | tsv | jsonl | arrow)`,
+    );
   return found;
 }
 

@@ -27,7 +27,7 @@ export function jsonlSource(file: string): RowSource {
       for await (const bytes of lines(file)) {
         lineNo++;
         const text = decodeUtf8(bytes)?.replace(/^\ufeff/, '');
-        if (!text || !text.trim()) continue;
+        if (!text?.trim()) continue;
         try {
           const obj = JSON.parse(text);
           if (obj && typeof obj === 'object' && !Array.isArray(obj)) return Object.keys(obj);
@@ -36,7 +36,9 @@ export function jsonlSource(file: string): RowSource {
         }
       }
       if (lineNo === 0) throw new DataError(`${file}: empty file`);
-      throw new DataError(`${file}: none of its ${lineNo} line(s) is a JSON object (expected JSON Lines: one {...} per line)`);
+      throw new DataError(
+        `${file}: none of its ${lineNo} line(s) is a JSON object (expected JSON Lines: one {...} per line)`,
+      );
     },
     async *rows(): AsyncGenerator<SourceRow> {
       let line = 0;

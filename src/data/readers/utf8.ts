@@ -10,7 +10,7 @@ export function decodeUtf8(bytes: Uint8Array): string | undefined {
 }
 
 export function excerpt(text: string, max = 200): string {
-  return text.length > max ? text.slice(0, max) + '…' : text;
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /**

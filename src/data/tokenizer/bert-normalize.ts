@@ -14,7 +14,7 @@ const ASCII = /^[\x00-\x7f]*$/;
 // ASCII control chars other than \t \n \r are dropped by clean_text (DEL included).
 const ASCII_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 // After cleaning, an ASCII word is a run of letters/digits; each punctuation char stands alone.
-const ASCII_PIECES = /[A-Za-z0-9]+|[!-\/:-@\[-`{-~]/g;
+const ASCII_PIECES = /[A-Za-z0-9]+|[!-/:-@[-`{-~]/g;
 
 const CONTROL = /\p{C}/u;
 const WHITESPACE = /\p{White_Space}/u;

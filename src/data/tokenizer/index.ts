@@ -39,8 +39,20 @@ export interface TextTokenizer {
 }
 
 interface TokenizerJson {
-  model?: { type?: string; vocab?: Record<string, number>; unk_token?: string; continuing_subword_prefix?: string; max_input_chars_per_word?: number };
-  normalizer?: { type?: string; clean_text?: boolean; handle_chinese_chars?: boolean; strip_accents?: boolean | null; lowercase?: boolean } | null;
+  model?: {
+    type?: string;
+    vocab?: Record<string, number>;
+    unk_token?: string;
+    continuing_subword_prefix?: string;
+    max_input_chars_per_word?: number;
+  };
+  normalizer?: {
+    type?: string;
+    clean_text?: boolean;
+    handle_chinese_chars?: boolean;
+    strip_accents?: boolean | null;
+    lowercase?: boolean;
+  } | null;
   pre_tokenizer?: { type?: string } | null;
   added_tokens?: { id: number; content: string; special?: boolean }[];
 }
@@ -53,7 +65,8 @@ function readVocabTxt(file: string): string[] {
 }
 
 function resolveFiles(p: string): { json?: string; vocab?: string; config?: string } {
-  if (!existsSync(p)) throw new UsageError(`${p}: tokenizer not found (expected a directory with tokenizer.json, or a vocab.txt file)`);
+  if (!existsSync(p))
+    throw new UsageError(`${p}: tokenizer not found (expected a directory with tokenizer.json, or a vocab.txt file)`);
   if (statSync(p).isDirectory()) {
     const json = path.join(p, 'tokenizer.json');
     const vocab = path.join(p, 'vocab.txt');
@@ -110,7 +123,9 @@ class BertWordPieceTokenizer implements TextTokenizer {
     };
     this.specialIds = { cls: need('[CLS]'), sep: need('[SEP]'), pad: need('[PAD]'), unk: this.wordpiece.unkId };
     this.added = new Map((json.added_tokens ?? []).filter((t) => t.special).map((t) => [t.content, t.id]));
-    const escaped = [...this.added.keys()].sort((x, y) => y.length - x.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const escaped = [...this.added.keys()]
+      .sort((x, y) => y.length - x.length)
+      .map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     this.addedPattern = escaped.length ? new RegExp(escaped.join('|'), 'g') : null;
     this.json = json as Record<string, unknown>;
     this.sha256 = createHash('sha256').update(JSON.stringify(this.json)).digest('hex');
@@ -126,7 +141,13 @@ class BertWordPieceTokenizer implements TextTokenizer {
   }
 
   encode(a: string, b: string | undefined, maxLength: number, truncation: Truncation): Encoded | null {
-    return assemble(this.tokenize(a), b === undefined ? undefined : this.tokenize(b), maxLength, truncation, this.specialIds);
+    return assemble(
+      this.tokenize(a),
+      b === undefined ? undefined : this.tokenize(b),
+      maxLength,
+      truncation,
+      this.specialIds,
+    );
   }
 
   files(): Record<string, string> {
@@ -169,7 +190,11 @@ class GenericTokenizer implements TextTokenizer {
   readonly specialIds: TextTokenizer['specialIds'];
   private readonly hf: HfTokenizer;
 
-  constructor(readonly spec: TokenizerSpec, private readonly raw: string, private readonly config: Record<string, unknown>) {
+  constructor(
+    readonly spec: TokenizerSpec,
+    private readonly raw: string,
+    private readonly config: Record<string, unknown>,
+  ) {
     const json = JSON.parse(raw);
     this.hf = new HfTokenizer(json, config);
     const vocab: Record<string, number> = json.model?.vocab ?? {};
@@ -183,7 +208,12 @@ class GenericTokenizer implements TextTokenizer {
       }
       throw new UsageError(`${spec.path}: tokenizer has none of ${names.join(', ')}`);
     };
-    this.specialIds = { cls: lookup('[CLS]', '<s>'), sep: lookup('[SEP]', '</s>'), pad: lookup('[PAD]', '<pad>'), unk: lookup('[UNK]', '<unk>') };
+    this.specialIds = {
+      cls: lookup('[CLS]', '<s>'),
+      sep: lookup('[SEP]', '</s>'),
+      pad: lookup('[PAD]', '<pad>'),
+      unk: lookup('[UNK]', '<unk>'),
+    };
     this.sha256 = createHash('sha256').update(raw).digest('hex');
   }
 
@@ -213,12 +243,21 @@ export function loadTokenizer(spec: TokenizerSpec): TextTokenizer {
   }
 }
 
-function buildTokenizer(spec: TokenizerSpec, found: { json?: string; vocab?: string }, config: Record<string, unknown> | undefined): TextTokenizer {
+function buildTokenizer(
+  spec: TokenizerSpec,
+  found: { json?: string; vocab?: string },
+  config: Record<string, unknown> | undefined,
+): TextTokenizer {
   if (found.vocab) {
     const stripAccents = spec.stripAccents;
     const settings = { lowercase: spec.lowercase, stripAccents };
     const json = tokenizerJsonFromVocab(readVocabTxt(found.vocab), settings) as TokenizerJson;
-    const norm = { lowercase: spec.lowercase, stripAccents: stripAccents ?? spec.lowercase, cleanText: true, handleChineseChars: true };
+    const norm = {
+      lowercase: spec.lowercase,
+      stripAccents: stripAccents ?? spec.lowercase,
+      cleanText: true,
+      handleChineseChars: true,
+    };
     return new BertWordPieceTokenizer(spec, 'vocab.txt', json, norm, config ?? tokenizerConfigFor(settings));
   }
   const raw = readFileSync(found.json!, 'utf8');
@@ -228,20 +267,46 @@ function buildTokenizer(spec: TokenizerSpec, found: { json?: string; vocab?: str
   } catch (err) {
     throw new UsageError(`${found.json}: not valid JSON (${(err as Error).message})`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json) || typeof json.model !== 'object' || json.model === null) {
+  if (
+    typeof json !== 'object' ||
+    json === null ||
+    Array.isArray(json) ||
+    typeof json.model !== 'object' ||
+    json.model === null
+  ) {
     throw new UsageError(`${found.json}: not a tokenizer.json (expected a JSON object with a "model")`);
   }
   const n = json.normalizer;
-  if (json.model?.type === 'WordPiece' && json.model.vocab && n?.type === 'BertNormalizer' && json.pre_tokenizer?.type === 'BertPreTokenizer') {
+  if (
+    json.model?.type === 'WordPiece' &&
+    json.model.vocab &&
+    n?.type === 'BertNormalizer' &&
+    json.pre_tokenizer?.type === 'BertPreTokenizer'
+  ) {
     const lowercase = n.lowercase ?? true;
-    const norm = { lowercase, stripAccents: n.strip_accents ?? lowercase, cleanText: n.clean_text ?? true, handleChineseChars: n.handle_chinese_chars ?? true };
-    return new BertWordPieceTokenizer(spec, 'tokenizer.json', json, norm, config ?? tokenizerConfigFor({ lowercase, stripAccents: n.strip_accents ?? null }));
+    const norm = {
+      lowercase,
+      stripAccents: n.strip_accents ?? lowercase,
+      cleanText: n.clean_text ?? true,
+      handleChineseChars: n.handle_chinese_chars ?? true,
+    };
+    return new BertWordPieceTokenizer(
+      spec,
+      'tokenizer.json',
+      json,
+      norm,
+      config ?? tokenizerConfigFor({ lowercase, stripAccents: n.strip_accents ?? null }),
+    );
   }
   return new GenericTokenizer(spec, raw, config ?? {});
 }
 
 /** Lower-casing and length limits a model dir's tokenizer_config.json declares (HF BertTokenizer keys). */
-export function tokenizerSettingsOf(dir: string): { lowercase: boolean; stripAccents: boolean | null; modelMaxLength?: number } {
+export function tokenizerSettingsOf(dir: string): {
+  lowercase: boolean;
+  stripAccents: boolean | null;
+  modelMaxLength?: number;
+} {
   const file = path.join(dir, 'tokenizer_config.json');
   if (!existsSync(file)) return { lowercase: true, stripAccents: null };
   const c = readJsonObject(file, UsageError);

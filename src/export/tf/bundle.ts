@@ -95,7 +95,8 @@ const TABLE_MAGIC_HI = 0xdb477524;
 
 export function writeTable(entries: Array<[Uint8Array, Uint8Array]>): Uint8Array {
   for (let i = 1; i < entries.length; i++) {
-    if (Buffer.compare(entries[i - 1][0], entries[i][0]) >= 0) throw new Error('TensorBundle index: keys must be unique and sorted bytewise');
+    if (Buffer.compare(entries[i - 1][0], entries[i][0]) >= 0)
+      throw new Error('TensorBundle index: keys must be unique and sorted bytewise');
   }
   const chunks: Uint8Array[] = [];
   let offset = 0;
@@ -123,7 +124,8 @@ export function readTable(buf: Uint8Array): Array<[Uint8Array, Uint8Array]> {
   if (buf.length < 48) throw new Error('TensorBundle index: shorter than a table footer');
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const f = buf.length - 48;
-  if (b.readUInt32LE(f + 40) !== TABLE_MAGIC_LO || b.readUInt32LE(f + 44) !== TABLE_MAGIC_HI) throw new Error('TensorBundle index: bad table magic');
+  if (b.readUInt32LE(f + 40) !== TABLE_MAGIC_LO || b.readUInt32LE(f + 44) !== TABLE_MAGIC_HI)
+    throw new Error('TensorBundle index: bad table magic');
   let at = f;
   let metaOff, metaSize, indexOff, indexSize;
   [metaOff, at] = readVarint(buf, at);
@@ -137,7 +139,8 @@ export function readTable(buf: Uint8Array): Array<[Uint8Array, Uint8Array]> {
     const type = buf[off + size];
     if (type !== 0) throw new Error(`TensorBundle index: compressed block (type ${type}) not supported`);
     const want = b.readUInt32LE(off + size + 1);
-    if (maskCrc(crc32c(buf.subarray(off + size, off + size + 1), crc32c(contents))) !== want) throw new Error('TensorBundle index: block checksum mismatch');
+    if (maskCrc(crc32c(buf.subarray(off + size, off + size + 1), crc32c(contents))) !== want)
+      throw new Error('TensorBundle index: block checksum mismatch');
     const nRestarts = Buffer.from(contents.buffer, contents.byteOffset, contents.byteLength).readUInt32LE(size - 4);
     const end = size - 4 - 4 * nRestarts;
     const out: Array<[Uint8Array, Uint8Array]> = [];
@@ -194,14 +197,21 @@ export async function writeBundle(prefix: string, tensors: BundleTensor[]): Prom
   for (const t of sorted) {
     const v = await t.values();
     const expected = t.shape.reduce((a, b) => a * b, 1);
-    if (v.length !== expected) throw new Error(`TensorBundle: ${t.name} has ${v.length} values, shape [${t.shape.join(', ')}] needs ${expected}`);
+    if (v.length !== expected)
+      throw new Error(
+        `TensorBundle: ${t.name} has ${v.length} values, shape [${t.shape.join(', ')}] needs ${expected}`,
+      );
     const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
     if (!stream.write(Buffer.from(bytes))) await new Promise<void>((r) => stream.once('drain', () => r()));
     entries.push([
       Buffer.from(t.name, 'utf8'),
       encodeMessage('BundleEntryProto', {
-        dtype: dtypeCode[t.dtype], shape: { dim: t.shape.map((size) => ({ size })) }, shardId: 0,
-        offset, size: bytes.byteLength, crc32c: maskCrc(crc32c(bytes)),
+        dtype: dtypeCode[t.dtype],
+        shape: { dim: t.shape.map((size) => ({ size })) },
+        shardId: 0,
+        offset,
+        size: bytes.byteLength,
+        crc32c: maskCrc(crc32c(bytes)),
       }),
     ]);
     offset += bytes.byteLength;
@@ -224,21 +234,36 @@ export interface BundleEntry {
 /** Read the index (header checked) → entries, without tensor data. */
 export async function readBundleIndex(prefix: string): Promise<BundleEntry[]> {
   const table = readTable(await readFile(prefix + BUNDLE_INDEX_SUFFIX));
-  if (table.length === 0 || table[0][0].length !== 0) throw new Error(`${prefix}${BUNDLE_INDEX_SUFFIX}: no bundle header`);
+  if (table.length === 0 || table[0][0].length !== 0)
+    throw new Error(`${prefix}${BUNDLE_INDEX_SUFFIX}: no bundle header`);
   const header = decodeMessage<{ numShards?: number; endianness?: string }>('BundleHeaderProto', table[0][1]);
-  if ((header.numShards ?? 0) !== 1) throw new Error(`${prefix}${BUNDLE_INDEX_SUFFIX}: ${header.numShards} shards; only 1 is supported`);
-  if (header.endianness && header.endianness !== 'LITTLE') throw new Error(`${prefix}${BUNDLE_INDEX_SUFFIX}: big-endian bundle`);
+  if ((header.numShards ?? 0) !== 1)
+    throw new Error(`${prefix}${BUNDLE_INDEX_SUFFIX}: ${header.numShards} shards; only 1 is supported`);
+  if (header.endianness && header.endianness !== 'LITTLE')
+    throw new Error(`${prefix}${BUNDLE_INDEX_SUFFIX}: big-endian bundle`);
   return table.slice(1).map(([k, v]) => {
-    const e = decodeMessage<{ dtype?: string; shape?: { dim?: Array<{ size?: number }> }; offset?: number; size?: number; crc32c?: number }>('BundleEntryProto', v);
+    const e = decodeMessage<{
+      dtype?: string;
+      shape?: { dim?: Array<{ size?: number }> };
+      offset?: number;
+      size?: number;
+      crc32c?: number;
+    }>('BundleEntryProto', v);
     return {
-      name: Buffer.from(k).toString('utf8'), dtype: e.dtype ?? DT_NAME[0], shape: (e.shape?.dim ?? []).map((d) => Number(d.size ?? 0)),
-      offset: e.offset ?? 0, size: e.size ?? 0, crc32c: e.crc32c ?? 0,
+      name: Buffer.from(k).toString('utf8'),
+      dtype: e.dtype ?? DT_NAME[0],
+      shape: (e.shape?.dim ?? []).map((d) => Number(d.size ?? 0)),
+      offset: e.offset ?? 0,
+      size: e.size ?? 0,
+      crc32c: e.crc32c ?? 0,
     };
   });
 }
 
 /** Read every tensor, verifying each crc32c. float32 and int32 only. */
-export async function readBundle(prefix: string): Promise<Map<string, { dtype: string; shape: number[]; values: Float32Array | Int32Array }>> {
+export async function readBundle(
+  prefix: string,
+): Promise<Map<string, { dtype: string; shape: number[]; values: Float32Array | Int32Array }>> {
   const entries = await readBundleIndex(prefix);
   const fh = await open(prefix + BUNDLE_DATA_SUFFIX, 'r');
   const out = new Map<string, { dtype: string; shape: number[]; values: Float32Array | Int32Array }>();
@@ -247,9 +272,18 @@ export async function readBundle(prefix: string): Promise<Map<string, { dtype: s
       const buf = new Uint8Array(e.size);
       const { bytesRead } = await fh.read(buf, 0, e.size, e.offset);
       if (bytesRead !== e.size) throw new Error(`${prefix}${BUNDLE_DATA_SUFFIX}: ${e.name} is truncated`);
-      if (maskCrc(crc32c(buf)) !== e.crc32c) throw new Error(`${prefix}${BUNDLE_DATA_SUFFIX}: ${e.name} fails its crc32c check`);
-      const values = e.dtype === 'DT_FLOAT' ? new Float32Array(buf.buffer) : e.dtype === 'DT_INT32' ? new Int32Array(buf.buffer) : null;
-      if (!values) throw new Error(`${prefix}${BUNDLE_INDEX_SUFFIX}: ${e.name} has dtype ${e.dtype}; only DT_FLOAT and DT_INT32 are read`);
+      if (maskCrc(crc32c(buf)) !== e.crc32c)
+        throw new Error(`${prefix}${BUNDLE_DATA_SUFFIX}: ${e.name} fails its crc32c check`);
+      const values =
+        e.dtype === 'DT_FLOAT'
+          ? new Float32Array(buf.buffer)
+          : e.dtype === 'DT_INT32'
+            ? new Int32Array(buf.buffer)
+            : null;
+      if (!values)
+        throw new Error(
+          `${prefix}${BUNDLE_INDEX_SUFFIX}: ${e.name} has dtype ${e.dtype}; only DT_FLOAT and DT_INT32 are read`,
+        );
       out.set(e.name, { dtype: e.dtype, shape: e.shape, values });
     }
   } finally {

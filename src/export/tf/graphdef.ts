@@ -78,7 +78,11 @@ export function tensorValue(dtype: number, dims: number[], values: Float32Array 
 }
 
 export function stringTensor(dims: number[], values: string[]): TensorValue {
-  return { dtype: DT.DT_STRING, tensorShape: { dim: dims.map((size) => ({ size })) }, stringVal: values.map((v) => Buffer.from(v, 'utf8')) };
+  return {
+    dtype: DT.DT_STRING,
+    tensorShape: { dim: dims.map((size) => ({ size })) },
+    stringVal: values.map((v) => Buffer.from(v, 'utf8')),
+  };
 }
 
 export class GraphDefBuilder {
@@ -94,7 +98,8 @@ export class GraphDefBuilder {
 
   add(name: string, op: string, input: string[], attr: Record<string, AttrValue> = {}): string {
     if (this.names.has(name)) throw new Error(`GraphDef: node name ${name} used twice`);
-    if (!/^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$/.test(name)) throw new Error(`GraphDef: invalid node name ${JSON.stringify(name)}`);
+    if (!/^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$/.test(name))
+      throw new Error(`GraphDef: invalid node name ${JSON.stringify(name)}`);
     this.names.add(name);
     this.nodes.push({ name, op, input, attr });
     return name;
@@ -104,7 +109,10 @@ export class GraphDefBuilder {
     const key = `${dtype}:${dims.join('x')}:${Array.from(values).join(',')}`;
     const hit = dedup ? this.consts.get(key) : undefined;
     if (hit) return hit;
-    const name = this.add(this.unique(base), 'Const', [], { dtype: T(dtype), value: { tensor: tensorValue(dtype, dims, values) } });
+    const name = this.add(this.unique(base), 'Const', [], {
+      dtype: T(dtype),
+      value: { tensor: tensorValue(dtype, dims, values) },
+    });
     if (dedup) this.consts.set(key, name);
     return name;
   }
@@ -115,7 +123,12 @@ export class GraphDefBuilder {
   }
 
   i32(values: number[], dims: number[] = [values.length]): string {
-    return this.const(`const/i32_${values.map((v) => String(v).replace('-', 'm')).join('_')}${dims.length ? '' : '_scalar'}`, DT.DT_INT32, dims, Int32Array.from(values));
+    return this.const(
+      `const/i32_${values.map((v) => String(v).replace('-', 'm')).join('_')}${dims.length ? '' : '_scalar'}`,
+      DT.DT_INT32,
+      dims,
+      Int32Array.from(values),
+    );
   }
 }
 
@@ -143,12 +156,23 @@ function lower(op: Exclude<GraphOp, { op: 'input' } | { op: 'weight' }>, c: Ctx)
   let final: string;
   switch (op.op) {
     case 'embed':
-      final = b.add(out, 'GatherV2', [r(op.table), r(op.ids), b.i32([0], [])], { Tparams: T(F), Tindices: T(c.intDt), Taxis: T(DT.DT_INT32) });
+      final = b.add(out, 'GatherV2', [r(op.table), r(op.ids), b.i32([0], [])], {
+        Tparams: T(F),
+        Tindices: T(c.intDt),
+        Taxis: T(DT.DT_INT32),
+      });
       break;
     case 'positions': {
-      const shape = op.like === 'input_ids' ? batchSeq() : b.add(aux('shape'), 'Shape', [r(op.like)], { T: T(c.intDt) });
-      const seq = b.add(aux('seq_len'), 'StridedSlice', [shape, b.i32([1]), b.i32([2]), b.i32([1])], { T: T(DT.DT_INT32), Index: T(DT.DT_INT32) });
-      final = b.add(out, 'StridedSlice', [r(op.table), b.i32([0]), seq, b.i32([1])], { T: T(F), Index: T(DT.DT_INT32) });
+      const shape =
+        op.like === 'input_ids' ? batchSeq() : b.add(aux('shape'), 'Shape', [r(op.like)], { T: T(c.intDt) });
+      const seq = b.add(aux('seq_len'), 'StridedSlice', [shape, b.i32([1]), b.i32([2]), b.i32([1])], {
+        T: T(DT.DT_INT32),
+        Index: T(DT.DT_INT32),
+      });
+      final = b.add(out, 'StridedSlice', [r(op.table), b.i32([0]), seq, b.i32([1])], {
+        T: T(F),
+        Index: T(DT.DT_INT32),
+      });
       break;
     }
     case 'add':
@@ -166,9 +190,16 @@ function lower(op: Exclude<GraphOp, { op: 'input' } | { op: 'weight' }>, c: Ctx)
       const centered = b.add(aux('centered'), 'Sub', [r(op.x), mean], { T: T(F) });
       const sq = b.add(aux('squared'), 'Square', [centered], { T: T(F) });
       const variance = b.add(aux('variance'), 'Mean', [sq, axis], { T: T(F), keep_dims: { b: true } });
-      const rs = b.add(aux('rsqrt'), 'Rsqrt', [b.add(aux('variance_eps'), 'AddV2', [variance, b.f32([op.eps])], { T: T(F) })], { T: T(F) });
+      const rs = b.add(
+        aux('rsqrt'),
+        'Rsqrt',
+        [b.add(aux('variance_eps'), 'AddV2', [variance, b.f32([op.eps])], { T: T(F) })],
+        { T: T(F) },
+      );
       const normed = b.add(aux('normed'), 'Mul', [centered, rs], { T: T(F) });
-      final = b.add(out, 'AddV2', [b.add(aux('scaled'), 'Mul', [normed, r(op.gamma)], { T: T(F) }), r(op.beta)], { T: T(F) });
+      final = b.add(out, 'AddV2', [b.add(aux('scaled'), 'Mul', [normed, r(op.gamma)], { T: T(F) }), r(op.beta)], {
+        T: T(F),
+      });
       break;
     }
     case 'activation': {
@@ -176,16 +207,32 @@ function lower(op: Exclude<GraphOp, { op: 'input' } | { op: 'weight' }>, c: Ctx)
       switch (op.fn) {
         case 'gelu': {
           const half = b.add(aux('half'), 'Mul', [x, b.f32([0.5])], { T: T(F) });
-          const erf = b.add(aux('erf'), 'Erf', [b.add(aux('scaled'), 'Mul', [x, b.f32([Math.SQRT1_2])], { T: T(F) })], { T: T(F) });
-          final = b.add(out, 'Mul', [half, b.add(aux('erf_plus_1'), 'AddV2', [erf, b.f32([1])], { T: T(F) })], { T: T(F) });
+          const erf = b.add(aux('erf'), 'Erf', [b.add(aux('scaled'), 'Mul', [x, b.f32([Math.SQRT1_2])], { T: T(F) })], {
+            T: T(F),
+          });
+          final = b.add(out, 'Mul', [half, b.add(aux('erf_plus_1'), 'AddV2', [erf, b.f32([1])], { T: T(F) })], {
+            T: T(F),
+          });
           break;
         }
         case 'gelu_tanh': {
           const cube = b.add(aux('cube'), 'Pow', [x, b.f32([3])], { T: T(F) });
-          const inner = b.add(aux('inner'), 'AddV2', [x, b.add(aux('cube_scaled'), 'Mul', [cube, b.f32([0.044715])], { T: T(F) })], { T: T(F) });
-          const th = b.add(aux('tanh'), 'Tanh', [b.add(aux('inner_scaled'), 'Mul', [inner, b.f32([Math.sqrt(2 / Math.PI)])], { T: T(F) })], { T: T(F) });
+          const inner = b.add(
+            aux('inner'),
+            'AddV2',
+            [x, b.add(aux('cube_scaled'), 'Mul', [cube, b.f32([0.044715])], { T: T(F) })],
+            { T: T(F) },
+          );
+          const th = b.add(
+            aux('tanh'),
+            'Tanh',
+            [b.add(aux('inner_scaled'), 'Mul', [inner, b.f32([Math.sqrt(2 / Math.PI)])], { T: T(F) })],
+            { T: T(F) },
+          );
           const half = b.add(aux('half'), 'Mul', [x, b.f32([0.5])], { T: T(F) });
-          final = b.add(out, 'Mul', [half, b.add(aux('tanh_plus_1'), 'AddV2', [th, b.f32([1])], { T: T(F) })], { T: T(F) });
+          final = b.add(out, 'Mul', [half, b.add(aux('tanh_plus_1'), 'AddV2', [th, b.f32([1])], { T: T(F) })], {
+            T: T(F),
+          });
           break;
         }
         case 'relu':
@@ -209,19 +256,30 @@ function lower(op: Exclude<GraphOp, { op: 'input' } | { op: 'weight' }>, c: Ctx)
       break;
     }
     case 'splitHeads': {
-      const shape = b.add(aux('shape'), 'ConcatV2', [batchSeq(), b.i32([op.heads, op.headDim]), b.i32([0], [])], { N: { i: 2 }, T: T(DT.DT_INT32) });
+      const shape = b.add(aux('shape'), 'ConcatV2', [batchSeq(), b.i32([op.heads, op.headDim]), b.i32([0], [])], {
+        N: { i: 2 },
+        T: T(DT.DT_INT32),
+      });
       const reshaped = b.add(aux('reshaped'), 'Reshape', [r(op.x), shape], { T: T(F) });
       final = b.add(out, 'Transpose', [reshaped, b.i32([0, 2, 1, 3])], { T: T(F) });
       break;
     }
     case 'mergeHeads': {
       const t = b.add(aux('transposed'), 'Transpose', [r(op.x), b.i32([0, 2, 1, 3])], { T: T(F) });
-      const shape = b.add(aux('shape'), 'ConcatV2', [batchSeq(), b.i32([op.hidden]), b.i32([0], [])], { N: { i: 2 }, T: T(DT.DT_INT32) });
+      const shape = b.add(aux('shape'), 'ConcatV2', [batchSeq(), b.i32([op.hidden]), b.i32([0], [])], {
+        N: { i: 2 },
+        T: T(DT.DT_INT32),
+      });
       final = b.add(out, 'Reshape', [t, shape], { T: T(F) });
       break;
     }
     case 'matmul':
-      final = b.add(out, 'BatchMatMulV2', [r(op.a), r(op.b)], op.transposeB ? { T: T(F), adj_y: { b: true } } : { T: T(F) });
+      final = b.add(
+        out,
+        'BatchMatMulV2',
+        [r(op.a), r(op.b)],
+        op.transposeB ? { T: T(F), adj_y: { b: true } } : { T: T(F) },
+      );
       break;
     case 'scale':
       final = b.add(out, 'Mul', [r(op.x), b.f32([op.factor])], { T: T(F) });
@@ -230,7 +288,11 @@ function lower(op: Exclude<GraphOp, { op: 'input' } | { op: 'weight' }>, c: Ctx)
       final = b.add(out, 'Softmax', [r(op.x)], { T: T(F) });
       break;
     case 'firstToken':
-      final = b.add(out, 'GatherV2', [r(op.x), b.i32([0], []), b.i32([1], [])], { Tparams: T(F), Tindices: T(DT.DT_INT32), Taxis: T(DT.DT_INT32) });
+      final = b.add(out, 'GatherV2', [r(op.x), b.i32([0], []), b.i32([1], [])], {
+        Tparams: T(F),
+        Tindices: T(DT.DT_INT32),
+        Taxis: T(DT.DT_INT32),
+      });
       break;
   }
   c.ref.set(op.out, final);
@@ -238,7 +300,8 @@ function lower(op: Exclude<GraphOp, { op: 'input' } | { op: 'weight' }>, c: Ctx)
 
 /** Lower the inference graph to NodeDefs (weights as variables or frozen Consts). */
 export function emitGraphDef(graph: InferenceGraph, opts: TfEmitOptions = {}): TfGraph {
-  if (endianness() !== 'LE') throw new Error('SavedModel export: tensor bytes are little-endian; this machine is big-endian');
+  if (endianness() !== 'LE')
+    throw new Error('SavedModel export: tensor bytes are little-endian; this machine is big-endian');
   const mode = opts.weights ?? 'variables';
   const intDt = (opts.inputDtype ?? 'int32') === 'int64' ? DT.DT_INT64 : DT.DT_INT32;
   const b = new GraphDefBuilder();
@@ -252,7 +315,11 @@ export function emitGraphDef(graph: InferenceGraph, opts: TfEmitOptions = {}): T
     } else if (op.op === 'weight') {
       let read: string;
       if (mode === 'variables') {
-        const handle = b.add(op.out, 'VarHandleOp', [], { dtype: T(F), shape: shapeAttr(op.shape), shared_name: { s: Buffer.from(op.param, 'utf8') } });
+        const handle = b.add(op.out, 'VarHandleOp', [], {
+          dtype: T(F),
+          shape: shapeAttr(op.shape),
+          shared_name: { s: Buffer.from(op.param, 'utf8') },
+        });
         read = b.add(`${op.out}/read`, 'ReadVariableOp', [handle], { dtype: T(F) });
         variables.push({ key: op.param, handle, read, shape: op.shape });
       } else {
@@ -265,7 +332,8 @@ export function emitGraphDef(graph: InferenceGraph, opts: TfEmitOptions = {}): T
   }
   const outputs = graph.outputs.map((o) => {
     const node = c.ref.get(o.value)!;
-    if (node !== o.name) throw new Error(`GraphDef: output ${o.name} is node ${node}; the graph must name it after the output`);
+    if (node !== o.name)
+      throw new Error(`GraphDef: output ${o.name} is node ${node}; the graph must name it after the output`);
     return { name: o.name, tensor: `${node}:0`, dims: o.dims.map((d) => (typeof d === 'number' ? d : -1)) };
   });
   return { nodes: b.nodes, variables, inputs, outputs };

@@ -53,7 +53,11 @@ export const OP_SIGNATURES: Record<string, OpSig> = {
   Transpose: { required: ['T'], optional: ['Tperm'], inputs: 2 },
   Mean: { required: ['T'], optional: ['Tidx', 'keep_dims'], inputs: 2 },
   Cast: { required: ['SrcT', 'DstT'], optional: ['Truncate'], inputs: 1 },
-  StridedSlice: { required: ['T', 'Index'], optional: ['begin_mask', 'end_mask', 'ellipsis_mask', 'new_axis_mask', 'shrink_axis_mask'], inputs: 4 },
+  StridedSlice: {
+    required: ['T', 'Index'],
+    optional: ['begin_mask', 'end_mask', 'ellipsis_mask', 'new_axis_mask', 'shrink_axis_mask'],
+    inputs: 4,
+  },
   ExpandDims: { required: ['T'], optional: ['Tdim'], inputs: 2 },
   Shape: { required: ['T'], optional: ['out_type'], inputs: 1 },
   ConcatV2: { required: ['N', 'T'], optional: ['Tidx'], inputs: (n) => Number(n.attr.N?.i ?? 0) + 1 },
@@ -80,7 +84,8 @@ export function checkGraphDef(nodes: NodeDef[], extraTensors: string[] = []): st
     const target = byName.get(name);
     if (!target) return problems.push(`${who}: input ${ref} names no node`);
     const k = idx === undefined ? 0 : Number(idx);
-    if (!control && (!Number.isInteger(k) || k < 0 || k >= outputsOf(target))) problems.push(`${who}: input ${ref}: ${target.op} ${name} has no output ${k}`);
+    if (!control && (!Number.isInteger(k) || k < 0 || k >= outputsOf(target)))
+      problems.push(`${who}: input ${ref}: ${target.op} ${name} has no output ${k}`);
   };
   for (const n of nodes) {
     const sig = OP_SIGNATURES[n.op];
@@ -89,14 +94,19 @@ export function checkGraphDef(nodes: NodeDef[], extraTensors: string[] = []): st
       continue;
     }
     const attrs = Object.keys(n.attr ?? {});
-    for (const a of sig.required) if (!attrs.includes(a)) problems.push(`${n.name}: ${n.op} is missing required attr '${a}'`);
+    for (const a of sig.required)
+      if (!attrs.includes(a)) problems.push(`${n.name}: ${n.op} is missing required attr '${a}'`);
     for (const a of attrs) {
-      if (!sig.required.includes(a) && !(sig.optional ?? []).includes(a)) problems.push(`${n.name}: ${n.op} has no attr '${a}'`);
+      if (!sig.required.includes(a) && !(sig.optional ?? []).includes(a))
+        problems.push(`${n.name}: ${n.op} has no attr '${a}'`);
     }
     const data = n.input.filter((i) => !i.startsWith('^'));
     const want = typeof sig.inputs === 'number' ? sig.inputs : sig.inputs(n);
     if (data.length !== want) problems.push(`${n.name}: ${n.op} takes ${want} data input(s), has ${data.length}`);
-    if (n.input.findIndex((i) => i.startsWith('^')) !== -1 && n.input.findIndex((i) => i.startsWith('^')) < data.length) {
+    if (
+      n.input.findIndex((i) => i.startsWith('^')) !== -1 &&
+      n.input.findIndex((i) => i.startsWith('^')) < data.length
+    ) {
       problems.push(`${n.name}: control inputs must come after data inputs`);
     }
     for (const i of n.input) resolve(i, n.name);
@@ -104,13 +114,17 @@ export function checkGraphDef(nodes: NodeDef[], extraTensors: string[] = []): st
       const t = n.attr.value?.tensor;
       if (!t) continue;
       const dims = (t.tensorShape?.dim ?? []).map((d) => Number(d.size));
-      if (dims.some((d) => !Number.isInteger(d) || d < 0)) problems.push(`${n.name}: Const shape [${dims.join(', ')}] is not fully defined`);
+      if (dims.some((d) => !Number.isInteger(d) || d < 0))
+        problems.push(`${n.name}: Const shape [${dims.join(', ')}] is not fully defined`);
       const count = dims.reduce((a, b) => a * b, 1);
       if (t.tensorContent) {
         const per = DTYPE_BYTES[String(t.dtype)];
-        if (per && t.tensorContent.length !== count * per) problems.push(`${n.name}: Const has ${t.tensorContent.length} bytes for shape [${dims.join(', ')}]`);
-      } else if (t.stringVal && t.stringVal.length !== count) problems.push(`${n.name}: Const has ${t.stringVal.length} strings for shape [${dims.join(', ')}]`);
-      if (String(n.attr.dtype?.type) !== String(t.dtype)) problems.push(`${n.name}: Const dtype attr ${n.attr.dtype?.type} differs from its tensor's ${t.dtype}`);
+        if (per && t.tensorContent.length !== count * per)
+          problems.push(`${n.name}: Const has ${t.tensorContent.length} bytes for shape [${dims.join(', ')}]`);
+      } else if (t.stringVal && t.stringVal.length !== count)
+        problems.push(`${n.name}: Const has ${t.stringVal.length} strings for shape [${dims.join(', ')}]`);
+      if (String(n.attr.dtype?.type) !== String(t.dtype))
+        problems.push(`${n.name}: Const dtype attr ${n.attr.dtype?.type} differs from its tensor's ${t.dtype}`);
     }
   }
   for (const t of extraTensors) resolve(t, 'signature');

@@ -31,17 +31,27 @@ export async function loadSavedModelAsGraphModel(dir: string): Promise<{ model: 
     if (n.name.startsWith('save/') || n.op === 'VarHandleOp') continue;
     if (n.op === 'ReadVariableOp') {
       const handle = byName.get((n.input ?? [])[0] ?? '');
-      const key = handle?.attr?.shared_name?.s ? Buffer.from(handle.attr.shared_name.s as Uint8Array).toString('utf8') : handle?.name;
+      const key = handle?.attr?.shared_name?.s
+        ? Buffer.from(handle.attr.shared_name.s as Uint8Array).toString('utf8')
+        : handle?.name;
       const t = key ? bundle.get(key) : undefined;
       if (!t) throw new Error(`${dir}: variable ${key ?? n.name} is not in the TensorBundle`);
-      addWeight(n.name, t.dtype === 'DT_FLOAT' ? 'float32' : 'int32', t.shape, new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength));
+      addWeight(
+        n.name,
+        t.dtype === 'DT_FLOAT' ? 'float32' : 'int32',
+        t.shape,
+        new Uint8Array(t.values.buffer, t.values.byteOffset, t.values.byteLength),
+      );
       kept.push({ name: n.name, op: 'Const', input: [], attr: { dtype: { type: t.dtype } } });
       continue;
     }
     if (n.op === 'Const') {
-      const tensor = n.attr?.value?.tensor as { dtype?: string; tensorShape?: { dim?: Array<{ size?: number }> }; tensorContent?: Uint8Array } | undefined;
+      const tensor = n.attr?.value?.tensor as
+        | { dtype?: string; tensorShape?: { dim?: Array<{ size?: number }> }; tensorContent?: Uint8Array }
+        | undefined;
       const dtype = DTYPES[tensor?.dtype ?? ''];
-      if (!tensor || !dtype) throw new Error(`${dir}: Const ${n.name} has dtype ${tensor?.dtype}; only DT_FLOAT and DT_INT32 run in tfjs`);
+      if (!tensor || !dtype)
+        throw new Error(`${dir}: Const ${n.name} has dtype ${tensor?.dtype}; only DT_FLOAT and DT_INT32 run in tfjs`);
       const shape = (tensor.tensorShape?.dim ?? []).map((d) => Number(d.size ?? 0));
       addWeight(n.name, dtype, shape, tensor.tensorContent ?? new Uint8Array(0));
       kept.push({ name: n.name, op: 'Const', input: [], attr: { dtype: { type: tensor.dtype } } });
@@ -65,7 +75,8 @@ export async function loadSavedModelAsGraphModel(dir: string): Promise<{ model: 
 /** The SavedModel in tfjs-converter, as a parity-gate runtime. */
 export async function savedModelTfjsRunner(dir: string): Promise<LogitsRunner> {
   const { model, inputDtype } = await loadSavedModelAsGraphModel(dir);
-  if (inputDtype !== 'DT_INT32') throw new Error(`${dir}: inputs are ${inputDtype}; the tfjs runtime runs int32 inputs only`);
+  if (inputDtype !== 'DT_INT32')
+    throw new Error(`${dir}: inputs are ${inputDtype}; the tfjs runtime runs int32 inputs only`);
   return {
     name: `tfjs-converter ${tf.version.tfjs} (${tf.getBackend()} backend, SavedModel GraphDef + TensorBundle)`,
     async run(b: IdBatch) {
