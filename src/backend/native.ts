@@ -88,10 +88,6 @@ export function napiVersionFor(json: PackageJson): number {
   return supported.length ? Math.max(...supported) : 8;
 }
 
-export function installedVersion(pkg: string): string | undefined {
-  return readPackage(pkg)?.json.version;
-}
-
 function validEntry(dir: string): NativeCacheEntry | undefined {
   try {
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as NativeManifest;

@@ -45,10 +45,6 @@ export class GateError extends RecsysError {
   override readonly exitCode = 1;
 }
 
-export class NotImplementedError extends RecsysError {
-  override readonly exitCode = 2;
-}
-
 export function exitCodeOf(err: unknown): number {
   if (err instanceof RecsysError) return err.exitCode;
   const code = (err as { exitCode?: unknown })?.exitCode;
