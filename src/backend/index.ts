@@ -6,7 +6,8 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 
-import { BackendUnavailableError, oneLine } from './errors.js';
+import { collapseWhitespace } from '../lib/errors.js';
+import { BackendUnavailableError } from './errors.js';
 import {
   NATIVE_PACKAGES,
   type LoadedNative,
@@ -100,7 +101,7 @@ function tryNative(opts: InitBackendOptions): { loaded?: LoadedNative; problems:
       native = loadNativePackage(status, { verbose: opts.verbose });
       return { loaded: native, problems };
     } catch (e) {
-      problems.push(oneLine((e as Error).message));
+      problems.push(collapseWhitespace((e as Error).message));
       // A failed require may have registered the package's kernels without its backend.
       if (!tf.findBackend('tensorflow')) unregisterBackendKernels('tensorflow');
     }
@@ -185,7 +186,7 @@ export async function initBackend(requested: BackendName, opts: InitBackendOptio
       log(`backend: tensorflow (${reason})`);
       return nativeInfo(loaded, reason);
     } catch (e) {
-      problems.push(oneLine((e as Error).message));
+      problems.push(collapseWhitespace((e as Error).message));
     }
   }
   const nativeWhy = `native TensorFlow unavailable: ${problems.join(' / ')}`;
@@ -195,7 +196,7 @@ export async function initBackend(requested: BackendName, opts: InitBackendOptio
     log(`backend: wasm (${reason})`);
     return { name: 'wasm', reason, gpu: false, simd: w.simd, threads: w.threads };
   } catch (e) {
-    const reason = `${nativeWhy}; wasm unavailable: ${oneLine((e as Error).message)}`;
+    const reason = `${nativeWhy}; wasm unavailable: ${collapseWhitespace((e as Error).message)}`;
     await useCpu();
     log(`backend: cpu (${reason})`);
     return { name: 'cpu', reason, gpu: false };
