@@ -13,7 +13,8 @@ import { bertLogits, paramSpecs, type BertConfig, type Params, type ParamSpec } 
 import { AdamW } from './adamw.js';
 import { epochBatches, paddingFraction } from './batches.js';
 import { EarlyStopping, modeFor } from './early-stop.js';
-import { evaluateSplit, type EvalMetrics } from './evaluate.js';
+import type { ValidationMetrics } from '../eval/metrics-record.js';
+import { validationMetrics } from './evaluate.js';
 import { balancedWeights, clipCoefficient, globalNorm, weightedCrossEntropy } from './loss.js';
 import { MetricsLog } from './metrics-log.js';
 import { learningRateAt, warmupSteps } from './schedule.js';
@@ -60,7 +61,7 @@ export interface TrainResult {
   stopReason: StopReason;
   steps: number;
   best: { metric: string; value: number | null; step: number | null };
-  lastEval: EvalMetrics | null;
+  lastEval: ValidationMetrics | null;
   samplesPerSec: number;
   seconds: number;
   paddingFraction: number;
@@ -159,12 +160,13 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   }
   const classWeights = weights ? tf.tensor1d(weights) : undefined;
   ev.log?.(
-    `training ${train.size} rows, ${stepsPerEpoch} steps/epoch × ${t.epochs} epochs → ${totalSteps} steps (warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}` +
+    `training ${train.size} rows, ${stepsPerEpoch} steps/epoch × ${t.epochs} epochs → ${totalSteps} steps ` +
+      `(warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}` +
       (weights ? `, class weights ${weights.map((w) => w.toFixed(3)).join(' ')}` : ''),
   );
 
   const paramsView = (): Params => vars as unknown as Params;
-  let lastEval: EvalMetrics | null = null;
+  let lastEval: ValidationMetrics | null = null;
   let stopReason: StopReason | null = null;
   let error: string | undefined;
   const startWall = performance.now();
@@ -172,9 +174,9 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const startSamples = state.samplesSeen;
   const pad: number[] = [];
 
-  const evaluate = (): EvalMetrics | null => {
+  const evaluate = (): ValidationMetrics | null => {
     if (!validation || validation.size === 0) return null;
-    const m = evaluateSplit(paramsView(), modelConfig, validation, config.eval.batch_size, padId);
+    const m = validationMetrics(paramsView(), modelConfig, validation, config.eval.batch_size, padId);
     const value = m[early.s.metric];
     if (value === undefined)
       throw new UsageError(
@@ -191,13 +193,14 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       step: state.step,
       epoch: state.epoch,
       split: 'validation',
-      ...m,
+      metrics: m,
       best: early.state.best,
       best_step: early.state.bestStep,
     });
     lastEval = m;
     ev.log?.(
-      `eval step ${state.step}: loss ${m.loss.toFixed(4)} accuracy ${m.accuracy.toFixed(4)} macro_f1 ${m.macro_f1.toFixed(4)}${improved ? ' (best)' : ''}`,
+      `eval step ${state.step}: loss ${m.loss.toFixed(4)} accuracy ${m.accuracy.toFixed(4)} ` +
+        `macro_f1 ${m.macro_f1.toFixed(4)}${improved ? ' (best)' : ''}`,
     );
     return m;
   };
@@ -277,7 +280,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) {
         tf.dispose(Object.values(grads!));
         stopReason = 'nan';
-        error = `step ${state.step + 1}: ${!Number.isFinite(lossValue) ? `loss is ${lossValue}` : `gradient norm is ${norm}`}; stopped before applying it (lower train.lr or check the data)`;
+        const what = !Number.isFinite(lossValue) ? `loss is ${lossValue}` : `gradient norm is ${norm}`;
+        error = `step ${state.step + 1}: ${what}; stopped before applying it (lower train.lr or check the data)`;
         break outer;
       }
       faultPoint('step');
