@@ -37,6 +37,7 @@ export class NonFiniteError extends RecsysError {
 export interface TrainEvents {
   epochStart?(epoch: number, steps: number, fromStep: number): void;
   step?(info: { step: number; epoch: number; loss: number; lr: number; samplesPerSec: number }): void;
+  /** Once for every epochStart, also when the run stops mid-epoch (max_steps, interrupt, NaN). */
   epochEnd?(epoch: number): void;
   log?(msg: string): void;
 }
@@ -222,12 +223,14 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     await pruneCheckpoints(ckptDir, t.keep_checkpoints, new Set([dir, bestDir]));
   };
 
+  let openEpoch: number | null = null; // started and not yet ended, for epochEnd
   outer: for (let epoch = state.epoch; epoch < t.epochs; epoch++) {
     const batches = epochBatches(lengths, t.batch_size, config.seed, epoch);
     pad.push(paddingFraction(lengths, batches));
     const startBatch = epoch === state.epoch ? state.batchInEpoch : 0;
     state.epoch = epoch;
     ev.epochStart?.(epoch, stepsPerEpoch, Math.floor(startBatch / t.grad_accum));
+    openEpoch = epoch;
     for (let b = startBatch; b < batches.length; b += t.grad_accum) {
       if (state.step >= totalSteps) {
         stopReason = 'max_steps';
@@ -325,11 +328,13 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     if (state.lastEvalStep !== state.step) evaluate();
     await checkpoint(true);
     ev.epochEnd?.(epoch);
+    openEpoch = null;
     if (early.shouldStop) {
       stopReason = 'early_stopping';
       break;
     }
   }
+  if (openEpoch !== null) ev.epochEnd?.(openEpoch);
   stopReason ??= state.step >= totalSteps && t.max_steps !== null ? 'max_steps' : 'epochs';
 
   // Whatever stopped the run: evaluate the current weights if they were not, checkpoint, restore the best.
