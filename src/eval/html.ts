@@ -86,7 +86,7 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
 const tickText = (t: number) =>
   Math.abs(t) >= 1e4 || (Math.abs(t) < 1e-3 && t !== 0) ? t.toExponential(1) : String(Number(t.toPrecision(4)));
 
-export function lineChartSvg(chart: Chart, width = 440, height = 230): string {
+function lineChartSvg(chart: Chart, width = 440, height = 230): string {
   const m = { l: 56, r: 12, t: 30 + 14 * Math.ceil(chart.series.length / 2), b: 40 };
   const all = chart.series.flatMap((s) => s.points);
   let [x0, x1] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
@@ -140,7 +140,7 @@ export function lineChartSvg(chart: Chart, width = 440, height = 230): string {
 // ------------------------------------------------------------------ confusion matrix and bars
 
 /** Heatmap colored by the share of each true label's rows (row-normalised), counts in the cells. */
-export function confusionSvg(labels: string[], cm: number[][]): string {
+function confusionSvg(labels: string[], cm: number[][]): string {
   const n = labels.length;
   const cell = Math.max(14, Math.min(64, Math.floor(640 / n)));
   const nameW = Math.min(180, 12 + 7 * Math.max(...labels.map((l) => [...l].length)));
@@ -198,7 +198,7 @@ export function confusionSvg(labels: string[], cm: number[][]): string {
 }
 
 /** Per-class precision / recall / F1 as grouped horizontal bars, with support. */
-export function perClassBarsSvg(r: EvalReport): string {
+function perClassBarsSvg(r: EvalReport): string {
   const rowH = 34;
   const nameW = Math.min(200, 16 + 7 * Math.max(...r.labels.map((l) => [...l].length)));
   const barW = 360;
