@@ -155,9 +155,8 @@ export async function initBackend(requested: BackendName, opts: InitBackendOptio
       );
     await useNative();
     const info = nativeInfo(loaded, 'requested');
-    log(
-      `backend: tensorflow (requested; TensorFlow ${loaded.tfVersion} via ${loaded.package}${loaded.gpu ? ', GPU' : ''})`,
-    );
+    const gpu = loaded.gpu ? ', GPU' : '';
+    log(`backend: tensorflow (requested; TensorFlow ${loaded.tfVersion} via ${loaded.package}${gpu})`);
     return info;
   }
 
@@ -182,7 +181,8 @@ export async function initBackend(requested: BackendName, opts: InitBackendOptio
           ? 'binding from the setup:native cache'
           : 'binding in node_modules';
       const skipped = problems.length ? `; @tensorflow/tfjs-node-gpu skipped: ${problems.join(' / ')}` : '';
-      const reason = `native TensorFlow ${loaded.tfVersion} via ${loaded.package} (${from})${loaded.gpu ? ', GPU in use' : ''}${skipped}`;
+      const gpu = loaded.gpu ? ', GPU in use' : '';
+      const reason = `native TensorFlow ${loaded.tfVersion} via ${loaded.package} (${from})${gpu}${skipped}`;
       log(`backend: tensorflow (${reason})`);
       return nativeInfo(loaded, reason);
     } catch (e) {
@@ -230,8 +230,9 @@ export function describeBackends(): BackendsDescription {
   let tfDetail: string;
   if (native) tfDetail = `loaded: TensorFlow ${native.tfVersion} via ${native.package}`;
   else if (usable) {
+    const where = usable.source === 'cache' ? `linked from ${usable.linkedTo}` : 'in node_modules';
     tfDetail = usable.bindingPresent
-      ? `${usable.package} binding at ${usable.bindingPath} (${usable.source === 'cache' ? `linked from ${usable.linkedTo}` : 'in node_modules'})`
+      ? `${usable.package} binding at ${usable.bindingPath} (${where})`
       : `${usable.package} binding will be relinked from the cache ${usable.cacheEntry?.dir}`;
   } else tfDetail = nativeProblem(cpuPkg) ?? 'unavailable';
 
