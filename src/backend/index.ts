@@ -6,7 +6,8 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 
-import { BackendUnavailableError, oneLine } from './errors.js';
+import { collapseWhitespace } from '../lib/errors.js';
+import { BackendUnavailableError } from './errors.js';
 import {
   NATIVE_PACKAGES,
   type LoadedNative,
@@ -100,7 +101,7 @@ function tryNative(opts: InitBackendOptions): { loaded?: LoadedNative; problems:
       native = loadNativePackage(status, { verbose: opts.verbose });
       return { loaded: native, problems };
     } catch (e) {
-      problems.push(oneLine((e as Error).message));
+      problems.push(collapseWhitespace((e as Error).message));
       // A failed require may have registered the package's kernels without its backend.
       if (!tf.findBackend('tensorflow')) unregisterBackendKernels('tensorflow');
     }
@@ -154,9 +155,8 @@ export async function initBackend(requested: BackendName, opts: InitBackendOptio
       );
     await useNative();
     const info = nativeInfo(loaded, 'requested');
-    log(
-      `backend: tensorflow (requested; TensorFlow ${loaded.tfVersion} via ${loaded.package}${loaded.gpu ? ', GPU' : ''})`,
-    );
+    const gpu = loaded.gpu ? ', GPU' : '';
+    log(`backend: tensorflow (requested; TensorFlow ${loaded.tfVersion} via ${loaded.package}${gpu})`);
     return info;
   }
 
@@ -181,11 +181,12 @@ export async function initBackend(requested: BackendName, opts: InitBackendOptio
           ? 'binding from the setup:native cache'
           : 'binding in node_modules';
       const skipped = problems.length ? `; @tensorflow/tfjs-node-gpu skipped: ${problems.join(' / ')}` : '';
-      const reason = `native TensorFlow ${loaded.tfVersion} via ${loaded.package} (${from})${loaded.gpu ? ', GPU in use' : ''}${skipped}`;
+      const gpu = loaded.gpu ? ', GPU in use' : '';
+      const reason = `native TensorFlow ${loaded.tfVersion} via ${loaded.package} (${from})${gpu}${skipped}`;
       log(`backend: tensorflow (${reason})`);
       return nativeInfo(loaded, reason);
     } catch (e) {
-      problems.push(oneLine((e as Error).message));
+      problems.push(collapseWhitespace((e as Error).message));
     }
   }
   const nativeWhy = `native TensorFlow unavailable: ${problems.join(' / ')}`;
@@ -195,7 +196,7 @@ export async function initBackend(requested: BackendName, opts: InitBackendOptio
     log(`backend: wasm (${reason})`);
     return { name: 'wasm', reason, gpu: false, simd: w.simd, threads: w.threads };
   } catch (e) {
-    const reason = `${nativeWhy}; wasm unavailable: ${oneLine((e as Error).message)}`;
+    const reason = `${nativeWhy}; wasm unavailable: ${collapseWhitespace((e as Error).message)}`;
     await useCpu();
     log(`backend: cpu (${reason})`);
     return { name: 'cpu', reason, gpu: false };
@@ -229,8 +230,9 @@ export function describeBackends(): BackendsDescription {
   let tfDetail: string;
   if (native) tfDetail = `loaded: TensorFlow ${native.tfVersion} via ${native.package}`;
   else if (usable) {
+    const where = usable.source === 'cache' ? `linked from ${usable.linkedTo}` : 'in node_modules';
     tfDetail = usable.bindingPresent
-      ? `${usable.package} binding at ${usable.bindingPath} (${usable.source === 'cache' ? `linked from ${usable.linkedTo}` : 'in node_modules'})`
+      ? `${usable.package} binding at ${usable.bindingPath} (${where})`
       : `${usable.package} binding will be relinked from the cache ${usable.cacheEntry?.dir}`;
   } else tfDetail = nativeProblem(cpuPkg) ?? 'unavailable';
 

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
-import { oneLine } from './errors.js';
+import { collapseWhitespace } from '../lib/errors.js';
 
 export const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 export type NativePackage = (typeof NATIVE_PACKAGES)[number];
@@ -86,10 +86,6 @@ export function napiVersionFor(json: PackageJson): number {
   const node = Number(process.versions.napi);
   const supported = (json.binary?.napi_versions ?? [8]).filter((v) => v <= node);
   return supported.length ? Math.max(...supported) : 8;
-}
-
-export function installedVersion(pkg: string): string | undefined {
-  return readPackage(pkg)?.json.version;
 }
 
 function validEntry(dir: string): NativeCacheEntry | undefined {
@@ -287,9 +283,8 @@ export function loadNativePackage(
     try {
       status = linkFromCache(status, entry);
     } catch (e) {
-      throw new Error(
-        `relinking the cached binding ${entry.dir} failed (${oneLine((e as Error).message, 200)}); run \`npm run setup:native\``,
-      );
+      const why = collapseWhitespace((e as Error).message, 200);
+      throw new Error(`relinking the cached binding ${entry.dir} failed (${why}); run \`npm run setup:native\``);
     }
     relinked = true;
     if (!status.bindingPresent)
@@ -307,7 +302,9 @@ export function loadNativePackage(
     if (gate) gate.unmute(saved);
     const msg = (e as Error).message ?? String(e);
     const first = msg.split('\n').find((l) => l.trim()) ?? msg;
-    throw new Error(`loading ${pkg} failed (${oneLine(first, 240)}); rebuild with \`npm run setup:native -- --force\``);
+    throw new Error(
+      `loading ${pkg} failed (${collapseWhitespace(first, 240)}); rebuild with \`npm run setup:native -- --force\``,
+    );
   }
   if (gate) gate.unmute(saved);
   const be = mod.backend() as { binding?: { TF_Version?: string }; isUsingGpuDevice?: boolean };

@@ -63,7 +63,3 @@ export async function loadWasm(): Promise<WasmInfo> {
   await tf.ready();
   return loaded;
 }
-
-export function wasmInfo(): WasmInfo | undefined {
-  return loaded;
-}

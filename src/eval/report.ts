@@ -1,4 +1,4 @@
-import type { EvalMetrics } from './metrics.js';
+import type { ClassificationMetrics } from './metrics.js';
 import { codePoints, formatFixed, padEnd, padStart } from './format.js';
 import type { GateReport } from './gates.js';
 
@@ -6,14 +6,10 @@ export const REPORT_FORMAT = 'recsys-eval';
 export const REPORT_VERSION = 1;
 
 /**
- * The machine-readable eval report (`recsys eval --json`, `--report DIR/report.json`). Key names
- * are stable; see src/eval/README.md for the documentation of each.
+ * `ClassificationMetrics` as the report's JSON spells them (snake_case keys, per-class metrics
+ * keyed by label). `reportMetrics` is the one conversion; key names and order are stable.
  */
-export interface EvalReport {
-  format: typeof REPORT_FORMAT;
-  version: typeof REPORT_VERSION;
-  created: string;
-  split: string;
+export interface ReportMetrics {
   rows: number;
   labels: string[];
   accuracy: number;
@@ -31,6 +27,17 @@ export interface EvalReport {
   pr_auc: number | null;
   positive_label: string | null;
   notes: string[];
+}
+
+/**
+ * The machine-readable eval report (`recsys eval --json`, `--report DIR/report.json`). Key names
+ * are stable; see src/eval/README.md for the documentation of each.
+ */
+export interface EvalReport extends ReportMetrics {
+  format: typeof REPORT_FORMAT;
+  version: typeof REPORT_VERSION;
+  created: string;
+  split: string;
   source: {
     run: string | null;
     /** The export directory, when an exported ONNX model was evaluated (`--model`). */
@@ -63,12 +70,9 @@ export interface ReportContext {
   seconds: number;
 }
 
-export function buildReport(m: EvalMetrics, ctx: ReportContext, gates: GateReport | null = null): EvalReport {
+/** The metrics under the report's JSON keys, in the report's key order. */
+export function reportMetrics(m: ClassificationMetrics): ReportMetrics {
   return {
-    format: REPORT_FORMAT,
-    version: REPORT_VERSION,
-    created: new Date().toISOString(),
-    split: ctx.split,
     rows: m.rows,
     labels: m.labels,
     accuracy: m.accuracy,
@@ -86,6 +90,16 @@ export function buildReport(m: EvalMetrics, ctx: ReportContext, gates: GateRepor
     pr_auc: m.prAuc,
     positive_label: m.positiveLabel,
     notes: m.notes,
+  };
+}
+
+export function buildReport(m: ClassificationMetrics, ctx: ReportContext, gates: GateReport | null = null): EvalReport {
+  return {
+    format: REPORT_FORMAT,
+    version: REPORT_VERSION,
+    created: new Date().toISOString(),
+    split: ctx.split,
+    ...reportMetrics(m),
     source: {
       run: ctx.run,
       export: ctx.export ?? null,
@@ -163,18 +177,18 @@ export function confusionText(labels: string[], cm: number[][], maxWidth = 160):
   if (named) {
     const colW = labels.map((l) => Math.max(codePoints(l), countWidth));
     lines.push(padStart('', nameWidth) + labels.map((l, j) => `  ${padStart(l, colW[j])}`).join(''));
-    cm.forEach((row, i) =>
-      lines.push(padStart(labels[i], nameWidth) + row.map((v, j) => `  ${padStart(String(v), colW[j])}`).join('')),
-    );
+    cm.forEach((row, i) => {
+      lines.push(padStart(labels[i], nameWidth) + row.map((v, j) => `  ${padStart(String(v), colW[j])}`).join(''));
+    });
   } else {
     const idxW = String(labels.length - 1).length + 2;
     const colW = Math.max(countWidth, idxW);
     const rowName = (i: number) => `[${i}] ${labels[i]}`;
     const rowW = Math.max(...labels.map((_, i) => codePoints(rowName(i))));
     lines.push(padStart('', rowW) + labels.map((_, j) => ` ${padStart(`[${j}]`, colW)}`).join(''));
-    cm.forEach((row, i) =>
-      lines.push(padEnd(rowName(i), rowW) + row.map((v) => ` ${padStart(String(v), colW)}`).join('')),
-    );
+    cm.forEach((row, i) => {
+      lines.push(padEnd(rowName(i), rowW) + row.map((v) => ` ${padStart(String(v), colW)}`).join(''));
+    });
   }
   return `${lines.join('\n')}\n`;
 }
@@ -195,7 +209,8 @@ function extraLines(r: EvalReport, digits: number): string[] {
 
 export function textReport(r: EvalReport, digits = 4): string {
   const parts = [
-    `${r.split} split: ${r.rows} rows, ${r.backend} backend, ${formatFixed(r.seconds, 1)} s (${Math.round(r.rows_per_second)} rows/s)\n`,
+    `${r.split} split: ${r.rows} rows, ${r.backend} backend, ` +
+      `${formatFixed(r.seconds, 1)} s (${Math.round(r.rows_per_second)} rows/s)\n`,
     classificationReportText(r, digits),
     `${extraLines(r, digits).join('\n')}\n`,
     confusionText(r.labels, r.confusion_matrix),
@@ -224,7 +239,8 @@ export function markdownReport(r: EvalReport, digits = 4): string {
     out.push('| | metric | value | condition |', '|---|---|---:|---|');
     for (const g of r.gates.results)
       out.push(
-        `| ${g.passed ? '✅' : '❌'} | ${mdEscape(g.metric)} | ${g.value === null ? 'n/a' : formatFixed(g.value, 6)} | ${mdEscape(g.condition)} |`,
+        `| ${g.passed ? '✅' : '❌'} | ${mdEscape(g.metric)} | ` +
+          `${g.value === null ? 'n/a' : formatFixed(g.value, 6)} | ${mdEscape(g.condition)} |`,
       );
     out.push('');
   }
@@ -256,7 +272,9 @@ export function markdownReport(r: EvalReport, digits = 4): string {
     `| true \\ predicted | ${r.labels.map(mdEscape).join(' | ')} |`,
     `|---|${r.labels.map(() => '---:').join('|')}|`,
   );
-  r.confusion_matrix.forEach((row, i) => out.push(`| **${mdEscape(r.labels[i])}** | ${row.join(' | ')} |`));
+  r.confusion_matrix.forEach((row, i) => {
+    out.push(`| **${mdEscape(r.labels[i])}** | ${row.join(' | ')} |`);
+  });
   out.push('', '</details>', '');
   if (r.notes.length) out.push(...r.notes.map((n) => `- ${mdEscape(n)}`), '');
   return out.join('\n');

@@ -1,26 +1,19 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import cliProgress from 'cli-progress';
+import { progressBar, type ProgressBar } from '../lib/progress.js';
 import { hubSettings, parseRepoId, type HubSettings } from './cache.js';
 import { snapshotDownload, type DownloadEvents } from './download.js';
 
 export { hubSettings, parseRepoId } from './cache.js';
 export { HubError, snapshotDownload } from './download.js';
 
+/** One bar per downloaded file (on a terminal only), starting where a resumed download left off. */
 function progressEvents(): DownloadEvents {
-  if (!process.stderr.isTTY) return {};
-  let bar: cliProgress.SingleBar | undefined;
+  let bar: ProgressBar | undefined;
   return {
     start(file, bytes, resumedFrom) {
-      bar = new cliProgress.SingleBar(
-        {
-          format: `${file} [{bar}] {percentage}% | {value}/{total} bytes${resumedFrom ? ' (resumed)' : ''}`,
-          stream: process.stderr,
-          clearOnComplete: true,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(bytes ?? 0, resumedFrom);
+      const format = `${file} [{bar}] {percentage}% | {value}/{total} bytes${resumedFrom ? ' (resumed)' : ''}`;
+      bar = progressBar({ format, total: bytes, start: resumedFrom });
     },
     progress: (_f, received) => bar?.update(received),
     done: () => bar?.stop(),

@@ -19,19 +19,33 @@ export class UsageError extends RecsysError {
 
 /**
  * Messages quote user data (column names, labels, keys): a newline or a terminal escape in it
- * must not break the one-line error or drive the terminal, so control characters are escaped.
+ * must not break the one-line error or drive the terminal, so control characters are escaped
+ * (a newline becomes the two characters `\n`). Nothing is dropped or shortened.
  */
-export function oneLine(text: string): string {
+export function escapeControlChars(text: string): string {
   return text.replace(/\r\n|[\r\n\u2028\u2029]|[\x00-\x08\x0b-\x1f\x7f]/g, (c) =>
     c === '\r\n' || c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
   );
+}
+
+/** @deprecated the old name of `escapeControlChars`, kept until main.ts uses the new one. */
+export const oneLine = escapeControlChars;
+
+/**
+ * A message from elsewhere (a library's multi-line error, a child's stderr) squeezed into one line
+ * of a recsys error: runs of whitespace, newlines included, become one space, and the text is cut
+ * at `max` characters with an ellipsis.
+ */
+export function collapseWhitespace(message: string, max = 400): string {
+  const s = message.replace(/\s+/g, ' ').trim();
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
 export class ConfigError extends RecsysError {
   override readonly exitCode = 2;
   readonly problems: string[];
   constructor(problems: string[]) {
-    const lines = problems.map(oneLine);
+    const lines = problems.map(escapeControlChars);
     super(lines.length === 1 ? lines[0] : `${lines.length} problems in the configuration:\n  ${lines.join('\n  ')}`);
     this.problems = lines;
   }
@@ -43,10 +57,6 @@ export class DataError extends RecsysError {
 
 export class GateError extends RecsysError {
   override readonly exitCode = 1;
-}
-
-export class NotImplementedError extends RecsysError {
-  override readonly exitCode = 2;
 }
 
 export function exitCodeOf(err: unknown): number {

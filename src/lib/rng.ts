@@ -1,6 +1,8 @@
 /**
- * Seeded PRNG (xoshiro128**), with its state exposed so a run can checkpoint and resume the exact
- * same random stream. Math.random is never used for anything that affects results.
+ * Seeded random numbers, all of them: Math.random is never used for anything that affects results.
+ * - `Rng` (xoshiro128**): shuffles, splits, sampling; its state is exposed so a run can checkpoint
+ *   and resume the exact same random stream.
+ * - `seedStream` (on `mulberry32`): the per-op seeds tfjs's random ops (dropout) take, one per call.
  */
 export class Rng {
   private s: Uint32Array;
@@ -57,6 +59,27 @@ export class Rng {
     }
     return items;
   }
+}
+
+/** mulberry32: a stream of uniform 32-bit unsigned integers from a 32-bit seed. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+/**
+ * A deterministic stream of 31-bit seeds (mulberry32): the forward pass draws one per dropout op,
+ * so the same seed and inputs give the same masks, and a resumed step replays them exactly.
+ */
+export function seedStream(seed: number): () => number {
+  const next = mulberry32(seed);
+  return () => next() % 2147483647;
 }
 
 function rotl(x: number, k: number): number {

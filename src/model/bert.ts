@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { seedStream } from '../lib/rng.js';
 import type { BertConfig, HiddenAct } from './config.js';
 import type { Params } from './params.js';
 
@@ -61,18 +62,6 @@ export const ACTIVATIONS: Record<HiddenAct, (x: tf.Tensor) => tf.Tensor> = {
 function geluTanh(x: tf.Tensor): tf.Tensor {
   const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), SQRT_2_OVER_PI);
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
-}
-
-/** A small deterministic generator of per-call dropout seeds (mulberry32). */
-function seedStream(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) % 2147483647;
-  };
 }
 
 function get(params: Params, name: string): tf.Tensor {

@@ -2,30 +2,21 @@ import * as tf from '@tensorflow/tfjs';
 import { padBatch } from '../data/batch.js';
 import { rowOf, type SplitArrays } from '../data/split-reader.js';
 import { flatMetrics, MetricsAccumulator } from '../eval/metrics.js';
+import type { ValidationMetrics } from '../eval/metrics-record.js';
 import { faultPoint } from '../lib/fault.js';
 import { bertLogits, type BertConfig, type Params } from '../model/index.js';
-
-/** Every metric `recsys eval` reports, flat (accuracy, loss, macro_f1, recall:Label, …), plus rows. */
-export interface EvalMetrics {
-  loss: number;
-  accuracy: number;
-  macro_f1: number;
-  weighted_f1: number;
-  rows: number;
-  [metric: string]: number;
-}
 
 /**
  * The validation metrics of the current weights (dropout off), computed batch by batch with the
  * same accumulator `recsys eval` uses, so early stopping watches the numbers eval reports.
  */
-export function evaluateSplit(
+export function validationMetrics(
   params: Params,
   config: BertConfig,
   split: SplitArrays,
   batchSize: number,
   padId: number,
-): EvalMetrics {
+): ValidationMetrics {
   const acc = new MetricsAccumulator(config.id2label);
   for (let start = 0; start < split.size; start += batchSize) {
     faultPoint('eval');
@@ -44,5 +35,5 @@ export function evaluateSplit(
   const flat = flatMetrics(acc.compute());
   const out: Record<string, number> = { rows: split.size };
   for (const [k, v] of Object.entries(flat)) if (v !== null) out[k] = v;
-  return out as EvalMetrics;
+  return out as ValidationMetrics;
 }

@@ -13,7 +13,8 @@ import { bertLogits, paramSpecs, type BertConfig, type Params, type ParamSpec } 
 import { AdamW } from './adamw.js';
 import { epochBatches, paddingFraction } from './batches.js';
 import { EarlyStopping, modeFor } from './early-stop.js';
-import { evaluateSplit, type EvalMetrics } from './evaluate.js';
+import type { ValidationMetrics } from '../eval/metrics-record.js';
+import { validationMetrics } from './evaluate.js';
 import { balancedWeights, clipCoefficient, globalNorm, weightedCrossEntropy } from './loss.js';
 import { MetricsLog } from './metrics-log.js';
 import { learningRateAt, warmupSteps } from './schedule.js';
@@ -36,6 +37,7 @@ export class NonFiniteError extends RecsysError {
 export interface TrainEvents {
   epochStart?(epoch: number, steps: number, fromStep: number): void;
   step?(info: { step: number; epoch: number; loss: number; lr: number; samplesPerSec: number }): void;
+  /** Once for every epochStart, also when the run stops mid-epoch (max_steps, interrupt, NaN). */
   epochEnd?(epoch: number): void;
   log?(msg: string): void;
 }
@@ -60,7 +62,7 @@ export interface TrainResult {
   stopReason: StopReason;
   steps: number;
   best: { metric: string; value: number | null; step: number | null };
-  lastEval: EvalMetrics | null;
+  lastEval: ValidationMetrics | null;
   samplesPerSec: number;
   seconds: number;
   paddingFraction: number;
@@ -159,12 +161,13 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   }
   const classWeights = weights ? tf.tensor1d(weights) : undefined;
   ev.log?.(
-    `training ${train.size} rows, ${stepsPerEpoch} steps/epoch × ${t.epochs} epochs → ${totalSteps} steps (warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}` +
+    `training ${train.size} rows, ${stepsPerEpoch} steps/epoch × ${t.epochs} epochs → ${totalSteps} steps ` +
+      `(warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}` +
       (weights ? `, class weights ${weights.map((w) => w.toFixed(3)).join(' ')}` : ''),
   );
 
   const paramsView = (): Params => vars as unknown as Params;
-  let lastEval: EvalMetrics | null = null;
+  let lastEval: ValidationMetrics | null = null;
   let stopReason: StopReason | null = null;
   let error: string | undefined;
   const startWall = performance.now();
@@ -172,9 +175,9 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const startSamples = state.samplesSeen;
   const pad: number[] = [];
 
-  const evaluate = (): EvalMetrics | null => {
+  const evaluate = (): ValidationMetrics | null => {
     if (!validation || validation.size === 0) return null;
-    const m = evaluateSplit(paramsView(), modelConfig, validation, config.eval.batch_size, padId);
+    const m = validationMetrics(paramsView(), modelConfig, validation, config.eval.batch_size, padId);
     const value = m[early.s.metric];
     if (value === undefined)
       throw new UsageError(
@@ -191,13 +194,14 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       step: state.step,
       epoch: state.epoch,
       split: 'validation',
-      ...m,
+      metrics: m,
       best: early.state.best,
       best_step: early.state.bestStep,
     });
     lastEval = m;
     ev.log?.(
-      `eval step ${state.step}: loss ${m.loss.toFixed(4)} accuracy ${m.accuracy.toFixed(4)} macro_f1 ${m.macro_f1.toFixed(4)}${improved ? ' (best)' : ''}`,
+      `eval step ${state.step}: loss ${m.loss.toFixed(4)} accuracy ${m.accuracy.toFixed(4)} ` +
+        `macro_f1 ${m.macro_f1.toFixed(4)}${improved ? ' (best)' : ''}`,
     );
     return m;
   };
@@ -219,12 +223,14 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     await pruneCheckpoints(ckptDir, t.keep_checkpoints, new Set([dir, bestDir]));
   };
 
+  let openEpoch: number | null = null; // started and not yet ended, for epochEnd
   outer: for (let epoch = state.epoch; epoch < t.epochs; epoch++) {
     const batches = epochBatches(lengths, t.batch_size, config.seed, epoch);
     pad.push(paddingFraction(lengths, batches));
     const startBatch = epoch === state.epoch ? state.batchInEpoch : 0;
     state.epoch = epoch;
     ev.epochStart?.(epoch, stepsPerEpoch, Math.floor(startBatch / t.grad_accum));
+    openEpoch = epoch;
     for (let b = startBatch; b < batches.length; b += t.grad_accum) {
       if (state.step >= totalSteps) {
         stopReason = 'max_steps';
@@ -277,7 +283,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) {
         tf.dispose(Object.values(grads!));
         stopReason = 'nan';
-        error = `step ${state.step + 1}: ${!Number.isFinite(lossValue) ? `loss is ${lossValue}` : `gradient norm is ${norm}`}; stopped before applying it (lower train.lr or check the data)`;
+        const what = !Number.isFinite(lossValue) ? `loss is ${lossValue}` : `gradient norm is ${norm}`;
+        error = `step ${state.step + 1}: ${what}; stopped before applying it (lower train.lr or check the data)`;
         break outer;
       }
       faultPoint('step');
@@ -321,11 +328,13 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     if (state.lastEvalStep !== state.step) evaluate();
     await checkpoint(true);
     ev.epochEnd?.(epoch);
+    openEpoch = null;
     if (early.shouldStop) {
       stopReason = 'early_stopping';
       break;
     }
   }
+  if (openEpoch !== null) ev.epochEnd?.(openEpoch);
   stopReason ??= state.step >= totalSteps && t.max_steps !== null ? 'max_steps' : 'epochs';
 
   // Whatever stopped the run: evaluate the current weights if they were not, checkpoint, restore the best.

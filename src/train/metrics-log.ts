@@ -1,6 +1,10 @@
 import { closeSync, existsSync, fsyncSync, openSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { metricsLine, type MetricsRecord } from '../eval/metrics-record.js';
 
-/** metrics.jsonl, append-only; on resume it is cut back to the checkpoint's length. */
+/**
+ * metrics.jsonl, append-only, one record per line in the format of eval/metrics-record.ts; on
+ * resume it is cut back to the checkpoint's length.
+ */
 export class MetricsLog {
   private fd: number;
 
@@ -13,8 +17,8 @@ export class MetricsLog {
     this.fd = openSync(file, resumeAtBytes === undefined ? 'w' : 'a');
   }
 
-  write(entry: Record<string, unknown>): void {
-    writeSync(this.fd, `${JSON.stringify(entry)}\n`);
+  write(record: MetricsRecord): void {
+    writeSync(this.fd, metricsLine(record));
   }
 
   get bytes(): number {

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
@@ -114,8 +114,4 @@ export function resolveLink(link: string): string | null {
   } catch {
     return null;
   }
-}
-
-export async function writeText(file: string, text: string): Promise<void> {
-  await writeFile(file, text);
 }

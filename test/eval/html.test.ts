@@ -3,6 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { htmlReport, readTrainingCurves } from '../../src/eval/html.js';
 import { MetricsAccumulator } from '../../src/eval/metrics.js';
+import { type MetricsRecord, metricsLine, parseMetricsLine, readMetricsLog } from '../../src/eval/metrics-record.js';
+import { DataError } from '../../src/lib/errors.js';
 import { buildReport } from '../../src/eval/report.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -26,7 +28,8 @@ describe('HTML report', () => {
         best_step: 2,
       },
     ];
-    writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n{"step": 3, "loss": 2.`); // a torn last line is skipped
+    // a torn last line (a run still writing it) is skipped
+    writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n{"step": 3, "loss": 2.`);
     const charts = readTrainingCurves(file);
     expect(charts.map((c) => c.title)).toEqual(['loss', 'macro_f1', 'accuracy', 'weighted_f1', 'lr', 'grad_norm']);
     expect(charts[0].xLabel).toBe('step');
@@ -41,6 +44,74 @@ describe('HTML report', () => {
       { name: 'validation.loss', points: [[2, 2.5]] },
     ]);
     expect(readTrainingCurves(path.join(path.dirname(file), 'missing.jsonl'))).toEqual([]);
+  });
+
+  it('refuses a complete line that is not a metrics record, naming the file and the line', () => {
+    const file = path.join(tempDir('recsys-eval-html-'), 'metrics.jsonl');
+    const train = {
+      type: 'train',
+      step: 1,
+      epoch: 0,
+      loss: 2.6,
+      lr: 1e-5,
+      grad_norm: 3,
+      samples_per_s: 1,
+      time_s: 0.3,
+    };
+    const cases: [unknown, string][] = [
+      ['{"type": "train", "step": 2', 'not valid JSON ('], // then V8's parser message, which varies by Node version
+      [[1, 2], 'expected a JSON object, one metrics record per line'],
+      [{ ...train, loss: 'low' }, '"loss" must be a number, got "low"'],
+      [{ ...train, lr: undefined }, '"lr" is missing'],
+      [{ step: 2, split: 'train', loss: 1 }, '"type" must be "train" or "eval", got nothing'],
+      [{ type: 'eval', step: 2, epoch: 0, split: 'test', loss: 1 }, '"split" must be "validation", got "test"'],
+      [{ type: 'eval', step: 2, epoch: 0, split: 'validation', loss: 1, rows: 3 }, '"accuracy" is missing'],
+    ];
+    for (const [bad, message] of cases) {
+      const line = typeof bad === 'string' ? bad : JSON.stringify(bad);
+      writeFileSync(file, `${JSON.stringify(train)}\n\n${line}\n`);
+      const err = (() => {
+        try {
+          readTrainingCurves(file);
+        } catch (e) {
+          return e as Error;
+        }
+      })();
+      expect(err).toBeInstanceOf(DataError);
+      const want = `${file} line 3: ${message}`;
+      if (message.endsWith('(')) expect(err?.message.startsWith(want), err?.message).toBe(true);
+      else expect(err?.message).toBe(want);
+      expect(err?.message).not.toContain('\n');
+    }
+  });
+
+  it('reads back what the trainer writes, a non-finite number (null in JSON) as NaN', () => {
+    const records: MetricsRecord[] = [
+      { type: 'train', step: 1, epoch: 0, loss: Number.NaN, lr: 1e-5, grad_norm: 3, samples_per_s: 9, time_s: 0.3 },
+      {
+        type: 'eval',
+        step: 1,
+        epoch: 0,
+        split: 'validation',
+        metrics: { rows: 4, accuracy: 0.5, loss: 1.2, macro_f1: 0.4, weighted_f1: 0.45, 'recall:a b': 1 },
+        best: 0.4,
+        best_step: 1,
+      },
+    ];
+    const lines = records.map(metricsLine);
+    expect(lines[0]).toBe(
+      '{"type":"train","step":1,"epoch":0,"loss":null,"lr":0.00001,"grad_norm":3,"samples_per_s":9,"time_s":0.3}\n',
+    );
+    expect(lines[1]).toBe(
+      '{"type":"eval","step":1,"epoch":0,"split":"validation","rows":4,"accuracy":0.5,"loss":1.2,"macro_f1":0.4,' +
+        '"weighted_f1":0.45,"recall:a b":1,"best":0.4,"best_step":1}\n',
+    );
+    expect(lines.map((l, i) => parseMetricsLine(l.trimEnd(), `line ${i + 1}`))).toEqual(records);
+    const file = path.join(tempDir('recsys-eval-html-'), 'metrics.jsonl');
+    writeFileSync(file, lines.join(''));
+    expect(readMetricsLog(file)).toEqual(records);
+    const loss = readTrainingCurves(file).find((c) => c.title === 'loss')!;
+    expect(loss.series).toEqual([{ name: 'validation.loss', points: [[1, 1.2]] }]);
   });
 
   it('escapes label names and stays self-contained', () => {

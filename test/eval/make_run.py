@@ -20,6 +20,27 @@ import torch
 from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
 
+def write_curves(file):
+    """metrics.jsonl in the format recsys train writes (src/eval/metrics-record.ts), with made-up curves."""
+    best, best_step = None, None
+    with open(file, "w", encoding="utf-8") as f:
+        def record(o):
+            f.write(json.dumps(o, separators=(",", ":")) + "\n")
+        for step in range(10, 210, 10):
+            epoch = (step - 1) // 100
+            record({"type": "train", "step": step, "epoch": epoch, "loss": 2.5 * math.exp(-step / 80) + 0.3,
+                    "lr": 3e-4 * min(1, step / 20) * (1 - step / 220), "grad_norm": 1.5 * math.exp(-step / 120) + 0.2,
+                    "samples_per_s": 900, "time_s": step / 30})
+            if step % 50 == 0:
+                accuracy = 0.9 - 0.6 * math.exp(-step / 60)
+                macro_f1 = 0.85 - 0.7 * math.exp(-step / 60)
+                if best is None or macro_f1 > best:
+                    best, best_step = macro_f1, step
+                record({"type": "eval", "step": step, "epoch": epoch, "split": "validation", "rows": 300,
+                        "accuracy": accuracy, "loss": 2.4 * math.exp(-step / 90) + 0.45, "macro_f1": macro_f1,
+                        "weighted_f1": macro_f1 + 0.02, "best": best, "best_step": best_step})
+
+
 def main(dataset, run, seed, write_config, curves, labels_override, record_dataset):
     manifest = json.load(open(os.path.join(dataset, "manifest.json"), encoding="utf-8"))
     labels = labels_override or manifest["labels"]
@@ -28,7 +49,8 @@ def main(dataset, run, seed, write_config, curves, labels_override, record_datas
     config = BertConfig(
         vocab_size=manifest["tokenizer"]["vocab_size"], hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
         intermediate_size=64, max_position_embeddings=max(64, manifest["max_length"]), initializer_range=0.2,
-        num_labels=len(labels), id2label={i: l for i, l in enumerate(labels)}, label2id={l: i for i, l in enumerate(labels)},
+        num_labels=len(labels), id2label={i: l for i, l in enumerate(labels)},
+        label2id={l: i for i, l in enumerate(labels)},
         problem_type="single_label_classification",
     )
     model = BertForSequenceClassification(config).eval()
@@ -48,13 +70,7 @@ def main(dataset, run, seed, write_config, curves, labels_override, record_datas
         with open(os.path.join(run, "config.yaml"), "w", encoding="utf-8") as f:
             f.write(f"seed: {seed}\ndata:\n  out: {json.dumps(os.path.abspath(dataset))}\n")
     if curves:
-        with open(os.path.join(run, "metrics.jsonl"), "w", encoding="utf-8") as f:
-            for step in range(10, 210, 10):
-                f.write(json.dumps({"step": step, "epoch": step / 100, "split": "train", "loss": 2.5 * math.exp(-step / 80) + 0.3,
-                                    "lr": 3e-4 * min(1, step / 20) * (1 - step / 220), "samples_per_s": 900}) + "\n")
-                if step % 50 == 0:
-                    f.write(json.dumps({"step": step, "split": "validation", "loss": 2.4 * math.exp(-step / 90) + 0.45,
-                                        "accuracy": 0.9 - 0.6 * math.exp(-step / 60), "macro_f1": 0.85 - 0.7 * math.exp(-step / 60)}) + "\n")
+        write_curves(os.path.join(run, "metrics.jsonl"))
     with open(os.path.join(run, "train_summary.json"), "w", encoding="utf-8") as f:
         json.dump({"fixture": "test/eval/make_run.py", "seed": seed}, f)
 

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatFixed } from '../../src/eval/format.js';
-import {
-  analyseLogits,
-  binaryCurves,
-  defaultTopK,
-  flatMetrics,
-  metricNames,
-  MetricsAccumulator,
-} from '../../src/eval/metrics.js';
+import { binaryCurves } from '../../src/eval/binary-curves.js';
+import { analyseLogits, defaultTopK, flatMetrics, metricNames, MetricsAccumulator } from '../../src/eval/metrics.js';
 import { classificationReportText, confusionText, type EvalReport } from '../../src/eval/report.js';
 
 // Expected values below were printed by scikit-learn 1.9 (.venv) on the same inputs; the end-to-end
@@ -60,11 +54,28 @@ describe('MetricsAccumulator (sklearn precision_recall_fscore_support, zero_divi
   it('prints the classification report exactly as sklearn does (digits 4 and 2, half-even rounding)', () => {
     const m = fromPairs(['a', 'bb', 'c', 'd'], [0, 1, 1, 2], [0, 0, 1, 1]);
     expect(classificationReportText(asReport(m), 4)).toBe(
-      '              precision    recall  f1-score   support\n\n           a     0.5000    1.0000    0.6667         1\n          bb     0.5000    0.5000    0.5000         2\n           c     0.0000    0.0000    0.0000         1\n           d     0.0000    0.0000    0.0000         0\n\n    accuracy                         0.5000         4\n   macro avg     0.2500    0.3750    0.2917         4\nweighted avg     0.3750    0.5000    0.4167         4\n',
+      '              precision    recall  f1-score   support\n' +
+        '\n' +
+        '           a     0.5000    1.0000    0.6667         1\n' +
+        '          bb     0.5000    0.5000    0.5000         2\n' +
+        '           c     0.0000    0.0000    0.0000         1\n' +
+        '           d     0.0000    0.0000    0.0000         0\n' +
+        '\n' +
+        '    accuracy                         0.5000         4\n' +
+        '   macro avg     0.2500    0.3750    0.2917         4\n' +
+        'weighted avg     0.3750    0.5000    0.4167         4\n',
     );
     const m2 = fromPairs(['x', 'yy', 'zzz'], [0, 1, 1, 2, 0, 0, 1, 1], [0, 0, 1, 1, 0, 1, 1, 1]);
     expect(classificationReportText(asReport(m2), 2)).toBe(
-      '              precision    recall  f1-score   support\n\n           x       0.67      0.67      0.67         3\n          yy       0.60      0.75      0.67         4\n         zzz       0.00      0.00      0.00         1\n\n    accuracy                           0.62         8\n   macro avg       0.42      0.47      0.44         8\nweighted avg       0.55      0.62      0.58         8\n',
+      '              precision    recall  f1-score   support\n' +
+        '\n' +
+        '           x       0.67      0.67      0.67         3\n' +
+        '          yy       0.60      0.75      0.67         4\n' +
+        '         zzz       0.00      0.00      0.00         1\n' +
+        '\n' +
+        '    accuracy                           0.62         8\n' +
+        '   macro avg       0.42      0.47      0.44         8\n' +
+        'weighted avg       0.55      0.62      0.58         8\n',
     );
   });
 
