@@ -1,13 +1,12 @@
-/**
- * A backend the user asked for cannot be loaded. The message is one line that says what to
- * install or run; the CLI prints it and exits with `exitCode`.
- */
-export class BackendUnavailableError extends Error {
-  exitCode = 2;
+import { UsageError } from '../lib/errors.js';
 
+/**
+ * A backend the user asked for cannot be loaded: a usage error (exit code 2) whose message is one
+ * line that says what to install or run.
+ */
+export class BackendUnavailableError extends UsageError {
   constructor(message: string) {
     super(oneLine(message));
-    this.name = 'BackendUnavailableError';
   }
 }
 

@@ -1,14 +1,13 @@
 import path from 'node:path';
-import { initBackend, type BackendName } from '../backend/index.js';
+import type { BackendName } from '../backend/index.js';
 import type { CommonOptions } from '../cli.js';
 import type { InputFormat } from '../data/readers/index.js';
-import { resolveModelDir } from '../hub/index.js';
+import { openModel } from '../infer/model.js';
 import { UsageError } from '../lib/errors.js';
 import { ensureWritableFile } from '../lib/fs-errors.js';
 import { makeLogger } from '../lib/log.js';
 import { rowsProgress } from '../lib/progress.js';
-import { isExportDir, openPredictor } from '../predict/predictor.js';
-import { runPredict } from '../predict/run.js';
+import { runPredict, type PredictSummary } from '../predict/run.js';
 
 interface PredictFlags extends CommonOptions {
   model?: string;
@@ -42,7 +41,7 @@ function positive(v: unknown, flag: string): number | undefined {
 
 export async function predictCommand(opts: PredictFlags): Promise<void> {
   const log = makeLogger({ verbose: opts.verbose });
-  const modelDir = await resolveModelDir(need(opts.model, '--model'), opts.offline ? { offline: true } : {});
+  const ref = need(opts.model, '--model');
   const input = path.resolve(need(opts.input, '--input'));
   const output = path.resolve(need(opts.output, '--output'));
   const topK = positive(opts.topK, '--top-k') ?? 1;
@@ -50,12 +49,16 @@ export async function predictCommand(opts: PredictFlags): Promise<void> {
   const maxLength = positive(opts.maxLength, '--max-length');
   ensureWritableFile(output, 'predictions');
   // An export dir runs in onnxruntime (no tfjs backend); run and HF dirs on the chosen tfjs backend.
-  if (!isExportDir(modelDir))
-    await initBackend((opts.backend ?? 'auto') as BackendName, { log: log.info, verbose: opts.verbose });
-  const model = await openPredictor(modelDir, { maxLength });
+  const model = await openModel(ref, {
+    backend: (opts.backend ?? 'auto') as BackendName,
+    offline: opts.offline,
+    maxLength,
+    verbose: opts.verbose,
+    log,
+  });
   for (const m of model.messages) log.info(m);
   const bar = rowsProgress('predicting', opts.progress !== false && !opts.json);
-  let summary;
+  let summary: PredictSummary;
   try {
     summary = await runPredict(model, {
       input,

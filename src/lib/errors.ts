@@ -49,8 +49,7 @@ export class NotImplementedError extends RecsysError {
   override readonly exitCode = 2;
 }
 
+/** The exit code of a failure: its class's, or 4 for anything unexpected. */
 export function exitCodeOf(err: unknown): number {
-  if (err instanceof RecsysError) return err.exitCode;
-  const code = (err as { exitCode?: unknown })?.exitCode;
-  return typeof code === 'number' ? code : 4;
+  return err instanceof RecsysError ? err.exitCode : 4;
 }
