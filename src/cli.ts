@@ -1,14 +1,4 @@
 import { Command, Option } from 'commander';
-import type { Override } from './config/load.js';
-
-/** Options every config-driven command takes; plain flags are just overrides of config keys. */
-export interface CommonOptions {
-  config?: string[];
-  set?: string[];
-  json?: boolean;
-  verbose?: boolean;
-  overwrite?: boolean;
-}
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -18,19 +8,6 @@ function withConfigOptions(cmd: Command): Command {
     .option('--set <key=value>', 'override a config key, e.g. --set data.max_length=64 (repeatable)', collect)
     .option('--json', 'print the result as JSON on stdout')
     .option('--verbose', 'more logs, and stack traces on errors');
-}
-
-/** Map commander's camelCase options to dotted config keys (relative paths are cwd-relative). */
-export function flagOverrides(
-  opts: Record<string, unknown>,
-  table: Record<string, string>,
-  cwd = process.cwd(),
-): Override[] {
-  const out: Override[] = [];
-  for (const [flag, key] of Object.entries(table)) {
-    if (opts[flag] !== undefined) out.push({ key, value: opts[flag], baseDir: cwd });
-  }
-  return out;
 }
 
 const intArg = (v: string) => {

@@ -1,4 +1,4 @@
-import { flagOverrides, type CommonOptions } from '../cli.js';
+import { flagOverrides, type CommonOptions } from './options.js';
 import { loadConfig } from '../config/load.js';
 import { evaluateModel } from '../eval/evaluation.js';
 import { gateLines, gateSummary } from '../eval/gates.js';

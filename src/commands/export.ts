@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { initBackend } from '../backend/index.js';
-import { flagOverrides, type CommonOptions } from '../cli.js';
+import { flagOverrides, type CommonOptions } from './options.js';
 import { loadConfig } from '../config/load.js';
 import { exportRun, FORMATS, type ExportFormat } from '../export/export.js';
 import type { OnnxOpset } from '../export/onnx.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { BackendName } from '../backend/index.js';
-import type { CommonOptions } from '../cli.js';
+import type { CommonOptions } from './options.js';
 import type { InputFormat } from '../data/readers/index.js';
 import { openModel } from '../infer/model.js';
 import { UsageError } from '../lib/errors.js';

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { flagOverrides, type CommonOptions } from '../cli.js';
+import { flagOverrides, type CommonOptions } from './options.js';
 import { loadConfig } from '../config/load.js';
 import type { DatasetManifest } from '../data/manifest.js';
 import { prepareDataset, type PrepareProgress } from '../data/prepare.js';
