@@ -36,15 +36,9 @@ const FLAGS = {
   batchSize: 'eval.batch_size',
   baseline: 'eval.baseline',
   maxDrop: 'eval.max_drop',
+  digits: 'eval.digits',
+  threads: 'eval.threads',
 };
-
-function intFlag(v: unknown, flag: string, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new UsageError(`recsys eval: ${flag} expects an integer >= ${min}, got "${v}"`);
-  return n;
-}
 
 /** Flags that only make sense together or apart, checked before anything is read. */
 function checkFlagCombinations(opts: EvalFlags): void {
@@ -77,12 +71,11 @@ export async function evalCommand(opts: EvalFlags): Promise<void> {
     sets: opts.set,
     overrides: flagOverrides(opts as unknown as Record<string, unknown>, FLAGS),
   });
-  const digits = intFlag(opts.digits, '--digits', 0) ?? 4;
-  const threads = intFlag(opts.threads, '--threads', 1);
+  const digits = config.eval.digits;
   const { report, gates } = await evaluateModel({
     config,
     model: opts.model,
-    threads,
+    threads: config.eval.threads ?? undefined,
     min: opts.min,
     max: opts.max,
     baselineMetrics: opts.baselineMetrics,

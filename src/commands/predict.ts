@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { BackendName } from '../backend/index.js';
-import type { CommonOptions } from './options.js';
+import { loadConfig } from '../config/load.js';
+import { type CommonOptions, flagOverrides } from './options.js';
 import type { InputFormat } from '../data/readers/index.js';
 import { openModel } from '../infer/model.js';
 import { UsageError } from '../lib/errors.js';
@@ -31,28 +31,27 @@ function need(v: string | undefined, flag: string): string {
   return v;
 }
 
-function positive(v: unknown, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new UsageError(`recsys predict: ${flag} expects a positive integer, got "${v}"`);
-  return n;
-}
+/** Plain flags that are config keys: the schema checks them as it checks every key. */
+const FLAGS = {
+  topK: 'predict.top_k',
+  batchSize: 'predict.batch_size',
+  maxLength: 'predict.max_length',
+  backend: 'backend',
+};
 
 export async function predictCommand(opts: PredictFlags): Promise<void> {
   const log = makeLogger({ verbose: opts.verbose });
   const ref = need(opts.model, '--model');
   const input = path.resolve(need(opts.input, '--input'));
   const output = path.resolve(need(opts.output, '--output'));
-  const topK = positive(opts.topK, '--top-k') ?? 1;
-  const batchSize = positive(opts.batchSize, '--batch-size') ?? 32;
-  const maxLength = positive(opts.maxLength, '--max-length');
+  const config = loadConfig({ overrides: flagOverrides(opts as Record<string, unknown>, FLAGS) });
+  const { top_k: topK, batch_size: batchSize, max_length: maxLength } = config.predict;
   ensureWritableFile(output, 'predictions');
   // An export dir runs in onnxruntime (no tfjs backend); run and HF dirs on the chosen tfjs backend.
   const model = await openModel(ref, {
-    backend: (opts.backend ?? 'auto') as BackendName,
+    backend: config.backend,
     offline: opts.offline,
-    maxLength,
+    maxLength: maxLength ?? undefined,
     verbose: opts.verbose,
     log,
   });

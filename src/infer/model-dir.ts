@@ -8,7 +8,7 @@ import {
 } from '../data/tokenizer/index.js';
 import { DataError, UsageError } from '../lib/errors.js';
 import { importHfModel, type BertConfig, type Params } from '../model/index.js';
-import { looksLikeRunDir } from '../run/layout.js';
+import { looksLikeRunDir, runPaths } from '../run/layout.js';
 import { readRunManifest } from '../run/read.js';
 
 /** A model dir loaded for tfjs: weights, config, and the tokenizer exactly as training used it. */
@@ -35,7 +35,7 @@ export async function loadModelDir(
   let dir = dirIn;
   if (looksLikeRunDir(dirIn, existsSync)) {
     const trained = readRunManifest(dirIn);
-    dir = path.join(dirIn, 'model');
+    dir = runPaths(dirIn).model;
     opts = { maxLength: opts.maxLength ?? trained.max_length, truncation: opts.truncation ?? trained.truncation };
   }
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir}: model directory not found`);
