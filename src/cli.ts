@@ -143,7 +143,7 @@ export function buildCli(): Command {
     .option('--backend <name>', 'training runtime the export is compared with: auto | tensorflow | wasm | cpu')
     .option(
       '--quantize <mode>',
-      'int8: also write onnx/model_quantized.onnx (dynamic int8 MatMul weights), with its accuracy/size/speed change (export.quantize)',
+      'int8: also write onnx/model_quantized.onnx (dynamic int8 MatMul weights), with its accuracy/size/speed change',
     )
     .option('--overwrite', 'replace a complete export of a different run in --out')
     .action(async (opts) => (await import('./commands/export.js')).exportCommand(opts));
