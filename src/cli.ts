@@ -1,14 +1,4 @@
 import { Command, Option } from 'commander';
-import type { Override } from './config/load.js';
-
-/** Options every config-driven command takes; plain flags are just overrides of config keys. */
-export interface CommonOptions {
-  config?: string[];
-  set?: string[];
-  json?: boolean;
-  verbose?: boolean;
-  overwrite?: boolean;
-}
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -18,19 +8,6 @@ function withConfigOptions(cmd: Command): Command {
     .option('--set <key=value>', 'override a config key, e.g. --set data.max_length=64 (repeatable)', collect)
     .option('--json', 'print the result as JSON on stdout')
     .option('--verbose', 'more logs, and stack traces on errors');
-}
-
-/** Map commander's camelCase options to dotted config keys (relative paths are cwd-relative). */
-export function flagOverrides(
-  opts: Record<string, unknown>,
-  table: Record<string, string>,
-  cwd = process.cwd(),
-): Override[] {
-  const out: Override[] = [];
-  for (const [flag, key] of Object.entries(table)) {
-    if (opts[flag] !== undefined) out.push({ key, value: opts[flag], baseDir: cwd });
-  }
-  return out;
 }
 
 const intArg = (v: string) => {
@@ -97,10 +74,10 @@ export function buildCli(): Command {
     .option('--id-column <name>', 'id column carried into the output')
     .option('--output <file>', 'output file (.jsonl or .csv)')
     .option('--logits', 'include the raw logits')
-    .option('--top-k <k>', 'include the k best labels with scores')
-    .option('--batch-size <n>', 'rows per forward pass', '32')
-    .option('--max-length <n>', 'max tokens per row (default: the tokenizer/model limit)')
-    .option('--backend <name>', 'auto | tensorflow | wasm | cpu', 'auto')
+    .option('--top-k <k>', 'include the k best labels with scores (predict.top_k)', intArg)
+    .option('--batch-size <n>', 'rows per forward pass (predict.batch_size, default 32)', intArg)
+    .option('--max-length <n>', 'max tokens per row (default: the tokenizer/model limit)', intArg)
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu (default auto)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--verbose', 'more logs, and stack traces on errors')
     .addOption(new Option('--no-progress', 'no progress bar'))
@@ -146,7 +123,7 @@ export function buildCli(): Command {
       '--baseline-metrics <list>',
       'metrics compared with the baseline (default: accuracy,macro_f1,weighted_f1[,roc_auc,pr_auc] + gated ones)',
     )
-    .option('--digits <n>', 'decimals in the text and markdown reports', '4')
+    .option('--digits <n>', 'decimals in the text and markdown reports (default: eval.digits, 4)', intArg)
     .addOption(new Option('--no-progress', 'no progress bar'))
     .action(async (opts) => (await import('./commands/eval.js')).evalCommand(opts));
 
@@ -160,8 +137,8 @@ export function buildCli(): Command {
     .option('--out <dir>', 'export directory (default: export.out of the config)')
     .option('--opset <n>', 'ONNX opset: 17 (LayerNormalization) or 14 (default: export.opset, 17)', intArg)
     .option('--check-data <dir>', "prepared dataset for the parity check (default: the run's dataset)")
-    .option('--split <name>', 'split of the parity check: train | validation | test', 'test')
-    .option('--check-rows <n>', 'rows of the parity check (default 256)', intArg)
+    .option('--split <name>', 'split of the parity check: train | validation | test (default: export.split, test)')
+    .option('--check-rows <n>', 'rows of the parity check (default: export.check_rows, 256)', intArg)
     .option('--atol <x>', 'largest |logit difference| the parity check accepts (default: export.atol, 1e-4)', numArg)
     .option('--backend <name>', 'training runtime the export is compared with: auto | tensorflow | wasm | cpu')
     .option(

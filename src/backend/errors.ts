@@ -1,12 +1,10 @@
-import { collapseWhitespace } from '../lib/errors.js';
+import { collapseWhitespace, UsageError } from '../lib/errors.js';
 
 /**
- * A backend the user asked for cannot be loaded. The message is one line that says what to
- * install or run; the CLI prints it and exits with `exitCode`.
+ * A backend the user asked for cannot be loaded: a usage error (exit code 2) whose message is one
+ * line that says what to install or run.
  */
-export class BackendUnavailableError extends Error {
-  exitCode = 2;
-
+export class BackendUnavailableError extends UsageError {
   constructor(message: string) {
     super(collapseWhitespace(message));
     this.name = 'BackendUnavailableError';

@@ -1,5 +1,5 @@
 import YAML from 'yaml';
-import type { CommonOptions } from '../cli.js';
+import type { CommonOptions } from './options.js';
 import { configJsonSchema } from '../config/json-schema.js';
 import { loadConfig } from '../config/load.js';
 

@@ -1,14 +1,13 @@
 import path from 'node:path';
-import { initBackend, type BackendName } from '../backend/index.js';
-import type { CommonOptions } from '../cli.js';
+import { loadConfig } from '../config/load.js';
+import { type CommonOptions, flagOverrides } from './options.js';
 import type { InputFormat } from '../data/readers/index.js';
-import { resolveModelDir } from '../hub/index.js';
+import { openModel } from '../infer/model.js';
 import { UsageError } from '../lib/errors.js';
 import { ensureWritableFile } from '../lib/fs-errors.js';
 import { makeLogger } from '../lib/log.js';
 import { rowsProgress } from '../lib/progress.js';
-import { isExportDir, openPredictor } from '../predict/predictor.js';
-import { runPredict } from '../predict/run.js';
+import { runPredict, type PredictSummary } from '../predict/run.js';
 
 interface PredictFlags extends CommonOptions {
   model?: string;
@@ -32,30 +31,33 @@ function need(v: string | undefined, flag: string): string {
   return v;
 }
 
-function positive(v: unknown, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new UsageError(`recsys predict: ${flag} expects a positive integer, got "${v}"`);
-  return n;
-}
+/** Plain flags that are config keys: the schema checks them as it checks every key. */
+const FLAGS = {
+  topK: 'predict.top_k',
+  batchSize: 'predict.batch_size',
+  maxLength: 'predict.max_length',
+  backend: 'backend',
+};
 
 export async function predictCommand(opts: PredictFlags): Promise<void> {
   const log = makeLogger({ verbose: opts.verbose });
-  const modelDir = await resolveModelDir(need(opts.model, '--model'), opts.offline ? { offline: true } : {});
+  const ref = need(opts.model, '--model');
   const input = path.resolve(need(opts.input, '--input'));
   const output = path.resolve(need(opts.output, '--output'));
-  const topK = positive(opts.topK, '--top-k') ?? 1;
-  const batchSize = positive(opts.batchSize, '--batch-size') ?? 32;
-  const maxLength = positive(opts.maxLength, '--max-length');
+  const config = loadConfig({ overrides: flagOverrides(opts as Record<string, unknown>, FLAGS) });
+  const { top_k: topK, batch_size: batchSize, max_length: maxLength } = config.predict;
   ensureWritableFile(output, 'predictions');
   // An export dir runs in onnxruntime (no tfjs backend); run and HF dirs on the chosen tfjs backend.
-  if (!isExportDir(modelDir))
-    await initBackend((opts.backend ?? 'auto') as BackendName, { log: log.info, verbose: opts.verbose });
-  const model = await openPredictor(modelDir, { maxLength });
+  const model = await openModel(ref, {
+    backend: config.backend,
+    offline: opts.offline,
+    maxLength: maxLength ?? undefined,
+    verbose: opts.verbose,
+    log,
+  });
   for (const m of model.messages) log.info(m);
   const bar = rowsProgress('predicting', opts.progress !== false && !opts.json);
-  let summary;
+  let summary: PredictSummary;
   try {
     summary = await runPredict(model, {
       input,

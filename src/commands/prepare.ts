@@ -1,8 +1,8 @@
-import cliProgress from 'cli-progress';
-import { flagOverrides, type CommonOptions } from '../cli.js';
+import { flagOverrides, type CommonOptions } from './options.js';
 import { loadConfig } from '../config/load.js';
 import type { DatasetManifest } from '../data/manifest.js';
 import { prepareDataset, type PrepareProgress } from '../data/prepare.js';
+import { type Progress, rowsProgress } from '../lib/progress.js';
 import { makeLogger } from '../lib/log.js';
 
 const FLAGS = {
@@ -24,30 +24,14 @@ const FLAGS = {
   maxBadRows: 'data.max_bad_rows',
 };
 
-function progressBar(enabled: boolean): PrepareProgress | undefined {
-  if (!enabled || !process.stderr.isTTY) return undefined;
-  let bar: cliProgress.SingleBar | undefined;
-  let started = 0;
+function prepareProgress(enabled: boolean): PrepareProgress {
+  let bar: Progress | undefined;
   return {
     phase(name, total) {
-      started = Date.now();
-      bar = new cliProgress.SingleBar(
-        {
-          format: `${name === 'scan' ? 'scanning' : 'tokenizing'} [{bar}] {value}${total ? '/{total}' : ''} rows | {speed} rows/s`,
-          stream: process.stderr,
-          hideCursor: true,
-          clearOnComplete: true,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(total ?? 0, 0, { speed: 0 });
+      bar = rowsProgress(name === 'scan' ? 'scanning' : 'tokenizing', enabled, total);
     },
-    tick(rows) {
-      bar?.update(rows, { speed: Math.round(rows / Math.max(1e-3, (Date.now() - started) / 1000)) });
-    },
-    done() {
-      bar?.stop();
-    },
+    tick: (rows) => bar?.tick(rows),
+    done: () => bar?.stop(),
   };
 }
 
@@ -75,7 +59,7 @@ export async function prepareCommand(opts: CommonOptions & Record<string, unknow
   const t0 = performance.now();
   const manifest = await prepareDataset(config, {
     overwrite: !!opts.overwrite,
-    progress: progressBar(opts.progress !== false),
+    progress: prepareProgress(opts.progress !== false),
   });
   const seconds = (performance.now() - t0) / 1000;
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);

@@ -137,6 +137,11 @@ export const evalSchema = z
       .nullable()
       .default(null)
       .describe('k values for top-k accuracy (1 < k < classes); null: 2, 3, 5 below the class count'),
+    digits: nonNegInt().default(4).describe('Decimals in the text and markdown reports'),
+    threads: posInt()
+      .nullable()
+      .default(null)
+      .describe('onnxruntime intra-op threads when evaluating an export; null: one per core'),
   })
   .describe('Evaluation and CI gates');
 
@@ -153,8 +158,27 @@ export const exportSchema = z
       .default(17)
       .describe('ONNX opset'),
     atol: posNumber().default(1e-4).describe('Largest logit difference the parity check accepts'),
+    split: oneOf(['train', 'validation', 'test']).default('test').describe('Split of the parity check'),
+    check_rows: posInt().default(256).describe('Rows of the parity check'),
+    quantize: oneOf(['int8'])
+      .nullable()
+      .default(null)
+      .describe(
+        'int8: also write onnx/model_quantized.onnx (dynamic int8 MatMul weights), reported next to the float model',
+      ),
   })
   .describe('Export to ONNX and TensorFlow SavedModel');
+
+export const predictSchema = z
+  .strictObject({
+    batch_size: posInt().default(32).describe('Rows per forward pass'),
+    top_k: posInt().default(1).describe('Include the k best labels with scores (1: the best label only)'),
+    max_length: posInt()
+      .nullable()
+      .default(null)
+      .describe("Max tokens per row; null: the run's max_length, else the tokenizer's/model's limit"),
+  })
+  .describe('Batch inference on raw text (recsys predict)');
 
 export const configSchema = z
   .strictObject({
@@ -171,6 +195,7 @@ export const configSchema = z
     train: trainSchema.default(() => trainSchema.parse({})),
     eval: evalSchema.default(() => evalSchema.parse({})),
     export: exportSchema.default(() => exportSchema.parse({})),
+    predict: predictSchema.default(() => predictSchema.parse({})),
   })
   .describe('recsys configuration');
 

@@ -66,8 +66,6 @@ export interface ClassificationMetrics {
   notes: string[];
 }
 
-/** @deprecated the old name of `ClassificationMetrics`, kept until eval/run.ts uses the new one. */
-export type EvalMetrics = ClassificationMetrics;
 
 /** Per row, what the accumulator needs beyond the true and predicted label. */
 export interface RowExtras {

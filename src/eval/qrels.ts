@@ -11,7 +11,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { openSource } from '../data/readers/index.js';
-import { DataError, oneLine, UsageError } from '../lib/errors.js';
+import { DataError, escapeControlChars, UsageError } from '../lib/errors.js';
 import { GainMap } from './gains.js';
 
 export type QrelsFormat = 'auto' | 'trec' | 'csv' | 'tsv' | 'jsonl';
@@ -108,7 +108,7 @@ class QrelsBuilder {
   }
 
   fail(line: number, what: string): never {
-    throw new DataError(oneLine(`${this.file}:${line}: ${what}`));
+    throw new DataError(escapeControlChars(`${this.file}:${line}: ${what}`));
   }
 
   done(): Qrels {

@@ -1,9 +1,10 @@
 import { readSplitBatches, type SplitBatch } from '../data/split-reader.js';
-import { padRows, type LogitsRunner } from '../export/runners.js';
+import type { InferenceModel } from '../infer/model.js';
 import { AtomicTextStream } from '../lib/atomic-stream.js';
-import { DataError, RecsysError } from '../lib/errors.js';
+import { DataError } from '../lib/errors.js';
+import { Interrupted } from '../lib/interrupt.js';
 import { sha256File } from '../lib/hash.js';
-import { MetricsAccumulator, type EvalMetrics, type RowResult } from './metrics.js';
+import { MetricsAccumulator, type ClassificationMetrics, type RowResult } from './metrics.js';
 
 /** Rows sorted by length inside this window before batching (dynamic padding wastes less). */
 const WINDOW_ROWS = 4096;
@@ -15,28 +16,18 @@ export interface EvalSplitOptions {
   expectedRows: number;
   expectedSha256?: string;
   labels: string[];
-  padId: number;
   maxLength: number;
   batchSize: number;
   topK?: number[];
   /** Write one JSON line per row (row, label, pred, score, logits[, positive_score]) here. */
   predictions?: string;
   onProgress?: (rows: number) => void;
-  /** Checked between batches: a signal name stops the evaluation (EvalInterrupted). */
+  /** Checked between batches: a signal name stops the evaluation (Interrupted). */
   interrupted?: () => NodeJS.Signals | null;
 }
 
-/** Ctrl-C / SIGTERM during eval: nothing half-written is left behind; exit 130 / 143. */
-export class EvalInterrupted extends RecsysError {
-  override readonly exitCode: number;
-  constructor(readonly signal: NodeJS.Signals) {
-    super(`interrupted by ${signal}; no report or predictions written`);
-    this.exitCode = signal === 'SIGINT' ? 130 : 143;
-  }
-}
-
 export interface EvalSplitResult {
-  metrics: EvalMetrics;
+  metrics: ClassificationMetrics;
   seconds: number;
   sha256: string;
 }
@@ -44,15 +35,9 @@ export interface EvalSplitResult {
 /**
  * The model side of an evaluation, whatever runs it: the run's weights on a tfjs backend
  * (`--run`) or an exported ONNX file in onnxruntime-node (`--model`). evaluateSplit only needs
- * logits for a padded batch; everything else (streaming, metrics, predictions) is shared.
+ * logits for rows of token ids; everything else (streaming, metrics, predictions) is shared.
  */
-export interface EvalModel {
-  /** Logits of a right-padded batch (int32 ids / mask / token types), row-major [batch, numLabels]. */
-  runner: Pick<LogitsRunner, 'run'>;
-  numLabels: number;
-  /** Token ids must be below this (the model's vocab_size). */
-  vocabSize: number;
-}
+export type EvalModel = Pick<InferenceModel, 'forward' | 'labels' | 'vocabSize'>;
 
 interface Row {
   ids: Int32Array;
@@ -83,7 +68,7 @@ function* rowsOf(b: SplitBatch): Generator<Row> {
 export async function evaluateSplit(model: EvalModel, opts: EvalSplitOptions): Promise<EvalSplitResult> {
   const t0 = performance.now();
   const n = opts.labels.length;
-  if (model.numLabels !== n) throw new DataError(`the model has ${model.numLabels} labels, the dataset ${n}`);
+  if (model.labels.length !== n) throw new DataError(`the model has ${model.labels.length} labels, the dataset ${n}`);
   const acc = new MetricsAccumulator(opts.labels, { topK: opts.topK });
   const shaPromise = sha256File(opts.file);
   shaPromise.catch(() => undefined);
@@ -100,9 +85,9 @@ export async function evaluateSplit(model: EvalModel, opts: EvalSplitOptions): P
       );
       if (writer) {
         let text = '';
-        window.forEach(
-          (r, i) => (text += `${predictionLine(r, results[i], logits.subarray(i * n, (i + 1) * n), opts.labels)}\n`),
-        );
+        window.forEach((r, i) => {
+          text += `${predictionLine(r, results[i], logits.subarray(i * n, (i + 1) * n), opts.labels)}\n`;
+        });
         await writer.write(text);
       }
       seen += window.length;
@@ -162,20 +147,18 @@ async function forwardWindow(
   const order = rows.map((_, i) => i).sort((a, b) => rows[a].ids.length - rows[b].ids.length || a - b);
   const logits = new Float32Array(rows.length * n);
   for (let s = 0; s < order.length; s += opts.batchSize) {
+    // Ctrl-C / SIGTERM: nothing half-written is left behind (the predictions' temp file goes); exit 130 / 143.
     const signal = opts.interrupted?.();
-    if (signal) throw new EvalInterrupted(signal);
+    if (signal) throw new Interrupted(signal, `interrupted by ${signal}; no report or predictions written`);
     const idx = order.slice(s, s + opts.batchSize);
-    const out = await model.runner.run(
-      padRows(
-        idx.map((i) => rows[i]),
-        opts.padId,
-      ),
-    );
+    const out = await model.forward(idx.map((i) => rows[i]));
     if (out.length !== idx.length * n)
       throw new DataError(
         `the model returned ${out.length} logits for ${idx.length} rows; expected ${n} per row (the labels of the manifest)`,
       );
-    idx.forEach((i, k) => logits.set(out.subarray(k * n, (k + 1) * n), i * n));
+    idx.forEach((i, k) => {
+      logits.set(out.subarray(k * n, (k + 1) * n), i * n);
+    });
     progress(s + idx.length);
     await new Promise((resolve) => setImmediate(resolve)); // let signals and the progress bar through
   }

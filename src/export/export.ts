@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { removeStaleTemps, tempNameFor, writeJsonAtomic } from '../lib/atomic.js';
@@ -8,14 +8,22 @@ import { fsErrorReason } from '../lib/fs-errors.js';
 import { sha256File } from '../lib/hash.js';
 import type { Logger } from '../lib/log.js';
 import { toHfConfig } from '../model/index.js';
-import { buildInferenceGraph, opHistogram, type InferenceGraph } from './graph.js';
-import { IR_VERSION_FOR, ONNX_OPSETS, writeOnnxModel, type OnnxOpset } from './onnx.js';
+import {
+  EXPORT_FILE,
+  EXPORT_FORMAT,
+  readCompleteExportRecord,
+  type ExportFormat,
+  type ExportRecord,
+  type FormatRecord,
+} from '../infer/export-record.js';
+import { tfjsRunner } from '../infer/runners.js';
+import { catchInterrupts } from '../lib/interrupt.js';
+import { reportQuantized, writeOnnx, writeSm } from './artifacts.js';
+import { buildInferenceGraph, opHistogram } from './graph.js';
+import { ONNX_OPSETS, type OnnxOpset } from './onnx.js';
 import { checkParity, loadCheckRows, parityLine, type CheckRows, type ParityResult } from './parity.js';
-import { EXPORT_ENTRIES, EXPORT_FILE, EXPORT_FORMAT, PENDING_RECORD } from './record.js';
+import { EXPORT_ENTRIES, PENDING_RECORD } from './record.js';
 import { readRun, resolveCheckData, type RunSource } from './run-source.js';
-import { onnxRunner, tfjsRunner, type LogitsRunner } from './runners.js';
-import { SIGNATURE_KEY, writeSavedModel } from './tf/savedmodel.js';
-import { savedModelTfjsRunner } from './tf/tfjs-runner.js';
 
 /**
  * `recsys export`: a run directory → an export directory, every artifact checked on real rows.
@@ -34,11 +42,9 @@ import { savedModelTfjsRunner } from './tf/tfjs-runner.js';
  * while it is not. A complete export of another run is not replaced without --overwrite.
  */
 
-export { EXPORT_FILE, EXPORT_FORMAT } from './record.js';
-/** transformers.js loads it with dtype 'q8'. */
-export const QUANTIZED_FILE = 'model_quantized.onnx';
-export const FORMATS = ['onnx', 'savedmodel'] as const;
-export type ExportFormat = (typeof FORMATS)[number];
+export { EXPORT_FILE, EXPORT_FORMAT, type ExportFormat, type ExportRecord } from '../infer/export-record.js';
+export { QUANTIZED_FILE } from './artifacts.js';
+export const FORMATS = ['onnx', 'savedmodel'] as const satisfies readonly ExportFormat[];
 
 export interface ExportOptions {
   runDir: string;
@@ -59,51 +65,11 @@ export interface ExportOptions {
   afterWrite?: (format: ExportFormat, dir: string) => Promise<void>;
 }
 
-export interface FormatRecord {
-  status: 'passed' | 'failed';
-  path: string;
-  files: string[];
-  bytes: number;
-  sha256: Record<string, string>;
-  runtime: string;
-  parity: Omit<ParityResult, 'format'>;
-  [k: string]: unknown;
-}
-
-export interface ExportRecord {
-  format: typeof EXPORT_FORMAT;
-  version: 1;
-  created: string;
-  complete: true;
-  run: { dir: string; weights_sha256: string; tokenizer_sha256: string; dataset_sha256: string; best: unknown };
-  model: {
-    architecture: 'BertForSequenceClassification';
-    labels: string[];
-    max_length: number;
-    hidden_act: string;
-    parameters: number;
-  };
-  check: { dataset_dir: string; split: string; file: string; rows: number; atol: number; reference: string };
-  formats: Partial<Record<ExportFormat, FormatRecord>>;
-}
-
-function readExportRecord(out: string): ExportRecord | null {
-  const file = path.join(out, EXPORT_FILE);
-  if (!existsSync(file)) return null;
-  try {
-    const r = JSON.parse(readFileSync(file, 'utf8')) as ExportRecord;
-    // The pending marker of an interrupted export is not a previous export.
-    return r.format === EXPORT_FORMAT && r.complete === true ? r : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Refuse to replace what is not ours to replace; returns the previous record of the same run. */
 function checkOutDir(out: string, run: RunSource, overwrite: boolean): ExportRecord | null {
   if (!existsSync(out)) return null;
   if (!readdirSync(out, { withFileTypes: true }).length) return null;
-  const previous = readExportRecord(out);
+  const previous = readCompleteExportRecord(out);
   if (previous) {
     if (previous.run?.weights_sha256 === run.weightsSha256) return previous;
     if (!overwrite) {
@@ -144,143 +110,6 @@ async function describeFiles(
     sha256[f] = await sha256File(path.join(root, f));
   }
   return { files, bytes, sha256 };
-}
-
-interface Artifact {
-  format: ExportFormat;
-  /** Relative to OUT. */
-  path: string;
-  runner: (stage: string) => Promise<LogitsRunner>;
-  extra: Record<string, unknown>;
-}
-
-async function writeOnnx(stage: string, run: RunSource, graph: InferenceGraph, opts: ExportOptions): Promise<Artifact> {
-  const opset = opts.opset ?? 17;
-  await mkdir(path.join(stage, 'onnx'), { recursive: true });
-  const file = path.join(stage, 'onnx', 'model.onnx');
-  const metadata = {
-    'recsys.manifest': JSON.stringify(run.manifest),
-    'recsys.weights_sha256': run.weightsSha256,
-    'recsys.labels': JSON.stringify(run.config.id2label),
-    'recsys.max_length': String(run.manifest.max_length),
-  };
-  const r = await writeOnnxModel(file, graph, run.params, {
-    opset,
-    externalDataThreshold: opts.externalDataThreshold,
-    producerVersion: recsysVersion(),
-    metadata,
-  });
-  if (opts.quantize) {
-    await writeOnnxModel(path.join(stage, 'onnx', QUANTIZED_FILE), graph, run.params, {
-      opset,
-      quantize: opts.quantize,
-      externalDataThreshold: opts.externalDataThreshold,
-      producerVersion: recsysVersion(),
-      metadata: { ...metadata, 'recsys.quantization': 'int8 dynamic (MatMul weights, per-column symmetric)' },
-    });
-  }
-  return {
-    format: 'onnx',
-    path: 'onnx',
-    runner: (s) => onnxRunner(path.join(s, 'onnx', 'model.onnx')),
-    extra: {
-      opset,
-      ir_version: IR_VERSION_FOR[opset],
-      external_data: r.externalData,
-      inputs: 'int64 [batch_size, sequence_length]',
-      output: 'logits float32 [batch_size, num_labels]',
-    },
-  };
-}
-
-async function writeSm(stage: string, run: RunSource, graph: InferenceGraph): Promise<Artifact> {
-  const dir = path.join(stage, 'savedmodel');
-  const r = await writeSavedModel(dir, graph, run.params, {
-    assetsExtra: { 'manifest.json': `${JSON.stringify(run.manifest, null, 2)}\n`, ...run.tokenizerFiles },
-  });
-  return {
-    format: 'savedmodel',
-    path: 'savedmodel',
-    runner: (s) => savedModelTfjsRunner(path.join(s, 'savedmodel')),
-    extra: {
-      tags: ['serve'],
-      signature: SIGNATURE_KEY,
-      method: 'tensorflow/serving/predict',
-      inputs: 'int32 [-1, -1]',
-      output: 'logits float32 [-1, num_labels]',
-      nodes: r.nodes,
-      variables: r.variables,
-    },
-  };
-}
-
-/**
- * The int8 model is not gated by --atol (quantization moves logits by far more than 1e-4): its
- * accuracy change on the check rows is reported next to its size and speed change.
- */
-async function reportQuantized(
-  stage: string,
-  rows: CheckRows,
-  reference: LogitsRunner,
-  run: RunSource,
-  float: ParityResult,
-  atol: number,
-  log: Logger,
-): Promise<Record<string, unknown>> {
-  const file = path.join(stage, 'onnx', QUANTIZED_FILE);
-  const runner = await onnxRunner(file);
-  let q: ParityResult;
-  try {
-    q = await checkParity('onnx-int8', rows, reference, runner, run.config.id2label.length, atol);
-  } finally {
-    await runner.close();
-  }
-  const floatBytes = (await stat(path.join(stage, 'onnx', 'model.onnx'))).size;
-  const bytes = (await stat(file)).size;
-  const doc = {
-    status: 'reported',
-    file: path.join('onnx', QUANTIZED_FILE),
-    quantization:
-      'int8 dynamic: MatMul weights per-column symmetric, activations per batch (DynamicQuantizeLinear + MatMulInteger)',
-    bytes,
-    float_bytes: floatBytes,
-    size_ratio: bytes / floatBytes,
-    seconds: q.seconds.export,
-    float_seconds: float.seconds.export,
-    speedup: q.seconds.export > 0 ? float.seconds.export / q.seconds.export : null,
-    accuracy: {
-      reference: q.accuracy.reference,
-      float: float.accuracy.export,
-      int8: q.accuracy.export,
-      change: q.accuracy.export - float.accuracy.export,
-    },
-    max_abs_diff: q.max_abs_diff,
-    mean_abs_diff: q.mean_abs_diff,
-    argmax_agreement: q.argmax_agreement,
-    rows: q.rows,
-    runtime: q.runtime,
-  };
-  log.info(
-    `quantized onnx (int8): ${(bytes / 1e6).toFixed(1)} MB vs ${(floatBytes / 1e6).toFixed(1)} MB (×${doc.size_ratio.toFixed(2)}), ` +
-      `${q.seconds.export.toFixed(2)} s vs ${float.seconds.export.toFixed(2)} s on ${q.rows} rows (×${doc.speedup?.toFixed(2) ?? '-'} speed), ` +
-      `accuracy ${(100 * doc.accuracy.int8).toFixed(2)}% vs ${(100 * doc.accuracy.float).toFixed(2)}% (${doc.accuracy.change >= 0 ? '+' : ''}${(100 * doc.accuracy.change).toFixed(2)} pts), ` +
-      `argmax agreement ${(100 * q.argmax_agreement).toFixed(2)}%, max |Δlogit| ${q.max_abs_diff.toExponential(2)} (reported, not gated)`,
-  );
-  return doc;
-}
-
-let cachedVersion: string | undefined;
-function recsysVersion(): string {
-  if (cachedVersion === undefined) {
-    try {
-      cachedVersion = String(
-        JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version ?? '',
-      );
-    } catch {
-      cachedVersion = '';
-    }
-  }
-  return cachedVersion;
 }
 
 export interface ExportResult {
@@ -330,17 +159,14 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   await mkdir(path.dirname(out), { recursive: true });
   const stage = tempNameFor(out);
   const cleanup = () => rmSync(stage, { recursive: true, force: true });
-  const onSignal = (signal: NodeJS.Signals) => {
-    cleanup();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Ctrl-C / SIGTERM: the stage goes at once and the export stops there (exit 130 / 143); OUT is
+  // untouched, or marked incomplete by export.json if publishing had begun.
+  const interrupts = catchInterrupts({ cleanup });
   const reference = tfjsRunner(run.params, run.config);
   const results: ParityResult[] = [];
   const records: Partial<Record<ExportFormat, FormatRecord>> = {};
   let quantizedDoc: Record<string, unknown> | undefined;
-  try {
+  const work = async (): Promise<ExportResult> => {
     await mkdir(stage, { recursive: true });
     // The Hugging Face-style top level, shared by the formats.
     await writeFile(path.join(stage, 'config.json'), `${JSON.stringify(toHfConfig(run.config), null, 2)}\n`);
@@ -467,14 +293,16 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
       );
     }
     return { out, record, parity: results, passed };
+  };
+  try {
+    return await interrupts.race(work());
   } catch (err) {
     // A full disk or a file system gone read-only names the export, not a temp file inside it.
     const reason = fsErrorReason(err);
     if (reason) throw new UsageError(`${out}: writing the export failed: ${reason}`);
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupts.release();
     cleanup();
   }
 }

@@ -2,7 +2,9 @@ import path from 'node:path';
 import type { DatasetManifest } from '../data/manifest.js';
 import { readSplitBatches, splitFile } from '../data/split-reader.js';
 import { DataError } from '../lib/errors.js';
-import { padRows, type IdBatch, type LogitsRunner } from './runners.js';
+import { padRows, type IdBatch } from '../data/batch.js';
+import type { ParityResult } from '../infer/export-record.js';
+import type { LogitsRunner } from '../infer/runners.js';
 
 /**
  * The parity gate: real rows of a prepared split, padded as the training runtime pads them, run
@@ -65,25 +67,7 @@ export async function loadCheckRows(
   };
 }
 
-export interface ParityResult {
-  format: string;
-  runtime: string;
-  reference: string;
-  rows: number;
-  max_abs_diff: number;
-  mean_abs_diff: number;
-  /** Largest |logit| of the training runtime: the scale the differences are relative to. */
-  max_abs_logit: number;
-  argmax_agreement: number;
-  argmax_disagreements: number;
-  /** Accuracy against the split's labels, for both runtimes. */
-  accuracy: { reference: number; export: number };
-  atol: number;
-  passed: boolean;
-  seconds: { reference: number; export: number };
-  /** Why it failed, one line. */
-  failure?: string;
-}
+export type { ParityResult } from '../infer/export-record.js';
 
 function argmax(v: Float32Array, at: number, n: number): number {
   let best = 0;

@@ -1,15 +1,12 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
-import { MANIFEST_FORMAT, readManifest, type DatasetManifest } from '../data/manifest.js';
-import { DataError, UsageError } from '../lib/errors.js';
+import { readManifest, type DatasetManifest } from '../data/manifest.js';
+import { loadModelDir } from '../infer/model-dir.js';
+import { UsageError } from '../lib/errors.js';
 import { sha256File } from '../lib/hash.js';
 import type { BertConfig, Params } from '../model/index.js';
-import { loadInferenceModel } from '../predict/model-source.js';
-import { readJsonObject } from '../lib/json-file.js';
-
-/** The run manifest: the dataset manifest the run was trained on, plus where that dataset was. */
-export type RunManifest = DatasetManifest & { dataset_dir?: string };
+import { checkDatasetTokenizerAndLabels, checkRunModel } from '../run/compat.js';
+import { readFinishedRun, recordedDatasets, type RunManifest } from '../run/read.js';
 
 /** What an export reads from a run directory (docs/run-dir.md). */
 export interface RunSource {
@@ -28,45 +25,14 @@ export interface RunSource {
   messages: string[];
 }
 
-function readJson(file: string, what: string): unknown {
-  if (!existsSync(file)) throw new DataError(`${file}: missing (${what})`);
-  return readJsonObject(file);
-}
-
+/** A finished run's weights and tokenizer, checked against its manifest. */
 export async function readRun(runDir: string): Promise<RunSource> {
-  if (!existsSync(runDir) || !statSync(runDir).isDirectory())
-    throw new UsageError(`${runDir}: run directory not found`);
-  const summaryFile = path.join(runDir, 'train_summary.json');
-  if (!existsSync(summaryFile)) {
-    throw new DataError(
-      `${runDir}: no train_summary.json; the run is incomplete (still training or interrupted); finish or resume it first`,
-    );
-  }
-  const summary = readJson(summaryFile, 'the run summary') as Record<string, unknown>;
-  const manifestFile = path.join(runDir, 'manifest.json');
-  const manifest = readJson(manifestFile, 'the dataset manifest the run was trained on') as RunManifest;
-  if (manifest?.format !== MANIFEST_FORMAT)
-    throw new DataError(`${manifestFile}: format: not a recsys dataset manifest`);
-  const modelDir = path.join(runDir, 'model');
-  const weightsFile = path.join(modelDir, 'model.safetensors');
-  if (!existsSync(weightsFile)) throw new DataError(`${weightsFile}: missing (the run's weights)`);
-  const model = await loadInferenceModel(modelDir);
+  const run = readFinishedRun(runDir);
+  const { manifest } = run;
+  const modelDir = run.paths.model;
+  const model = await loadModelDir(modelDir);
   const { config } = model;
-  if (JSON.stringify(config.id2label) !== JSON.stringify(manifest.labels)) {
-    throw new DataError(
-      `${path.join(modelDir, 'config.json')}: id2label [${config.id2label.join(', ')}] disagrees with the labels in ${manifestFile} [${manifest.labels.join(', ')}]`,
-    );
-  }
-  if (model.tokenizer.sha256 !== manifest.tokenizer.sha256) {
-    throw new DataError(
-      `${modelDir}: the tokenizer files (sha256 ${model.tokenizer.sha256.slice(0, 12)}) are not the tokenizer of ${manifestFile} (tokenizer.sha256 ${manifest.tokenizer.sha256.slice(0, 12)})`,
-    );
-  }
-  if (manifest.max_length > config.maxPositionEmbeddings) {
-    throw new DataError(
-      `${manifestFile}: max_length ${manifest.max_length} exceeds the model's max_position_embeddings ${config.maxPositionEmbeddings}`,
-    );
-  }
+  checkRunModel(modelDir, config, model.tokenizer.sha256, run.paths.manifest, manifest);
   const tokenizerFiles = { ...model.tokenizer.files() };
   const tc = JSON.parse(tokenizerFiles['tokenizer_config.json'] ?? '{}') as Record<string, unknown>;
   // The preprocessing contract: consumers (transformers.js, HF) truncate to the length the model was trained with.
@@ -78,10 +44,10 @@ export async function readRun(runDir: string): Promise<RunSource> {
     config,
     params: model.params,
     manifest,
-    summary,
+    summary: run.summary,
     tokenizerFiles,
     tokenizerSha256: model.tokenizer.sha256,
-    weightsSha256: await sha256File(weightsFile),
+    weightsSha256: await sha256File(run.weightsFile),
     padId: manifest.tokenizer.special_ids?.pad ?? model.tokenizer.specialIds.pad,
     messages: model.messages,
   };
@@ -98,38 +64,18 @@ export function resolveCheckData(
   let dir = checkData;
   let source = '--check-data';
   if (!dir) {
-    const candidates: Array<[string | undefined, string]> = [
-      [run.manifest.dataset_dir, `${path.join(run.runDir, 'manifest.json')}: dataset_dir`],
-    ];
-    const cfgFile = path.join(run.runDir, 'config.yaml');
-    if (existsSync(cfgFile)) {
-      try {
-        const out = (YAML.parse(readFileSync(cfgFile, 'utf8')) as { data?: { out?: string } } | null)?.data?.out;
-        if (typeof out === 'string') candidates.push([path.resolve(run.runDir, out), `${cfgFile}: data.out`]);
-      } catch {
-        /* an unreadable config.yaml only loses a fallback */
-      }
-    }
-    const found = candidates.find(([d]) => d && existsSync(d));
+    const candidates = recordedDatasets(run.runDir, run.manifest);
+    const found = candidates.find((c) => c.dir && existsSync(c.dir));
     if (!found) {
-      const named = candidates.filter(([d]) => d).map(([d, where]) => `${where} = ${d}`);
+      const named = candidates.filter((c) => c.dir).map((c) => `${c.file}: ${c.key} = ${c.dir}`);
       throw new UsageError(
         `${run.runDir}: the run's dataset ${named.length ? `is not there (${named.join('; ')})` : 'is not recorded'}; pass --check-data DATASET_DIR for the parity check`,
       );
     }
-    [dir, source] = found as [string, string];
+    dir = found.dir!;
+    source = `${found.file}: ${found.key}`;
   }
   const manifest = readManifest(dir);
-  const file = path.join(dir, 'manifest.json');
-  if (manifest.tokenizer.sha256 !== run.manifest.tokenizer.sha256) {
-    throw new DataError(
-      `${file}: tokenizer.sha256 ${manifest.tokenizer.sha256.slice(0, 12)} is not the run's tokenizer (${run.manifest.tokenizer.sha256.slice(0, 12)}); the parity check needs data prepared with the run's tokenizer`,
-    );
-  }
-  if (JSON.stringify(manifest.labels) !== JSON.stringify(run.manifest.labels)) {
-    throw new DataError(
-      `${file}: labels [${manifest.labels.join(', ')}] are not the run's labels [${run.manifest.labels.join(', ')}]`,
-    );
-  }
+  checkDatasetTokenizerAndLabels(path.join(dir, 'manifest.json'), manifest, run.manifest);
   return { dir, manifest, source };
 }

@@ -28,9 +28,6 @@ export function escapeControlChars(text: string): string {
   );
 }
 
-/** @deprecated the old name of `escapeControlChars`, kept until main.ts uses the new one. */
-export const oneLine = escapeControlChars;
-
 /**
  * A message from elsewhere (a library's multi-line error, a child's stderr) squeezed into one line
  * of a recsys error: runs of whitespace, newlines included, become one space, and the text is cut
@@ -59,8 +56,7 @@ export class GateError extends RecsysError {
   override readonly exitCode = 1;
 }
 
+/** The exit code of a failure: its class's, or 4 for anything unexpected. */
 export function exitCodeOf(err: unknown): number {
-  if (err instanceof RecsysError) return err.exitCode;
-  const code = (err as { exitCode?: unknown })?.exitCode;
-  return typeof code === 'number' ? code : 4;
+  return err instanceof RecsysError ? err.exitCode : 4;
 }

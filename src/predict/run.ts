@@ -1,9 +1,8 @@
-import { padRows } from '../export/runners.js';
 import { openSource, type InputFormat } from '../data/readers/index.js';
 import { RejectsWriter } from '../data/rejects.js';
 import type { Encoded } from '../data/tokenizer/index.js';
 import { UsageError } from '../lib/errors.js';
-import type { Predictor } from './predictor.js';
+import type { InferenceModel } from '../infer/model.js';
 import { PredictionWriter, type Prediction } from './writer.js';
 
 export interface PredictOptions {
@@ -42,7 +41,7 @@ const asText = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number
  * Raw text in, predictions out: one output row per input row, in input order. Rows that cannot be
  * used keep their place (label null, error set) and are also listed in the rejects file.
  */
-export async function runPredict(model: Predictor, opts: PredictOptions): Promise<PredictSummary> {
+export async function runPredict(model: InferenceModel, opts: PredictOptions): Promise<PredictSummary> {
   const t0 = performance.now();
   const source = openSource(opts.input, opts.format);
   const columns = await source.columns();
@@ -66,13 +65,7 @@ export async function runPredict(model: Predictor, opts: PredictOptions): Promis
   const flush = async () => {
     const batch = pending.filter((p) => p.enc);
     let all: Float32Array | undefined;
-    if (batch.length)
-      all = await model.runner.run(
-        padRows(
-          batch.map((p) => p.enc!),
-          model.tokenizer.specialIds.pad,
-        ),
-      );
+    if (batch.length) all = await model.forward(batch.map((p) => p.enc!));
     let k = 0;
     const n = labels.length;
     const out: Prediction[] = [];
@@ -131,7 +124,7 @@ export async function runPredict(model: Predictor, opts: PredictOptions): Promis
     await Promise.all([writer.abort(), rejects.abort()]);
     throw err;
   } finally {
-    await model.runner.close();
+    await model.close();
   }
   return { rows, predicted, rejected: rejects.count, rejectsFile, seconds: (performance.now() - t0) / 1000 };
 }

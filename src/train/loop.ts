@@ -10,6 +10,7 @@ import { rowOf, type SplitArrays } from '../data/split-reader.js';
 import { RecsysError, UsageError } from '../lib/errors.js';
 import { faultPoint } from '../lib/fault.js';
 import { bertLogits, paramSpecs, type BertConfig, type Params, type ParamSpec } from '../model/index.js';
+import { runPaths } from '../run/layout.js';
 import { AdamW } from './adamw.js';
 import { epochBatches, paddingFraction } from './batches.js';
 import { EarlyStopping, modeFor } from './early-stop.js';
@@ -82,8 +83,9 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const ev = inp.events ?? {};
   const padId = inp.manifest.tokenizer.special_ids.pad ?? 0;
   const specs = new Map<string, ParamSpec>(paramSpecs(modelConfig).map((s) => [s.name, s]));
-  const ckptDir = path.join(runDir, 'checkpoints');
-  const lastLink = path.join(runDir, 'last');
+  const run = runPaths(runDir);
+  const ckptDir = run.checkpoints;
+  const lastLink = run.last;
   const bestDir = path.join(ckptDir, 'best');
   await mkdir(ckptDir, { recursive: true });
 
@@ -131,7 +133,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   };
   early.state = state.early;
   adam.t = state.adamT;
-  const metrics = new MetricsLog(path.join(runDir, 'metrics.jsonl'), resumed ? state.metricsBytes : undefined);
+  const metrics = new MetricsLog(run.metrics, resumed ? state.metricsBytes : undefined);
 
   // Best weights: kept in memory, and on disk (checkpoints/best) so a resumed run can restore them.
   let best: Params | null = null;

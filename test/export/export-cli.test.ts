@@ -280,12 +280,12 @@ describe('recsys export (CLI, real prepared datasets)', () => {
       [
         ['export', '--run', intent.runDir, '--out', out, '--check-rows', '0'],
         2,
-        '--check-rows expects a positive integer',
+        'export.check_rows: expected a positive integer, got 0',
       ],
       [
         ['export', '--run', intent.runDir, '--out', out, '--split', 'dev'],
         2,
-        '--split expects train | validation | test',
+        'export.split: expected one of train | validation | test, got "dev"',
       ],
       [
         ['export', '--run', intent.runDir, '--out', out, '--check-data', esci.datasetDir, '--backend', 'cpu'],

@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { buildInferenceGraph } from '../../src/export/graph.js';
 import { buildOnnxModel, decodeOnnxModel, quantizeColumns, writeOnnxModel } from '../../src/export/onnx.js';
-import { batchOf, onnxRunner } from '../../src/export/runners.js';
+import { onnxRunner } from '../../src/infer/runners.js';
+import { batchOf } from './batch-of.js';
 import {
   CLS_FIXTURES,
   hasPythonModule,

@@ -6,8 +6,8 @@ import { initBackend } from '../../src/backend/index.js';
 import { readManifest } from '../../src/data/manifest.js';
 import type { ExportRecord } from '../../src/export/export.js';
 import { loadCheckRows } from '../../src/export/parity.js';
-import { tfjsRunner } from '../../src/export/runners.js';
-import { loadInferenceModel } from '../../src/predict/model-source.js';
+import { tfjsRunner } from '../../src/infer/runners.js';
+import { loadModelDir } from '../../src/infer/model-dir.js';
 import { repoRoot, runCli, tempDir } from '../helpers/cli.js';
 import { hasPythonModule, venvPython } from './helpers.js';
 import { prepareSample, type Sample } from './run-fixture.js';
@@ -111,7 +111,7 @@ describe('export from a trained run of every sample config', () => {
       for (const s of SAMPLES) {
         const e = exported[s];
         expect(e, s).toBeDefined();
-        const m = await loadInferenceModel(path.join(e.runDir, 'model'));
+        const m = await loadModelDir(path.join(e.runDir, 'model'));
         const manifest = readManifest(e.datasetDir);
         const rows = await loadCheckRows(e.datasetDir, manifest, 'test', 48, manifest.tokenizer.special_ids.pad, 16);
         const ref = tfjsRunner(m.params, m.config);

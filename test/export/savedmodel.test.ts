@@ -5,7 +5,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { buildInferenceGraph } from '../../src/export/graph.js';
-import { batchOf } from '../../src/export/runners.js';
+import { batchOf } from './batch-of.js';
 import {
   crc32c,
   maskCrc,

@@ -5,7 +5,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { exportRun } from '../../src/export/export.js';
 import { makeLogger } from '../../src/lib/log.js';
 import { bertLogits } from '../../src/model/index.js';
-import { loadInferenceModel } from '../../src/predict/model-source.js';
+import { loadModelDir } from '../../src/infer/model-dir.js';
 import { tempDir } from '../helpers/cli.js';
 import { makeRun, type RunFixture } from './run-fixture.js';
 
@@ -34,7 +34,7 @@ beforeAll(async () => {
 });
 
 async function recsysScores(texts: Array<string | { text: string; text_pair: string }>): Promise<number[][]> {
-  const m = await loadInferenceModel(path.join(run.runDir, 'model'), { maxLength: 64 });
+  const m = await loadModelDir(path.join(run.runDir, 'model'), { maxLength: 64 });
   const rows = texts.map((t) =>
     typeof t === 'string'
       ? m.tokenizer.encode(t, undefined, 64, 'longest_first')!

@@ -1100,7 +1100,7 @@ const cases: BadCase[] = [
     cmd: 'predict',
     args: (c) => predict(c, c.run, fx('good.csv'), '--top-k', '0'),
     code: 2,
-    error: 'recsys predict: --top-k expects a positive integer, got "0"',
+    error: 'predict.top_k: expected a positive integer, got 0',
   },
 
   // ---------------------------------------------------------------- eval

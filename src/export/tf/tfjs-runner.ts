@@ -1,6 +1,7 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { IdBatch, LogitsRunner } from '../runners.js';
+import type { IdBatch } from '../../data/batch.js';
+import type { LogitsRunner } from '../../infer/runners.js';
 import { readBundle } from './bundle.js';
 import { readSavedModel, SIGNATURE_KEY, VARIABLES_PREFIX, type DecodedNode } from './savedmodel.js';
 

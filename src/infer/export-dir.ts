@@ -1,76 +1,23 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { BackendName } from '../backend/index.js';
 import { MANIFEST_FILE, readManifest, type DatasetManifest } from '../data/manifest.js';
-import type { ExportRecord } from '../export/export.js';
-import { EXPORT_FILE, EXPORT_FORMAT, exportStateOf, incompleteExportMessage } from '../export/record.js';
 import { DataError, UsageError } from '../lib/errors.js';
 import { sha256File } from '../lib/hash.js';
+import { readJsonObject } from '../lib/json-file.js';
 import type { Logger } from '../lib/log.js';
 import { readBertConfig, type BertConfig } from '../model/config.js';
-import { checkModelMatchesManifest } from './compat.js';
-import type { EvalModel } from './run.js';
-import { readJsonObject } from '../lib/json-file.js';
+import { checkModelMatchesManifest } from '../run/compat.js';
+import { looksLikeRunDir } from '../run/layout.js';
+import {
+  EXPORT_FILE,
+  EXPORT_FORMAT,
+  exportStateOf,
+  incompleteExportMessage,
+  type ExportRecord,
+} from './export-record.js';
 
-/**
- * The two models `recsys eval` can evaluate, behind one interface (EvalModel: logits for a padded
- * batch): a run directory's weights on a tfjs backend (`--run`), and the ONNX file of an export
- * directory in onnxruntime-node on the CPU (`--model`), the artifact that gets deployed.
- */
-
-export interface OpenedModel extends EvalModel {
-  /** The report's `backend`: the tfjs backend name, or "onnxruntime". */
-  backend: string;
-  /** One line for the logs, e.g. "onnxruntime-node 1.30.0 (cpu), 2 intra-op threads". */
-  runtime: string;
-  /** What was evaluated (the report's source.model). */
-  modelPath: string;
-  /** sha256 of the evaluated model file (ONNX), when known. */
-  modelSha256: string | null;
-  /** [PAD] id of the model's tokenizer (used when the dataset manifest does not name one). */
-  padId: number;
-  close(): Promise<void>;
-}
-
-const DEFAULT_ONNX = path.join('onnx', 'model.onnx');
-
-// ------------------------------------------------------------------ --run: tfjs
-
-/** The run's `model/` on a tfjs backend, checked against the run manifest. */
-export async function openRunModel(
-  runDir: string,
-  runManifest: DatasetManifest,
-  opts: { backend: BackendName; verbose?: boolean; log: Logger },
-): Promise<OpenedModel> {
-  // TensorFlow.js and the model code load only now: usage and data errors before this come fast.
-  const [{ initBackend }, { loadInferenceModel }, { tfjsRunner }, { disposeParams }] = await Promise.all([
-    import('../backend/index.js'),
-    import('../predict/model-source.js'),
-    import('../export/runners.js'),
-    import('../model/index.js'),
-  ]);
-  const backend = await initBackend(opts.backend, { log: opts.log.info, verbose: opts.verbose });
-  const modelDir = path.join(runDir, 'model');
-  const model = await loadInferenceModel(modelDir, { maxLength: runManifest.max_length });
-  for (const m of model.messages) opts.log.debug(m);
-  checkModelMatchesManifest(modelDir, model.config, runManifest);
-  const runner = tfjsRunner(model.params, model.config);
-  return {
-    runner,
-    numLabels: model.config.id2label.length,
-    vocabSize: model.config.vocabSize,
-    backend: backend.name,
-    runtime: runner.name,
-    modelPath: modelDir,
-    modelSha256: null,
-    padId: model.tokenizer.specialIds.pad,
-    async close() {
-      disposeParams(model.params);
-    },
-  };
-}
-
-// ------------------------------------------------------------------ --model: an export dir, in onnxruntime
+/** The ONNX file of an export directory, unless a file inside one is named. */
+export const DEFAULT_ONNX = path.join('onnx', 'model.onnx');
 
 export interface ExportDir {
   /** The export directory (holds manifest.json, config.json, export.json). */
@@ -99,7 +46,7 @@ export async function readExportDir(target: string): Promise<ExportDir> {
       );
     onnxFile = target;
     dir = path.basename(path.dirname(target)) === 'onnx' ? path.dirname(path.dirname(target)) : path.dirname(target);
-  } else if (existsSync(path.join(target, 'model', 'config.json')) && existsSync(path.join(target, MANIFEST_FILE))) {
+  } else if (looksLikeRunDir(target, existsSync)) {
     throw new UsageError(
       `${target} is a run directory; evaluate it with --run ${target}, or export it first (recsys export --run ${target} --format onnx --out DIR) and pass --model DIR`,
     );
@@ -166,31 +113,4 @@ export async function checkExportFiles(exp: ExportDir, log: Logger): Promise<str
     }
   }
   return modelSha;
-}
-
-export interface OnnxOptions {
-  /** onnxruntime intra-op threads (default: onnxruntime's, one per physical core). */
-  threads?: number;
-}
-
-/** The export's ONNX file in onnxruntime-node (CPU execution provider). */
-export async function openExportModel(exp: ExportDir, log: Logger, opts: OnnxOptions = {}): Promise<OpenedModel> {
-  const [{ onnxRunner }, modelSha256] = await Promise.all([import('../export/runners.js'), checkExportFiles(exp, log)]);
-  let runner;
-  try {
-    runner = await onnxRunner(exp.onnxFile, { threads: opts.threads });
-  } catch (err) {
-    throw new DataError(`${exp.onnxFile}: onnxruntime cannot load it (${(err as Error).message.split('\n')[0]})`);
-  }
-  return {
-    runner,
-    numLabels: exp.config.id2label.length,
-    vocabSize: exp.config.vocabSize,
-    backend: 'onnxruntime',
-    runtime: runner.name,
-    modelPath: exp.onnxFile,
-    modelSha256,
-    padId: exp.manifest.tokenizer.special_ids?.pad ?? 0,
-    close: () => runner.close(),
-  };
 }

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Params } from '../model/index.js';
-import type { GraphOp, InferenceGraph } from './graph.js';
+import type { Params } from '../../src/model/index.js';
+import type { GraphOp, InferenceGraph } from '../../src/export/graph.js';
 
 /**
- * Run the inference graph description with tfjs ops. Not an exporter: it checks the description
+ * Test helper: run the inference graph description with tfjs ops. Not an exporter: it checks the description
  * itself against the training forward pass (bertLogits), so a failing export can be blamed on the
  * description or on the exporter's lowering, not both at once.
  */

@@ -1,6 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { readManifest } from '../data/manifest.js';
 import {
   loadModelDirTokenizer,
   tokenizerSettingsOf,
@@ -9,9 +8,11 @@ import {
 } from '../data/tokenizer/index.js';
 import { DataError, UsageError } from '../lib/errors.js';
 import { importHfModel, type BertConfig, type Params } from '../model/index.js';
+import { looksLikeRunDir, runPaths } from '../run/layout.js';
+import { readRunManifest } from '../run/read.js';
 
-/** Everything inference needs: weights, config, and the tokenizer exactly as training used it. */
-export interface InferenceModel {
+/** A model dir loaded for tfjs: weights, config, and the tokenizer exactly as training used it. */
+export interface ModelDir {
   kind: 'hf';
   dir: string;
   config: BertConfig;
@@ -27,14 +28,14 @@ export interface InferenceModel {
  * (RUN/model + RUN/manifest.json), whose manifest then fixes max_length and truncation exactly
  * as the model was trained.
  */
-export async function loadInferenceModel(
+export async function loadModelDir(
   dirIn: string,
   opts: { maxLength?: number; truncation?: Truncation } = {},
-): Promise<InferenceModel> {
+): Promise<ModelDir> {
   let dir = dirIn;
-  if (existsSync(path.join(dirIn, 'manifest.json')) && existsSync(path.join(dirIn, 'model', 'config.json'))) {
-    const trained = readManifest(dirIn);
-    dir = path.join(dirIn, 'model');
+  if (looksLikeRunDir(dirIn, existsSync)) {
+    const trained = readRunManifest(dirIn);
+    dir = runPaths(dirIn).model;
     opts = { maxLength: opts.maxLength ?? trained.max_length, truncation: opts.truncation ?? trained.truncation };
   }
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir}: model directory not found`);

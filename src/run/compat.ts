@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { DatasetManifest } from '../data/manifest.js';
 import { DataError } from '../lib/errors.js';
 import type { BertConfig } from '../model/index.js';
@@ -79,6 +80,48 @@ export function checkModelMatchesManifest(modelDir: string, config: BertConfig, 
   if (config.maxPositionEmbeddings < run.max_length) {
     throw new DataError(
       `${modelDir}/config.json: max_position_embeddings ${config.maxPositionEmbeddings} is below the data's max_length ${run.max_length}`,
+    );
+  }
+}
+
+/**
+ * A finished run's model dir must agree with its manifest before it is exported: the labels, the
+ * tokenizer files (sha256) and max_length within max_position_embeddings.
+ */
+export function checkRunModel(
+  modelDir: string,
+  config: BertConfig,
+  tokenizerSha256: string,
+  manifestFile: string,
+  manifest: DatasetManifest,
+): void {
+  if (JSON.stringify(config.id2label) !== JSON.stringify(manifest.labels)) {
+    throw new DataError(
+      `${path.join(modelDir, 'config.json')}: id2label [${config.id2label.join(', ')}] disagrees with the labels in ${manifestFile} [${manifest.labels.join(', ')}]`,
+    );
+  }
+  if (tokenizerSha256 !== manifest.tokenizer.sha256) {
+    throw new DataError(
+      `${modelDir}: the tokenizer files (sha256 ${tokenizerSha256.slice(0, 12)}) are not the tokenizer of ${manifestFile} (tokenizer.sha256 ${manifest.tokenizer.sha256.slice(0, 12)})`,
+    );
+  }
+  if (manifest.max_length > config.maxPositionEmbeddings) {
+    throw new DataError(
+      `${manifestFile}: max_length ${manifest.max_length} exceeds the model's max_position_embeddings ${config.maxPositionEmbeddings}`,
+    );
+  }
+}
+
+/** A dataset used to check an export must be prepared with the run's tokenizer and labels. */
+export function checkDatasetTokenizerAndLabels(file: string, data: DatasetManifest, run: DatasetManifest): void {
+  if (data.tokenizer.sha256 !== run.tokenizer.sha256) {
+    throw new DataError(
+      `${file}: tokenizer.sha256 ${data.tokenizer.sha256.slice(0, 12)} is not the run's tokenizer (${run.tokenizer.sha256.slice(0, 12)}); the parity check needs data prepared with the run's tokenizer`,
+    );
+  }
+  if (JSON.stringify(data.labels) !== JSON.stringify(run.labels)) {
+    throw new DataError(
+      `${file}: labels [${data.labels.join(', ')}] are not the run's labels [${run.labels.join(', ')}]`,
     );
   }
 }

@@ -1,0 +1,213 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { BackendName } from '../backend/index.js';
+import type { RecsysConfig } from '../config/schema.js';
+import type { InferenceModel } from '../infer/model.js';
+import { readManifest, type DatasetManifest } from '../data/manifest.js';
+import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
+import { UsageError } from '../lib/errors.js';
+import { ensureWritableDir, ensureWritableFile } from '../lib/fs-errors.js';
+import { catchInterrupts } from '../lib/interrupt.js';
+import type { Logger } from '../lib/log.js';
+import { rowsProgress } from '../lib/progress.js';
+import { checkDatasetMatchesRun } from '../run/compat.js';
+import { buildGates, evaluateGates, gateTopKs, parseBaseline, type GateReport } from './gates.js';
+import { htmlReport, readTrainingCurves } from './html.js';
+import { defaultTopK, flatMetrics } from './metrics.js';
+import { buildReport } from './report.js';
+import type { EvalSplitResult } from './run.js';
+import { exportSource, runSource, type EvalSource } from './source.js';
+
+/** What `recsys eval` is asked: the resolved config plus the options that are not config keys. */
+export interface EvalRequest {
+  config: RecsysConfig;
+  /** An export directory (or an .onnx file in one); otherwise the run dir is config.train.out. */
+  model?: string;
+  threads?: number;
+  /** Gates from flags, on top of eval.min / eval.max. */
+  min?: string[];
+  max?: string[];
+  baselineMetrics?: string;
+  topK?: string;
+  /** Write DIR/index.html and DIR/report.json. */
+  report?: string;
+  predictions?: string;
+  progress: boolean;
+  verbose?: boolean;
+  log: Logger;
+}
+
+export interface Evaluation {
+  report: ReturnType<typeof buildReport>;
+  gates: GateReport | null;
+}
+
+/** The run or export the request names. */
+async function sourceOf(req: EvalRequest): Promise<EvalSource> {
+  if (req.model !== undefined) return exportSource(path.resolve(req.model), req.threads, req.log);
+  const runDir = req.config.train.out;
+  if (!runDir)
+    throw new UsageError(
+      'recsys eval: --run RUN_DIR or --model EXPORT_DIR is required (or train.out in a config file)',
+    );
+  return runSource(runDir, { backend: req.config.backend as BackendName, verbose: req.verbose, log: req.log });
+}
+
+/** The dataset: data.out, else the one the run or export records; checked against the model's manifest. */
+function datasetOf(req: EvalRequest, source: EvalSource): { dir: string; manifest: DatasetManifest } {
+  const found = source.recordedData.find(([d]) => d);
+  const dir = req.config.data.out ?? found?.[0];
+  if (!dir) {
+    throw new UsageError(
+      `recsys eval: --data DATASET_DIR is required: ${source.dir} does not record its dataset (${source.recordedData.map(([, where]) => where).join(', ')})`,
+    );
+  }
+  if (!req.config.data.out) req.log.info(`dataset: ${dir} (recorded in ${source.dir})`);
+  const manifest = readManifest(dir);
+  checkDatasetMatchesRun(source.dir, source.manifest, dir, manifest);
+  return { dir, manifest };
+}
+
+/** k values for top-k accuracy: --top-k, else eval.top_k, else 2, 3, 5 below the class count. */
+function topKOf(req: EvalRequest, labels: string[]): number[] {
+  const { config } = req;
+  const from =
+    req.topK !== undefined
+      ? `--top-k ${req.topK}`
+      : config.eval.top_k
+        ? `eval.top_k ${JSON.stringify(config.eval.top_k)}`
+        : null;
+  if (!from) return defaultTopK(labels.length);
+  if (labels.length <= 2)
+    throw new UsageError(
+      `recsys eval: ${from}: top-k accuracy needs more than 2 classes (this task has ${labels.length})`,
+    );
+  const topK =
+    req.topK !== undefined
+      ? String(req.topK)
+          .split(',')
+          .map((s) => Number(s.trim()))
+      : config.eval.top_k!;
+  const bad = topK.find((k) => !Number.isInteger(k) || k < 2 || k >= labels.length);
+  if (bad !== undefined)
+    throw new UsageError(
+      `recsys eval: ${from}: each k must be an integer with 1 < k < ${labels.length} (the number of classes)`,
+    );
+  return topK;
+}
+
+/**
+ * Metrics of a run's model (on a tfjs backend) or of an exported ONNX model (in onnxruntime-node,
+ * the artifact that is deployed) on a prepared split, the report files, and the quality gates.
+ * Usage and data errors (gates, dataset, split) come before any model work.
+ */
+export async function evaluateModel(req: EvalRequest): Promise<Evaluation> {
+  const { config, log } = req;
+  // Output locations are checked before the model is loaded, not after the whole split ran.
+  if (req.report) ensureWritableDir(path.resolve(req.report), 'report', { keep: false });
+  if (req.predictions) ensureWritableFile(path.resolve(req.predictions), 'predictions');
+  const source = await sourceOf(req);
+  const data = datasetOf(req, source);
+  const split = config.eval.split;
+  const info = data.manifest.splits[split];
+  if (!info || info.rows === 0) {
+    const withRows = Object.entries(data.manifest.splits)
+      .filter(([, s]) => s && s.rows > 0)
+      .map(([name, s]) => `${name} (${s!.rows})`);
+    throw new UsageError(
+      `${data.dir}: ${info ? `the "${split}" split is empty` : `no "${split}" split`}; splits with rows: ${withRows.join(', ') || 'none'} (choose one with --split)`,
+    );
+  }
+
+  // Gates are checked before any model work, so a typo fails in a second.
+  const labels = source.manifest.labels;
+  let baseline: { file: string; report: ReturnType<typeof parseBaseline> } | null = null;
+  if (config.eval.baseline) {
+    const file = config.eval.baseline;
+    if (!existsSync(file)) throw new UsageError(`${file}: baseline report not found`);
+    baseline = { file, report: parseBaseline(file, readFileSync(file, 'utf8')) };
+  }
+  const flagBaselineMetrics = req.baselineMetrics
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const { specs, skipped } = buildGates(
+    {
+      configMin: config.eval.min,
+      configMax: config.eval.max,
+      min: req.min,
+      max: req.max,
+      baseline,
+      maxDrop: config.eval.max_drop,
+      baselineMetrics: flagBaselineMetrics ?? config.eval.baseline_metrics ?? undefined,
+      baselineMetricsSource: flagBaselineMetrics ? '--baseline-metrics' : 'eval.baseline_metrics',
+    },
+    { labels },
+  );
+  if (baseline) {
+    const b = baseline.report;
+    if (b.split !== split)
+      log.warn(`baseline ${baseline.file} is from the ${b.split} split, this evaluation is on ${split}`);
+    if (b.source?.split_sha256 && b.source.split_sha256 !== info.sha256)
+      log.warn(`baseline ${baseline.file} was computed on other data (split sha256 differs)`);
+  }
+  const topK = [...new Set([...topKOf(req, labels), ...gateTopKs(specs)])];
+
+  // Ctrl-C / SIGTERM from here on: stop between batches, write nothing, exit 130 / 143.
+  const interrupts = catchInterrupts();
+  let result: EvalSplitResult;
+  let model: InferenceModel;
+  try {
+    const { evaluateSplit } = await import('./run.js');
+    model = await source.open();
+    if (source.kind === 'export') log.info(`model: ${model.modelPath} in ${model.runtime}`);
+    const bar = rowsProgress('evaluating', req.progress, info.rows);
+    try {
+      result = await evaluateSplit(model, {
+        file: path.join(data.dir, info.file),
+        expectedRows: info.rows,
+        expectedSha256: info.sha256,
+        labels,
+        maxLength: data.manifest.max_length,
+        batchSize: config.eval.batch_size,
+        topK,
+        predictions: req.predictions ? path.resolve(req.predictions) : undefined,
+        onProgress: bar?.tick,
+        interrupted: () => interrupts.signal,
+      });
+    } finally {
+      bar?.stop();
+      await model.close();
+    }
+  } finally {
+    interrupts.release();
+  }
+
+  const report = buildReport(result.metrics, {
+    split,
+    run: source.kind === 'run' ? source.dir : null,
+    export: source.kind === 'export' ? source.dir : null,
+    model: model.modelPath,
+    modelSha256: model.modelSha256,
+    dataset: data.dir,
+    datasetSha256: data.manifest.dataset_sha256,
+    splitFile: info.file,
+    splitSha256: result.sha256,
+    backend: model.backend,
+    seconds: result.seconds,
+  });
+  let gates: GateReport | null = null;
+  if (specs.length || skipped.length) {
+    gates = evaluateGates(specs, flatMetrics(result.metrics), skipped);
+    report.gates = gates;
+  }
+  if (req.report) {
+    const dir = path.resolve(req.report);
+    await writeJsonAtomic(path.join(dir, 'report.json'), report);
+    const curves = source.metricsFile ? readTrainingCurves(source.metricsFile) : [];
+    await writeFileAtomic(path.join(dir, 'index.html'), htmlReport(report, { curves }));
+    log.info(`report: ${path.join(dir, 'index.html')} (+ report.json)`);
+  }
+  if (req.predictions) log.info(`predictions: ${path.resolve(req.predictions)}`);
+  return { report, gates };
+}

@@ -1,0 +1,215 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import YAML from 'yaml';
+import { initBackend } from '../backend/index.js';
+import type { RecsysConfig } from '../config/schema.js';
+import { readManifest, type DatasetManifest } from '../data/manifest.js';
+import { loadSplit, splitFile } from '../data/split-reader.js';
+import { defaultTopK, metricNames } from '../eval/metrics.js';
+import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
+import { DataError, UsageError } from '../lib/errors.js';
+import { ensureWritableDir } from '../lib/fs-errors.js';
+import { sha256File } from '../lib/hash.js';
+import { catchInterrupts } from '../lib/interrupt.js';
+import { readJsonObject } from '../lib/json-file.js';
+import type { Logger } from '../lib/log.js';
+import { saveCheckpoint, saveHfModel } from '../model/index.js';
+import { checkLinksStayInside, checkRunDirForTraining, clearRunDir } from '../run/claim.js';
+import { runPaths } from '../run/layout.js';
+import { modeFor } from './early-stop.js';
+import { NonFiniteError, trainLoop, type TrainEvents, type TrainResult } from './loop.js';
+import { initialModel, type InitialModel } from './model-init.js';
+import { warmupSteps } from './schedule.js';
+import { readCheckpoint, resolveLink } from './state.js';
+
+function checkEarlyStoppingMetric(metric: string, labels: string[]): void {
+  const watchable = metricNames({ labels, topK: defaultTopK(labels.length) });
+  if (!watchable.includes(metric)) {
+    throw new UsageError(
+      `train.early_stopping.metric: "${metric}" is not a reported metric; use one of ${watchable.slice(0, 12).join(', ')}, …`,
+    );
+  }
+}
+
+/** Class weights given as a map must name the dataset's labels (checked before anything runs). */
+function checkClassWeights(weights: RecsysConfig['train']['class_weights'], labels: string[]): void {
+  if (!weights || weights === 'balanced') return;
+  const unknown = Object.keys(weights).filter((l) => !labels.includes(l));
+  if (unknown.length)
+    throw new UsageError(
+      `train.class_weights: unknown label(s) ${unknown.map((l) => `"${l}"`).join(', ')}; labels are ${labels.join(', ')}`,
+    );
+}
+
+/** A split's shard, checked against the sha256 its manifest recorded (a shard changed after prepare is refused). */
+async function verifiedSplitFile(
+  datasetDir: string,
+  manifest: DatasetManifest,
+  split: 'train' | 'validation',
+): Promise<string> {
+  const file = splitFile(datasetDir, manifest, split);
+  const want = manifest.splits[split]?.sha256;
+  if (want && (await sha256File(file)) !== want) {
+    throw new DataError(
+      `${file}: does not match the sha256 in ${path.join(datasetDir, 'manifest.json')} (changed or damaged after prepare); re-run recsys prepare`,
+    );
+  }
+  return file;
+}
+
+export interface FineTuneRequest {
+  config: RecsysConfig;
+  resume: boolean;
+  overwrite: boolean;
+  offline: boolean;
+  dumpBatches?: string;
+  verbose?: boolean;
+  log: Logger;
+  events: TrainEvents;
+}
+
+export interface FineTuneResult {
+  summary: Record<string, unknown> & { stop_reason: string; steps: number };
+  modelDir: string;
+  /** One line for the log: why it stopped, the best metric, speed, where the model is. */
+  line: string;
+  /** The signal that stopped the run early (its weights are saved): the caller ends with Interrupted. */
+  interrupted: NodeJS.Signals | null;
+  /** Training diverged (the best weights so far are saved): the caller throws it after printing. */
+  failure: NonFiniteError | null;
+}
+
+/**
+ * `recsys train`: fine-tune config.model.path on the prepared dataset config.data.out into the run
+ * directory config.train.out (docs/run-dir.md), or resume it. Everything is checked before an old
+ * run is touched; an interrupted run saves a checkpoint and its best weights.
+ */
+export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
+  const { config, log } = req;
+  const t = config.train;
+  const datasetDir = config.data.out;
+  const runDir = t.out;
+  if (!datasetDir) throw new UsageError('data.out (the prepared dataset) is required: pass --data DIR');
+  if (!runDir) throw new UsageError('train.out (the run directory) is required: pass --out DIR');
+  const mode = checkRunDirForTraining(runDir, req.resume, req.overwrite);
+  if (mode === 'resume') checkLinksStayInside(runDir);
+  const manifest = readManifest(datasetDir);
+  checkEarlyStoppingMetric(t.early_stopping.metric, manifest.labels);
+  checkClassWeights(t.class_weights, manifest.labels);
+  if (manifest.labels.length < 2)
+    throw new DataError(
+      `${datasetDir}: the dataset has a single label (${JSON.stringify(manifest.labels[0])}); a classifier needs at least two`,
+    );
+  ensureWritableDir(runDir, 'run');
+  const backend = await initBackend(config.backend, { log: log.info, verbose: req.verbose });
+
+  // The data and the schedule are checked before anything in the run dir changes: a broken shard
+  // or a bad warmup never costs an old run.
+  const train = await loadSplit(await verifiedSplitFile(datasetDir, manifest, 'train'));
+  const validation = manifest.splits.validation?.rows
+    ? await loadSplit(await verifiedSplitFile(datasetDir, manifest, 'validation'))
+    : null;
+  if (train.size === 0) throw new UsageError(`${datasetDir}: the train split is empty`);
+  const steps = Math.min(
+    t.max_steps ?? Infinity,
+    Math.ceil(Math.ceil(train.size / t.batch_size) / t.grad_accum) * t.epochs,
+  );
+  const warm = warmupSteps(t.warmup, steps);
+  if (warm > steps)
+    throw new UsageError(`train.warmup: ${warm} warmup steps is longer than the whole run (${steps} steps)`);
+
+  const paths = runPaths(runDir);
+  let start: InitialModel;
+  if (mode === 'resume') {
+    const ckpt = await readCheckpoint(resolveLink(paths.last)!, false);
+    start = {
+      config: ckpt.config,
+      params: ckpt.params,
+      messages: [`resuming from step ${ckpt.state.step}`],
+      source: runDir,
+    };
+  } else {
+    // Everything is checked before an old run is removed: a bad flag never costs a finished run.
+    start = await initialModel(config.model.path, manifest, config.seed, req.offline, datasetDir);
+    // Only the run's own entries go: --overwrite on a dir that holds other files never deletes them.
+    await clearRunDir(runDir);
+  }
+  await mkdir(runDir, { recursive: true });
+  for (const m of start.messages) log.info(m);
+
+  log.info(
+    `resolved: lr ${t.lr} (${t.schedule}, warmup ${warm} steps), weight decay ${t.weight_decay}${t.decay_embeddings ? ' incl. embeddings' : ' (matrices only)'}, ` +
+      `clip ${t.clip_norm}, batch ${t.batch_size}×${t.grad_accum}, max_length ${manifest.max_length}, dropout ${t.dropout ? 'on' : 'off'}, ` +
+      `early stopping on ${t.early_stopping.metric} (${modeFor(t.early_stopping.metric, t.early_stopping.mode)}, patience ${t.early_stopping.patience}), seed ${config.seed}`,
+  );
+  if (!validation)
+    log.warn('no validation rows: early stopping and best-weights selection are off; the final weights are kept');
+
+  await writeFileAtomic(paths.config, YAML.stringify(config));
+  await writeJsonAtomic(paths.manifest, { ...manifest, dataset_dir: path.resolve(datasetDir) });
+
+  // Ctrl-C / SIGTERM: finish the step, checkpoint, restore and save the best weights, then exit 130 / 143.
+  const interrupts = catchInterrupts();
+  let result: TrainResult;
+  try {
+    result = await trainLoop({
+      config,
+      manifest,
+      runDir,
+      modelConfig: start.config,
+      params: start.params,
+      train,
+      validation,
+      resume: mode === 'resume',
+      events: req.events,
+      dumpBatches: req.dumpBatches,
+      shouldInterrupt: () => interrupts.signal !== null,
+    });
+  } finally {
+    interrupts.release();
+  }
+
+  // The run's model: the best weights, in HF format (+ tokenizer files) and the native format.
+  const modelDir = paths.model;
+  await saveHfModel(modelDir, start.config, result.params);
+  await saveCheckpoint(modelDir, start.config, result.params, { best: result.best });
+  for (const f of readdirSync(path.join(datasetDir, manifest.tokenizer.dir)))
+    await copyFile(path.join(datasetDir, manifest.tokenizer.dir, f), path.join(modelDir, f));
+  // Tools that read only the model dir (transformers, transformers.js) then truncate as training did.
+  const tokConfigFile = path.join(modelDir, 'tokenizer_config.json');
+  const tokConfig = existsSync(tokConfigFile) ? readJsonObject(tokConfigFile) : {};
+  await writeJsonAtomic(tokConfigFile, {
+    ...tokConfig,
+    model_max_length: manifest.max_length,
+    truncation_side: 'right',
+  });
+  const summary = {
+    stop_reason: result.stopReason,
+    error: result.error ?? null,
+    steps: result.steps,
+    best_metric: result.best.metric,
+    best_value: result.best.value,
+    best_step: result.best.step,
+    last_eval: result.lastEval,
+    samples_per_s: result.samplesPerSec,
+    seconds: result.seconds,
+    padding_fraction: result.paddingFraction,
+    backend: backend.name,
+    tf_version: backend.tfVersion ?? null,
+    model_source: start.source,
+    dataset_dir: path.resolve(datasetDir),
+  };
+  await writeJsonAtomic(paths.summary, summary);
+  const line = `stopped: ${result.stopReason} after ${result.steps} steps; best ${result.best.metric} ${result.best.value?.toFixed(4) ?? '-'} at step ${result.best.step ?? '-'}; ${result.samplesPerSec.toFixed(1)} samples/s; model in ${modelDir}`;
+  return {
+    summary,
+    modelDir,
+    line,
+    interrupted: result.stopReason === 'interrupted' ? (interrupts.signal ?? 'SIGINT') : null,
+    failure:
+      result.stopReason === 'nan'
+        ? new NonFiniteError(`training diverged at ${result.error}; the best weights so far are saved in ${modelDir}`)
+        : null,
+  };
+}
