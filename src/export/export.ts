@@ -9,6 +9,13 @@ import { sha256File } from '../lib/hash.js';
 import type { Logger } from '../lib/log.js';
 import { toHfConfig } from '../model/index.js';
 import { buildInferenceGraph, opHistogram, type InferenceGraph } from './graph.js';
+import {
+  checkMinAgreement,
+  gateQuantized,
+  QUANTIZATION_DESCRIPTION,
+  QUANTIZED_FILE,
+  type Int8Report,
+} from './int8-gate.js';
 import { IR_VERSION_FOR, ONNX_OPSETS, writeOnnxModel, type OnnxOpset } from './onnx.js';
 import { checkParity, loadCheckRows, parityLine, type CheckRows, type ParityResult } from './parity.js';
 import { EXPORT_ENTRIES, EXPORT_FILE, EXPORT_FORMAT, PENDING_RECORD } from './record.js';
@@ -36,7 +43,7 @@ import { savedModelTfjsRunner } from './tf/tfjs-runner.js';
 
 export { EXPORT_FILE, EXPORT_FORMAT } from './record.js';
 /** transformers.js loads it with dtype 'q8'. */
-export const QUANTIZED_FILE = 'model_quantized.onnx';
+export { QUANTIZED_FILE } from './int8-gate.js';
 export const FORMATS = ['onnx', 'savedmodel'] as const;
 export type ExportFormat = (typeof FORMATS)[number];
 
@@ -51,8 +58,13 @@ export interface ExportOptions {
   atol?: number;
   overwrite?: boolean;
   log: Logger;
-  /** Also write onnx/model_quantized.onnx (int8 dynamic quantization of the MatMul weights), reported next to the float model. */
+  /**
+   * Also write onnx/model_quantized.onnx (8-bit dynamic quantization of the MatMul weights), gated on its
+   * argmax agreement with the float model (int8-gate.ts).
+   */
   quantize?: 'int8';
+  /** Smallest argmax agreement of the int8 model with the float model (default 0.99). */
+  int8MinAgreement?: number;
   /** Put ONNX weights in an external data file above this many bytes (default 1.8 GiB). */
   externalDataThreshold?: number;
   /** Test hook: runs after an artifact is written and before it is checked (e.g. to corrupt it). */
@@ -108,7 +120,8 @@ function checkOutDir(out: string, run: RunSource, overwrite: boolean): ExportRec
     if (previous.run?.weights_sha256 === run.weightsSha256) return previous;
     if (!overwrite) {
       throw new UsageError(
-        `${out}: holds a complete export of another run (${previous.run?.dir ?? 'unknown'}); pass --overwrite to replace it or choose another --out`,
+        `${out}: holds a complete export of another run (${previous.run?.dir ?? 'unknown'}); ` +
+          'pass --overwrite to replace it or choose another --out',
       );
     }
     return null;
@@ -116,7 +129,8 @@ function checkOutDir(out: string, run: RunSource, overwrite: boolean): ExportRec
   const foreign = readdirSync(out).filter((f) => !EXPORT_ENTRIES.has(f) && !f.includes('.tmp-'));
   if (foreign.length && !overwrite) {
     throw new UsageError(
-      `${out}: not empty and not a recsys export (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); pass --overwrite or choose another --out`,
+      `${out}: not empty and not a recsys export (${foreign.slice(0, 3).join(', ')}` +
+        `${foreign.length > 3 ? ', …' : ''}); pass --overwrite or choose another --out`,
     );
   }
   return null; // an incomplete export (interrupted): replaced without asking
@@ -176,7 +190,7 @@ async function writeOnnx(stage: string, run: RunSource, graph: InferenceGraph, o
       quantize: opts.quantize,
       externalDataThreshold: opts.externalDataThreshold,
       producerVersion: recsysVersion(),
-      metadata: { ...metadata, 'recsys.quantization': 'int8 dynamic (MatMul weights, per-column symmetric)' },
+      metadata: { ...metadata, 'recsys.quantization': QUANTIZATION_DESCRIPTION },
     });
   }
   return {
@@ -212,61 +226,6 @@ async function writeSm(stage: string, run: RunSource, graph: InferenceGraph): Pr
       variables: r.variables,
     },
   };
-}
-
-/**
- * The int8 model is not gated by --atol (quantization moves logits by far more than 1e-4): its
- * accuracy change on the check rows is reported next to its size and speed change.
- */
-async function reportQuantized(
-  stage: string,
-  rows: CheckRows,
-  reference: LogitsRunner,
-  run: RunSource,
-  float: ParityResult,
-  atol: number,
-  log: Logger,
-): Promise<Record<string, unknown>> {
-  const file = path.join(stage, 'onnx', QUANTIZED_FILE);
-  const runner = await onnxRunner(file);
-  let q: ParityResult;
-  try {
-    q = await checkParity('onnx-int8', rows, reference, runner, run.config.id2label.length, atol);
-  } finally {
-    await runner.close();
-  }
-  const floatBytes = (await stat(path.join(stage, 'onnx', 'model.onnx'))).size;
-  const bytes = (await stat(file)).size;
-  const doc = {
-    status: 'reported',
-    file: path.join('onnx', QUANTIZED_FILE),
-    quantization:
-      'int8 dynamic: MatMul weights per-column symmetric, activations per batch (DynamicQuantizeLinear + MatMulInteger)',
-    bytes,
-    float_bytes: floatBytes,
-    size_ratio: bytes / floatBytes,
-    seconds: q.seconds.export,
-    float_seconds: float.seconds.export,
-    speedup: q.seconds.export > 0 ? float.seconds.export / q.seconds.export : null,
-    accuracy: {
-      reference: q.accuracy.reference,
-      float: float.accuracy.export,
-      int8: q.accuracy.export,
-      change: q.accuracy.export - float.accuracy.export,
-    },
-    max_abs_diff: q.max_abs_diff,
-    mean_abs_diff: q.mean_abs_diff,
-    argmax_agreement: q.argmax_agreement,
-    rows: q.rows,
-    runtime: q.runtime,
-  };
-  log.info(
-    `quantized onnx (int8): ${(bytes / 1e6).toFixed(1)} MB vs ${(floatBytes / 1e6).toFixed(1)} MB (×${doc.size_ratio.toFixed(2)}), ` +
-      `${q.seconds.export.toFixed(2)} s vs ${float.seconds.export.toFixed(2)} s on ${q.rows} rows (×${doc.speedup?.toFixed(2) ?? '-'} speed), ` +
-      `accuracy ${(100 * doc.accuracy.int8).toFixed(2)}% vs ${(100 * doc.accuracy.float).toFixed(2)}% (${doc.accuracy.change >= 0 ? '+' : ''}${(100 * doc.accuracy.change).toFixed(2)} pts), ` +
-      `argmax agreement ${(100 * q.argmax_agreement).toFixed(2)}%, max |Δlogit| ${q.max_abs_diff.toExponential(2)} (reported, not gated)`,
-  );
-  return doc;
 }
 
 let cachedVersion: string | undefined;
@@ -310,6 +269,7 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
     throw new UsageError(`--quantize: expected int8 (got ${String(opts.quantize)})`);
   if (opts.quantize && !formats.includes('onnx'))
     throw new UsageError('--quantize int8 applies to ONNX only; add onnx to --format');
+  const int8MinAgreement = checkMinAgreement(opts.int8MinAgreement);
   const out = path.resolve(opts.out);
 
   const run = await readRun(path.resolve(opts.runDir));
@@ -318,7 +278,8 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   const data = resolveCheckData(run, opts.checkData && path.resolve(opts.checkData));
   const rows: CheckRows = await loadCheckRows(data.dir, data.manifest, split, checkRows, run.padId);
   log.info(
-    `export: ${run.runDir} → ${out} (${formats.join(', ')}); parity check on ${rows.rows} rows of ${path.join(data.dir, rows.file)} (${data.source})`,
+    `export: ${run.runDir} → ${out} (${formats.join(', ')}); ` +
+      `parity check on ${rows.rows} rows of ${path.join(data.dir, rows.file)} (${data.source})`,
   );
 
   const graph = buildInferenceGraph(run.config, run.params);
@@ -339,7 +300,7 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   const reference = tfjsRunner(run.params, run.config);
   const results: ParityResult[] = [];
   const records: Partial<Record<ExportFormat, FormatRecord>> = {};
-  let quantizedDoc: Record<string, unknown> | undefined;
+  let quantizedDoc: Int8Report | undefined;
   try {
     await mkdir(stage, { recursive: true });
     // The Hugging Face-style top level, shared by the formats.
@@ -374,8 +335,18 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
         parity: parityRest,
       };
       if (format === 'onnx' && opts.quantize) {
-        records.onnx!.quantized = await reportQuantized(stage, rows, reference, run, parity, atol, log);
-        quantizedDoc = records.onnx!.quantized as Record<string, unknown>;
+        const labels = run.config.id2label.length;
+        quantizedDoc = await gateQuantized({
+          stage,
+          rows,
+          reference,
+          labels,
+          float: parity,
+          atol,
+          log,
+          minAgreement: int8MinAgreement,
+        });
+        records.onnx!.quantized = quantizedDoc;
       }
     }
     if (records.savedmodel) {
@@ -457,13 +428,15 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
       faultPoint('export-publish');
     }
     await writeJsonAtomic(path.join(out, EXPORT_FILE), record);
-    const passed = results.every((r) => r.passed);
+    const failed = results.filter((r) => !r.passed).map((r) => `${r.format} (${r.failure})`);
+    if (quantizedDoc?.status === 'failed') failed.push(`onnx int8 (${quantizedDoc.failure})`);
+    const passed = failed.length === 0;
     for (const [f, r] of Object.entries(records))
       log.info(`  ${f}: ${path.join(out, r!.path)} (${(r!.bytes / 1e6).toFixed(1)} MB, ${r!.status})`);
     if (!passed) {
-      const failed = results.filter((r) => !r.passed);
       throw new GateError(
-        `parity check failed for ${failed.map((r) => `${r.format} (${r.failure})`).join(', ')}; the export is kept in ${out}, marked failed in ${EXPORT_FILE} and parity.json`,
+        `parity check failed for ${failed.join(', ')}; the export is kept in ${out}, ` +
+          `marked failed in ${EXPORT_FILE} and parity.json`,
       );
     }
     return { out, record, parity: results, passed };

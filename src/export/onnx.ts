@@ -33,7 +33,7 @@ export const EXTERNAL_DATA_SUFFIX = '_data';
 
 const F32 = onnx.TensorProto.DataType.FLOAT;
 const I64 = onnx.TensorProto.DataType.INT64;
-const I8 = onnx.TensorProto.DataType.INT8;
+const U8 = onnx.TensorProto.DataType.UINT8;
 /** Names of a quantized weight's initializers: `<param>_quantized`, `_scale`, `_zero_point`. */
 export const Q_SUFFIX = { weight: '_quantized', scale: '_scale', zeroPoint: '_zero_point' } as const;
 const AT = onnx.AttributeProto.AttributeType;
@@ -107,11 +107,17 @@ class OnnxGraphBuilder {
 export interface OnnxBuildOptions {
   opset?: OnnxOpset;
   /**
-   * 'int8': dynamic quantization of the dense layers' MatMul weights (as onnxruntime's
-   * quantize_dynamic): weights stored int8 with a per-output-column scale (symmetric, zero point
-   * 0); at run time DynamicQuantizeLinear quantizes the activation to uint8 and MatMulInteger
-   * multiplies, the int32 result is rescaled by activation scale × weight scale. Embeddings,
-   * LayerNorm and the attention products stay float32.
+   * 'int8': dynamic 8-bit quantization of the dense layers' MatMul weights (as onnxruntime's
+   * quantize_dynamic with weight_type QUInt8): weights stored as uint8 with a per-output-column
+   * scale, symmetric around zero point 128; at run time DynamicQuantizeLinear quantizes the
+   * activation to uint8 and MatMulInteger multiplies, the int32 result is rescaled by activation
+   * scale × weight scale. Embeddings, LayerNorm and the attention products stay float32.
+   * Why uint8 and not int8 weights: onnxruntime's uint8 × int8 kernel on x86 CPUs without VNNI
+   * (AVX2, AVX-512 without VNNI) adds pairs of products in saturating 16-bit lanes (vpmaddubsw),
+   * so full-range int8 weights overflow there and the logits move by several times the
+   * quantization error; its uint8 × uint8 kernel widens to 16 bits first and gives the same
+   * integers on every CPU. 7-bit int8 weights (reduce_range) also avoid the overflow but double the
+   * weight step.
    */
   quantize?: 'int8';
   /** metadata_props entries (e.g. the run manifest as JSON). */
@@ -124,7 +130,7 @@ interface Lowering {
   g: OnnxGraphBuilder;
   opset: OnnxOpset;
   quantize?: 'int8';
-  /** Weights the graph reads in int8 form (their float initializer is then not written). */
+  /** Weights the graph reads in 8-bit form (their float initializer is then not written). */
   quantized: Map<string, number[]>;
   ranks: Map<string, number>;
   shapeOf: Map<string, string>;
@@ -289,7 +295,7 @@ export interface OnnxModelParts {
 interface WeightSlot {
   name: string;
   dims: number[];
-  /** Written as int8 + per-column scale + zero point instead of float32. */
+  /** Written as uint8 + per-column scale + zero point instead of float32. */
   quantized: boolean;
 }
 
@@ -325,17 +331,23 @@ function buildSkeleton(graph: InferenceGraph, opts: OnnxBuildOptions): { g: Onnx
   return { g, weights };
 }
 
-/** Symmetric per-column int8: W [in, out] → q [in, out] int8, scale [out], zero point [out] = 0. */
-export function quantizeColumns(w: Float32Array, dims: number[]): { q: Int8Array; scale: Float32Array } {
+/** The zero point of every quantized weight column: uint8 codes 1..255 stand for -127..127 steps. */
+export const WEIGHT_ZERO_POINT = 128;
+
+/**
+ * Symmetric per-column 8-bit: W [in, out] → q [in, out] uint8 = round(w / scale) + 128, scale [out]
+ * = max |w| of the column / 127 (zero point 128 for every column).
+ */
+export function quantizeColumns(w: Float32Array, dims: number[]): { q: Uint8Array; scale: Float32Array } {
   const [rows, cols] = dims;
   const scale = new Float32Array(cols);
   for (let r = 0; r < rows; r++)
     for (let c = 0; c < cols; c++) scale[c] = Math.max(scale[c], Math.abs(w[r * cols + c]));
   for (let c = 0; c < cols; c++) scale[c] = scale[c] > 0 ? scale[c] / 127 : 1;
-  const q = new Int8Array(rows * cols);
+  const q = new Uint8Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++)
-      q[r * cols + c] = Math.max(-127, Math.min(127, Math.round(w[r * cols + c] / scale[c])));
+      q[r * cols + c] = WEIGHT_ZERO_POINT + Math.max(-127, Math.min(127, Math.round(w[r * cols + c] / scale[c])));
   }
   return { q, scale };
 }
@@ -347,9 +359,14 @@ async function weightInitializers(params: Params, w: WeightSlot): Promise<ITenso
   const { q, scale } = quantizeColumns(values, w.dims);
   const cols = w.dims[1];
   return [
-    { name: `${w.name}${Q_SUFFIX.weight}`, dims: w.dims, dataType: I8, rawData: new Uint8Array(q.buffer).slice() },
+    { name: `${w.name}${Q_SUFFIX.weight}`, dims: w.dims, dataType: U8, rawData: q },
     { name: `${w.name}${Q_SUFFIX.scale}`, dims: [cols], dataType: F32, rawData: bytesOf(scale) },
-    { name: `${w.name}${Q_SUFFIX.zeroPoint}`, dims: [cols], dataType: I8, rawData: new Uint8Array(cols) },
+    {
+      name: `${w.name}${Q_SUFFIX.zeroPoint}`,
+      dims: [cols],
+      dataType: U8,
+      rawData: new Uint8Array(cols).fill(WEIGHT_ZERO_POINT),
+    },
   ];
 }
 

@@ -151,7 +151,7 @@ describe('recsys export (CLI, real prepared datasets)', () => {
     });
   });
 
-  it('--quantize int8 adds onnx/model_quantized.onnx, reported (accuracy, size, speed) next to the gated float model', () => {
+  it('--quantize int8 adds onnx/model_quantized.onnx, gated on argmax agreement with the float model', () => {
     const out = path.join(root, 'quantized');
     const r = runCli([
       'export',
@@ -168,17 +168,26 @@ describe('recsys export (CLI, real prepared datasets)', () => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
-      /quantized onnx \(int8\): [\d.]+ MB vs [\d.]+ MB .*accuracy [\d.]+% vs [\d.]+% .*\(reported, not gated\)/,
+      /quantized onnx \(int8\): [\d.]+ MB vs [\d.]+ MB .*accuracy [\d.]+% vs [\d.]+% .*argmax agreement [\d.]+% \(min 99\.00%\), .* → passed/,
     );
     expect(readdirSync(path.join(out, 'onnx')).sort()).toEqual(['model.onnx', 'model_quantized.onnx']);
     const q = readJson<{
-      onnx_int8: { status: string; size_ratio: number; accuracy: { change: number }; rows: number };
+      onnx_int8: {
+        status: string;
+        size_ratio: number;
+        accuracy: { change: number };
+        rows: number;
+        argmax_agreement: number;
+        max_abs_diff: number;
+      };
     }>(path.join(out, 'parity.json')).onnx_int8;
-    expect(q).toMatchObject({ status: 'reported', rows: 64 });
+    expect(q).toMatchObject({ status: 'passed', rows: 64, min_agreement: 0.99 });
+    expect(q.argmax_agreement).toBeGreaterThanOrEqual(0.99);
+    expect(q.max_abs_diff).toBeGreaterThan(0); // the quantized model, not the float one
     expect(q.size_ratio).toBeLessThan(1);
     expect(readJson<ExportRecord>(path.join(out, 'export.json')).formats.onnx).toMatchObject({
       status: 'passed',
-      quantized: { status: 'reported' },
+      quantized: { status: 'passed' },
     });
     const bad = runCli([
       'export',
@@ -359,6 +368,40 @@ describe('parity gate on a deliberately corrupted export', () => {
     const parity = readJson<ParityDoc>(path.join(out, 'parity.json'));
     expect(parity.formats.onnx.max_abs_diff).toBeCloseTo(1e-3, 5);
     expect(existsSync(path.join(out, 'onnx', 'model.onnx'))).toBe(true);
+  });
+
+  it('int8: a quantized model whose top labels differ from the float model fails its gate (exit code 1)', async () => {
+    const out = path.join(root, 'corrupt-int8');
+    const err = await exportRun({
+      runDir: intent.runDir,
+      out,
+      formats: ['onnx'],
+      checkRows: 64,
+      quantize: 'int8',
+      log: quiet,
+      afterWrite: async (_format, dir) => {
+        // Negate the quantized classifier (uint8 codes mirrored around the zero point 128): the
+        // file stays valid, its top labels turn away from the float model's.
+        const file = path.join(dir, 'model_quantized.onnx');
+        const model = decodeOnnxModel(readFileSync(file));
+        const w = model.graph!.initializer!.find((t) => t.name === 'classifier.weight_quantized')!;
+        w.rawData = Uint8Array.from(w.rawData!, (q) => 256 - q);
+        writeFileSync(file, onnxProto.onnx.ModelProto.encode(model).finish());
+      },
+    }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(GateError);
+    expect((err as GateError).exitCode).toBe(1);
+    expect((err as Error).message).toMatch(
+      /^parity check failed for onnx int8 \(argmax agreement [\d.]+% with the float model on 64 rows \(\d+ differ\) is below export\.int8_min_agreement 99\.00%\); the export is kept in .*corrupt-int8/,
+    );
+    const record = readJson<ExportRecord>(path.join(out, 'export.json'));
+    expect(record.formats.onnx).toMatchObject({ status: 'passed', quantized: { status: 'failed' } });
+    const parity = readJson<{ onnx_int8: { status: string; argmax_agreement: number } }>(path.join(out, 'parity.json'));
+    expect(parity.onnx_int8.status).toBe('failed');
+    expect(parity.onnx_int8.argmax_agreement).toBeLessThan(0.99);
   });
 
   it('SavedModel: a variable rewritten with a valid checksum but wrong values fails the gate', async () => {
