@@ -20,15 +20,8 @@ import { asNodeDefs, readSavedModel, savedModelProto, writeSavedModel } from '..
 import { checkGraphDef } from '../../src/export/tf/schema.js';
 import { savedModelTfjsRunner } from '../../src/export/tf/tfjs-runner.js';
 import { repoRoot } from '../helpers/cli.js';
-import {
-  CLS_FIXTURES,
-  hasPythonModule,
-  loadFixture,
-  logitSpread,
-  maxAbsDiff,
-  referenceLogits,
-  venvPython,
-} from './helpers.js';
+import { py, reference, referencePython } from '../helpers/python.js';
+import { CLS_FIXTURES, loadFixture, logitSpread, maxAbsDiff, referenceLogits } from './helpers.js';
 
 beforeAll(async () => {
   await initBackend('cpu', { log: () => {} });
@@ -186,56 +179,55 @@ describe('TensorBundle', () => {
   });
 });
 
-describe.runIf(hasPythonModule('tensorflow'))(
-  'SavedModel conformance with TensorFlow 2.21 (TF2 loader, TF1 loader, C API)',
-  () => {
-    it("every activation: loads with its variables and matches the training runtime's logits", async () => {
-      const root = tmp();
-      const args: string[] = [];
-      const expected: Record<string, { labels: number; params: string[]; cases: number }> = {};
-      for (const name of ['cls-l2-h64', 'cls-gelu-new', 'cls-relu']) {
-        const { config, params, cases } = await loadFixture(name);
-        const dir = path.join(root, name);
-        await writeSavedModel(dir, buildInferenceGraph(config, params), params);
-        const casesFile = path.join(root, `${name}.cases.json`);
-        writeFileSync(
-          casesFile,
-          JSON.stringify(cases.map((c) => ({ ...c, logits: referenceLogits(params, config, c) }))),
-        );
-        args.push(dir, casesFile);
-        expected[dir] = { labels: config.id2label.length, params: [...params.keys()].sort(), cases: cases.length };
-      }
-      const r = spawnSync(venvPython, [path.join(repoRoot, 'scripts/check_savedmodel.py'), ...args], {
-        encoding: 'utf8',
-        timeout: 300_000,
-        env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
-      });
-      expect(r.status, r.stderr).toBe(0);
-      const reports = r.stdout
-        .trim()
-        .split('\n')
-        .map(
-          (l) =>
-            JSON.parse(l) as {
-              dir: string;
-              tensorflow: string;
-              signature: { inputs: Record<string, unknown>; outputs: Record<string, unknown> };
-              variables: Array<[string, number[]]>;
-              results: Array<{ loader: string; case: string; max_abs_diff: number }>;
-            },
-        );
-      expect(reports).toHaveLength(3);
-      for (const report of reports) {
-        const want = expected[report.dir];
-        expect(report.tensorflow).toBe('2.21.0');
-        expect(report.signature.inputs.input_ids).toEqual(['int32', [null, null]]);
-        expect(report.signature.outputs.logits).toEqual(['float32', [null, want.labels]]);
-        expect(report.variables.map(([n]) => n).sort()).toEqual(want.params);
-        expect(new Set(report.results.map((x) => x.loader))).toEqual(new Set(['tf2', 'tf1', 'capi']));
-        expect(report.results).toHaveLength(3 * want.cases);
-        for (const x of report.results)
-          expect(x.max_abs_diff, `${report.dir} ${x.loader}/${x.case}`).toBeLessThanOrEqual(1e-4);
-      }
+const tensorflow = reference(py('tensorflow'));
+describe.skipIf(tensorflow.skip)('SavedModel conformance with TensorFlow 2.21 (TF2 loader, TF1 loader, C API)', () => {
+  it("every activation: loads with its variables and matches the training runtime's logits", async () => {
+    tensorflow.require();
+    const root = tmp();
+    const args: string[] = [];
+    const expected: Record<string, { labels: number; params: string[]; cases: number }> = {};
+    for (const name of ['cls-l2-h64', 'cls-gelu-new', 'cls-relu']) {
+      const { config, params, cases } = await loadFixture(name);
+      const dir = path.join(root, name);
+      await writeSavedModel(dir, buildInferenceGraph(config, params), params);
+      const casesFile = path.join(root, `${name}.cases.json`);
+      writeFileSync(
+        casesFile,
+        JSON.stringify(cases.map((c) => ({ ...c, logits: referenceLogits(params, config, c) }))),
+      );
+      args.push(dir, casesFile);
+      expected[dir] = { labels: config.id2label.length, params: [...params.keys()].sort(), cases: cases.length };
+    }
+    const r = spawnSync(referencePython(), [path.join(repoRoot, 'scripts/check_savedmodel.py'), ...args], {
+      encoding: 'utf8',
+      timeout: 300_000,
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
     });
-  },
-);
+    expect(r.status, r.stderr).toBe(0);
+    const reports = r.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            dir: string;
+            tensorflow: string;
+            signature: { inputs: Record<string, unknown>; outputs: Record<string, unknown> };
+            variables: Array<[string, number[]]>;
+            results: Array<{ loader: string; case: string; max_abs_diff: number }>;
+          },
+      );
+    expect(reports).toHaveLength(3);
+    for (const report of reports) {
+      const want = expected[report.dir];
+      expect(report.tensorflow).toBe('2.21.0');
+      expect(report.signature.inputs.input_ids).toEqual(['int32', [null, null]]);
+      expect(report.signature.outputs.logits).toEqual(['float32', [null, want.labels]]);
+      expect(report.variables.map(([n]) => n).sort()).toEqual(want.params);
+      expect(new Set(report.results.map((x) => x.loader))).toEqual(new Set(['tf2', 'tf1', 'capi']));
+      expect(report.results).toHaveLength(3 * want.cases);
+      for (const x of report.results)
+        expect(x.max_abs_diff, `${report.dir} ${x.loader}/${x.case}`).toBeLessThanOrEqual(1e-4);
+    }
+  });
+});
