@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli, tempDir, vocabPath } from '../helpers/cli.js';
+import { reference, SCRIPT_CMD } from '../helpers/python.js';
 import { intentCsv, makeRun, prepare } from './fixtures.js';
 
 /**
@@ -133,9 +134,11 @@ describe('recsys eval: reports', () => {
     expect(html.match(/https?:\/\/[^"]*/g)!.every((u) => u === 'http://www.w3.org/2000/svg')).toBe(true);
   });
 
-  it('shows a progress bar with rows/s on a terminal', () => {
-    // util-linux `script` gives the child a pseudo-terminal; skip where it is not installed
-    if (spawnSync('script', ['--version'], { encoding: 'utf8' }).status !== 0) return;
+  // util-linux `script` gives the child a pseudo-terminal: a missing one fails the test (SCRIPT_CMD says how to
+  // install it) unless skipping is allowed locally.
+  const script = reference(SCRIPT_CMD);
+  it.skipIf(script.skip)('shows a progress bar with rows/s on a terminal', () => {
+    script.require();
     const cmd = [process.execPath, path.join(repoRoot, 'bin/recsys.js'), ...evalArgs('--batch-size', '8')]
       .map((a) => `'${a}'`)
       .join(' ');

@@ -70,16 +70,17 @@ export function missingReference(...needs: Need[]): string | null {
   return missing.length ? missing.join('; ') : null;
 }
 
-/**
- * A reference requirement for tests: `skip` is true only when something is missing AND the local
- * opt-in allows skipping; `require()` (call it first in the test or in beforeAll) throws the message.
- */
-export function reference(...needs: Need[]): {
+export interface Requirement {
+  /** True only when something is missing AND the local opt-in allows skipping. */
   readonly skip: boolean;
-  require(): void;
+  /** What is missing (null: nothing). */
   readonly missing: string | null;
-} {
-  const missing = missingReference(...needs);
+  /** Call first in the test (or in beforeAll): throws the message when something is missing. */
+  require(): void;
+}
+
+/** A requirement from a description of what is missing (null: nothing is). */
+export function requirement(missing: string | null): Requirement {
   return {
     missing,
     skip: missing !== null && missingReferenceMaySkip(),
@@ -88,6 +89,11 @@ export function reference(...needs: Need[]): {
         throw new Error(`missing reference tool: ${missing}; set ${ALLOW_MISSING_ENV}=1 to skip such checks locally`);
     },
   };
+}
+
+/** A reference requirement for tests: use `it.skipIf(r.skip)(…, () => { r.require(); … })`. */
+export function reference(...needs: Need[]): Requirement {
+  return requirement(missingReference(...needs));
 }
 
 /** Python modules of the reference venv. */
