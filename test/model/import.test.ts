@@ -76,7 +76,9 @@ describe('safetensors decoding', () => {
     );
     expect(Array.from(st.tensors.get('h')!.values)).toEqual([1, -2, 0.5, 65504, 2 ** -24, Infinity, -Infinity, 0, -0]);
     const b = new Uint32Array(bf16.length);
-    bf16.forEach((v, i) => (b[i] = v << 16));
+    bf16.forEach((v, i) => {
+      b[i] = v << 16;
+    });
     expect(Array.from(st.tensors.get('b')!.values)).toEqual(Array.from(new Float32Array(b.buffer)));
     expect(Array.from(st.tensors.get('b')!.values).slice(0, 3)).toEqual([1, -2, 0.5]);
     expect(st.tensors.get('i')!.values).toBeInstanceOf(Int32Array);
@@ -301,7 +303,7 @@ describe('importHfModel', () => {
     shards.forEach((s, i) => {
       const f = `model-0000${i + 1}-of-00002.safetensors`;
       writeFileSync(path.join(dir, f), rawSafetensors(s));
-      s.forEach((e) => (weightMap[e.name] = f));
+      for (const e of s) weightMap[e.name] = f;
     });
     rmSync(path.join(dir, 'model.safetensors'));
     writeFileSync(
@@ -310,7 +312,18 @@ describe('importHfModel', () => {
     );
     const m = await importHfModel(dir);
     expect(m.report.initialized).toEqual([]);
+    // Every tensor, from either shard, holds what the unsharded checkpoint holds.
+    const whole = await importHfModel(path.join(FIXTURES, 'cls-relu'));
+    expect([...m.params.keys()].sort()).toEqual([...whole.params.keys()].sort());
+    expect(m.config).toEqual(whole.config);
+    for (const [name, t] of whole.params) {
+      const got = m.params.get(name)!;
+      expect(got.shape, name).toEqual(t.shape);
+      expect(got.dtype, name).toBe(t.dtype);
+      expect(Buffer.from((await got.data()).buffer).equals(Buffer.from((await t.data()).buffer)), name).toBe(true);
+    }
     disposeParams(m.params);
+    disposeParams(whole.params);
   });
 
   it('says what to do when there is only pytorch_model.bin', async () => {
