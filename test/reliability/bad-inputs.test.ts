@@ -1,6 +1,6 @@
 import { cpSync, existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, vocabPath } from '../helpers/cli.js';
 import {
@@ -63,11 +63,6 @@ interface BadCase {
   /** --verbose: the stack trace must be shown. */
   verbose?: boolean;
   check?: (c: Ctx, r: AsyncCliResult) => void;
-  /**
-   * A known bug in code this suite does not own: the case runs as `it.fails` (it must still fail;
-   * when the bug is fixed the test turns red and the marker goes).
-   */
-  knownBug?: string;
 }
 
 const prep = (input: string, c: Ctx, ...extra: string[]) => [
@@ -121,6 +116,12 @@ function modelCopy(c: Ctx, name: string, mutate: (dir: string) => void): string 
 }
 const st = (dir: string) => path.join(dir, 'model.safetensors');
 const rewrite = (file: string, f: (b: Buffer) => Buffer) => writeFileSync(file, f(readFileSync(file)));
+/** The buffer with its first 8 bytes (a safetensors header length) set to n. */
+function withU64(b: Buffer, n: bigint): Buffer {
+  b.writeBigUInt64LE(n, 0);
+  return b;
+}
+// biome-ignore lint/suspicious/noExplicitAny: the cases rewrite arbitrary header entries
 function stHeader(b: Buffer): { header: Record<string, any>; data: Buffer } {
   const n = Number(b.readBigUInt64LE(0));
   return { header: JSON.parse(b.subarray(8, 8 + n).toString('utf8')), data: b.subarray(8 + n) };
@@ -768,7 +769,7 @@ const cases: BadCase[] = [
     args: (c) =>
       train(
         c,
-        modelCopy(c, 'st-100gb', (d) => rewrite(st(d), (b) => (b.writeBigUInt64LE(100n * 1024n ** 3n, 0), b))),
+        modelCopy(c, 'st-100gb', (d) => rewrite(st(d), (b) => withU64(b, 100n * 1024n ** 3n))),
       ),
     code: 3,
     error:
@@ -780,7 +781,7 @@ const cases: BadCase[] = [
     args: (c) =>
       train(
         c,
-        modelCopy(c, 'st-long-header', (d) => rewrite(st(d), (b) => (b.writeBigUInt64LE(BigInt(b.length), 0), b))),
+        modelCopy(c, 'st-long-header', (d) => rewrite(st(d), (b) => withU64(b, BigInt(b.length)))),
       ),
     code: 3,
     error:
@@ -792,7 +793,7 @@ const cases: BadCase[] = [
     args: (c) =>
       train(
         c,
-        modelCopy(c, 'st-garbage-header', (d) => rewrite(st(d), (b) => (b.fill(0x7b, 8, 16), b))),
+        modelCopy(c, 'st-garbage-header', (d) => rewrite(st(d), (b) => b.fill(0x7b, 8, 16))),
       ),
     code: 3,
     error: 'st-garbage-header/model.safetensors: safetensors header is not valid JSON',
@@ -1014,11 +1015,10 @@ const cases: BadCase[] = [
     args: (c) =>
       predict(
         c,
-        modelCopy(c, 'no-tokenizer', (d) =>
-          ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json'].forEach((f) =>
-            rmSync(path.join(d, f), { force: true }),
-          ),
-        ),
+        modelCopy(c, 'no-tokenizer', (d) => {
+          for (const f of ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json'])
+            rmSync(path.join(d, f), { force: true });
+        }),
         fx('good.csv'),
       ),
     code: 2,
@@ -1137,6 +1137,30 @@ const cases: BadCase[] = [
     ],
     code: 3,
     error: 'ds-truncated-test/test.arrow: not a readable',
+  },
+  {
+    name: 'eval on a test shard whose input_ids column has another type',
+    cmd: 'eval',
+    args: (c) => [
+      'eval',
+      '--run',
+      c.run,
+      '--data',
+      datasetCopy(c, 'ds-ids-type', (d) => {
+        // One int32 per row instead of a list of token ids (read as a list, a bare TypeError).
+        const file = path.join(d, 'test.arrow');
+        const shard = tableFromIPC(readFileSync(file));
+        const ids = Int32Array.from({ length: shard.numRows }, () => 101);
+        writeFileSync(file, tableToIPC(shard.assign(tableFromArrays({ input_ids: ids })), 'file'));
+      }),
+      '--backend',
+      'tensorflow',
+      '--no-progress',
+    ],
+    code: 3,
+    error:
+      'ds-ids-type/test.arrow: column "input_ids" is Int32, expected List<Int32> (not a recsys dataset shard); ' +
+      're-run recsys prepare',
   },
   {
     name: 'eval on a dataset with other labels than the run',
@@ -1259,6 +1283,5 @@ describe('bad-input corpus', () => {
     bc.check?.(c, r);
   };
   const indexed = cases.map((c, i) => [c.name, c, i] as const);
-  it.concurrent.each(indexed.filter(([, c]) => !c.knownBug))('%s', (_name, bc, i) => runCase(bc, i));
-  it.concurrent.fails.each(indexed.filter(([, c]) => c.knownBug))('known bug: %s', (_name, bc, i) => runCase(bc, i));
+  it.concurrent.each(indexed)('%s', (_name, bc, i) => runCase(bc, i));
 });
