@@ -3,6 +3,8 @@ import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli, tempDir } from '../helpers/cli.js';
+import { referencePython } from '../helpers/python.js';
+import { waitForStep } from '../helpers/train-progress.js';
 
 /** End-to-end runs of `recsys train` on the intent sample, from a from-scratch tiny config. */
 let dir = '';
@@ -129,11 +131,9 @@ describe('recsys train', () => {
       'm = AutoModelForSequenceClassification.from_pretrained(sys.argv[1]).eval(); t = AutoTokenizer.from_pretrained(sys.argv[1])\n' +
       'out = []\nfor q in json.loads(sys.argv[2]):\n  with torch.no_grad(): out.append(m(**t(q, truncation=True, return_tensors="pt")).logits[0].tolist())\n' +
       'print(json.dumps(out))';
-    const py = spawnSync(
-      path.join(repoRoot, '.venv/bin/python'),
-      ['-c', code, path.join(run, 'model'), JSON.stringify(texts)],
-      { encoding: 'utf8' },
-    );
+    const py = spawnSync(referencePython(), ['-c', code, path.join(run, 'model'), JSON.stringify(texts)], {
+      encoding: 'utf8',
+    });
     expect(py.status, py.stderr).toBe(0);
     const ref = JSON.parse(py.stdout) as number[][];
     const diff = Math.max(...ref.flatMap((row, i) => row.map((x, j) => Math.abs(x - ours[i][j]))));
@@ -269,10 +269,8 @@ describe('recsys train', () => {
       );
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline && !existsSync(path.join(run, 'metrics.jsonl')))
-        await new Promise((r) => setTimeout(r, 25));
-      await new Promise((r) => setTimeout(r, 1500));
+      // The first step logged: the run is inside its training loop (no guessed sleep).
+      await waitForStep(child, run, 1);
       child.kill(signal);
       const code = await new Promise((r) => child.on('exit', r));
       expect(code).toBe(exitCode);
@@ -289,7 +287,7 @@ describe('recsys train', () => {
     const other = path.join(dir, 'other-vocab.txt');
     writeFileSync(other, readFileSync(path.join(repoRoot, 'data/vocab.txt'), 'utf8').replace('\nthe\n', '\nthee\n'));
     const r = spawnSync(
-      path.join(repoRoot, '.venv/bin/python'),
+      referencePython(),
       [path.join(repoRoot, 'scripts/make_small_checkpoint.py'), model, '--labels', 'a,b', '--vocab', other],
       { encoding: 'utf8' },
     );
