@@ -76,7 +76,9 @@ export async function* readSplitBatches(file: string): AsyncGenerator<SplitBatch
   // apache-arrow reports a truncated or corrupt file as a JS TypeError: say what it means.
   const unreadable = (err: unknown) =>
     new DataError(
-      `${file}: not a readable Arrow file (${err instanceof TypeError ? 'truncated or corrupt' : (err as Error).message.split('\n')[0]}); re-run recsys prepare`,
+      `${file}: not a readable Arrow file (${
+        err instanceof TypeError ? 'truncated or corrupt' : (err as Error).message.split('\n')[0]
+      }); re-run recsys prepare`,
     );
   let batches: AsyncIterator<RecordBatch>;
   try {

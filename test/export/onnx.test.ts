@@ -20,80 +20,92 @@ const tmp = () => mkdtempSync(path.join(tmpdir(), 'recsys-onnx-'));
 describe('ONNX emitter', () => {
   for (const name of CLS_FIXTURES) {
     for (const opset of [17, 14] as const) {
-      it(`${name} opset ${opset}: onnxruntime-node matches the tfjs forward pass on padded batches, pairs and max length`, async () => {
-        const { config, params, cases } = await loadFixture(name);
-        const dir = tmp();
-        const file = path.join(dir, 'model.onnx');
-        await writeOnnxModel(file, buildInferenceGraph(config, params), params, { opset });
-        const runner = await onnxRunner(file);
-        for (const c of cases) {
-          const ref = referenceLogits(params, config, c);
-          expect(logitSpread(ref)).toBeGreaterThan(0.05);
-          const got = await runner.run(batchOf(c));
-          expect(maxAbsDiff(got, ref.flat()), `${c.name}`).toBeLessThanOrEqual(1e-4);
-        }
-        await runner.close();
-      });
+      it(
+        `${name} opset ${opset}: onnxruntime-node matches the tfjs forward pass on padded batches, pairs and max ` +
+          'length',
+        async () => {
+          const { config, params, cases } = await loadFixture(name);
+          const dir = tmp();
+          const file = path.join(dir, 'model.onnx');
+          await writeOnnxModel(file, buildInferenceGraph(config, params), params, { opset });
+          const runner = await onnxRunner(file);
+          for (const c of cases) {
+            const ref = referenceLogits(params, config, c);
+            expect(logitSpread(ref)).toBeGreaterThan(0.05);
+            const got = await runner.run(batchOf(c));
+            expect(maxAbsDiff(got, ref.flat()), `${c.name}`).toBeLessThanOrEqual(1e-4);
+          }
+          await runner.close();
+        },
+      );
     }
   }
 
-  it('has the optimum BertOnnxConfig contract: int64 inputs with dynamic axes, float logits [batch_size, num_labels]', async () => {
-    const { config, params } = await loadFixture('cls-l2-h64');
-    const bytes = await buildOnnxModel(buildInferenceGraph(config, params), params, {
-      metadata: { 'recsys.manifest': '{"a":1}' },
-    });
-    const session = await ort.InferenceSession.create(bytes);
-    expect(session.inputNames).toEqual(['input_ids', 'attention_mask', 'token_type_ids']);
-    expect(session.outputNames).toEqual(['logits']);
-    for (const m of session.inputMetadata) {
-      expect(m).toMatchObject({ isTensor: true, type: 'int64', shape: ['batch_size', 'sequence_length'] });
-    }
-    expect(session.outputMetadata[0]).toMatchObject({
-      name: 'logits',
-      isTensor: true,
-      type: 'float32',
-      shape: ['batch_size', 3],
-    });
-    // int32 feeds are refused, as for any optimum export
-    const i32 = new ort.Tensor('int32', new Int32Array(4), [1, 4]);
-    await expect(session.run({ input_ids: i32, attention_mask: i32, token_type_ids: i32 })).rejects.toThrow(
-      /int64|int32/,
-    );
-    // dynamic axes: two different [B, S]
-    for (const [b, s] of [
-      [1, 3],
-      [5, 17],
-    ]) {
-      const ids = new ort.Tensor('int64', new BigInt64Array(b * s).fill(7n), [b, s]);
-      const mask = new ort.Tensor('int64', new BigInt64Array(b * s).fill(1n), [b, s]);
-      const types = new ort.Tensor('int64', new BigInt64Array(b * s), [b, s]);
-      const out = await session.run({ input_ids: ids, attention_mask: mask, token_type_ids: types });
-      expect(out.logits.dims).toEqual([b, 3]);
-    }
-    const model = decodeOnnxModel(bytes);
-    expect(Number(model.irVersion)).toBe(8);
-    expect(model.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 17]]);
-    expect(model.metadataProps).toEqual([expect.objectContaining({ key: 'recsys.manifest', value: '{"a":1}' })]);
-    await session.release();
-  });
+  it(
+    'has the optimum BertOnnxConfig contract: int64 inputs with dynamic axes, float logits ' +
+      '[batch_size, num_labels]',
+    async () => {
+      const { config, params } = await loadFixture('cls-l2-h64');
+      const bytes = await buildOnnxModel(buildInferenceGraph(config, params), params, {
+        metadata: { 'recsys.manifest': '{"a":1}' },
+      });
+      const session = await ort.InferenceSession.create(bytes);
+      expect(session.inputNames).toEqual(['input_ids', 'attention_mask', 'token_type_ids']);
+      expect(session.outputNames).toEqual(['logits']);
+      for (const m of session.inputMetadata) {
+        expect(m).toMatchObject({ isTensor: true, type: 'int64', shape: ['batch_size', 'sequence_length'] });
+      }
+      expect(session.outputMetadata[0]).toMatchObject({
+        name: 'logits',
+        isTensor: true,
+        type: 'float32',
+        shape: ['batch_size', 3],
+      });
+      // int32 feeds are refused, as for any optimum export
+      const i32 = new ort.Tensor('int32', new Int32Array(4), [1, 4]);
+      await expect(session.run({ input_ids: i32, attention_mask: i32, token_type_ids: i32 })).rejects.toThrow(
+        /int64|int32/,
+      );
+      // dynamic axes: two different [B, S]
+      for (const [b, s] of [
+        [1, 3],
+        [5, 17],
+      ]) {
+        const ids = new ort.Tensor('int64', new BigInt64Array(b * s).fill(7n), [b, s]);
+        const mask = new ort.Tensor('int64', new BigInt64Array(b * s).fill(1n), [b, s]);
+        const types = new ort.Tensor('int64', new BigInt64Array(b * s), [b, s]);
+        const out = await session.run({ input_ids: ids, attention_mask: mask, token_type_ids: types });
+        expect(out.logits.dims).toEqual([b, 3]);
+      }
+      const model = decodeOnnxModel(bytes);
+      expect(Number(model.irVersion)).toBe(8);
+      expect(model.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 17]]);
+      expect(model.metadataProps).toEqual([expect.objectContaining({ key: 'recsys.manifest', value: '{"a":1}' })]);
+      await session.release();
+    },
+  );
 
-  it('opset 17 uses LayerNormalization, opset 14 decomposes it; GELU is built from Erf and no op newer than the opset appears', async () => {
-    const { config, params } = await loadFixture('cls-l2-h64');
-    const graph = buildInferenceGraph(config, params);
-    const ops = async (opset: 14 | 17) =>
-      new Set(decodeOnnxModel(await buildOnnxModel(graph, params, { opset })).graph!.node!.map((n) => n.opType!));
-    const o17 = await ops(17);
-    const o14 = await ops(14);
-    expect(o17.has('LayerNormalization')).toBe(true);
-    expect(o14.has('LayerNormalization')).toBe(false);
-    expect(o14.has('ReduceMean')).toBe(true);
-    for (const s of [o17, o14]) {
-      expect(s.has('Erf')).toBe(true);
-      expect(s.has('Gelu')).toBe(false);
-      expect(s.has('Softmax')).toBe(true);
-    }
-    expect(Number(decodeOnnxModel(await buildOnnxModel(graph, params, { opset: 14 })).irVersion)).toBe(7);
-  });
+  it(
+    'opset 17 uses LayerNormalization, opset 14 decomposes it; GELU is built from Erf and no op newer than the ' +
+      'opset appears',
+    async () => {
+      const { config, params } = await loadFixture('cls-l2-h64');
+      const graph = buildInferenceGraph(config, params);
+      const ops = async (opset: 14 | 17) =>
+        new Set(decodeOnnxModel(await buildOnnxModel(graph, params, { opset })).graph!.node!.map((n) => n.opType!));
+      const o17 = await ops(17);
+      const o14 = await ops(14);
+      expect(o17.has('LayerNormalization')).toBe(true);
+      expect(o14.has('LayerNormalization')).toBe(false);
+      expect(o14.has('ReduceMean')).toBe(true);
+      for (const s of [o17, o14]) {
+        expect(s.has('Erf')).toBe(true);
+        expect(s.has('Gelu')).toBe(false);
+        expect(s.has('Softmax')).toBe(true);
+      }
+      expect(Number(decodeOnnxModel(await buildOnnxModel(graph, params, { opset: 14 })).irVersion)).toBe(7);
+    },
+  );
 
   it("onnxruntime's optimizer fuses each exported GELU with its dense bias into one BiasGelu kernel", async () => {
     const { config, params } = await loadFixture('cls-l2-h64');
@@ -209,7 +221,8 @@ describe('ONNX emitter', () => {
   ];
   for (const { name: checker, python, ref, optional } of checkers) {
     it.skipIf(ref.skip || (optional && ref.missing !== null))(
-      `passes onnx.checker full_check and strict shape inference with ${checker} (opset 17 and 14, inline and external data)`,
+      `passes onnx.checker full_check and strict shape inference with ${checker} (opset 17 and 14, inline and ` +
+        'external data)',
       async () => {
         ref.require();
         const dir = tmp();
@@ -240,7 +253,8 @@ describe('ONNX emitter', () => {
             '    onnx.checker.check_model(f, full_check=True)',
             '    m = onnx.load(f)',
             '    shape_inference.infer_shapes(m, check_type=True, strict_mode=True)',
-            '    assert m.ir_version <= 8 and max(o.version for o in m.opset_import) <= 17, (m.ir_version, m.opset_import)',
+            '    assert m.ir_version <= 8 and max(o.version for o in m.opset_import) <= 17, (m.ir_version, ' +
+              'm.opset_import)',
             '    print("ok", f)',
           ].join('\n'),
         );

@@ -243,7 +243,8 @@ describe('importHfModel', () => {
       rawSafetensors(fixtureEntries('cls-relu').filter((e) => !drop.includes(e.name))),
     );
     await expect(importHfModel(dir)).rejects.toThrow(
-      `${path.join(dir, 'model.safetensors')}: 2 tensor(s) missing from the checkpoint: bert.embeddings.token_type_embeddings.weight, bert.encoder.layer.0.attention.self.key.bias`,
+      `${path.join(dir, 'model.safetensors')}: 2 tensor(s) missing from the checkpoint: ` +
+        'bert.embeddings.token_type_embeddings.weight, bert.encoder.layer.0.attention.self.key.bias',
     );
     const before = tf.memory().numTensors;
     await importHfModel(dir).catch(() => {});
@@ -259,30 +260,35 @@ describe('importHfModel', () => {
     );
   });
 
-  it('a head whose size disagrees with config.json is an error; with a label set it is replaced or reused', async () => {
-    const dir = copyFixture('cls-l2-h64');
-    const cfgFile = path.join(dir, 'config.json');
-    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
-    writeFileSync(cfgFile, JSON.stringify({ ...cfg, id2label: { 0: 'a', 1: 'b' }, label2id: { a: 0, b: 1 } }));
-    await expect(importHfModel(dir)).rejects.toThrow(
-      'tensor classifier.weight has shape [3, 64] but config.json implies [2, 64]',
-    );
+  it(
+    'a head whose size disagrees with config.json is an error; with a label set it is replaced or ' + 'reused',
+    async () => {
+      const dir = copyFixture('cls-l2-h64');
+      const cfgFile = path.join(dir, 'config.json');
+      const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
+      writeFileSync(cfgFile, JSON.stringify({ ...cfg, id2label: { 0: 'a', 1: 'b' }, label2id: { a: 0, b: 1 } }));
+      await expect(importHfModel(dir)).rejects.toThrow(
+        'tensor classifier.weight has shape [3, 64] but config.json implies [2, 64]',
+      );
 
-    const fixture = path.join(FIXTURES, 'cls-l2-h64');
-    const replaced = await importHfModel(fixture, { id2label: ['p', 'q', 'r', 's'] });
-    expect(replaced.report.initialized).toEqual(['classifier.weight', 'classifier.bias']);
-    expect(replaced.report.messages[0]).toBe(
-      "the checkpoint's classifier has 3 outputs but there are 4 labels: it is replaced by a freshly initialised head",
-    );
-    const reused = await importHfModel(fixture, { id2label: ['shoes', 'phones', 'sofas'] });
-    expect(reused.report.initialized).toEqual([]);
-    expect(reused.config.id2label).toEqual(['shoes', 'phones', 'sofas']);
-    expect(reused.report.messages[0]).toBe(
-      "reusing the checkpoint's classifier head; its label names [apparel, electronics, home] differ from [shoes, phones, sofas]",
-    );
-    disposeParams(replaced.params);
-    disposeParams(reused.params);
-  });
+      const fixture = path.join(FIXTURES, 'cls-l2-h64');
+      const replaced = await importHfModel(fixture, { id2label: ['p', 'q', 'r', 's'] });
+      expect(replaced.report.initialized).toEqual(['classifier.weight', 'classifier.bias']);
+      expect(replaced.report.messages[0]).toBe(
+        "the checkpoint's classifier has 3 outputs but there are 4 labels: " +
+          'it is replaced by a freshly initialised head',
+      );
+      const reused = await importHfModel(fixture, { id2label: ['shoes', 'phones', 'sofas'] });
+      expect(reused.report.initialized).toEqual([]);
+      expect(reused.config.id2label).toEqual(['shoes', 'phones', 'sofas']);
+      expect(reused.report.messages[0]).toBe(
+        "reusing the checkpoint's classifier head; its label names [apparel, electronics, home] differ from [shoes, " +
+          'phones, sofas]',
+      );
+      disposeParams(replaced.params);
+      disposeParams(reused.params);
+    },
+  );
 
   it('a truncated model.safetensors is refused with the file named', async () => {
     const dir = copyFixture('cls-bf16');

@@ -154,7 +154,8 @@ const cases: BadCase[] = [
     args: (c) => prep(fx('unbalanced-quote.csv'), c),
     code: 3,
     error:
-      'unbalanced-quote.csv:4: CSV does not parse: row 3 has an opening quote that is never closed (the field runs to the end of the file at line 5)',
+      'unbalanced-quote.csv:4: CSV does not parse: row 3 has an opening quote that is never closed (the field ' +
+      'runs to the end of the file at line 5)',
   },
   {
     name: 'CSV with an unbalanced quote, --verbose shows the stack',
@@ -338,7 +339,8 @@ const cases: BadCase[] = [
     args: (c) => prep(fx('single-label.csv'), c),
     code: 3,
     error:
-      'single-label.csv: every usable row has the label "shoes" (column "label"); a classifier needs at least two labels',
+      'single-label.csv: every usable row has the label "shoes" (column "label"); a classifier needs at least ' +
+      'two labels',
   },
   {
     name: 'an unknown split value is rejected',
@@ -561,7 +563,8 @@ const cases: BadCase[] = [
     details: 2,
     check: (_c, r) =>
       expect(r.stderr).toContain(
-        '  train.batch_size: expected a positive integer, got "32 rows"\n  train.dropout: expected true or false, got "maybe"',
+        '  train.batch_size: expected a positive integer, got "32 rows"\n  train.dropout: expected true or ' +
+          'false, got "maybe"',
       ),
   },
   {
@@ -773,7 +776,8 @@ const cases: BadCase[] = [
       ),
     code: 3,
     error:
-      'st-100gb/model.safetensors: safetensors header length 107374182400 exceeds the 100 MB limit (corrupt or not a safetensors file)',
+      'st-100gb/model.safetensors: safetensors header length 107374182400 exceeds the 100 MB limit (corrupt or ' +
+      'not a safetensors file)',
   },
   {
     name: 'a safetensors header longer than the file',
@@ -814,7 +818,8 @@ const cases: BadCase[] = [
       ),
     code: 3,
     error:
-      'st-lying-shape/model.safetensors: tensor bert.pooler.dense.bias: 64 bytes for F32 shape [16, 1000], expected 64000',
+      'st-lying-shape/model.safetensors: tensor bert.pooler.dense.bias: 64 bytes for F32 shape [16, 1000], ' +
+      'expected 64000',
   },
   {
     name: 'a config.json whose vocab_size does not match the checkpoint',
@@ -829,7 +834,8 @@ const cases: BadCase[] = [
       ),
     code: 3,
     error:
-      'vocab-mismatch/model.safetensors: tensor bert.embeddings.word_embeddings.weight has shape [30522, 16] but config.json implies [1000, 16]',
+      'vocab-mismatch/model.safetensors: tensor bert.embeddings.word_embeddings.weight has shape [30522, 16] but ' +
+      'config.json implies [1000, 16]',
   },
   {
     name: 'a checkpoint for another label count gets a fresh head',
@@ -838,7 +844,8 @@ const cases: BadCase[] = [
     code: 0,
     check: (c, r) => {
       expect(r.stderr).toContain(
-        "the checkpoint's classifier has 3 outputs but there are 2 labels: it is replaced by a freshly initialised head",
+        "the checkpoint's classifier has 3 outputs but there are 2 labels: it is replaced by a freshly " +
+          'initialised head',
       );
       expect(Object.values(json(path.join(c.out, 'model/config.json')).id2label)).toEqual(['0', '1']);
     },
@@ -941,7 +948,8 @@ const cases: BadCase[] = [
       ),
     code: 3,
     error:
-      'ds-escape/manifest.json: splits.train.file "../ds-2labels/train.arrow" is not a file name inside the dataset; re-run recsys prepare',
+      'ds-escape/manifest.json: splits.train.file "../ds-2labels/train.arrow" is not a file name inside the ' +
+      'dataset; re-run recsys prepare',
   },
   {
     name: 'a dataset with a single label (made by an older prepare)',
@@ -1043,7 +1051,8 @@ const cases: BadCase[] = [
       ),
     code: 3,
     error:
-      "big-vocab: tokenizer has 30532 tokens but the model's vocab_size is 30522; the tokenizer files do not belong to this checkpoint",
+      "big-vocab: tokenizer has 30532 tokens but the model's vocab_size is 30522; the tokenizer files do not " +
+      'belong to this checkpoint',
   },
   {
     name: 'predict with a truncated safetensors file',
