@@ -11,7 +11,7 @@ import { repoRoot } from './cli.js';
  */
 
 export const ALLOW_MISSING_ENV = 'RECSYS_ALLOW_MISSING_REFERENCE';
-const SETUP_PYTHON = 'run `bash scripts/setup-python.sh` (makes .venv with the reference packages)';
+const SETUP_PYTHON = 'run `bash scripts/setup-python.sh`, which makes .venv with the reference packages';
 
 /** True only on an explicit local opt-in: then a missing reference tool skips its checks instead of failing. */
 export function missingReferenceMaySkip(env: NodeJS.ProcessEnv = process.env): boolean {
