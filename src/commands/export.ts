@@ -48,6 +48,7 @@ export async function exportCommand(opts: ExportFlags): Promise<void> {
     overwrite: !!opts.overwrite,
     log,
     quantize: config.export.quantize ?? undefined,
+    int8MinAgreement: config.export.int8_min_agreement,
   });
   if (opts.json) process.stdout.write(`${JSON.stringify(result.record, null, 2)}\n`);
 }

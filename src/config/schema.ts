@@ -129,7 +129,8 @@ export const evalSchema = z
       .nullable()
       .default(null)
       .describe(
-        'Metrics compared with the baseline; null: accuracy, macro_f1, weighted_f1 (+ roc_auc, pr_auc when binary) and every gated metric',
+        'Metrics compared with the baseline; null: accuracy, macro_f1, weighted_f1 ' +
+          '(+ roc_auc, pr_auc when binary) and every gated metric',
       ),
     top_k: z
       .array(posInt())
@@ -166,6 +167,12 @@ export const exportSchema = z
       .describe(
         'int8: also write onnx/model_quantized.onnx (dynamic int8 MatMul weights), reported next to the float model',
       ),
+    int8_min_agreement: z
+      .number({ error: 'expected a number in [0, 1]' })
+      .min(0, { error: 'expected a number in [0, 1]' })
+      .max(1, { error: 'expected a number in [0, 1]' })
+      .default(0.99)
+      .describe('--quantize int8: smallest share of check rows whose top label matches the float model'),
   })
   .describe('Export to ONNX and TensorFlow SavedModel');
 

@@ -25,6 +25,14 @@ export interface SplitBatch {
   size: number;
 }
 
+/** The column types recsys prepare writes (data/shards.ts), as apache-arrow names them. */
+const SHARD_TYPES: Record<string, string> = {
+  input_ids: 'List<Int32>',
+  token_type_ids: 'List<Int8>',
+  label: 'Int32',
+  row: 'Int64',
+};
+
 /** Columns of one Arrow record batch as typed arrays (offsets rebased to 0). */
 function columnsOf(batch: RecordBatch, file: string): SplitBatch {
   const ids = batch.getChild('input_ids')?.data[0];
@@ -33,6 +41,14 @@ function columnsOf(batch: RecordBatch, file: string): SplitBatch {
   const row = batch.getChild('row');
   if (!ids || !types || !label || !row)
     throw new DataError(`${file}: not a recsys dataset shard (expected columns input_ids, token_type_ids, label, row)`);
+  // A shard of the right columns but other types would fail below as a bare TypeError (or read wrong numbers).
+  for (const [name, want] of Object.entries(SHARD_TYPES)) {
+    const got = String(batch.schema.fields.find((f) => f.name === name)?.type);
+    if (got !== want)
+      throw new DataError(
+        `${file}: column "${name}" is ${got}, expected ${want} (not a recsys dataset shard); re-run recsys prepare`,
+      );
+  }
   const off = ids.valueOffsets as Int32Array;
   const start = off[0];
   const end = off[batch.numRows];
@@ -60,7 +76,9 @@ export async function* readSplitBatches(file: string): AsyncGenerator<SplitBatch
   // apache-arrow reports a truncated or corrupt file as a JS TypeError: say what it means.
   const unreadable = (err: unknown) =>
     new DataError(
-      `${file}: not a readable Arrow file (${err instanceof TypeError ? 'truncated or corrupt' : (err as Error).message.split('\n')[0]}); re-run recsys prepare`,
+      `${file}: not a readable Arrow file (${
+        err instanceof TypeError ? 'truncated or corrupt' : (err as Error).message.split('\n')[0]
+      }); re-run recsys prepare`,
     );
   let batches: AsyncIterator<RecordBatch>;
   try {

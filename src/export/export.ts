@@ -18,8 +18,9 @@ import {
 } from '../infer/export-record.js';
 import { tfjsRunner } from '../infer/runners.js';
 import { catchInterrupts } from '../lib/interrupt.js';
-import { reportQuantized, writeOnnx, writeSm } from './artifacts.js';
+import { writeOnnx, writeSm } from './artifacts.js';
 import { buildInferenceGraph, opHistogram } from './graph.js';
+import { checkMinAgreement, gateQuantized, type Int8Report } from './int8-gate.js';
 import { ONNX_OPSETS, type OnnxOpset } from './onnx.js';
 import { checkParity, loadCheckRows, parityLine, type CheckRows, type ParityResult } from './parity.js';
 import { EXPORT_ENTRIES, PENDING_RECORD } from './record.js';
@@ -43,7 +44,8 @@ import { readRun, resolveCheckData, type RunSource } from './run-source.js';
  */
 
 export { EXPORT_FILE, EXPORT_FORMAT, type ExportFormat, type ExportRecord } from '../infer/export-record.js';
-export { QUANTIZED_FILE } from './artifacts.js';
+/** transformers.js loads it with dtype 'q8'. */
+export { QUANTIZED_FILE } from './int8-gate.js';
 export const FORMATS = ['onnx', 'savedmodel'] as const satisfies readonly ExportFormat[];
 
 export interface ExportOptions {
@@ -57,8 +59,13 @@ export interface ExportOptions {
   atol?: number;
   overwrite?: boolean;
   log: Logger;
-  /** Also write onnx/model_quantized.onnx (int8 dynamic quantization of the MatMul weights), reported next to the float model. */
+  /**
+   * Also write onnx/model_quantized.onnx (8-bit dynamic quantization of the MatMul weights), gated on its
+   * argmax agreement with the float model (int8-gate.ts).
+   */
   quantize?: 'int8';
+  /** Smallest argmax agreement of the int8 model with the float model (default 0.99). */
+  int8MinAgreement?: number;
   /** Put ONNX weights in an external data file above this many bytes (default 1.8 GiB). */
   externalDataThreshold?: number;
   /** Test hook: runs after an artifact is written and before it is checked (e.g. to corrupt it). */
@@ -139,6 +146,7 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
     throw new UsageError(`--quantize: expected int8 (got ${String(opts.quantize)})`);
   if (opts.quantize && !formats.includes('onnx'))
     throw new UsageError('--quantize int8 applies to ONNX only; add onnx to --format');
+  const int8MinAgreement = checkMinAgreement(opts.int8MinAgreement);
   const out = path.resolve(opts.out);
 
   const run = await readRun(path.resolve(opts.runDir));
@@ -165,7 +173,7 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   const reference = tfjsRunner(run.params, run.config);
   const results: ParityResult[] = [];
   const records: Partial<Record<ExportFormat, FormatRecord>> = {};
-  let quantizedDoc: Record<string, unknown> | undefined;
+  let quantizedDoc: Int8Report | undefined;
   const work = async (): Promise<ExportResult> => {
     await mkdir(stage, { recursive: true });
     // The Hugging Face-style top level, shared by the formats.
@@ -200,8 +208,17 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
         parity: parityRest,
       };
       if (format === 'onnx' && opts.quantize) {
-        records.onnx!.quantized = await reportQuantized(stage, rows, reference, run, parity, atol, log);
-        quantizedDoc = records.onnx!.quantized as Record<string, unknown>;
+        quantizedDoc = await gateQuantized({
+          stage,
+          rows,
+          reference,
+          labels: run.config.id2label.length,
+          float: parity,
+          atol,
+          log,
+          minAgreement: int8MinAgreement,
+        });
+        records.onnx!.quantized = quantizedDoc;
       }
     }
     if (records.savedmodel) {
@@ -283,13 +300,15 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
       faultPoint('export-publish');
     }
     await writeJsonAtomic(path.join(out, EXPORT_FILE), record);
-    const passed = results.every((r) => r.passed);
+    const failed = results.filter((r) => !r.passed).map((r) => `${r.format} (${r.failure})`);
+    if (quantizedDoc?.status === 'failed') failed.push(`onnx int8 (${quantizedDoc.failure})`);
+    const passed = failed.length === 0;
     for (const [f, r] of Object.entries(records))
       log.info(`  ${f}: ${path.join(out, r!.path)} (${(r!.bytes / 1e6).toFixed(1)} MB, ${r!.status})`);
     if (!passed) {
-      const failed = results.filter((r) => !r.passed);
       throw new GateError(
-        `parity check failed for ${failed.map((r) => `${r.format} (${r.failure})`).join(', ')}; the export is kept in ${out}, marked failed in ${EXPORT_FILE} and parity.json`,
+        `parity check failed for ${failed.join(', ')}; the export is kept in ${out}, ` +
+          `marked failed in ${EXPORT_FILE} and parity.json`,
       );
     }
     return { out, record, parity: results, passed };

@@ -7,6 +7,7 @@ import type { Params } from '../model/index.js';
 import { BATCH_AXIS, SEQUENCE_AXIS, type GraphOp, type InferenceGraph } from './graph.js';
 import { attrF, attrI, attrInts, bytesOf, F32, I64, OnnxGraphBuilder } from './onnx-builder.js';
 import { weightValues } from './weights.js';
+import { lower, type Lowering } from './onnx-lower.js';
 
 /**
  * The ONNX emitter: lowers the inference graph description (graph.ts) to an ONNX ModelProto with
@@ -30,174 +31,30 @@ export const IR_VERSION_FOR: Record<OnnxOpset, number> = { 14: 7, 17: 8 };
 export const DEFAULT_EXTERNAL_DATA_THRESHOLD = 1.8 * 1024 ** 3;
 export const EXTERNAL_DATA_SUFFIX = '_data';
 
-const I8 = onnx.TensorProto.DataType.INT8;
+const U8 = onnx.TensorProto.DataType.UINT8;
 /** Names of a quantized weight's initializers: `<param>_quantized`, `_scale`, `_zero_point`. */
 export const Q_SUFFIX = { weight: '_quantized', scale: '_scale', zeroPoint: '_zero_point' } as const;
 
 export interface OnnxBuildOptions {
   opset?: OnnxOpset;
   /**
-   * 'int8': dynamic quantization of the dense layers' MatMul weights (as onnxruntime's
-   * quantize_dynamic): weights stored int8 with a per-output-column scale (symmetric, zero point
-   * 0); at run time DynamicQuantizeLinear quantizes the activation to uint8 and MatMulInteger
-   * multiplies, the int32 result is rescaled by activation scale × weight scale. Embeddings,
-   * LayerNorm and the attention products stay float32.
+   * 'int8': dynamic 8-bit quantization of the dense layers' MatMul weights (as onnxruntime's
+   * quantize_dynamic with weight_type QUInt8): weights stored as uint8 with a per-output-column
+   * scale, symmetric around zero point 128; at run time DynamicQuantizeLinear quantizes the
+   * activation to uint8 and MatMulInteger multiplies, the int32 result is rescaled by activation
+   * scale × weight scale. Embeddings, LayerNorm and the attention products stay float32.
+   * Why uint8 and not int8 weights: onnxruntime's uint8 × int8 kernel on x86 CPUs without VNNI
+   * (AVX2, AVX-512 without VNNI) adds pairs of products in saturating 16-bit lanes (vpmaddubsw),
+   * so full-range int8 weights overflow there and the logits move by several times the
+   * quantization error; its uint8 × uint8 kernel widens to 16 bits first and gives the same
+   * integers on every CPU. 7-bit int8 weights (reduce_range) also avoid the overflow but double the
+   * weight step.
    */
   quantize?: 'int8';
   /** metadata_props entries (e.g. the run manifest as JSON). */
   metadata?: Record<string, string>;
   producerVersion?: string;
   docString?: string;
-}
-
-interface Lowering {
-  g: OnnxGraphBuilder;
-  opset: OnnxOpset;
-  quantize?: 'int8';
-  /** Weights the graph reads in int8 form (their float initializer is then not written). */
-  quantized: Map<string, number[]>;
-  ranks: Map<string, number>;
-  shapeOf: Map<string, string>;
-}
-
-/** Lower one op; its final node output is named `op.out`. */
-function lower(op: Exclude<GraphOp, { op: 'input' } | { op: 'weight' }>, L: Lowering): void {
-  const { g } = L;
-  const tmp = (suffix: string) => g.unique(`${op.out}/${suffix}`);
-  const out = g.claim(op.out);
-  const f = (v: number) => g.constF32([v], []);
-  switch (op.op) {
-    case 'embed':
-      g.node('Gather', [op.table, op.ids], out, [attrI('axis', 0)]);
-      return;
-    case 'positions': {
-      let shape = L.shapeOf.get(op.like);
-      if (!shape) {
-        shape = g.node('Shape', [op.like], g.unique(`${op.like}/shape`));
-        L.shapeOf.set(op.like, shape);
-      }
-      const seq = g.node(
-        'Slice',
-        [shape, g.constI64([1], [1]), g.constI64([2], [1]), g.constI64([0], [1])],
-        tmp('seq_len'),
-      );
-      g.node('Slice', [op.table, g.constI64([0], [1]), seq, g.constI64([0], [1])], out);
-      return;
-    }
-    case 'add':
-      g.node('Add', [op.a, op.b], out);
-      return;
-    case 'dense': {
-      if (L.quantize === 'int8') {
-        const w = op.weight;
-        L.quantized.set(w, []);
-        const [xq, xs, xzp] = g.nodeMulti(
-          'DynamicQuantizeLinear',
-          [op.x],
-          [tmp('x_quantized'), tmp('x_scale'), tmp('x_zero_point')],
-        );
-        const acc = g.node(
-          'MatMulInteger',
-          [xq, `${w}${Q_SUFFIX.weight}`, xzp, `${w}${Q_SUFFIX.zeroPoint}`],
-          tmp('matmul_int32'),
-        );
-        const f = g.node('Cast', [acc], tmp('matmul_float'), [attrI('to', F32)]);
-        const scale = g.node('Mul', [xs, `${w}${Q_SUFFIX.scale}`], tmp('scale'));
-        const mm = g.node('Mul', [f, scale], tmp('matmul'));
-        g.node('Add', [mm, op.bias], out);
-        return;
-      }
-      const mm = g.node('MatMul', [op.x, op.weight], tmp('matmul'));
-      g.node('Add', [mm, op.bias], out);
-      return;
-    }
-    case 'layerNorm': {
-      if (L.opset >= 17) {
-        g.node('LayerNormalization', [op.x, op.gamma, op.beta], out, [attrI('axis', -1), attrF('epsilon', op.eps)]);
-        return;
-      }
-      // opset 14: ReduceMean takes `axes` as an attribute (an input only from opset 18).
-      const mean = g.node('ReduceMean', [op.x], tmp('mean'), [attrInts('axes', [-1]), attrI('keepdims', 1)]);
-      const d = g.node('Sub', [op.x, mean], tmp('centered'));
-      const sq = g.node('Mul', [d, d], tmp('squared'));
-      const variance = g.node('ReduceMean', [sq], tmp('variance'), [attrInts('axes', [-1]), attrI('keepdims', 1)]);
-      const std = g.node('Sqrt', [g.node('Add', [variance, f(op.eps)], tmp('variance_eps'))], tmp('std'));
-      const normed = g.node('Div', [d, std], tmp('normed'));
-      g.node('Add', [g.node('Mul', [normed, op.gamma], tmp('scaled')), op.beta], out);
-      return;
-    }
-    case 'activation': {
-      const x = op.x;
-      switch (op.fn) {
-        case 'gelu': {
-          // (x (1 + erf(x / √2))) 0.5, in the op order torch.onnx emits: onnxruntime's GeluFusion
-          // matches exactly this chain (Div, Erf, Add, Mul, Mul) and, with the dense bias before it,
-          // BiasGeluFusion; a Mul by 1/√2 or an early 0.5 leaves five separate element-wise ops.
-          const erf = g.node('Erf', [g.node('Div', [x, f(Math.SQRT2)], tmp('scaled'))], tmp('erf'));
-          const scaled = g.node('Mul', [x, g.node('Add', [erf, f(1)], tmp('erf_plus_1'))], tmp('x_erf'));
-          g.node('Mul', [scaled, f(0.5)], out);
-          return;
-        }
-        case 'gelu_tanh': {
-          // 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))
-          const cube = g.node('Pow', [x, f(3)], tmp('cube'));
-          const inner = g.node('Add', [x, g.node('Mul', [cube, f(0.044715)], tmp('cube_scaled'))], tmp('inner'));
-          const t = g.node(
-            'Tanh',
-            [g.node('Mul', [inner, f(Math.sqrt(2 / Math.PI))], tmp('inner_scaled'))],
-            tmp('tanh'),
-          );
-          const half = g.node('Mul', [x, f(0.5)], tmp('half'));
-          g.node('Mul', [half, g.node('Add', [t, f(1)], tmp('tanh_plus_1'))], out);
-          return;
-        }
-        case 'relu':
-          g.node('Relu', [x], out);
-          return;
-        case 'tanh':
-          g.node('Tanh', [x], out);
-          return;
-      }
-      throw new Error(`ONNX export: activation ${String((op as { fn: string }).fn)} not supported`);
-    }
-    case 'maskBias': {
-      const m = g.node('Cast', [op.mask], tmp('float'), [attrI('to', F32)]);
-      const inv = g.node('Sub', [f(1), m], tmp('inverted'));
-      const bias = g.node('Mul', [inv, f(op.value)], tmp('bias'));
-      g.node('Unsqueeze', [bias, g.constI64([1, 2], [2])], out);
-      return;
-    }
-    case 'splitHeads': {
-      // Reshape's 0 copies the input dim: [B, S, heads, headDim].
-      const r = g.node('Reshape', [op.x, g.constI64([0, 0, op.heads, op.headDim], [4])], tmp('reshaped'));
-      g.node('Transpose', [r], out, [attrInts('perm', [0, 2, 1, 3])]);
-      return;
-    }
-    case 'mergeHeads': {
-      const t = g.node('Transpose', [op.x], tmp('transposed'), [attrInts('perm', [0, 2, 1, 3])]);
-      g.node('Reshape', [t, g.constI64([0, 0, op.hidden], [3])], out);
-      return;
-    }
-    case 'matmul': {
-      let b = op.b;
-      if (op.transposeB) {
-        const r = L.ranks.get(op.b)!;
-        const perm = [...Array(r - 2).keys(), r - 1, r - 2];
-        b = g.node('Transpose', [op.b], tmp('b_transposed'), [attrInts('perm', perm)]);
-      }
-      g.node('MatMul', [op.a, b], out);
-      return;
-    }
-    case 'scale':
-      g.node('Mul', [op.x, f(op.factor)], out);
-      return;
-    case 'softmax':
-      g.node('Softmax', [op.x], out, [attrI('axis', -1)]);
-      return;
-    case 'firstToken':
-      g.node('Gather', [op.x, g.constI64([0], [])], out, [attrI('axis', 1)]);
-      return;
-  }
 }
 
 const valueInfo = (name: string, elemType: number, dims: Array<number | string>) => ({
@@ -219,7 +76,7 @@ export interface OnnxModelParts {
 interface WeightSlot {
   name: string;
   dims: number[];
-  /** Written as int8 + per-column scale + zero point instead of float32. */
+  /** Written as uint8 + per-column scale + zero point instead of float32. */
   quantized: boolean;
 }
 
@@ -255,17 +112,23 @@ function buildSkeleton(graph: InferenceGraph, opts: OnnxBuildOptions): { g: Onnx
   return { g, weights };
 }
 
-/** Symmetric per-column int8: W [in, out] → q [in, out] int8, scale [out], zero point [out] = 0. */
-export function quantizeColumns(w: Float32Array, dims: number[]): { q: Int8Array; scale: Float32Array } {
+/** The zero point of every quantized weight column: uint8 codes 1..255 stand for -127..127 steps. */
+export const WEIGHT_ZERO_POINT = 128;
+
+/**
+ * Symmetric per-column 8-bit: W [in, out] → q [in, out] uint8 = round(w / scale) + 128, scale [out]
+ * = max |w| of the column / 127 (zero point 128 for every column).
+ */
+export function quantizeColumns(w: Float32Array, dims: number[]): { q: Uint8Array; scale: Float32Array } {
   const [rows, cols] = dims;
   const scale = new Float32Array(cols);
   for (let r = 0; r < rows; r++)
     for (let c = 0; c < cols; c++) scale[c] = Math.max(scale[c], Math.abs(w[r * cols + c]));
   for (let c = 0; c < cols; c++) scale[c] = scale[c] > 0 ? scale[c] / 127 : 1;
-  const q = new Int8Array(rows * cols);
+  const q = new Uint8Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++)
-      q[r * cols + c] = Math.max(-127, Math.min(127, Math.round(w[r * cols + c] / scale[c])));
+      q[r * cols + c] = WEIGHT_ZERO_POINT + Math.max(-127, Math.min(127, Math.round(w[r * cols + c] / scale[c])));
   }
   return { q, scale };
 }
@@ -277,9 +140,14 @@ async function weightInitializers(params: Params, w: WeightSlot): Promise<ITenso
   const { q, scale } = quantizeColumns(values, w.dims);
   const cols = w.dims[1];
   return [
-    { name: `${w.name}${Q_SUFFIX.weight}`, dims: w.dims, dataType: I8, rawData: new Uint8Array(q.buffer).slice() },
+    { name: `${w.name}${Q_SUFFIX.weight}`, dims: w.dims, dataType: U8, rawData: q },
     { name: `${w.name}${Q_SUFFIX.scale}`, dims: [cols], dataType: F32, rawData: bytesOf(scale) },
-    { name: `${w.name}${Q_SUFFIX.zeroPoint}`, dims: [cols], dataType: I8, rawData: new Uint8Array(cols) },
+    {
+      name: `${w.name}${Q_SUFFIX.zeroPoint}`,
+      dims: [cols],
+      dataType: U8,
+      rawData: new Uint8Array(cols).fill(WEIGHT_ZERO_POINT),
+    },
   ];
 }
 

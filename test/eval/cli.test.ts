@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli, tempDir, vocabPath } from '../helpers/cli.js';
+import { reference, SCRIPT_CMD } from '../helpers/python.js';
 import { intentCsv, makeRun, prepare } from './fixtures.js';
 
 /**
@@ -133,9 +134,11 @@ describe('recsys eval: reports', () => {
     expect(html.match(/https?:\/\/[^"]*/g)!.every((u) => u === 'http://www.w3.org/2000/svg')).toBe(true);
   });
 
-  it('shows a progress bar with rows/s on a terminal', () => {
-    // util-linux `script` gives the child a pseudo-terminal; skip where it is not installed
-    if (spawnSync('script', ['--version'], { encoding: 'utf8' }).status !== 0) return;
+  // util-linux `script` gives the child a pseudo-terminal: a missing one fails the test (SCRIPT_CMD says how to
+  // install it) unless skipping is allowed locally.
+  const script = reference(SCRIPT_CMD);
+  it.skipIf(script.skip)('shows a progress bar with rows/s on a terminal', () => {
+    script.require();
     const cmd = [process.execPath, path.join(repoRoot, 'bin/recsys.js'), ...evalArgs('--batch-size', '8')]
       .map((a) => `'${a}'`)
       .join(' ');
@@ -163,7 +166,8 @@ describe('recsys eval: reports', () => {
     const v = runCli(evalArgs('--split', 'validation'));
     expect(v.code).toBe(2);
     expect(v.stderr).toContain(
-      `recsys: error: ${dataset}: the "validation" split is empty; splits with rows: train (150), test (300) (choose one with --split)`,
+      `recsys: error: ${dataset}: the "validation" split is empty; splits with rows: train (150), test (300) ` +
+        '(choose one with --split)',
     );
     const bad = runCli(evalArgs('--split', 'dev'));
     expect(bad.code).toBe(2);
@@ -178,7 +182,8 @@ describe('recsys eval: which data, and the manifest check', () => {
     const r = runCli(['eval', '--run', bare, '--backend', 'cpu']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      `recsys eval: --data DATASET_DIR is required: ${bare} does not record its dataset (manifest.json dataset_dir, config.yaml data.out)`,
+      `recsys eval: --data DATASET_DIR is required: ${bare} does not record its dataset (manifest.json ` +
+        'dataset_dir, config.yaml data.out)',
     );
     const ok = runCli(['eval', '--run', bare, '--data', dataset, '--backend', 'cpu', '--json']);
     expect(ok.code, ok.stderr).toBe(0);
@@ -198,49 +203,52 @@ describe('recsys eval: which data, and the manifest check', () => {
     );
   });
 
-  it('refuses a dataset with another max_length, label set, label order or tokenizer, saying what differs (exit 3)', () => {
-    const csv = path.join(dir, 'data.csv');
-    const longer = path.join(dir, 'ds-len');
-    prepare(csv, longer, ['--max-length', '32']);
-    let r = runCli(evalArgs('--data', longer));
-    expect(r.code).toBe(3);
-    expect(r.stderr).toContain(
-      `recsys: error: ${longer} was prepared differently from the data ${run} was trained on (max_length differs)`,
-    );
-    expect(r.stderr).toContain('  max_length: the run was trained at 24, the dataset was prepared at 32');
+  it(
+    'refuses a dataset with another max_length, label set, label order or tokenizer, saying what differs ' + '(exit 3)',
+    () => {
+      const csv = path.join(dir, 'data.csv');
+      const longer = path.join(dir, 'ds-len');
+      prepare(csv, longer, ['--max-length', '32']);
+      let r = runCli(evalArgs('--data', longer));
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain(
+        `recsys: error: ${longer} was prepared differently from the data ${run} was trained on (max_length differs)`,
+      );
+      expect(r.stderr).toContain('  max_length: the run was trained at 24, the dataset was prepared at 32');
 
-    const binCsv = path.join(dir, 'binary.csv');
-    intentCsv(binCsv, { rows: 450, binary: true });
-    const other = path.join(dir, 'ds-labels');
-    prepare(binCsv, other);
-    r = runCli(evalArgs('--data', other));
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/\(labels differs\)/);
-    expect(r.stderr).toMatch(
-      /labels: the dataset has "other" that the run does not; the run has "apparel", "automotive", .* that the dataset does not \(run: 14 labels, dataset: 2\)/,
-    );
+      const binCsv = path.join(dir, 'binary.csv');
+      intentCsv(binCsv, { rows: 450, binary: true });
+      const other = path.join(dir, 'ds-labels');
+      prepare(binCsv, other);
+      r = runCli(evalArgs('--data', other));
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/\(labels differs\)/);
+      expect(r.stderr).toMatch(
+        /labels: the dataset has "other" that the run does not; the run has "apparel", "automotive", .* that the dataset does not \(run: 14 labels, dataset: 2\)/,
+      );
 
-    const labels = JSON.parse(readFileSync(path.join(dataset, 'manifest.json'), 'utf8')).labels as string[];
-    const reordered = path.join(dir, 'ds-order');
-    prepare(csv, reordered, ['--set', `data.labels=[${[...labels].reverse().join(',')}]`]);
-    r = runCli(evalArgs('--data', reordered));
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(
-      /labels: same labels in another order \(run \["apparel",.*\], dataset \["toys_games",.*\]\), so label ids differ/,
-    );
+      const labels = JSON.parse(readFileSync(path.join(dataset, 'manifest.json'), 'utf8')).labels as string[];
+      const reordered = path.join(dir, 'ds-order');
+      prepare(csv, reordered, ['--set', `data.labels=[${[...labels].reverse().join(',')}]`]);
+      r = runCli(evalArgs('--data', reordered));
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(
+        /labels: same labels in another order \(run \["apparel",.*\], dataset \["toys_games",.*\]\), so label ids differ/,
+      );
 
-    const vocab = readFileSync(vocabPath, 'utf8').replace('[unused0]', '[unused0x]');
-    const vocabFile = path.join(dir, 'vocab-changed.txt');
-    writeFileSync(vocabFile, vocab);
-    const tok = path.join(dir, 'ds-tok');
-    prepare(csv, tok, ['--tokenizer', vocabFile, '--max-length', '32']);
-    r = runCli(evalArgs('--data', tok));
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/\(tokenizer, max_length differ\)/);
-    expect(r.stderr).toMatch(
-      /tokenizer: the run was trained with tokenizer sha256 [0-9a-f]{12}… \(vocab\.txt, 30522 tokens\), the dataset was prepared with [0-9a-f]{12}… \(vocab\.txt, 30522 tokens\)/,
-    );
-  });
+      const vocab = readFileSync(vocabPath, 'utf8').replace('[unused0]', '[unused0x]');
+      const vocabFile = path.join(dir, 'vocab-changed.txt');
+      writeFileSync(vocabFile, vocab);
+      const tok = path.join(dir, 'ds-tok');
+      prepare(csv, tok, ['--tokenizer', vocabFile, '--max-length', '32']);
+      r = runCli(evalArgs('--data', tok));
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/\(tokenizer, max_length differ\)/);
+      expect(r.stderr).toMatch(
+        /tokenizer: the run was trained with tokenizer sha256 [0-9a-f]{12}… \(vocab\.txt, 30522 tokens\), the dataset was prepared with [0-9a-f]{12}… \(vocab\.txt, 30522 tokens\)/,
+      );
+    },
+  );
 
   it('refuses a run whose model labels differ from its manifest, and a split file changed after prepare', () => {
     const wrong = path.join(dir, 'run-wrong-labels');
@@ -321,7 +329,10 @@ describe('recsys eval: quality gates', () => {
     let r = runCli(evalArgs('--min', 'acuracy=0.9'));
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      'recsys: error: --min acuracy=0.9: unknown metric "acuracy" (did you mean "accuracy"?); valid metrics: accuracy, loss, macro_precision, macro_recall, macro_f1, weighted_precision, weighted_recall, weighted_f1, top_K_accuracy (1 < K < 14), precision:<label>, recall:<label>, f1:<label>; labels: apparel, automotive, baby,',
+      'recsys: error: --min acuracy=0.9: unknown metric "acuracy" (did you mean "accuracy"?); valid metrics: ' +
+        'accuracy, loss, macro_precision, macro_recall, macro_f1, weighted_precision, weighted_recall, ' +
+        'weighted_f1, top_K_accuracy (1 < K < 14), precision:<label>, recall:<label>, f1:<label>; labels: apparel, ' +
+        'automotive, baby,',
     );
     r = runCli(evalArgs('--min', 'recall:electronix=0.8'));
     expect(r.code).toBe(2);
@@ -367,7 +378,8 @@ describe('recsys eval: quality gates', () => {
     expect(r.code).toBe(1);
     const acc = j.accuracy.toFixed(6);
     expect(r.stdout).toContain(
-      `gate FAIL accuracy = ${acc}, needs >= ${Number((j.accuracy + 0.04).toFixed(6))} (baseline ${Number((j.accuracy + 0.05).toFixed(6))} minus max drop 0.01)`,
+      `gate FAIL accuracy = ${acc}, needs >= ${Number((j.accuracy + 0.04).toFixed(6))} (baseline ` +
+        `${Number((j.accuracy + 0.05).toFixed(6))} minus max drop 0.01)`,
     );
     expect(r.stdout).toMatch(/gate PASS macro_f1 = .*\(baseline .* minus max drop 0\.01\)/);
     expect(r.stdout).toMatch(
@@ -381,93 +393,107 @@ describe('recsys eval: quality gates', () => {
     expect(r.stderr).toMatch(/not-a-report\.json: not a recsys eval report \(expected "format": "recsys-eval"/);
   });
 
-  it('gates from the config: eval.min, eval.baseline (relative to the YAML file) and eval.max_drop; --min overrides the same metric', () => {
-    const cfgDir = path.join(dir, 'cfg');
-    mkdirSync(cfgDir, { recursive: true });
-    const base = JSON.parse(runCli(evalArgs('--json')).stdout);
-    writeFileSync(path.join(cfgDir, 'baseline.json'), JSON.stringify({ ...base, weighted_f1: base.weighted_f1 + 0.5 }));
-    writeFileSync(
-      path.join(cfgDir, 'eval.yaml'),
-      `train:\n  out: ../run\neval:\n  batch_size: 16\n  min:\n    accuracy: 0.99\n    "recall:apparel": 0\n  baseline: baseline.json\n  max_drop: 0.02\n`,
-    );
-    let r = runCli(['eval', '-c', path.join(cfgDir, 'eval.yaml'), '--backend', 'cpu']);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/gate FAIL accuracy = 0\.\d{6}, needs >= 0\.99 \(config eval\.min\)/);
-    expect(r.stdout).toMatch(/gate PASS recall:apparel = \d\.\d{6}, needs >= 0 \(config eval\.min\)/);
-    expect(r.stdout).toMatch(
-      /gate FAIL weighted_f1 = 0\.\d{6}, needs >= \d\.\d+ \(baseline \d\.\d+ minus max drop 0\.02\)/,
-    );
-    expect(r.stderr).toContain('quality gate failed: 2 of 6 conditions (accuracy, weighted_f1)');
-    r = runCli([
-      'eval',
-      '-c',
-      path.join(cfgDir, 'eval.yaml'),
-      '--backend',
-      'cpu',
-      '--min',
-      'accuracy=0',
-      '--max-drop',
-      '1',
-    ]);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/gate PASS accuracy = 0\.\d{6}, needs >= 0 \(--min\)/);
-    expect(r.stdout).not.toMatch(/config eval\.min.*accuracy|accuracy.*config eval\.min/);
-    writeFileSync(path.join(cfgDir, 'typo.yaml'), `train:\n  out: ../run\neval:\n  min:\n    macro_f2: 0.5\n`);
-    r = runCli(['eval', '-c', path.join(cfgDir, 'typo.yaml'), '--backend', 'cpu']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(
-      /eval\.min\.macro_f2: unknown metric "macro_f2" \(did you mean "macro_f1"\?\); valid metrics:/,
-    );
-  });
+  it(
+    'gates from the config: eval.min, eval.baseline (relative to the YAML file) and eval.max_drop; --min overrides ' +
+      'the same metric',
+    () => {
+      const cfgDir = path.join(dir, 'cfg');
+      mkdirSync(cfgDir, { recursive: true });
+      const base = JSON.parse(runCli(evalArgs('--json')).stdout);
+      writeFileSync(
+        path.join(cfgDir, 'baseline.json'),
+        JSON.stringify({ ...base, weighted_f1: base.weighted_f1 + 0.5 }),
+      );
+      writeFileSync(
+        path.join(cfgDir, 'eval.yaml'),
+        'train:\n  out: ../run\neval:\n  batch_size: 16\n  min:\n    accuracy: 0.99\n    "recall:apparel": 0\n  ' +
+          'baseline: baseline.json\n  max_drop: 0.02\n',
+      );
+      let r = runCli(['eval', '-c', path.join(cfgDir, 'eval.yaml'), '--backend', 'cpu']);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/gate FAIL accuracy = 0\.\d{6}, needs >= 0\.99 \(config eval\.min\)/);
+      expect(r.stdout).toMatch(/gate PASS recall:apparel = \d\.\d{6}, needs >= 0 \(config eval\.min\)/);
+      expect(r.stdout).toMatch(
+        /gate FAIL weighted_f1 = 0\.\d{6}, needs >= \d\.\d+ \(baseline \d\.\d+ minus max drop 0\.02\)/,
+      );
+      expect(r.stderr).toContain('quality gate failed: 2 of 6 conditions (accuracy, weighted_f1)');
+      r = runCli([
+        'eval',
+        '-c',
+        path.join(cfgDir, 'eval.yaml'),
+        '--backend',
+        'cpu',
+        '--min',
+        'accuracy=0',
+        '--max-drop',
+        '1',
+      ]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/gate PASS accuracy = 0\.\d{6}, needs >= 0 \(--min\)/);
+      expect(r.stdout).not.toMatch(/config eval\.min.*accuracy|accuracy.*config eval\.min/);
+      writeFileSync(path.join(cfgDir, 'typo.yaml'), `train:\n  out: ../run\neval:\n  min:\n    macro_f2: 0.5\n`);
+      r = runCli(['eval', '-c', path.join(cfgDir, 'typo.yaml'), '--backend', 'cpu']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /eval\.min\.macro_f2: unknown metric "macro_f2" \(did you mean "macro_f1"\?\); valid metrics:/,
+      );
+    },
+  );
 
-  it('config eval.max, eval.baseline_metrics and eval.top_k; --max, --baseline-metrics and --top-k override them', () => {
-    const cfgDir = path.join(dir, 'cfg-more');
-    mkdirSync(cfgDir, { recursive: true });
-    const base = JSON.parse(runCli(evalArgs('--json')).stdout);
-    writeFileSync(path.join(cfgDir, 'baseline.json'), JSON.stringify(base));
-    writeFileSync(
-      path.join(cfgDir, 'eval.yaml'),
-      `train:\n  out: ../run\neval:\n  max:\n    loss: 0.01\n  baseline: baseline.json\n  baseline_metrics: [macro_recall, "f1:apparel"]\n  top_k: [4, 6]\n`,
-    );
-    let r = runCli(['eval', '-c', path.join(cfgDir, 'eval.yaml'), '--backend', 'cpu', '--json']);
-    expect(r.code).toBe(1);
-    const j = JSON.parse(r.stdout);
-    expect(Object.keys(j.top_k_accuracy)).toEqual(['4', '6']);
-    expect(j.gates.results.map((g: { metric: string; source: string }) => `${g.metric} ${g.source}`)).toEqual([
-      'loss config eval.max',
-      'macro_recall baseline',
-      'f1:apparel baseline',
-    ]);
-    expect(r.stderr).toMatch(/gate FAIL loss = \d+\.\d{6}, needs <= 0\.01 \(config eval\.max\)/);
-    r = runCli([
-      'eval',
-      '-c',
-      path.join(cfgDir, 'eval.yaml'),
-      '--backend',
-      'cpu',
-      '--max',
-      'loss=100',
-      '--baseline-metrics',
-      'accuracy',
-      '--top-k',
-      '3',
-      '--json',
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-    const k = JSON.parse(r.stdout);
-    expect(Object.keys(k.top_k_accuracy)).toEqual(['3']);
-    expect(k.gates.results.map((g: { metric: string; source: string }) => `${g.metric} ${g.source}`)).toEqual([
-      'loss --max',
-      'accuracy baseline',
-    ]);
-    writeFileSync(
-      path.join(cfgDir, 'bad.yaml'),
-      `train:\n  out: ../run\neval:\n  top_k: [14]\n  baseline_metrics: [acuracy]\n  baseline: baseline.json\n`,
-    );
-    r = runCli(['eval', '-c', path.join(cfgDir, 'bad.yaml'), '--backend', 'cpu']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/eval\.baseline_metrics acuracy: unknown metric "acuracy" \(did you mean "accuracy"\?\)/);
-  });
+  it(
+    'config eval.max, eval.baseline_metrics and eval.top_k; --max, --baseline-metrics and --top-k ' + 'override them',
+    () => {
+      const cfgDir = path.join(dir, 'cfg-more');
+      mkdirSync(cfgDir, { recursive: true });
+      const base = JSON.parse(runCli(evalArgs('--json')).stdout);
+      writeFileSync(path.join(cfgDir, 'baseline.json'), JSON.stringify(base));
+      writeFileSync(
+        path.join(cfgDir, 'eval.yaml'),
+        'train:\n  out: ../run\neval:\n  max:\n    loss: 0.01\n  baseline: baseline.json\n  baseline_metrics: ' +
+          '[macro_recall, "f1:apparel"]\n  top_k: [4, 6]\n',
+      );
+      let r = runCli(['eval', '-c', path.join(cfgDir, 'eval.yaml'), '--backend', 'cpu', '--json']);
+      expect(r.code).toBe(1);
+      const j = JSON.parse(r.stdout);
+      expect(Object.keys(j.top_k_accuracy)).toEqual(['4', '6']);
+      expect(j.gates.results.map((g: { metric: string; source: string }) => `${g.metric} ${g.source}`)).toEqual([
+        'loss config eval.max',
+        'macro_recall baseline',
+        'f1:apparel baseline',
+      ]);
+      expect(r.stderr).toMatch(/gate FAIL loss = \d+\.\d{6}, needs <= 0\.01 \(config eval\.max\)/);
+      r = runCli([
+        'eval',
+        '-c',
+        path.join(cfgDir, 'eval.yaml'),
+        '--backend',
+        'cpu',
+        '--max',
+        'loss=100',
+        '--baseline-metrics',
+        'accuracy',
+        '--top-k',
+        '3',
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const k = JSON.parse(r.stdout);
+      expect(Object.keys(k.top_k_accuracy)).toEqual(['3']);
+      expect(k.gates.results.map((g: { metric: string; source: string }) => `${g.metric} ${g.source}`)).toEqual([
+        'loss --max',
+        'accuracy baseline',
+      ]);
+      writeFileSync(
+        path.join(cfgDir, 'bad.yaml'),
+        `train:\n  out: ../run\neval:\n  top_k: [14]\n  baseline_metrics: [acuracy]\n  baseline: baseline.json\n`,
+      );
+      r = runCli(['eval', '-c', path.join(cfgDir, 'bad.yaml'), '--backend', 'cpu']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /eval\.baseline_metrics acuracy: unknown metric "acuracy" \(did you mean "accuracy"\?\)/,
+      );
+    },
+  );
 });
 
 describe('recsys eval: signals', () => {

@@ -116,42 +116,45 @@ describe('recsys export (CLI, real prepared datasets)', () => {
     ).toBe('passed');
   });
 
-  it('sentence pairs at opset 14 (LayerNorm decomposed, gelu_new), checked on the validation split of --check-data', () => {
-    const out = path.join(root, 'esci-export');
-    const r = runCli([
-      'export',
-      '--run',
-      esci.runDir,
-      '--format',
-      'onnx',
-      '--opset',
-      '14',
-      '--out',
-      out,
-      '--backend',
-      'cpu',
-      '--check-rows',
-      '64',
-      '--check-data',
-      esci.datasetDir,
-      '--split',
-      'validation',
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(
-      /parity onnx: 64 rows of validation \(validation\.arrow, pairs, up to \d+ tokens\).*passed/,
-    );
-    const model = decodeOnnxModel(readFileSync(path.join(out, 'onnx', 'model.onnx')));
-    expect(model.opsetImport.map((o) => Number(o.version))).toEqual([14]);
-    expect(model.graph!.node!.some((n) => n.opType === 'LayerNormalization')).toBe(false);
-    expect(readJson<ExportRecord>(path.join(out, 'export.json')).formats.onnx).toMatchObject({
-      status: 'passed',
-      opset: 14,
-      ir_version: 7,
-    });
-  });
+  it(
+    'sentence pairs at opset 14 (LayerNorm decomposed, gelu_new), checked on the validation split of ' + '--check-data',
+    () => {
+      const out = path.join(root, 'esci-export');
+      const r = runCli([
+        'export',
+        '--run',
+        esci.runDir,
+        '--format',
+        'onnx',
+        '--opset',
+        '14',
+        '--out',
+        out,
+        '--backend',
+        'cpu',
+        '--check-rows',
+        '64',
+        '--check-data',
+        esci.datasetDir,
+        '--split',
+        'validation',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(
+        /parity onnx: 64 rows of validation \(validation\.arrow, pairs, up to \d+ tokens\).*passed/,
+      );
+      const model = decodeOnnxModel(readFileSync(path.join(out, 'onnx', 'model.onnx')));
+      expect(model.opsetImport.map((o) => Number(o.version))).toEqual([14]);
+      expect(model.graph!.node!.some((n) => n.opType === 'LayerNormalization')).toBe(false);
+      expect(readJson<ExportRecord>(path.join(out, 'export.json')).formats.onnx).toMatchObject({
+        status: 'passed',
+        opset: 14,
+        ir_version: 7,
+      });
+    },
+  );
 
-  it('--quantize int8 adds onnx/model_quantized.onnx, reported (accuracy, size, speed) next to the gated float model', () => {
+  it('--quantize int8 adds onnx/model_quantized.onnx, gated on argmax agreement with the float model', () => {
     const out = path.join(root, 'quantized');
     const r = runCli([
       'export',
@@ -167,18 +170,26 @@ describe('recsys export (CLI, real prepared datasets)', () => {
       'int8',
     ]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(
-      /quantized onnx \(int8\): [\d.]+ MB vs [\d.]+ MB .*accuracy [\d.]+% vs [\d.]+% .*\(reported, not gated\)/,
-    );
+    expect(r.stderr).toMatch(/quantized onnx \(int8\): [\d.]+ MB vs [\d.]+ MB .*accuracy [\d.]+% vs [\d.]+% /);
+    expect(r.stderr).toMatch(/quantized onnx \(int8\): .*argmax agreement [\d.]+% \(min 99\.00%\), .* → passed/);
     expect(readdirSync(path.join(out, 'onnx')).sort()).toEqual(['model.onnx', 'model_quantized.onnx']);
     const q = readJson<{
-      onnx_int8: { status: string; size_ratio: number; accuracy: { change: number }; rows: number };
+      onnx_int8: {
+        status: string;
+        size_ratio: number;
+        accuracy: { change: number };
+        rows: number;
+        argmax_agreement: number;
+        max_abs_diff: number;
+      };
     }>(path.join(out, 'parity.json')).onnx_int8;
-    expect(q).toMatchObject({ status: 'reported', rows: 64 });
+    expect(q).toMatchObject({ status: 'passed', rows: 64, min_agreement: 0.99 });
+    expect(q.argmax_agreement).toBeGreaterThanOrEqual(0.99);
+    expect(q.max_abs_diff).toBeGreaterThan(0); // the quantized model, not the float one
     expect(q.size_ratio).toBeLessThan(1);
     expect(readJson<ExportRecord>(path.join(out, 'export.json')).formats.onnx).toMatchObject({
       status: 'passed',
-      quantized: { status: 'reported' },
+      quantized: { status: 'passed' },
     });
     const bad = runCli([
       'export',
@@ -197,26 +208,31 @@ describe('recsys export (CLI, real prepared datasets)', () => {
     expect(bad.stderr).toContain('--quantize int8 applies to ONNX only; add onnx to --format');
   });
 
-  it('re-exports the same run without asking, keeps formats exported earlier, and refuses another run without --overwrite', () => {
-    const out = path.join(root, 'reexport');
-    const base = ['--backend', 'cpu', '--check-rows', '32'];
-    expect(runCli(['export', '--run', intent.runDir, '--format', 'onnx', '--out', out, ...base]).code).toBe(0);
-    const again = runCli(['export', '--run', intent.runDir, '--format', 'savedmodel', '--out', out, ...base]);
-    expect(again.code, again.stderr).toBe(0);
-    expect(Object.keys(readJson<ExportRecord>(path.join(out, 'export.json')).formats).sort()).toEqual([
-      'onnx',
-      'savedmodel',
-    ]);
-    const other = runCli(['export', '--run', esci.runDir, '--format', 'onnx', '--out', out, ...base]);
-    expect(other.code).toBe(2);
-    expect(other.stderr).toContain(
-      `recsys: error: ${out}: holds a complete export of another run (${intent.runDir}); pass --overwrite to replace it or choose another --out`,
-    );
-    const forced = runCli(['export', '--run', esci.runDir, '--format', 'onnx', '--out', out, '--overwrite', ...base]);
-    expect(forced.code, forced.stderr).toBe(0);
-    expect(existsSync(path.join(out, 'savedmodel'))).toBe(false); // nothing of the other run is left mixed in
-    expect(readJson<ExportRecord>(path.join(out, 'export.json')).run.dir).toBe(esci.runDir);
-  });
+  it(
+    're-exports the same run without asking, keeps formats exported earlier, and refuses another run without ' +
+      '--overwrite',
+    () => {
+      const out = path.join(root, 'reexport');
+      const base = ['--backend', 'cpu', '--check-rows', '32'];
+      expect(runCli(['export', '--run', intent.runDir, '--format', 'onnx', '--out', out, ...base]).code).toBe(0);
+      const again = runCli(['export', '--run', intent.runDir, '--format', 'savedmodel', '--out', out, ...base]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(Object.keys(readJson<ExportRecord>(path.join(out, 'export.json')).formats).sort()).toEqual([
+        'onnx',
+        'savedmodel',
+      ]);
+      const other = runCli(['export', '--run', esci.runDir, '--format', 'onnx', '--out', out, ...base]);
+      expect(other.code).toBe(2);
+      expect(other.stderr).toContain(
+        `recsys: error: ${out}: holds a complete export of another run (${intent.runDir}); pass --overwrite to ` +
+          'replace it or choose another --out',
+      );
+      const forced = runCli(['export', '--run', esci.runDir, '--format', 'onnx', '--out', out, '--overwrite', ...base]);
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(existsSync(path.join(out, 'savedmodel'))).toBe(false); // nothing of the other run is left mixed in
+      expect(readJson<ExportRecord>(path.join(out, 'export.json')).run.dir).toBe(esci.runDir);
+    },
+  );
 
   it('replaces an interrupted export (no export.json) but not a foreign directory', () => {
     const out = path.join(root, 'interrupted');
@@ -242,29 +258,33 @@ describe('recsys export (CLI, real prepared datasets)', () => {
     );
   });
 
-  it('exits 1 when the gate fails (here: an atol tighter than float32 agreement between runtimes), keeping the artifact marked failed', () => {
-    const out = path.join(root, 'tight-atol');
-    const r = runCli([
-      'export',
-      '--run',
-      intent.runDir,
-      '--out',
-      out,
-      '--backend',
-      'cpu',
-      '--check-rows',
-      '32',
-      '--atol',
-      '1e-12',
-    ]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/parity onnx: .*→ FAILED: max \|Δlogit\| \S+ > atol 1\.00e-12/);
-    expect(r.stderr).toContain(`recsys: error: parity check failed for onnx (max |Δlogit|`);
-    expect(r.stderr).toContain(`the export is kept in ${out}, marked failed in export.json and parity.json`);
-    expect(readJson<ExportRecord>(path.join(out, 'export.json')).formats.onnx!.status).toBe('failed');
-    expect(readJson<ParityDoc>(path.join(out, 'parity.json')).formats.onnx.status).toBe('failed');
-    expect(existsSync(path.join(out, 'onnx', 'model.onnx'))).toBe(true);
-  });
+  it(
+    'exits 1 when the gate fails (here: an atol tighter than float32 agreement between runtimes), keeping the ' +
+      'artifact marked failed',
+    () => {
+      const out = path.join(root, 'tight-atol');
+      const r = runCli([
+        'export',
+        '--run',
+        intent.runDir,
+        '--out',
+        out,
+        '--backend',
+        'cpu',
+        '--check-rows',
+        '32',
+        '--atol',
+        '1e-12',
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/parity onnx: .*→ FAILED: max \|Δlogit\| \S+ > atol 1\.00e-12/);
+      expect(r.stderr).toContain(`recsys: error: parity check failed for onnx (max |Δlogit|`);
+      expect(r.stderr).toContain(`the export is kept in ${out}, marked failed in export.json and parity.json`);
+      expect(readJson<ExportRecord>(path.join(out, 'export.json')).formats.onnx!.status).toBe('failed');
+      expect(readJson<ParityDoc>(path.join(out, 'parity.json')).formats.onnx.status).toBe('failed');
+      expect(existsSync(path.join(out, 'onnx', 'model.onnx'))).toBe(true);
+    },
+  );
 
   it('errors are one line naming the file or key', () => {
     const out = path.join(root, 'err-out');
@@ -318,7 +338,8 @@ describe('recsys export (CLI, real prepared datasets)', () => {
     const g = runCli(['export', '--run', moved, '--out', out, '--backend', 'cpu']);
     expect(g.code).toBe(2);
     expect(g.stderr).toContain(
-      `the run's dataset is not there (${path.join(moved, 'manifest.json')}: dataset_dir = ${path.join(root, 'gone')}); pass --check-data DATASET_DIR`,
+      `the run's dataset is not there (${path.join(moved, 'manifest.json')}: dataset_dir = ` +
+        `${path.join(root, 'gone')}); pass --check-data DATASET_DIR`,
     );
   });
 });
@@ -326,22 +347,61 @@ describe('recsys export (CLI, real prepared datasets)', () => {
 describe('parity gate on a deliberately corrupted export', () => {
   const quiet = makeLogger({ quiet: true });
 
-  it('ONNX: a perturbed classifier bias in the written file fails the gate (exit code 1); the artifact is kept, marked failed', async () => {
-    const out = path.join(root, 'corrupt-onnx');
+  it(
+    'ONNX: a perturbed classifier bias in the written file fails the gate (exit code 1); the artifact is kept, ' +
+      'marked failed',
+    async () => {
+      const out = path.join(root, 'corrupt-onnx');
+      const err = await exportRun({
+        runDir: intent.runDir,
+        out,
+        formats: ['onnx', 'savedmodel'],
+        checkRows: 64,
+        log: quiet,
+        afterWrite: async (format, dir) => {
+          if (format !== 'onnx') return;
+          const file = path.join(dir, 'model.onnx');
+          const model = decodeOnnxModel(readFileSync(file));
+          const bias = model.graph!.initializer!.find((t) => t.name === 'classifier.bias')!;
+          const v = new Float32Array(Uint8Array.from(bias.rawData!).buffer);
+          v[0] += 1e-3; // small: argmax barely moves, the logit check catches it
+          bias.rawData = new Uint8Array(v.buffer);
+          writeFileSync(file, onnxProto.onnx.ModelProto.encode(model).finish());
+        },
+      }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(GateError);
+      expect((err as GateError).exitCode).toBe(1);
+      expect((err as Error).message).toMatch(
+        /^parity check failed for onnx \(max \|Δlogit\| 1\.00e-3 > atol 1\.00e-4.*\); the export is kept in .*corrupt-onnx, marked failed in export\.json and parity\.json$/,
+      );
+      const record = readJson<ExportRecord>(path.join(out, 'export.json'));
+      expect(record.formats.onnx!.status).toBe('failed');
+      expect(record.formats.savedmodel!.status).toBe('passed');
+      const parity = readJson<ParityDoc>(path.join(out, 'parity.json'));
+      expect(parity.formats.onnx.max_abs_diff).toBeCloseTo(1e-3, 5);
+      expect(existsSync(path.join(out, 'onnx', 'model.onnx'))).toBe(true);
+    },
+  );
+
+  it('int8: a quantized model whose top labels differ from the float model fails its gate (exit code 1)', async () => {
+    const out = path.join(root, 'corrupt-int8');
     const err = await exportRun({
       runDir: intent.runDir,
       out,
-      formats: ['onnx', 'savedmodel'],
+      formats: ['onnx'],
       checkRows: 64,
+      quantize: 'int8',
       log: quiet,
-      afterWrite: async (format, dir) => {
-        if (format !== 'onnx') return;
-        const file = path.join(dir, 'model.onnx');
+      afterWrite: async (_format, dir) => {
+        // Negate the quantized classifier (uint8 codes mirrored around the zero point 128): the
+        // file stays valid, its top labels turn away from the float model's.
+        const file = path.join(dir, 'model_quantized.onnx');
         const model = decodeOnnxModel(readFileSync(file));
-        const bias = model.graph!.initializer!.find((t) => t.name === 'classifier.bias')!;
-        const v = new Float32Array(Uint8Array.from(bias.rawData!).buffer);
-        v[0] += 1e-3; // small: argmax barely moves, the logit check catches it
-        bias.rawData = new Uint8Array(v.buffer);
+        const w = model.graph!.initializer!.find((t) => t.name === 'classifier.weight_quantized')!;
+        w.rawData = Uint8Array.from(w.rawData!, (q) => 256 - q);
         writeFileSync(file, onnxProto.onnx.ModelProto.encode(model).finish());
       },
     }).then(
@@ -351,14 +411,16 @@ describe('parity gate on a deliberately corrupted export', () => {
     expect(err).toBeInstanceOf(GateError);
     expect((err as GateError).exitCode).toBe(1);
     expect((err as Error).message).toMatch(
-      /^parity check failed for onnx \(max \|Δlogit\| 1\.00e-3 > atol 1\.00e-4.*\); the export is kept in .*corrupt-onnx, marked failed in export\.json and parity\.json$/,
+      /^parity check failed for onnx int8 \(argmax agreement [\d.]+% with the float model on 64 rows \(\d+ differ\) /,
+    );
+    expect((err as Error).message).toMatch(
+      /is below export\.int8_min_agreement 99\.00%\); the export is kept in .*corrupt-int8/,
     );
     const record = readJson<ExportRecord>(path.join(out, 'export.json'));
-    expect(record.formats.onnx!.status).toBe('failed');
-    expect(record.formats.savedmodel!.status).toBe('passed');
-    const parity = readJson<ParityDoc>(path.join(out, 'parity.json'));
-    expect(parity.formats.onnx.max_abs_diff).toBeCloseTo(1e-3, 5);
-    expect(existsSync(path.join(out, 'onnx', 'model.onnx'))).toBe(true);
+    expect(record.formats.onnx).toMatchObject({ status: 'passed', quantized: { status: 'failed' } });
+    const parity = readJson<{ onnx_int8: { status: string; argmax_agreement: number } }>(path.join(out, 'parity.json'));
+    expect(parity.onnx_int8.status).toBe('failed');
+    expect(parity.onnx_int8.argmax_agreement).toBeLessThan(0.99);
   });
 
   it('SavedModel: a variable rewritten with a valid checksum but wrong values fails the gate', async () => {

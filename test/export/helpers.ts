@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { repoRoot } from '../helpers/cli.js';
@@ -56,15 +55,4 @@ export function maxAbsDiff(a: ArrayLike<number> | number[][], b: ArrayLike<numbe
 export function logitSpread(rows: number[][]): number {
   const flat = rows.flat();
   return Math.max(...flat) - Math.min(...flat);
-}
-
-export const venvPython = path.join(repoRoot, '.venv', 'bin', 'python');
-export function hasPythonModule(mod: string, python = venvPython): boolean {
-  if (!existsSync(python)) return false;
-  return (
-    spawnSync(python, ['-c', `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('${mod}') else 1)`], {
-      stdio: 'ignore',
-      timeout: 120_000,
-    }).status === 0
-  );
 }

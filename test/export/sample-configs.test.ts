@@ -9,7 +9,7 @@ import { loadCheckRows } from '../../src/export/parity.js';
 import { tfjsRunner } from '../../src/infer/runners.js';
 import { loadModelDir } from '../../src/infer/model-dir.js';
 import { repoRoot, runCli, tempDir } from '../helpers/cli.js';
-import { hasPythonModule, venvPython } from './helpers.js';
+import { py, reference, referencePython } from '../helpers/python.js';
 import { prepareSample, type Sample } from './run-fixture.js';
 
 /**
@@ -21,6 +21,8 @@ import { prepareSample, type Sample } from './run-fixture.js';
 const root = tempDir('recsys-export-samples-');
 const SAMPLES: Sample[] = ['intent', 'esci', 'reviews'];
 const exported: Record<string, { runDir: string; datasetDir: string; out: string }> = {};
+const onnxPython = reference(py('onnx', 'onnxruntime'));
+const tensorflow = reference(py('tensorflow'));
 
 beforeAll(async () => {
   await initBackend('cpu', { log: () => {} });
@@ -69,85 +71,81 @@ describe('export from a trained run of every sample config', () => {
     });
   }
 
-  it.runIf(hasPythonModule('onnx') && hasPythonModule('onnxruntime'))(
-    'every ONNX export passes onnx.checker full_check and runs in Python onnxruntime',
-    () => {
-      const files = SAMPLES.filter((s) => exported[s]).map((s) => path.join(exported[s].out, 'onnx', 'model.onnx'));
-      expect(files).toHaveLength(SAMPLES.length);
-      const r = spawnSync(venvPython, [path.join(repoRoot, 'scripts/check_onnx.py'), ...files], {
-        encoding: 'utf8',
-        timeout: 300_000,
-      });
-      expect(r.status, r.stderr).toBe(0);
-      const reports = r.stdout
-        .trim()
-        .split('\n')
-        .map(
-          (l) =>
-            JSON.parse(l) as {
-              ir_version: number;
-              opset: number;
-              inputs: unknown[];
-              finite: boolean;
-              metadata: string[];
-            },
-        );
-      for (const rep of reports) {
-        expect(rep).toMatchObject({ ir_version: 8, opset: 17, finite: true });
-        expect(rep.inputs).toEqual([
-          ['input_ids', ['batch_size', 'sequence_length']],
-          ['attention_mask', ['batch_size', 'sequence_length']],
-          ['token_type_ids', ['batch_size', 'sequence_length']],
-        ]);
-        expect(rep.metadata).toContain('recsys.manifest');
-      }
-    },
-  );
+  it.skipIf(onnxPython.skip)('every ONNX export passes onnx.checker full_check and runs in Python onnxruntime', () => {
+    onnxPython.require();
+    const files = SAMPLES.filter((s) => exported[s]).map((s) => path.join(exported[s].out, 'onnx', 'model.onnx'));
+    expect(files).toHaveLength(SAMPLES.length);
+    const r = spawnSync(referencePython(), [path.join(repoRoot, 'scripts/check_onnx.py'), ...files], {
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const reports = r.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            ir_version: number;
+            opset: number;
+            inputs: unknown[];
+            finite: boolean;
+            metadata: string[];
+          },
+      );
+    for (const rep of reports) {
+      expect(rep).toMatchObject({ ir_version: 8, opset: 17, finite: true });
+      expect(rep.inputs).toEqual([
+        ['input_ids', ['batch_size', 'sequence_length']],
+        ['attention_mask', ['batch_size', 'sequence_length']],
+        ['token_type_ids', ['batch_size', 'sequence_length']],
+      ]);
+      expect(rep.metadata).toContain('recsys.manifest');
+    }
+  });
 
-  it.runIf(hasPythonModule('tensorflow'))(
-    'every SavedModel export matches the run in TensorFlow 2.21 on real rows',
-    async () => {
-      const args: string[] = [];
-      for (const s of SAMPLES) {
-        const e = exported[s];
-        expect(e, s).toBeDefined();
-        const m = await loadModelDir(path.join(e.runDir, 'model'));
-        const manifest = readManifest(e.datasetDir);
-        const rows = await loadCheckRows(e.datasetDir, manifest, 'test', 48, manifest.tokenizer.special_ids.pad, 16);
-        const ref = tfjsRunner(m.params, m.config);
-        const cases = [];
-        for (const [i, { batch }] of rows.batches.entries()) {
-          const logits = Array.from(await ref.run(batch));
-          const L = m.config.id2label.length;
-          const nested = (a: Int32Array) =>
-            Array.from({ length: batch.batch }, (_, r) => Array.from(a.subarray(r * batch.seq, (r + 1) * batch.seq)));
-          cases.push({
-            name: `batch${i}`,
-            input_ids: nested(batch.inputIds),
-            attention_mask: nested(batch.attentionMask),
-            token_type_ids: nested(batch.tokenTypeIds),
-            logits: Array.from({ length: batch.batch }, (_, r) => logits.slice(r * L, (r + 1) * L)),
-          });
-        }
-        const file = path.join(root, `${s}.cases.json`);
-        writeFileSync(file, JSON.stringify(cases));
-        args.push(path.join(e.out, 'savedmodel'), file);
+  it.skipIf(tensorflow.skip)('every SavedModel export matches the run in TensorFlow 2.21 on real rows', async () => {
+    tensorflow.require();
+    const args: string[] = [];
+    for (const s of SAMPLES) {
+      const e = exported[s];
+      expect(e, s).toBeDefined();
+      const m = await loadModelDir(path.join(e.runDir, 'model'));
+      const manifest = readManifest(e.datasetDir);
+      const rows = await loadCheckRows(e.datasetDir, manifest, 'test', 48, manifest.tokenizer.special_ids.pad, 16);
+      const ref = tfjsRunner(m.params, m.config);
+      const cases = [];
+      for (const [i, { batch }] of rows.batches.entries()) {
+        const logits = Array.from(await ref.run(batch));
+        const L = m.config.id2label.length;
+        const nested = (a: Int32Array) =>
+          Array.from({ length: batch.batch }, (_, r) => Array.from(a.subarray(r * batch.seq, (r + 1) * batch.seq)));
+        cases.push({
+          name: `batch${i}`,
+          input_ids: nested(batch.inputIds),
+          attention_mask: nested(batch.attentionMask),
+          token_type_ids: nested(batch.tokenTypeIds),
+          logits: Array.from({ length: batch.batch }, (_, r) => logits.slice(r * L, (r + 1) * L)),
+        });
       }
-      const r = spawnSync(venvPython, [path.join(repoRoot, 'scripts/check_savedmodel.py'), ...args], {
-        encoding: 'utf8',
-        timeout: 300_000,
-        env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
-      });
-      expect(r.status, r.stderr).toBe(0);
-      const reports = r.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { results: Array<{ loader: string; case: string; max_abs_diff: number }> });
-      expect(reports).toHaveLength(SAMPLES.length);
-      for (const rep of reports) {
-        expect(new Set(rep.results.map((x) => x.loader))).toEqual(new Set(['tf2', 'tf1', 'capi']));
-        for (const x of rep.results) expect(x.max_abs_diff, `${x.loader} ${x.case}`).toBeLessThanOrEqual(1e-4);
-      }
-    },
-  );
+      const file = path.join(root, `${s}.cases.json`);
+      writeFileSync(file, JSON.stringify(cases));
+      args.push(path.join(e.out, 'savedmodel'), file);
+    }
+    const r = spawnSync(referencePython(), [path.join(repoRoot, 'scripts/check_savedmodel.py'), ...args], {
+      encoding: 'utf8',
+      timeout: 300_000,
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const reports = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { results: Array<{ loader: string; case: string; max_abs_diff: number }> });
+    expect(reports).toHaveLength(SAMPLES.length);
+    for (const rep of reports) {
+      expect(new Set(rep.results.map((x) => x.loader))).toEqual(new Set(['tf2', 'tf1', 'capi']));
+      for (const x of rep.results) expect(x.max_abs_diff, `${x.loader} ${x.case}`).toBeLessThanOrEqual(1e-4);
+    }
+  });
 });

@@ -10,7 +10,8 @@ import { loadCheckpoint, saveCheckpoint, saveHfModel } from '../../src/model/che
 import { importHfModel } from '../../src/model/import.js';
 import { disposeParams, type Params } from '../../src/model/params.js';
 import { parseSafetensors } from '../../src/model/safetensors.js';
-import { FIXTURES, inputsOf, maxAbsDiff, readVectors, referencePython, ROOT } from './parity-suite.js';
+import { py, reference, referencePython } from '../helpers/python.js';
+import { FIXTURES, inputsOf, maxAbsDiff, readVectors, ROOT } from './parity-suite.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -127,65 +128,55 @@ describe('Hugging Face export (config.json + model.safetensors)', () => {
 
 // --- Hugging Face loads what recsys saved (needs the reference venv; see scripts/make_reference.py) ---
 
-const python = referencePython();
-const havePython = python !== null;
-if (!havePython) {
-  console.log(
-    '[checkpoint] skipping the transformers load check: no reference venv (.venv from scripts/setup-python.sh, or $RECSYS_REFERENCE_PYTHON)',
-  );
-}
-
-// CI makes the venv (.ci/run → scripts/setup-python.sh), so there a missing one fails instead of skipping.
-describe.skipIf(!havePython && !process.env.CI)(
-  'BertForSequenceClassification.from_pretrained on recsys output',
-  () => {
-    it('loads the directory saveHfModel wrote and computes the same logits (≤ 1e-4) with the same labels', async () => {
-      if (!python) expect.fail('no reference venv: run bash scripts/setup-python.sh');
-      // A relabelled model with a fresh head: weights no Python script has seen.
-      const m = await importHfModel(path.join(FIXTURES, 'cls-l2-h64'), {
-        id2label: ['shoes', 'phones', 'sofas', 'toys'],
-        seed: 11,
-      });
-      const dir = path.join(tmp, 'hf-python');
-      await saveHfModel(dir, m.config, m.params);
-      const ref = readVectors('cls-l2-h64');
-      const casesFile = path.join(tmp, 'cases.json');
-      writeFileSync(
-        casesFile,
-        JSON.stringify(
-          ref.cases.map(({ name, input_ids, attention_mask, token_type_ids }) => ({
-            name,
-            input_ids,
-            attention_mask,
-            token_type_ids,
-          })),
-        ),
-      );
-      const stdout = execFileSync(
-        python!,
-        [path.join(ROOT, 'scripts', 'make_reference.py'), 'predict', '--model', dir, '--inputs', casesFile],
-        {
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'pipe'],
-          timeout: 120_000,
-        },
-      );
-      const hf = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
-        id2label: Record<string, string>;
-        cases: Array<{ logits: number[][]; pooled: number[][] }>;
-      };
-      expect(hf.id2label).toEqual({ 0: 'shoes', 1: 'phones', 2: 'sofas', 3: 'toys' });
-      let worst = 0;
-      for (let i = 0; i < ref.cases.length; i++) {
-        const inputs = inputsOf(ref.cases[i]);
-        const out = bertForward(m.params, m.config, inputs);
-        worst = Math.max(worst, maxAbsDiff((await out.logits!.data()) as Float32Array, hf.cases[i].logits.flat()));
-        worst = Math.max(worst, maxAbsDiff((await out.pooled.data()) as Float32Array, hf.cases[i].pooled.flat()));
-        tf.dispose([out, inputs] as unknown as tf.TensorContainer);
-      }
-      console.log(`[checkpoint] transformers vs recsys on recsys-saved weights: max |Δ| ${worst.toExponential(2)}`);
-      expect(worst).toBeLessThanOrEqual(1e-4);
-      disposeParams(m.params);
+// The reference venv (scripts/setup-python.sh, run by `npm run test:full`): missing, the check fails.
+const transformers = reference(py('torch', 'transformers'));
+describe.skipIf(transformers.skip)('BertForSequenceClassification.from_pretrained on recsys output', () => {
+  it('loads the directory saveHfModel wrote and computes the same logits (≤ 1e-4) with the same labels', async () => {
+    transformers.require();
+    // A relabelled model with a fresh head: weights no Python script has seen.
+    const m = await importHfModel(path.join(FIXTURES, 'cls-l2-h64'), {
+      id2label: ['shoes', 'phones', 'sofas', 'toys'],
+      seed: 11,
     });
-  },
-);
+    const dir = path.join(tmp, 'hf-python');
+    await saveHfModel(dir, m.config, m.params);
+    const ref = readVectors('cls-l2-h64');
+    const casesFile = path.join(tmp, 'cases.json');
+    writeFileSync(
+      casesFile,
+      JSON.stringify(
+        ref.cases.map(({ name, input_ids, attention_mask, token_type_ids }) => ({
+          name,
+          input_ids,
+          attention_mask,
+          token_type_ids,
+        })),
+      ),
+    );
+    const stdout = execFileSync(
+      referencePython(),
+      [path.join(ROOT, 'scripts', 'make_reference.py'), 'predict', '--model', dir, '--inputs', casesFile],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 120_000,
+      },
+    );
+    const hf = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      id2label: Record<string, string>;
+      cases: Array<{ logits: number[][]; pooled: number[][] }>;
+    };
+    expect(hf.id2label).toEqual({ 0: 'shoes', 1: 'phones', 2: 'sofas', 3: 'toys' });
+    let worst = 0;
+    for (let i = 0; i < ref.cases.length; i++) {
+      const inputs = inputsOf(ref.cases[i]);
+      const out = bertForward(m.params, m.config, inputs);
+      worst = Math.max(worst, maxAbsDiff((await out.logits!.data()) as Float32Array, hf.cases[i].logits.flat()));
+      worst = Math.max(worst, maxAbsDiff((await out.pooled.data()) as Float32Array, hf.cases[i].pooled.flat()));
+      tf.dispose([out, inputs] as unknown as tf.TensorContainer);
+    }
+    console.log(`[checkpoint] transformers vs recsys on recsys-saved weights: max |Δ| ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThanOrEqual(1e-4);
+    disposeParams(m.params);
+  });
+});

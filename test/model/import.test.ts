@@ -76,7 +76,9 @@ describe('safetensors decoding', () => {
     );
     expect(Array.from(st.tensors.get('h')!.values)).toEqual([1, -2, 0.5, 65504, 2 ** -24, Infinity, -Infinity, 0, -0]);
     const b = new Uint32Array(bf16.length);
-    bf16.forEach((v, i) => (b[i] = v << 16));
+    bf16.forEach((v, i) => {
+      b[i] = v << 16;
+    });
     expect(Array.from(st.tensors.get('b')!.values)).toEqual(Array.from(new Float32Array(b.buffer)));
     expect(Array.from(st.tensors.get('b')!.values).slice(0, 3)).toEqual([1, -2, 0.5]);
     expect(st.tensors.get('i')!.values).toBeInstanceOf(Int32Array);
@@ -241,7 +243,8 @@ describe('importHfModel', () => {
       rawSafetensors(fixtureEntries('cls-relu').filter((e) => !drop.includes(e.name))),
     );
     await expect(importHfModel(dir)).rejects.toThrow(
-      `${path.join(dir, 'model.safetensors')}: 2 tensor(s) missing from the checkpoint: bert.embeddings.token_type_embeddings.weight, bert.encoder.layer.0.attention.self.key.bias`,
+      `${path.join(dir, 'model.safetensors')}: 2 tensor(s) missing from the checkpoint: ` +
+        'bert.embeddings.token_type_embeddings.weight, bert.encoder.layer.0.attention.self.key.bias',
     );
     const before = tf.memory().numTensors;
     await importHfModel(dir).catch(() => {});
@@ -257,30 +260,35 @@ describe('importHfModel', () => {
     );
   });
 
-  it('a head whose size disagrees with config.json is an error; with a label set it is replaced or reused', async () => {
-    const dir = copyFixture('cls-l2-h64');
-    const cfgFile = path.join(dir, 'config.json');
-    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
-    writeFileSync(cfgFile, JSON.stringify({ ...cfg, id2label: { 0: 'a', 1: 'b' }, label2id: { a: 0, b: 1 } }));
-    await expect(importHfModel(dir)).rejects.toThrow(
-      'tensor classifier.weight has shape [3, 64] but config.json implies [2, 64]',
-    );
+  it(
+    'a head whose size disagrees with config.json is an error; with a label set it is replaced or ' + 'reused',
+    async () => {
+      const dir = copyFixture('cls-l2-h64');
+      const cfgFile = path.join(dir, 'config.json');
+      const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
+      writeFileSync(cfgFile, JSON.stringify({ ...cfg, id2label: { 0: 'a', 1: 'b' }, label2id: { a: 0, b: 1 } }));
+      await expect(importHfModel(dir)).rejects.toThrow(
+        'tensor classifier.weight has shape [3, 64] but config.json implies [2, 64]',
+      );
 
-    const fixture = path.join(FIXTURES, 'cls-l2-h64');
-    const replaced = await importHfModel(fixture, { id2label: ['p', 'q', 'r', 's'] });
-    expect(replaced.report.initialized).toEqual(['classifier.weight', 'classifier.bias']);
-    expect(replaced.report.messages[0]).toBe(
-      "the checkpoint's classifier has 3 outputs but there are 4 labels: it is replaced by a freshly initialised head",
-    );
-    const reused = await importHfModel(fixture, { id2label: ['shoes', 'phones', 'sofas'] });
-    expect(reused.report.initialized).toEqual([]);
-    expect(reused.config.id2label).toEqual(['shoes', 'phones', 'sofas']);
-    expect(reused.report.messages[0]).toBe(
-      "reusing the checkpoint's classifier head; its label names [apparel, electronics, home] differ from [shoes, phones, sofas]",
-    );
-    disposeParams(replaced.params);
-    disposeParams(reused.params);
-  });
+      const fixture = path.join(FIXTURES, 'cls-l2-h64');
+      const replaced = await importHfModel(fixture, { id2label: ['p', 'q', 'r', 's'] });
+      expect(replaced.report.initialized).toEqual(['classifier.weight', 'classifier.bias']);
+      expect(replaced.report.messages[0]).toBe(
+        "the checkpoint's classifier has 3 outputs but there are 4 labels: " +
+          'it is replaced by a freshly initialised head',
+      );
+      const reused = await importHfModel(fixture, { id2label: ['shoes', 'phones', 'sofas'] });
+      expect(reused.report.initialized).toEqual([]);
+      expect(reused.config.id2label).toEqual(['shoes', 'phones', 'sofas']);
+      expect(reused.report.messages[0]).toBe(
+        "reusing the checkpoint's classifier head; its label names [apparel, electronics, home] differ from [shoes, " +
+          'phones, sofas]',
+      );
+      disposeParams(replaced.params);
+      disposeParams(reused.params);
+    },
+  );
 
   it('a truncated model.safetensors is refused with the file named', async () => {
     const dir = copyFixture('cls-bf16');
@@ -301,7 +309,7 @@ describe('importHfModel', () => {
     shards.forEach((s, i) => {
       const f = `model-0000${i + 1}-of-00002.safetensors`;
       writeFileSync(path.join(dir, f), rawSafetensors(s));
-      s.forEach((e) => (weightMap[e.name] = f));
+      for (const e of s) weightMap[e.name] = f;
     });
     rmSync(path.join(dir, 'model.safetensors'));
     writeFileSync(
@@ -310,7 +318,18 @@ describe('importHfModel', () => {
     );
     const m = await importHfModel(dir);
     expect(m.report.initialized).toEqual([]);
+    // Every tensor, from either shard, holds what the unsharded checkpoint holds.
+    const whole = await importHfModel(path.join(FIXTURES, 'cls-relu'));
+    expect([...m.params.keys()].sort()).toEqual([...whole.params.keys()].sort());
+    expect(m.config).toEqual(whole.config);
+    for (const [name, t] of whole.params) {
+      const got = m.params.get(name)!;
+      expect(got.shape, name).toEqual(t.shape);
+      expect(got.dtype, name).toBe(t.dtype);
+      expect(Buffer.from((await got.data()).buffer).equals(Buffer.from((await t.data()).buffer)), name).toBe(true);
+    }
     disposeParams(m.params);
+    disposeParams(whole.params);
   });
 
   it('says what to do when there is only pytorch_model.bin', async () => {

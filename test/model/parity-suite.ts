@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -9,19 +9,6 @@ import { disposeParams, type Params } from '../../src/model/params.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'reference');
-
-/**
- * The Python with the pinned reference packages: $RECSYS_REFERENCE_PYTHON, else the project venv
- * that scripts/setup-python.sh makes (.venv, what CI uses), else .venv-reference. Null if none.
- */
-export function referencePython(): string | null {
-  const candidates = [
-    process.env.RECSYS_REFERENCE_PYTHON,
-    path.join(ROOT, '.venv', 'bin', 'python'),
-    path.join(ROOT, '.venv-reference', 'bin', 'python'),
-  ];
-  return candidates.find((p): p is string => !!p && existsSync(p)) ?? null;
-}
 
 export interface RefCase {
   name: string;

@@ -1,6 +1,6 @@
 import { cpSync, existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, vocabPath } from '../helpers/cli.js';
 import {
@@ -63,11 +63,6 @@ interface BadCase {
   /** --verbose: the stack trace must be shown. */
   verbose?: boolean;
   check?: (c: Ctx, r: AsyncCliResult) => void;
-  /**
-   * A known bug in code this suite does not own: the case runs as `it.fails` (it must still fail;
-   * when the bug is fixed the test turns red and the marker goes).
-   */
-  knownBug?: string;
 }
 
 const prep = (input: string, c: Ctx, ...extra: string[]) => [
@@ -121,6 +116,12 @@ function modelCopy(c: Ctx, name: string, mutate: (dir: string) => void): string 
 }
 const st = (dir: string) => path.join(dir, 'model.safetensors');
 const rewrite = (file: string, f: (b: Buffer) => Buffer) => writeFileSync(file, f(readFileSync(file)));
+/** The buffer with its first 8 bytes (a safetensors header length) set to n. */
+function withU64(b: Buffer, n: bigint): Buffer {
+  b.writeBigUInt64LE(n, 0);
+  return b;
+}
+// biome-ignore lint/suspicious/noExplicitAny: the cases rewrite arbitrary header entries
 function stHeader(b: Buffer): { header: Record<string, any>; data: Buffer } {
   const n = Number(b.readBigUInt64LE(0));
   return { header: JSON.parse(b.subarray(8, 8 + n).toString('utf8')), data: b.subarray(8 + n) };
@@ -153,7 +154,8 @@ const cases: BadCase[] = [
     args: (c) => prep(fx('unbalanced-quote.csv'), c),
     code: 3,
     error:
-      'unbalanced-quote.csv:4: CSV does not parse: row 3 has an opening quote that is never closed (the field runs to the end of the file at line 5)',
+      'unbalanced-quote.csv:4: CSV does not parse: row 3 has an opening quote that is never closed (the field ' +
+      'runs to the end of the file at line 5)',
   },
   {
     name: 'CSV with an unbalanced quote, --verbose shows the stack',
@@ -337,7 +339,8 @@ const cases: BadCase[] = [
     args: (c) => prep(fx('single-label.csv'), c),
     code: 3,
     error:
-      'single-label.csv: every usable row has the label "shoes" (column "label"); a classifier needs at least two labels',
+      'single-label.csv: every usable row has the label "shoes" (column "label"); a classifier needs at least ' +
+      'two labels',
   },
   {
     name: 'an unknown split value is rejected',
@@ -560,7 +563,8 @@ const cases: BadCase[] = [
     details: 2,
     check: (_c, r) =>
       expect(r.stderr).toContain(
-        '  train.batch_size: expected a positive integer, got "32 rows"\n  train.dropout: expected true or false, got "maybe"',
+        '  train.batch_size: expected a positive integer, got "32 rows"\n  train.dropout: expected true or ' +
+          'false, got "maybe"',
       ),
   },
   {
@@ -768,11 +772,12 @@ const cases: BadCase[] = [
     args: (c) =>
       train(
         c,
-        modelCopy(c, 'st-100gb', (d) => rewrite(st(d), (b) => (b.writeBigUInt64LE(100n * 1024n ** 3n, 0), b))),
+        modelCopy(c, 'st-100gb', (d) => rewrite(st(d), (b) => withU64(b, 100n * 1024n ** 3n))),
       ),
     code: 3,
     error:
-      'st-100gb/model.safetensors: safetensors header length 107374182400 exceeds the 100 MB limit (corrupt or not a safetensors file)',
+      'st-100gb/model.safetensors: safetensors header length 107374182400 exceeds the 100 MB limit (corrupt or ' +
+      'not a safetensors file)',
   },
   {
     name: 'a safetensors header longer than the file',
@@ -780,7 +785,7 @@ const cases: BadCase[] = [
     args: (c) =>
       train(
         c,
-        modelCopy(c, 'st-long-header', (d) => rewrite(st(d), (b) => (b.writeBigUInt64LE(BigInt(b.length), 0), b))),
+        modelCopy(c, 'st-long-header', (d) => rewrite(st(d), (b) => withU64(b, BigInt(b.length)))),
       ),
     code: 3,
     error:
@@ -792,7 +797,7 @@ const cases: BadCase[] = [
     args: (c) =>
       train(
         c,
-        modelCopy(c, 'st-garbage-header', (d) => rewrite(st(d), (b) => (b.fill(0x7b, 8, 16), b))),
+        modelCopy(c, 'st-garbage-header', (d) => rewrite(st(d), (b) => b.fill(0x7b, 8, 16))),
       ),
     code: 3,
     error: 'st-garbage-header/model.safetensors: safetensors header is not valid JSON',
@@ -813,7 +818,8 @@ const cases: BadCase[] = [
       ),
     code: 3,
     error:
-      'st-lying-shape/model.safetensors: tensor bert.pooler.dense.bias: 64 bytes for F32 shape [16, 1000], expected 64000',
+      'st-lying-shape/model.safetensors: tensor bert.pooler.dense.bias: 64 bytes for F32 shape [16, 1000], ' +
+      'expected 64000',
   },
   {
     name: 'a config.json whose vocab_size does not match the checkpoint',
@@ -828,7 +834,8 @@ const cases: BadCase[] = [
       ),
     code: 3,
     error:
-      'vocab-mismatch/model.safetensors: tensor bert.embeddings.word_embeddings.weight has shape [30522, 16] but config.json implies [1000, 16]',
+      'vocab-mismatch/model.safetensors: tensor bert.embeddings.word_embeddings.weight has shape [30522, 16] but ' +
+      'config.json implies [1000, 16]',
   },
   {
     name: 'a checkpoint for another label count gets a fresh head',
@@ -837,7 +844,8 @@ const cases: BadCase[] = [
     code: 0,
     check: (c, r) => {
       expect(r.stderr).toContain(
-        "the checkpoint's classifier has 3 outputs but there are 2 labels: it is replaced by a freshly initialised head",
+        "the checkpoint's classifier has 3 outputs but there are 2 labels: it is replaced by a freshly " +
+          'initialised head',
       );
       expect(Object.values(json(path.join(c.out, 'model/config.json')).id2label)).toEqual(['0', '1']);
     },
@@ -940,7 +948,8 @@ const cases: BadCase[] = [
       ),
     code: 3,
     error:
-      'ds-escape/manifest.json: splits.train.file "../ds-2labels/train.arrow" is not a file name inside the dataset; re-run recsys prepare',
+      'ds-escape/manifest.json: splits.train.file "../ds-2labels/train.arrow" is not a file name inside the ' +
+      'dataset; re-run recsys prepare',
   },
   {
     name: 'a dataset with a single label (made by an older prepare)',
@@ -1014,11 +1023,10 @@ const cases: BadCase[] = [
     args: (c) =>
       predict(
         c,
-        modelCopy(c, 'no-tokenizer', (d) =>
-          ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json'].forEach((f) =>
-            rmSync(path.join(d, f), { force: true }),
-          ),
-        ),
+        modelCopy(c, 'no-tokenizer', (d) => {
+          for (const f of ['tokenizer.json', 'vocab.txt', 'tokenizer_config.json'])
+            rmSync(path.join(d, f), { force: true });
+        }),
         fx('good.csv'),
       ),
     code: 2,
@@ -1043,7 +1051,8 @@ const cases: BadCase[] = [
       ),
     code: 3,
     error:
-      "big-vocab: tokenizer has 30532 tokens but the model's vocab_size is 30522; the tokenizer files do not belong to this checkpoint",
+      "big-vocab: tokenizer has 30532 tokens but the model's vocab_size is 30522; the tokenizer files do not " +
+      'belong to this checkpoint',
   },
   {
     name: 'predict with a truncated safetensors file',
@@ -1137,6 +1146,30 @@ const cases: BadCase[] = [
     ],
     code: 3,
     error: 'ds-truncated-test/test.arrow: not a readable',
+  },
+  {
+    name: 'eval on a test shard whose input_ids column has another type',
+    cmd: 'eval',
+    args: (c) => [
+      'eval',
+      '--run',
+      c.run,
+      '--data',
+      datasetCopy(c, 'ds-ids-type', (d) => {
+        // One int32 per row instead of a list of token ids (read as a list, a bare TypeError).
+        const file = path.join(d, 'test.arrow');
+        const shard = tableFromIPC(readFileSync(file));
+        const ids = Int32Array.from({ length: shard.numRows }, () => 101);
+        writeFileSync(file, tableToIPC(shard.assign(tableFromArrays({ input_ids: ids })), 'file'));
+      }),
+      '--backend',
+      'tensorflow',
+      '--no-progress',
+    ],
+    code: 3,
+    error:
+      'ds-ids-type/test.arrow: column "input_ids" is Int32, expected List<Int32> (not a recsys dataset shard); ' +
+      're-run recsys prepare',
   },
   {
     name: 'eval on a dataset with other labels than the run',
@@ -1259,6 +1292,5 @@ describe('bad-input corpus', () => {
     bc.check?.(c, r);
   };
   const indexed = cases.map((c, i) => [c.name, c, i] as const);
-  it.concurrent.each(indexed.filter(([, c]) => !c.knownBug))('%s', (_name, bc, i) => runCase(bc, i));
-  it.concurrent.fails.each(indexed.filter(([, c]) => c.knownBug))('known bug: %s', (_name, bc, i) => runCase(bc, i));
+  it.concurrent.each(indexed)('%s', (_name, bc, i) => runCase(bc, i));
 });

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/lib/rng.js';
 import { isCompleteCheckpoint } from '../../src/train/state.js';
 import { repoRoot, runCli, tempDir } from '../helpers/cli.js';
+import { secondsPerStep, waitForStep } from '../helpers/train-progress.js';
 
 /**
  * kill -9 during `recsys train` at seeded random moments and at injected points (inside a
@@ -18,7 +19,7 @@ let dir = '';
 let dataset = '';
 let tinyConfig = '';
 let reference = '';
-let referenceSeconds = 0;
+let referenceStepSeconds = 0;
 const ARGS = [
   '--max-steps',
   '45',
@@ -53,19 +54,28 @@ function trainArgs(out: string): string[] {
   ];
 }
 
-function runUntilKilled(out: string, opts: { afterMs?: number; fault?: string }): Promise<number | null> {
+/**
+ * Run train until it ends (exit code) or is killed (null): by an injected fault, or with kill -9
+ * `afterMs` after it logged step `afterStep` (a moment anchored in the run's progress, so that a slower
+ * or faster machine cannot move it past the end of the run).
+ */
+async function runUntilKilled(
+  out: string,
+  opts: { afterStep?: number; afterMs?: number; fault?: string },
+): Promise<number | null> {
   const child = spawn(process.execPath, trainArgs(out), {
     stdio: 'ignore',
     env: { ...process.env, ...(opts.fault ? { RECSYS_FAULT: opts.fault } : {}) },
   });
-  let timer: NodeJS.Timeout | undefined;
-  if (opts.afterMs !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), opts.afterMs);
-  return new Promise((resolve) =>
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve(signal === 'SIGKILL' ? null : code);
-    }),
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => resolve(signal === 'SIGKILL' ? null : code)),
   );
+  if (opts.afterStep !== undefined) {
+    await waitForStep(child, out, opts.afterStep);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.afterMs ?? 0);
+    void exited.then(() => clearTimeout(timer));
+  }
+  return exited;
 }
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -118,19 +128,23 @@ beforeAll(async () => {
     }),
   );
   reference = path.join(dir, 'reference');
-  const t0 = Date.now();
   expect(await runUntilKilled(reference, {})).toBe(0);
-  referenceSeconds = (Date.now() - t0) / 1000;
+  referenceStepSeconds = secondsPerStep(reference);
 });
 
 const rng = new Rng(2026);
 const pick = (n: number) => 1 + Math.floor(rng.next() * n); // 1..n
-// 10 seeded random moments: 4 at a random time of the run, and at a random n-th passage of each
-// injected point: 2 inside a training step (45 steps), 2 halfway through writing a checkpoint (the
-// run writes at least 9), 2 inside an evaluation batch (3 evaluations of 5 batches); then a second
-// kill during a resumed run.
-const faults: { label: string; fault?: string; at?: number }[] = [
-  ...Array.from({ length: 4 }, (_, i) => ({ label: `random moment #${i + 1}`, at: 0.15 + 0.8 * rng.next() })),
+// 10 seeded random moments: 4 at a random time of the run (a random fraction of a step's time after a
+// random one of steps 1..44 ended: inside the next step, a checkpoint write or an evaluation), and at a
+// random n-th passage of each injected point: 2 inside a training step (45 steps), 2 halfway through
+// writing a checkpoint (the run writes at least 9), 2 inside an evaluation batch (3 evaluations of 5
+// batches); then a second kill during a resumed run.
+const faults: { label: string; fault?: string; afterStep?: number; stepFraction?: number }[] = [
+  ...Array.from({ length: 4 }, (_, i) => ({
+    label: `random moment #${i + 1}`,
+    afterStep: pick(44),
+    stepFraction: rng.next(),
+  })),
   ...[pick(45), pick(45)].map((n) => ({ label: `inside training step ${n}`, fault: `step:${n}` })),
   ...[pick(9), pick(9)].map((n) => ({ label: `halfway through writing checkpoint ${n}`, fault: `checkpoint:${n}` })),
   ...[pick(15), pick(15)].map((n) => ({
@@ -145,20 +159,17 @@ describe('kill -9 during train, then --resume', () => {
       const run = path.join(dir, `cut-${i}`);
       const code = await runUntilKilled(
         run,
-        f.fault ? { fault: f.fault } : { afterMs: Math.round((f.at ?? 0.5) * referenceSeconds * 1000) },
+        f.fault
+          ? { fault: f.fault }
+          : { afterStep: f.afterStep, afterMs: Math.round(f.stepFraction! * referenceStepSeconds * 1000) },
       );
-      if (f.fault) expect(code).toBeNull(); // an injected fault must really have fired
+      // Killed for real, whatever the moment: a run that ended first tested nothing.
+      expect(code, 'the run ended before the kill').toBeNull();
       checkNoPartialCheckpoints(run);
-      if (code === 0) {
-        // the random moment fell after the end: nothing to resume, the run is simply complete
-        expect(existsSync(path.join(run, 'train_summary.json'))).toBe(true);
-      } else {
-        expect(code).toBeNull(); // killed
-        expect(existsSync(path.join(run, 'train_summary.json'))).toBe(false);
-        const hasLast = existsSync(path.join(run, 'last'));
-        const resumed = runCli(hasLast ? [...trainArgs(run).slice(1), '--resume'] : trainArgs(run).slice(1));
-        expect(resumed.code, resumed.stderr).toBe(0);
-      }
+      expect(existsSync(path.join(run, 'train_summary.json'))).toBe(false);
+      const hasLast = existsSync(path.join(run, 'last'));
+      const resumed = runCli(hasLast ? [...trainArgs(run).slice(1), '--resume'] : trainArgs(run).slice(1));
+      expect(resumed.code, resumed.stderr).toBe(0);
       checkNoPartialCheckpoints(run);
       expect(sha(path.join(run, 'model/weights.bin'))).toBe(sha(path.join(reference, 'model/weights.bin')));
       expect(metricLines(run)).toEqual(metricLines(reference));

@@ -3,6 +3,8 @@ import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli, tempDir } from '../helpers/cli.js';
+import { referencePython } from '../helpers/python.js';
+import { waitForStep } from '../helpers/train-progress.js';
 
 /** End-to-end runs of `recsys train` on the intent sample, from a from-scratch tiny config. */
 let dir = '';
@@ -94,72 +96,113 @@ describe('recsys train', () => {
     expect(existsSync(path.join(run, 'model/tokenizer.json'))).toBe(true);
   });
 
-  it('the run model is a Hugging Face model: transformers loads RUN/model and agrees with recsys predict --model RUN', () => {
-    const run = path.join(dir, 'early');
-    const input = path.join(dir, 'queries.jsonl');
-    const texts = [
-      'wireless earbuds under 50',
-      'kids water bottle',
-      'organic dog food grain free 30 lb bag',
-      'Café espresso machine',
-    ];
-    writeFileSync(input, `${texts.map((t) => JSON.stringify({ q: t })).join('\n')}\n`);
-    const out = path.join(dir, 'pred.jsonl');
-    const r = runCli([
-      'predict',
-      '--model',
-      run,
-      '--input',
-      input,
-      '--text-column',
-      'q',
-      '--output',
-      out,
-      '--logits',
-      '--backend',
-      'tensorflow',
-    ]);
-    expect(r.code, r.stderr).toBe(0);
-    const ours = readFileSync(out, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l).logits as number[]);
-    const code =
-      'import sys, json, torch\nfrom transformers import AutoModelForSequenceClassification, AutoTokenizer\n' +
-      'm = AutoModelForSequenceClassification.from_pretrained(sys.argv[1]).eval(); t = AutoTokenizer.from_pretrained(sys.argv[1])\n' +
-      'out = []\nfor q in json.loads(sys.argv[2]):\n  with torch.no_grad(): out.append(m(**t(q, truncation=True, return_tensors="pt")).logits[0].tolist())\n' +
-      'print(json.dumps(out))';
-    const py = spawnSync(
-      path.join(repoRoot, '.venv/bin/python'),
-      ['-c', code, path.join(run, 'model'), JSON.stringify(texts)],
-      { encoding: 'utf8' },
-    );
-    expect(py.status, py.stderr).toBe(0);
-    const ref = JSON.parse(py.stdout) as number[][];
-    const diff = Math.max(...ref.flatMap((row, i) => row.map((x, j) => Math.abs(x - ours[i][j]))));
-    expect(diff).toBeLessThan(1e-4);
-  });
+  it(
+    'the run model is a Hugging Face model: transformers loads RUN/model and agrees with recsys predict ' +
+      '--model RUN',
+    () => {
+      const run = path.join(dir, 'early');
+      const input = path.join(dir, 'queries.jsonl');
+      const texts = [
+        'wireless earbuds under 50',
+        'kids water bottle',
+        'organic dog food grain free 30 lb bag',
+        'Café espresso machine',
+      ];
+      writeFileSync(input, `${texts.map((t) => JSON.stringify({ q: t })).join('\n')}\n`);
+      const out = path.join(dir, 'pred.jsonl');
+      const r = runCli([
+        'predict',
+        '--model',
+        run,
+        '--input',
+        input,
+        '--text-column',
+        'q',
+        '--output',
+        out,
+        '--logits',
+        '--backend',
+        'tensorflow',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const ours = readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).logits as number[]);
+      const code =
+        'import sys, json, torch\nfrom transformers import AutoModelForSequenceClassification, AutoTokenizer\n' +
+        'm = AutoModelForSequenceClassification.from_pretrained(sys.argv[1]).eval(); t = ' +
+        'AutoTokenizer.from_pretrained(sys.argv[1])\n' +
+        'out = []\nfor q in json.loads(sys.argv[2]):\n  with torch.no_grad(): out.append(m(**t(q, truncation=True, ' +
+        'return_tensors="pt")).logits[0].tolist())\n' +
+        'print(json.dumps(out))';
+      const py = spawnSync(referencePython(), ['-c', code, path.join(run, 'model'), JSON.stringify(texts)], {
+        encoding: 'utf8',
+      });
+      expect(py.status, py.stderr).toBe(0);
+      const ref = JSON.parse(py.stdout) as number[][];
+      const diff = Math.max(...ref.flatMap((row, i) => row.map((x, j) => Math.abs(x - ours[i][j]))));
+      expect(diff).toBeLessThan(1e-4);
+    },
+  );
 
-  it('resumed after kill -9 mid-run, it reaches the same weights and metrics as an uninterrupted run (dropout on)', async () => {
-    const args = [
-      '--max-steps',
-      '40',
-      '--set',
-      'train.checkpoint_every=5',
-      '--set',
-      'train.eval_every=20',
-      '--set',
-      'train.dropout=true',
-      '--no-progress',
-    ];
-    const full = path.join(dir, 'full');
-    expect(train(full, args).code).toBe(0);
+  it(
+    'resumed after kill -9 mid-run, it reaches the same weights and metrics as an uninterrupted ' + 'run (dropout on)',
+    async () => {
+      const args = [
+        '--max-steps',
+        '40',
+        '--set',
+        'train.checkpoint_every=5',
+        '--set',
+        'train.eval_every=20',
+        '--set',
+        'train.dropout=true',
+        '--no-progress',
+      ];
+      const full = path.join(dir, 'full');
+      expect(train(full, args).code).toBe(0);
 
-    const cut = path.join(dir, 'cut');
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(repoRoot, 'bin/recsys.js'),
+      const cut = path.join(dir, 'cut');
+      const child = spawn(
+        process.execPath,
+        [
+          path.join(repoRoot, 'bin/recsys.js'),
+          'train',
+          '-c',
+          intent,
+          '--data',
+          dataset,
+          '--model',
+          tinyConfig,
+          '--out',
+          cut,
+          '--backend',
+          'tensorflow',
+          '--batch-size',
+          '32',
+          '--lr',
+          '1e-3',
+          ...args,
+        ],
+        { stdio: 'ignore' },
+      );
+      const deadline = Date.now() + 120_000;
+      const stepOfLast = () => {
+        try {
+          return Number(/step-(\d+)/.exec(readlinkSync(path.join(cut, 'last')))?.[1] ?? 0);
+        } catch {
+          return 0;
+        }
+      };
+      while (Date.now() < deadline && stepOfLast() < 15) await new Promise((r) => setTimeout(r, 25));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('exit', r));
+      expect(existsSync(path.join(cut, 'train_summary.json'))).toBe(false);
+      expect(stepOfLast()).toBeGreaterThanOrEqual(15);
+      expect(stepOfLast()).toBeLessThan(40);
+
+      const resumed = runCli([
         'train',
         '-c',
         intent,
@@ -176,58 +219,24 @@ describe('recsys train', () => {
         '--lr',
         '1e-3',
         ...args,
-      ],
-      { stdio: 'ignore' },
-    );
-    const deadline = Date.now() + 120_000;
-    const stepOfLast = () => {
-      try {
-        return Number(/step-(\d+)/.exec(readlinkSync(path.join(cut, 'last')))?.[1] ?? 0);
-      } catch {
-        return 0;
-      }
-    };
-    while (Date.now() < deadline && stepOfLast() < 15) await new Promise((r) => setTimeout(r, 25));
-    child.kill('SIGKILL');
-    await new Promise((r) => child.on('exit', r));
-    expect(existsSync(path.join(cut, 'train_summary.json'))).toBe(false);
-    expect(stepOfLast()).toBeGreaterThanOrEqual(15);
-    expect(stepOfLast()).toBeLessThan(40);
-
-    const resumed = runCli([
-      'train',
-      '-c',
-      intent,
-      '--data',
-      dataset,
-      '--model',
-      tinyConfig,
-      '--out',
-      cut,
-      '--backend',
-      'tensorflow',
-      '--batch-size',
-      '32',
-      '--lr',
-      '1e-3',
-      ...args,
-      '--resume',
-    ]);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stderr).toMatch(/resuming from step \d+/);
-    expect(weightsOf(path.join(cut, 'model')).equals(weightsOf(path.join(full, 'model')))).toBe(true);
-    const a = summaryOf(full);
-    const b = summaryOf(cut);
-    expect(b.last_eval).toEqual(a.last_eval);
-    expect([b.best_value, b.best_step, b.steps]).toEqual([a.best_value, a.best_step, a.steps]);
-    const lines = (run: string) =>
-      readFileSync(path.join(run, 'metrics.jsonl'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l))
-        .map(({ samples_per_s: _s, time_s: _t, ...rest }) => rest);
-    expect(lines(cut)).toEqual(lines(full));
-  });
+        '--resume',
+      ]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stderr).toMatch(/resuming from step \d+/);
+      expect(weightsOf(path.join(cut, 'model')).equals(weightsOf(path.join(full, 'model')))).toBe(true);
+      const a = summaryOf(full);
+      const b = summaryOf(cut);
+      expect(b.last_eval).toEqual(a.last_eval);
+      expect([b.best_value, b.best_step, b.steps]).toEqual([a.best_value, a.best_step, a.steps]);
+      const lines = (run: string) =>
+        readFileSync(path.join(run, 'metrics.jsonl'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l))
+          .map(({ samples_per_s: _s, time_s: _t, ...rest }) => rest);
+      expect(lines(cut)).toEqual(lines(full));
+    },
+  );
 
   it('stops on a NaN loss with a clear message, keeping the best weights saved', () => {
     const run = path.join(dir, 'nan');
@@ -269,10 +278,8 @@ describe('recsys train', () => {
       );
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline && !existsSync(path.join(run, 'metrics.jsonl')))
-        await new Promise((r) => setTimeout(r, 25));
-      await new Promise((r) => setTimeout(r, 1500));
+      // The first step logged: the run is inside its training loop (no guessed sleep).
+      await waitForStep(child, run, 1);
       child.kill(signal);
       const code = await new Promise((r) => child.on('exit', r));
       expect(code).toBe(exitCode);
@@ -289,7 +296,7 @@ describe('recsys train', () => {
     const other = path.join(dir, 'other-vocab.txt');
     writeFileSync(other, readFileSync(path.join(repoRoot, 'data/vocab.txt'), 'utf8').replace('\nthe\n', '\nthee\n'));
     const r = spawnSync(
-      path.join(repoRoot, '.venv/bin/python'),
+      referencePython(),
       [path.join(repoRoot, 'scripts/make_small_checkpoint.py'), model, '--labels', 'a,b', '--vocab', other],
       { encoding: 'utf8' },
     );
