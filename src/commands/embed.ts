@@ -45,7 +45,8 @@ export async function embedCommand(opts: EmbedFlags): Promise<void> {
   const ref = need(opts.model, '--model');
   const input = path.resolve(need(opts.input, '--input'));
   const out = path.resolve(need(opts.out, '--out'));
-  const config = loadConfig({ overrides: flagOverrides(opts as Record<string, unknown>, FLAGS) });
+  const overrides = flagOverrides(opts as Record<string, unknown>, FLAGS);
+  const config = loadConfig({ files: opts.config, sets: opts.set, overrides });
   const { pooling, normalize, batch_size: batchSize, max_length: maxLength, max_bad_rows: maxBadRows } = config.embed;
   // An export dir runs in onnxruntime (no tfjs backend); run and HF dirs on the chosen tfjs backend.
   const model = await openModel(ref, {
