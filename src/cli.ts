@@ -83,6 +83,32 @@ export function buildCli(): Command {
     .addOption(new Option('--no-progress', 'no progress bar'))
     .action(async (opts) => (await import('./commands/predict.js')).predictCommand(opts));
 
+  withConfigOptions(
+    program
+      .command('embed')
+      .description('sentence embeddings of raw text → DIR/embeddings.arrow + manifest (sentence-transformers pooling)'),
+  )
+    .option(
+      '--model <dir|org/name>',
+      'run dir, Hugging Face model dir, export dir (needs last_hidden_state), or hub id',
+    )
+    .option('--offline', 'never touch the network (also HF_HUB_OFFLINE=1)')
+    .option('--input <file>', 'input file (.csv .tsv .jsonl .arrow)')
+    .option('--format <fmt>', 'auto | csv | tsv | jsonl | arrow')
+    .option('--text-column <name>', 'text column', 'text')
+    .option('--id-column <name>', 'id column written as `id` (default: the 1-based source row as `row`)')
+    .option('--out <dir>', 'output dir: embeddings.arrow, manifest.json, rejects.csv')
+    .option('--pooling <mode>', 'mean | cls | pooler (default: embed.pooling, mean)')
+    .option('--normalize', 'L2-normalise each vector (default: embed.normalize, true)')
+    .option('--no-normalize', 'keep the raw pooled vectors')
+    .option('--batch-size <n>', 'rows per forward pass (default: embed.batch_size, 32)', intArg)
+    .option('--max-length <n>', "max tokens per row (default: the run's, else the tokenizer/model limit)", intArg)
+    .option('--max-bad-rows <n>', 'rejected rows tolerated before failing (default: no limit)', intArg)
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu (default auto)')
+    .option('--overwrite', 'replace embeddings of another model in --out')
+    .addOption(new Option('--no-progress', 'no progress bar'))
+    .action(async (opts) => (await import('./commands/embed.js')).embedCommand(opts));
+
   program
     .command('doctor')
     .description('backends, versions, native TensorFlow, GPUs, and a matmul speed probe per backend')

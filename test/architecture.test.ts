@@ -13,7 +13,7 @@ import {
 
 /**
  * The shape of src/: rooms import downwards only (lib ← config ← hub/backend ← data ← model ← run
- * ← infer ← eval ← train ← export/retrieval ← predict/serve ← commands ← cli ← main), no two
+ * ← infer ← eval ← train ← export/retrieval ← predict/embed/serve ← commands ← cli ← main), no two
  * rooms import each other, and files stay small.
  */
 
@@ -72,8 +72,8 @@ describe('the checker fails on a violating graph', () => {
   });
 
   it('reports a room that is not in the order', () => {
-    expect(orderViolations([edge('embed/run.ts', 'lib/log.ts')])).toEqual([
-      'embed/run.ts → lib/log.ts: room embed is not in the room order',
+    expect(orderViolations([edge('widgets/run.ts', 'lib/log.ts')])).toEqual([
+      'widgets/run.ts → lib/log.ts: room widgets is not in the room order',
     ]);
   });
 

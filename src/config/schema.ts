@@ -187,6 +187,24 @@ export const predictSchema = z
   })
   .describe('Batch inference on raw text (recsys predict)');
 
+export const embedSchema = z
+  .strictObject({
+    pooling: oneOf(['mean', 'cls', 'pooler'])
+      .default('mean')
+      .describe('mean: average over the attention mask; cls: the [CLS] state; pooler: BERT pooler, tanh(dense([CLS]))'),
+    normalize: bool().default(true).describe('L2-normalise each vector (sentence-transformers Normalize)'),
+    batch_size: posInt().default(32).describe('Rows per forward pass'),
+    max_length: posInt()
+      .nullable()
+      .default(null)
+      .describe("Max tokens per row; null: the run's max_length, else the tokenizer's/model's limit"),
+    max_bad_rows: nonNegInt()
+      .nullable()
+      .default(null)
+      .describe('Rejected rows (empty text, bad lines) tolerated before embed fails; null: no limit'),
+  })
+  .describe('Sentence embeddings of raw text (recsys embed)');
+
 export const configSchema = z
   .strictObject({
     task: oneOf(['single_label_classification'])
@@ -203,6 +221,7 @@ export const configSchema = z
     eval: evalSchema.default(() => evalSchema.parse({})),
     export: exportSchema.default(() => exportSchema.parse({})),
     predict: predictSchema.default(() => predictSchema.parse({})),
+    embed: embedSchema.default(() => embedSchema.parse({})),
   })
   .describe('recsys configuration');
 

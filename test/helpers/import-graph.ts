@@ -19,6 +19,7 @@ export const ROOM_RANKS: Record<string, number> = {
   export: 9,
   retrieval: 9,
   predict: 10,
+  embed: 10,
   serve: 10,
   commands: 11,
   cli: 12,
