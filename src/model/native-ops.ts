@@ -32,6 +32,11 @@ interface TensorflowBackend {
 export interface NativeOps {
   /** Uniform [0, 1) floats from TensorFlow's counter-based Philox generator: same seed, same values. */
   statelessUniform(shape: number[], seed: number): tf.Tensor;
+  /** 2-D MatMul (no batch reshapes around it, unlike tf.matMul's BatchMatMul). */
+  matMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor;
+  /** x [..., n] + bias [n] (BiasAdd), and its gradient: dy summed over every axis but the last. */
+  biasAdd(x: tf.Tensor, bias: tf.Tensor): tf.Tensor;
+  biasAddGrad(dy: tf.Tensor): tf.Tensor;
   /**
    * A float32 TensorFlow resource variable set to `value`, as its handle (a tensor the engine counts;
    * disposing it frees the variable). Updates of a variable whose buffer a tfjs tensor still shares
@@ -80,6 +85,19 @@ function make(be: TensorflowBackend): NativeOps {
           [tf.tensor1d(shape, 'int32'), seeds],
         );
       });
+    },
+    matMul(a, b, transposeA, transposeB) {
+      const flags = [
+        { name: 'transpose_a', type: TF_ATTR_BOOL, value: transposeA },
+        { name: 'transpose_b', type: TF_ATTR_BOOL, value: transposeB },
+      ];
+      return be.executeSingleOutput('MatMul', [type('T', TF_FLOAT), ...flags], [a, b]);
+    },
+    biasAdd(x, bias) {
+      return be.executeSingleOutput('BiasAdd', [type('T', TF_FLOAT)], [x, bias]);
+    },
+    biasAddGrad(dy) {
+      return be.executeSingleOutput('BiasAddGrad', [type('T', TF_FLOAT)], [dy]);
     },
     variable(value) {
       const handle = be.executeSingleOutput(
