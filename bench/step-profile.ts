@@ -1,11 +1,13 @@
 /**
- * bench/step-profile: where the milliseconds of one training step go, per TensorFlow kernel type,
- * split into forward, forward+backward, gradient norm and the AdamW update (tf.profile on the
- * tensorflow backend; a kernel's time includes tfjs-node's per-op dispatch).
+ * bench/step-profile: where the milliseconds of one training step go, per TensorFlow op, split into
+ * forward, backward, gradient norm and the AdamW update, on the tensorflow backend. Every op
+ * tfjs-node hands to TensorFlow is timed where the backend dispatches it (so ops recsys runs by name, such as
+ * MatMul inside the dense layers' gradients or ResourceApplyAdam, are counted too); "JS" is the
+ * rest of the phase's wall time: tfjs's tape, tensor bookkeeping and recsys's own code.
  *
- *   npx tsx bench/step-profile.ts [--model tiny|mini] [--steps 3] [--top 14] [--json]
+ *   npx tsx bench/step-profile.ts [--model tiny|mini] [--steps 3] [--top 12] [--json]
  *
- * Same shapes as bench/train.ts: seq 128, batch 32, vocab 30522, dropout on.
+ * Same shapes as bench/train.ts: seq 128, batch 32, vocab 30522, dropout on, AdamW with decay.
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.js';
@@ -26,9 +28,31 @@ const arg = (name: string, fallback: string) => {
 };
 const model = arg('model', 'tiny');
 const steps = Number(arg('steps', '3'));
-const top = Number(arg('top', '14'));
+const top = Number(arg('top', '12'));
 
 await initBackend('tensorflow', { log: () => {} });
+type Phase = 'forward' | 'backward' | 'grad norm' | 'adamw';
+const phases = new Map<Phase, { wall: number; ops: Map<string, { ms: number; n: number }> }>();
+let current: Phase | null = null;
+// every TensorFlow op tfjs-node runs goes through one of these two backend methods
+type Execute = (name: string, ...rest: unknown[]) => unknown;
+const backend = tf.backend() as unknown as Record<'executeSingleOutput' | 'executeMultipleOutputs', Execute>;
+for (const method of ['executeSingleOutput', 'executeMultipleOutputs'] as const) {
+  const original = backend[method].bind(backend);
+  backend[method] = (name, ...rest) => {
+    const t0 = performance.now();
+    const out = original(name, ...rest);
+    if (current) {
+      const ops = phases.get(current)!.ops;
+      const e = ops.get(name) ?? { ms: 0, n: 0 };
+      e.ms += performance.now() - t0;
+      e.n++;
+      ops.set(name, e);
+    }
+    return out;
+  };
+}
+
 const config = parseBertConfig(
   { ...MODELS[model], vocab_size: 30522, max_position_embeddings: 512, num_labels: 4 },
   `profile ${model}`,
@@ -43,77 +67,72 @@ const attentionMask = tf.onesLike(inputIds) as tf.Tensor2D;
 const labels = tf.randomUniform([32], 0, 4, 'int32', 2) as tf.Tensor1D;
 const inputs = { inputIds, attentionMask };
 
-type Phase = 'forward' | 'forward+backward' | 'grad norm' | 'adamw';
-const phases: Record<Phase, { ms: number; wall: number; kernels: Map<string, { ms: number; n: number }> }> = {
-  forward: { ms: 0, wall: 0, kernels: new Map() },
-  'forward+backward': { ms: 0, wall: 0, kernels: new Map() },
-  'grad norm': { ms: 0, wall: 0, kernels: new Map() },
-  adamw: { ms: 0, wall: 0, kernels: new Map() },
-};
-
-async function measure(phase: Phase, f: () => tf.TensorContainer, record: boolean): Promise<tf.TensorContainer> {
-  let out: tf.TensorContainer = [];
+function timed<T>(phase: Phase, record: boolean, f: () => T): T {
+  if (!phases.has(phase)) phases.set(phase, { wall: 0, ops: new Map() });
+  current = record ? phase : null;
   const t0 = performance.now();
-  const info = await tf.profile(() => {
-    out = f();
-    return out;
-  });
-  const wall = performance.now() - t0;
-  if (!record) return out;
-  const p = phases[phase];
-  p.wall += wall;
-  for (const k of info.kernels) {
-    const e = p.kernels.get(k.name) ?? { ms: 0, n: 0 };
-    e.ms += k.kernelTimeMs as number;
-    e.n++;
-    p.kernels.set(k.name, e);
-    p.ms += k.kernelTimeMs as number;
-  }
+  const out = f();
+  if (record) phases.get(phase)!.wall += performance.now() - t0;
+  current = null;
   return out;
 }
 
+const loss = (seed: number) =>
+  weightedCrossEntropy(bertLogits(vars, config, inputs, { training: true, seed }), labels) as tf.Scalar;
 for (let s = 0; s <= steps; s++) {
   const record = s > 0; // step 0 warms up
-  const opts = { training: true, seed: s };
-  const fwd = await measure(
-    'forward',
-    () => weightedCrossEntropy(bertLogits(vars, config, inputs, opts), labels),
-    record,
-  );
-  tf.dispose(fwd);
-  const { value, grads } = (await measure(
-    'forward+backward',
-    () =>
-      tf.variableGrads(() => weightedCrossEntropy(bertLogits(vars, config, inputs, opts), labels), [...vars.values()]),
-    record,
-  )) as unknown as { value: tf.Scalar; grads: tf.NamedTensorMap };
+  // the forward alone, then forward+backward with the same seed; the backward is the difference
+  timed('forward', record, () => tf.tidy(() => void loss(s).dataSync()));
+  const { value, grads } = timed('backward', record, () => {
+    const r = tf.variableGrads(() => loss(s), [...vars.values()]);
+    r.value.dataSync();
+    return r;
+  });
   const byName = new Map([...vars].map(([n, v]) => [n, grads[v.name]]));
-  const norm = (await measure('grad norm', () => globalNorm([...byName.values()]), record)) as tf.Scalar;
-  norm.dataSync();
-  await measure(
-    'adamw',
-    () => {
-      adam.step(byName, 1e-4);
-      return [];
-    },
-    record,
-  );
+  const norm = timed('grad norm', record, () => {
+    const t = globalNorm([...byName.values()]);
+    t.dataSync();
+    return t;
+  });
+  timed('adamw', record, () => {
+    adam.step(byName, 1e-4);
+    [...vars.values()][0].dataSync();
+  });
   tf.dispose([value, norm, ...Object.values(grads)]);
 }
 
-const rows: Record<string, unknown>[] = [];
-console.log(`BERT-${model}, seq 128, batch 32: ms per step (mean of ${steps}), tf.profile kernel times`);
-for (const [name, p] of Object.entries(phases)) {
-  const n = [...p.kernels.values()].reduce((a, k) => a + k.n, 0) / steps;
+const fwd = phases.get('forward')!;
+const bwd = phases.get('backward')!;
+bwd.wall -= fwd.wall;
+for (const [op, e] of fwd.ops) {
+  const b = bwd.ops.get(op)!;
+  b.ms -= e.ms;
+  b.n -= e.n;
+  if (b.n === 0) bwd.ops.delete(op);
+}
+const rows: { phase: string; op: string; ms: number; calls: number }[] = [];
+let total = 0;
+for (const p of phases.values()) total += p.wall;
+console.log(
+  `BERT-${model}, seq 128, batch 32: ms per step, mean of ${steps} steps; step total ${(total / steps).toFixed(1)} ms`,
+);
+for (const [name, p] of phases) {
+  const opMs = [...p.ops.values()].reduce((a, e) => a + e.ms, 0);
+  const calls = [...p.ops.values()].reduce((a, e) => a + e.n, 0);
+  const js = (p.wall - opMs) / steps;
   console.log(
-    `\n${name}: wall ${(p.wall / steps).toFixed(1)} ms, kernels ${(p.ms / steps).toFixed(1)} ms, ${n.toFixed(0)} kernel calls`,
+    `\n${name}: ${(p.wall / steps).toFixed(1)} ms = TensorFlow ops ${(opMs / steps).toFixed(1)} ms` +
+      ` (${(calls / steps).toFixed(0)} ops) + JS ${js.toFixed(1)} ms`,
   );
-  const sorted = [...p.kernels].sort((a, b) => b[1].ms - a[1].ms);
-  for (const [k, e] of sorted.slice(0, top)) {
+  const sorted = [...p.ops].sort((a, b) => b[1].ms - a[1].ms);
+  const shown = sorted.slice(0, top);
+  const rest = sorted.slice(top).reduce((a, [, e]) => ({ ms: a.ms + e.ms, n: a.n + e.n }), { ms: 0, n: 0 });
+  for (const [op, e] of [...shown, ...(rest.n ? [['(other ops)', rest] as const] : [])]) {
     console.log(
-      `  ${k.padEnd(22)} ${(e.ms / steps).toFixed(1).padStart(7)} ms ${String(e.n / steps).padStart(5)} calls`,
+      `  ${op.padEnd(28)} ${(e.ms / steps).toFixed(1).padStart(7)} ms ${(e.n / steps).toFixed(0).padStart(5)} ops`,
     );
-    rows.push({ phase: name, kernel: k, ms: e.ms / steps, calls: e.n / steps });
+    rows.push({ phase: name, op, ms: e.ms / steps, calls: e.n / steps });
   }
+  rows.push({ phase: name, op: '(JS)', ms: js, calls: 0 });
 }
 if (process.argv.includes('--json')) console.log(JSON.stringify(rows));
