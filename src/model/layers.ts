@@ -8,7 +8,7 @@ import { nativeOps } from './native-ops.js';
  * values are computed exactly as before, so outputs do not change.
  */
 
-/** x [n, in] @ W [in, out] + b [out]. On TensorFlow: MatMul + BiasAdd, gradients MatMul and BiasAddGrad. */
+/** x [n, in] @ W [in, out] + b [out]. On TensorFlow: a 2-D matmul + BiasAdd; gradients matmuls and BiasAddGrad. */
 export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
   const native = nativeOps();
   if (!native) return tf.add(tf.matMul(x, w), b);
