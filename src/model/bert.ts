@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { seedStream } from '../lib/rng.js';
 import type { BertConfig, HiddenAct } from './config.js';
+import { dense, geluErf, layerNorm } from './layers.js';
+import { nativeOps } from './native-ops.js';
 import type { Params } from './params.js';
 
 /**
@@ -64,29 +66,34 @@ function geluTanh(x: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
 }
 
+/**
+ * Inverted dropout, x * floor(u + keep) / keep as tf.dropout computes it. On TensorFlow the uniform
+ * numbers come from its stateless Philox op (multi-threaded, on the GPU when there is one) instead of
+ * tfjs's per-element JavaScript generator, which cost ~20 M calls per BERT-mini step; the masks differ
+ * between the two, but each is a pure function of (seed, shape), which is what resume relies on.
+ */
+function dropout(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
+  const native = nativeOps();
+  if (!native) return tf.dropout(x, rate, undefined, seed);
+  const keep = 1 - rate;
+  const mask = tf.div(tf.floor(tf.add(native.statelessUniform(x.shape, seed), keep)), keep);
+  return tf.mul(x, mask);
+}
+
 function get(params: Params, name: string): tf.Tensor {
   const t = params.get(name);
   if (!t) throw new Error(`BERT parameter ${name} is missing from the parameter map`);
   return t;
 }
 
-/** x [..., in] @ W [in, out] + b */
-function dense(params: Params, prefix: string, x: tf.Tensor): tf.Tensor {
-  const w = get(params, `${prefix}.weight`) as tf.Tensor2D;
-  const b = get(params, `${prefix}.bias`);
-  const inDim = x.shape[x.shape.length - 1];
-  const flat = x.reshape([-1, inDim]) as tf.Tensor2D;
-  const y = tf.add(tf.matMul(flat, w), b);
-  return y.reshape([...x.shape.slice(0, -1), w.shape[1]]);
+/** x [n, in] @ W [in, out] + b, for the parameters under `prefix`. */
+function linear(params: Params, prefix: string, x: tf.Tensor2D): tf.Tensor2D {
+  return dense(x, get(params, `${prefix}.weight`) as tf.Tensor2D, get(params, `${prefix}.bias`) as tf.Tensor1D);
 }
 
-function layerNorm(params: Params, prefix: string, x: tf.Tensor, eps: number): tf.Tensor {
-  const axis = x.shape.length - 1;
-  const mean = tf.mean(x, axis, true);
-  const centered = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(centered), axis, true);
-  const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, eps)));
-  return tf.add(tf.mul(normed, get(params, `${prefix}.weight`)), get(params, `${prefix}.bias`));
+function norm(params: Params, prefix: string, x: tf.Tensor2D, eps: number): tf.Tensor2D {
+  const weight = get(params, `${prefix}.weight`) as tf.Tensor1D;
+  return layerNorm(x, weight, get(params, `${prefix}.bias`) as tf.Tensor1D, eps);
 }
 
 /** Check dtypes and shapes before any work, with messages that say what was passed. */
@@ -147,45 +154,48 @@ export function bertLogits(
 function compute(params: Params, config: BertConfig, inputs: BertInputs, opts: ForwardOptions): BertOutputs {
   const training = opts.training ?? false;
   const nextSeed = seedStream(opts.seed ?? 0);
-  const drop = (x: tf.Tensor, rate: number): tf.Tensor =>
-    training && rate > 0 ? tf.dropout(x, rate, undefined, nextSeed()) : x;
-  const act = ACTIVATIONS[config.hiddenAct];
+  const drop = (x: tf.Tensor, rate: number): tf.Tensor => (training && rate > 0 ? dropout(x, rate, nextSeed()) : x);
   const eps = config.layerNormEps;
   const [batch, seq] = inputs.inputIds.shape;
   const H = config.hiddenSize;
   const A = config.numAttentionHeads;
   const D = H / A;
 
+  // Hidden states stay [batch·seq, hidden] between blocks: every dense layer is then one 2-D MatMul.
+  const N = batch * seq;
+  const act = config.hiddenAct === 'gelu' ? geluErf : ACTIVATIONS[config.hiddenAct];
   // Embeddings: word + token type + position, LayerNorm, dropout.
   const words = tf.gather(get(params, 'bert.embeddings.word_embeddings.weight'), inputs.inputIds.reshape([-1]));
   const typeIds = inputs.tokenTypeIds ?? tf.zeros([batch, seq], 'int32');
   const types = tf.gather(get(params, 'bert.embeddings.token_type_embeddings.weight'), typeIds.reshape([-1]));
   const positions = tf.slice(get(params, 'bert.embeddings.position_embeddings.weight'), [0, 0], [seq, H]);
-  let x: tf.Tensor = tf.add(tf.add(words, types).reshape([batch, seq, H]), positions);
-  x = drop(layerNorm(params, 'bert.embeddings.LayerNorm', x, eps), config.hiddenDropoutProb);
+  const embedded = tf.add(tf.add(words, types).reshape([batch, seq, H]), positions).reshape([N, H]) as tf.Tensor2D;
+  let x = drop(norm(params, 'bert.embeddings.LayerNorm', embedded, eps), config.hiddenDropoutProb) as tf.Tensor2D;
 
   // Additive mask [batch, 1, 1, seq]: 0 where attended, float32 min where padded.
   const maskAdd = tf.mul(tf.sub(1, tf.cast(inputs.attentionMask, 'float32')), MASK_VALUE).reshape([batch, 1, 1, seq]);
   const scale = 1 / Math.sqrt(D);
-  const heads = (t: tf.Tensor) => t.reshape([batch, seq, A, D]).transpose([0, 2, 1, 3]);
 
   // One encoder layer as two blocks (self-attention, feed-forward), each x -> x.
-  const blocks = (l: number): ((x: tf.Tensor) => tf.Tensor)[] => {
+  const blocks = (l: number): ((x: tf.Tensor2D) => tf.Tensor2D)[] => {
     const p = `bert.encoder.layer.${l}`;
-    const attention = (x: tf.Tensor) => {
-      const q = heads(dense(params, `${p}.attention.self.query`, x));
-      const k = heads(dense(params, `${p}.attention.self.key`, x));
-      const v = heads(dense(params, `${p}.attention.self.value`, x));
+    const self = (name: string, part: string) => get(params, `${p}.attention.self.${name}.${part}`);
+    const attention = (x: tf.Tensor2D) => {
+      // Q, K and V from one [hidden, 3·hidden] MatMul, split into heads by one transpose: [3, batch, heads, seq, D]
+      const w = tf.concat([self('query', 'weight'), self('key', 'weight'), self('value', 'weight')], 1) as tf.Tensor2D;
+      const b = tf.concat([self('query', 'bias'), self('key', 'bias'), self('value', 'bias')]) as tf.Tensor1D;
+      const qkv = dense(x, w, b).reshape([batch, seq, 3, A, D]).transpose([2, 0, 3, 1, 4]);
+      const [q, k, v] = tf.unstack(qkv);
       const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), maskAdd);
       const probs = drop(tf.softmax(scores, -1), config.attentionProbsDropoutProb);
-      const ctx = tf.matMul(probs, v).transpose([0, 2, 1, 3]).reshape([batch, seq, H]);
-      const attnOut = drop(dense(params, `${p}.attention.output.dense`, ctx), config.hiddenDropoutProb);
-      return layerNorm(params, `${p}.attention.output.LayerNorm`, tf.add(attnOut, x), eps);
+      const ctx = tf.matMul(probs, v).transpose([0, 2, 1, 3]).reshape([N, H]) as tf.Tensor2D;
+      const attnOut = drop(linear(params, `${p}.attention.output.dense`, ctx), config.hiddenDropoutProb);
+      return norm(params, `${p}.attention.output.LayerNorm`, tf.add(attnOut, x), eps);
     };
-    const feedForward = (x: tf.Tensor) => {
-      const inter = act(dense(params, `${p}.intermediate.dense`, x));
-      const ffOut = drop(dense(params, `${p}.output.dense`, inter), config.hiddenDropoutProb);
-      return layerNorm(params, `${p}.output.LayerNorm`, tf.add(ffOut, x), eps);
+    const feedForward = (x: tf.Tensor2D) => {
+      const inter = act(linear(params, `${p}.intermediate.dense`, x)) as tf.Tensor2D;
+      const ffOut = drop(linear(params, `${p}.output.dense`, inter), config.hiddenDropoutProb);
+      return norm(params, `${p}.output.LayerNorm`, tf.add(ffOut, x), eps);
     };
     return [attention, feedForward];
   };
@@ -201,13 +211,14 @@ function compute(params: Params, config: BertConfig, inputs: BertInputs, opts: F
     }
   }
 
-  const cls = tf.slice(x, [0, 0, 0], [batch, 1, H]).reshape([batch, H]);
-  const pooled = tf.tanh(dense(params, 'bert.pooler.dense', cls)) as tf.Tensor2D;
+  const hidden = x.reshape([batch, seq, H]) as tf.Tensor3D;
+  const cls = tf.slice(hidden, [0, 0, 0], [batch, 1, H]).reshape([batch, H]) as tf.Tensor2D;
+  const pooled = tf.tanh(linear(params, 'bert.pooler.dense', cls)) as tf.Tensor2D;
   const out: BertOutputs = { pooled };
   if (!opts.headless) {
     const rate = config.classifierDropout ?? config.hiddenDropoutProb;
-    out.logits = dense(params, 'classifier', drop(pooled, rate)) as tf.Tensor2D;
+    out.logits = linear(params, 'classifier', drop(pooled, rate) as tf.Tensor2D);
   }
-  if (opts.returnHidden) out.lastHidden = x as tf.Tensor3D;
+  if (opts.returnHidden) out.lastHidden = hidden;
   return out;
 }
