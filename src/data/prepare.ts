@@ -17,6 +17,8 @@ import { ShardWriter } from './shards.js';
 import { SplitPlanner, SPLITS, type SplitName } from './split.js';
 import { LengthStats } from './stats.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer/index.js';
+import { type ChunkEncoder, inlineEncoder, resolveWorkers, workerEncoder } from './tokenize-pool.js';
+import { tokenizePass } from './tokenize-pass.js';
 
 export interface PrepareProgress {
   phase(name: 'scan' | 'write', total?: number): void;
@@ -27,13 +29,30 @@ export interface PrepareProgress {
 export interface PrepareOptions {
   overwrite?: boolean;
   progress?: PrepareProgress;
+  /** Inputs with fewer rows tokenize on the main thread: starting workers would cost more than it saves. */
+  minRowsForWorkers?: number;
+}
+
+const MIN_ROWS_FOR_WORKERS = 5000;
+
+/** `data.workers` threads (1: the main thread, as ever), unless the input is too small to gain from them. */
+async function openEncoder(
+  tokenizer: TextTokenizer,
+  data: RecsysConfig['data'],
+  rows: number,
+  minRows: number,
+): Promise<ChunkEncoder> {
+  const threads = resolveWorkers(data.workers);
+  if (threads <= 1 || rows < minRows) return inlineEncoder(tokenizer, data.max_length, data.truncation);
+  return workerEncoder(tokenizer, threads, data.max_length, data.truncation);
 }
 
 const OWN_FILES = new Set([...SPLITS.map((s) => `${s}.arrow`), 'rejects.csv', 'tokenizer', MANIFEST_FILE]);
 
 /** Settings that define a dataset: re-running with the same ones may replace it without asking. */
 function fingerprintOf(config: RecsysConfig, tokenizerSha: string): string {
-  const { out: _out, max_bad_rows: _m, ...data } = config.data;
+  // Output location, tolerance and thread count do not change the dataset's bytes.
+  const { out: _out, max_bad_rows: _m, workers: _w, ...data } = config.data;
   return sha256Text(
     JSON.stringify({ data, tokenizer: tokenizerSha, lowercase: config.tokenizer.lowercase, seed: config.seed }),
   );
@@ -154,7 +173,8 @@ async function writeDataset(
     }
     seenLabels.add(e.label);
     if (e.split) {
-      const m = (columnSplitCounts[e.split] ??= new Map());
+      columnSplitCounts[e.split] ??= new Map();
+      const m = columnSplitCounts[e.split];
       m.set(e.label, (m.get(e.label) ?? 0) + 1);
     } else {
       planner.observe(e.label, e.group);
@@ -202,28 +222,21 @@ async function writeDataset(
     Map<string, number>
   >;
   const lengths = new LengthStats();
-  let written = 0;
   progress?.phase('write', rowsRead);
-  let seen = 0;
-  for await (const r of source.rows()) {
-    if (++seen % 1000 === 0) progress?.tick(seen);
-    const e = examineRow(r, data, allowed);
-    if (!e.ok) continue; // already in rejects.csv from pass 1
-    const split = e.split ?? assigner!.assign(e.label, e.group);
-    const enc = tokenizer.encode(e.text, e.pair, data.max_length, data.truncation);
-    if (!enc) {
-      rejects.add({
-        row: r.row,
-        line: r.line,
-        reason: `first text alone exceeds max_length ${data.max_length}; only_second truncation cannot fit the pair`,
-        raw: r.raw,
-      });
-      continue;
-    }
-    lengths.add(enc.fullLength, data.max_length);
-    writers[split].write({ ids: enc.ids, typeIds: enc.typeIds, label: labelId.get(e.label)!, row: r.row, id: e.id });
-    labelCounts[split].set(e.label, (labelCounts[split].get(e.label) ?? 0) + 1);
-    written++;
+  const encoder = await openEncoder(tokenizer, data, rowsRead, opts.minRowsForWorkers ?? MIN_ROWS_FOR_WORKERS);
+  let written: number;
+  try {
+    written = await tokenizePass(
+      source,
+      data,
+      allowed,
+      assigner,
+      encoder,
+      { writers, labelCounts, labelId, lengths, rejects },
+      (rows) => progress?.tick(rows),
+    );
+  } finally {
+    await encoder.close();
   }
   progress?.done();
   for (const w of Object.values(writers)) await w.close();
