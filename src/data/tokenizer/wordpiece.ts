@@ -14,6 +14,8 @@ const CACHE_LIMIT = 200_000;
 export class WordPiece {
   private readonly cache = new Map<string, number[]>();
   readonly unkId: number;
+  /** Longest vocabulary entry (UTF-16 units): no longer piece can match, so none is tried. */
+  private readonly longest: number;
 
   constructor(
     readonly vocab: Map<string, number>,
@@ -22,6 +24,9 @@ export class WordPiece {
     const unk = vocab.get(opts.unkToken);
     if (unk === undefined) throw new Error(`vocabulary has no unknown token ${opts.unkToken}`);
     this.unkId = unk;
+    let longest = 0;
+    for (const token of vocab.keys()) longest = Math.max(longest, token.length);
+    this.longest = longest;
   }
 
   /** Append the ids of one pre-tokenized word to `out`. */
@@ -38,17 +43,22 @@ export class WordPiece {
   private split(word: string): number[] {
     const direct = this.vocab.get(word);
     if (direct !== undefined) return [direct];
-    const chars = Array.from(word); // code points, so a surrogate pair is never split
+    const prefix = this.opts.continuingSubwordPrefix;
+    // Without surrogate pairs a code point is one UTF-16 unit and the word can be sliced directly.
+    const chars: string | string[] = /[\ud800-\udfff]/.test(word) ? Array.from(word) : word;
     if (chars.length > this.opts.maxInputCharsPerWord) return [this.unkId];
+    const piece =
+      typeof chars === 'string'
+        ? (a: number, b: number) => chars.slice(a, b)
+        : (a: number, b: number) => chars.slice(a, b).join('');
     const ids: number[] = [];
     let start = 0;
     while (start < chars.length) {
-      let end = chars.length;
+      // Longest match first, as Hugging Face's WordPiece, starting at the longest piece that could be in the vocab.
+      let end = Math.min(chars.length, start + this.longest - (start > 0 ? prefix.length : 0));
       let found: number | undefined;
       while (start < end) {
-        let piece = chars.slice(start, end).join('');
-        if (start > 0) piece = this.opts.continuingSubwordPrefix + piece;
-        found = this.vocab.get(piece);
+        found = this.vocab.get(start > 0 ? prefix + piece(start, end) : piece(start, end));
         if (found !== undefined) break;
         end--;
       }
