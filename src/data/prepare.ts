@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RecsysConfig } from '../config/schema.js';
@@ -29,21 +29,21 @@ export interface PrepareProgress {
 export interface PrepareOptions {
   overwrite?: boolean;
   progress?: PrepareProgress;
-  /** Inputs with fewer rows tokenize on the main thread: starting workers would cost more than it saves. */
-  minRowsForWorkers?: number;
+  /** Smaller inputs tokenize on the main thread: starting workers would cost more than it saves. */
+  minBytesForWorkers?: number;
 }
 
-const MIN_ROWS_FOR_WORKERS = 5000;
+const MIN_BYTES_FOR_WORKERS = 512 * 1024;
 
 /** `data.workers` threads (1: the main thread, as ever), unless the input is too small to gain from them. */
 async function openEncoder(
   tokenizer: TextTokenizer,
   data: RecsysConfig['data'],
-  rows: number,
-  minRows: number,
+  inputBytes: number,
+  minBytes: number,
 ): Promise<ChunkEncoder> {
   const threads = resolveWorkers(data.workers);
-  if (threads <= 1 || rows < minRows) return inlineEncoder(tokenizer, data.max_length, data.truncation);
+  if (threads <= 1 || inputBytes < minBytes) return inlineEncoder(tokenizer, data.max_length, data.truncation);
   return workerEncoder(tokenizer, threads, data.max_length, data.truncation);
 }
 
@@ -150,6 +150,28 @@ async function writeDataset(
   fingerprint: string,
   opts: PrepareOptions,
 ): Promise<DatasetManifest> {
+  // Workers load the tokenizer while pass 1 reads, so their start-up is off the critical path.
+  const minBytes = opts.minBytesForWorkers ?? MIN_BYTES_FOR_WORKERS;
+  const encoder = openEncoder(tokenizer, config.data, statSync(input).size, minBytes);
+  encoder.catch(() => undefined); // awaited in pass 2; a pass-1 error must not leave it "unhandled"
+  try {
+    return await writeDatasetWith(encoder, config, source, format, input, out, tokenizer, fingerprint, opts);
+  } finally {
+    await (await encoder.catch(() => null))?.close();
+  }
+}
+
+async function writeDatasetWith(
+  encoderReady: Promise<ChunkEncoder>,
+  config: RecsysConfig,
+  source: RowSource,
+  format: string,
+  input: string,
+  out: string,
+  tokenizer: TextTokenizer,
+  fingerprint: string,
+  opts: PrepareOptions,
+): Promise<DatasetManifest> {
   const data = config.data;
 
   const allowed = data.labels ? new Set(data.labels) : null;
@@ -223,21 +245,15 @@ async function writeDataset(
   >;
   const lengths = new LengthStats();
   progress?.phase('write', rowsRead);
-  const encoder = await openEncoder(tokenizer, data, rowsRead, opts.minRowsForWorkers ?? MIN_ROWS_FOR_WORKERS);
-  let written: number;
-  try {
-    written = await tokenizePass(
-      source,
-      data,
-      allowed,
-      assigner,
-      encoder,
-      { writers, labelCounts, labelId, lengths, rejects },
-      (rows) => progress?.tick(rows),
-    );
-  } finally {
-    await encoder.close();
-  }
+  const written = await tokenizePass(
+    source,
+    data,
+    allowed,
+    assigner,
+    await encoderReady,
+    { writers, labelCounts, labelId, lengths, rejects },
+    (rows) => progress?.tick(rows),
+  );
   progress?.done();
   for (const w of Object.values(writers)) await w.close();
   await rejects.close();

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Encoded, TextTokenizer, Truncation } from './tokenizer/index.js';
+import type { TextTokenizer, Truncation } from './tokenizer/index.js';
 
 /**
  * Tokenizing for prepare, on the main thread or on a pool of worker threads. Chunks go out in
@@ -20,9 +20,16 @@ export interface ChunkEncoder {
   close(): Promise<void>;
 }
 
+/** One row's tokens: plain arrays from the main thread, views into a worker's packed arrays otherwise. */
+export interface EncodedRow {
+  ids: ArrayLike<number>;
+  typeIds: ArrayLike<number>;
+  fullLength: number;
+}
+
 export interface EncodedChunk {
   /** Row i of the chunk; null when only_second truncation cannot fit the pair. */
-  get(i: number): Encoded | null;
+  get(i: number): EncodedRow | null;
 }
 
 /** What a worker sends back: every row's ids back to back, row i at ids[offsets[i] .. offsets[i+1]). */
@@ -74,8 +81,8 @@ function unpack(c: PackedChunk): EncodedChunk {
       const from = c.offsets[i];
       const to = c.offsets[i + 1];
       return {
-        ids: Array.from(c.ids.subarray(from, to)),
-        typeIds: Array.from(c.typeIds.subarray(from, to)),
+        ids: c.ids.subarray(from, to),
+        typeIds: c.typeIds.subarray(from, to),
         fullLength: full,
       };
     },

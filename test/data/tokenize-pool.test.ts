@@ -58,7 +58,7 @@ describe('prepare on worker threads', () => {
   it('writes the same shards, manifest and rejects as one thread, through the bin', () => {
     const dir = tempDir();
     const input = path.join(dir, 'messy.csv');
-    writeFileSync(input, messyCsv(7000)); // above the size where prepare starts workers
+    writeFileSync(input, messyCsv(7000)); // above the size where prepare starts workers (512 KiB)
     const one = runCli(args(input, path.join(dir, 'one'), 1));
     expect(one.code, one.stderr).toBe(0);
     const rejects = readFileSync(path.join(dir, 'one', 'rejects.csv'), 'utf8');
@@ -89,8 +89,8 @@ describe('prepare on worker threads', () => {
           `tokenizer.path=${vocabPath}`,
         ],
       });
-    const a = await prepareDataset(config(1, path.join(dir, 'a')), { minRowsForWorkers: 0 });
-    const b = await prepareDataset(config(2, path.join(dir, 'b')), { minRowsForWorkers: 0 });
+    const a = await prepareDataset(config(1, path.join(dir, 'a')), { minBytesForWorkers: 0 });
+    const b = await prepareDataset(config(2, path.join(dir, 'b')), { minBytesForWorkers: 0 });
     expect(b.rows).toEqual(a.rows);
     expect(a.rows.rejected).toBeGreaterThan(0);
     expectSameDataset(path.join(dir, 'a'), path.join(dir, 'b'));
