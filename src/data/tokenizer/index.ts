@@ -155,7 +155,7 @@ class BertWordPieceTokenizer implements TextTokenizer {
       'tokenizer.json': JSON.stringify(this.json),
       'tokenizer_config.json': JSON.stringify(this.config, null, 2),
     };
-    files['vocab.txt'] = vocabTxtFrom((this.json as TokenizerJson).model!.vocab!);
+    files['vocab.txt'] = vocabTxtFrom(this.wordpiece.vocab); // a Map: walking the JSON object is slow
     return files;
   }
 }
