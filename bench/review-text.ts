@@ -37,9 +37,9 @@ const COMMON = `the i and it a to is this for of my was in with not but that on 
 const SUFFIXES = ['s', 'es', 'ed', 'ing', 'ly', 'er', 'est', 'ness', 'able', 'less', 'ful', 'ish', 'y', 'ers', 'ings'];
 const PREFIXES = ['un', 're', 'pre', 'over', 'super', 'non', 'mis', 'anti', 'mega', 'ultra', 'eco', 'mini'];
 const ONSETS =
-  'b bl br c ch cl cr d dr f fl fr g gl gr h j k kl l m n p pl pr qu r s sc sh sk sl sm sn sp st str sw t th tr tw v w wh z'
+  'b bl br c ch cl cr d dr f fl fr g gl gr h j k kl l m n p pl pr qu r s sc sh sk sl sm sn sp st str sw t th tr tw v w'
     .split(' ')
-    .concat(['', '', '']);
+    .concat(['wh', 'z', '', '', '']);
 const VOWELS = 'a e i o u a e i o ai ea ee oo ou ie io ia y'.split(' ');
 const CODAS = ' n r s t l m nd nt st ck ng rt ll ss x p k sh ch th rd lt mp'.split(' ');
 const UNITS = [

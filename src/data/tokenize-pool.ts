@@ -98,7 +98,8 @@ function startWorker(workerData: unknown): Worker {
   const own = new URL(import.meta.url);
   if (!own.pathname.endsWith('.ts')) return new Worker(new URL('./tokenize-worker.js', own), { workerData });
   const entry = new URL('./tokenize-worker.ts', own).href;
-  const boot = `import(${JSON.stringify(tsxEsmApi(own))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  const api = JSON.stringify(tsxEsmApi(own));
+  const boot = `import(${api}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
   return new Worker(boot, { eval: true, workerData });
 }
 
