@@ -18,7 +18,8 @@ import { SplitPlanner, SPLITS, type SplitName } from './split.js';
 import { LengthStats } from './stats.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer/index.js';
 import { type ChunkEncoder, inlineEncoder, resolveWorkers, workerEncoder } from './tokenize-pool.js';
-import { tokenizePass } from './tokenize-pass.js';
+import { ChunkPipeline, writeSpilledRows } from './tokenize-pass.js';
+import { TokenSpill } from './token-spill.js';
 
 export interface PrepareProgress {
   phase(name: 'scan' | 'write', total?: number): void;
@@ -153,24 +154,28 @@ async function writeDataset(
   // Workers load the tokenizer while pass 1 reads, so their start-up is off the critical path.
   const minBytes = opts.minBytesForWorkers ?? MIN_BYTES_FOR_WORKERS;
   const encoder = openEncoder(tokenizer, config.data, statSync(input).size, minBytes);
-  encoder.catch(() => undefined); // awaited in pass 2; a pass-1 error must not leave it "unhandled"
+  encoder.catch(() => undefined); // awaited at the first chunk; an earlier error must not leave it "unhandled"
+  const spill = new TokenSpill(tempNameFor(path.join(out, 'tokens.spill')), tokenizer.vocabSize);
   try {
-    return await writeDatasetWith(encoder, config, source, format, input, out, tokenizer, fingerprint, opts);
+    return await writeDatasetWith(encoder, spill, config, source, format, input, out, fingerprint, opts, tokenizer);
   } finally {
     await (await encoder.catch(() => null))?.close();
+    spill.close();
+    await rm(spill.file, { force: true });
   }
 }
 
 async function writeDatasetWith(
   encoderReady: Promise<ChunkEncoder>,
+  spill: TokenSpill,
   config: RecsysConfig,
   source: RowSource,
   format: string,
   input: string,
   out: string,
-  tokenizer: TextTokenizer,
   fingerprint: string,
   opts: PrepareOptions,
+  tokenizer: TextTokenizer,
 ): Promise<DatasetManifest> {
   const data = config.data;
 
@@ -178,8 +183,10 @@ async function writeDatasetWith(
   const rejects = new RejectsWriter(path.join(out, 'rejects.csv'));
   const progress = opts.progress;
 
-  // Pass 1: validate rows, count labels per split or plan the seeded split. Hash the input alongside.
+  // Pass 1: validate rows, count labels per split or plan the seeded split, and tokenize (on the
+  // workers) into the spill file: the input is parsed once. Hash the input alongside.
   const inputSha = sha256File(input);
+  const pipeline = new ChunkPipeline(encoderReady, !!data.pair_column, (rows, chunk) => spill.append(rows, chunk));
   const planner = new SplitPlanner();
   const columnSplitCounts: Record<string, Map<string, number>> = {};
   const seenLabels = new Set<string>();
@@ -201,7 +208,10 @@ async function writeDatasetWith(
     } else {
       planner.observe(e.label, e.group);
     }
+    const meta = { row: r.row, line: r.line, raw: r.raw, label: e.label, group: e.group, split: e.split, id: e.id };
+    await pipeline.add(meta, e.text, e.pair);
   }
+  await pipeline.finish();
   progress?.done();
   if (rowsRead === 0) {
     await rejects.close();
@@ -235,7 +245,7 @@ async function writeDatasetWith(
     ? null
     : planner.plan(data.split, { stratify: data.stratify, grouped: !!data.group_column }, new Rng(config.seed));
 
-  // Pass 2: tokenize and stream each row into its split's shard (temp names until the end).
+  // Pass 2: stream each spilled row into its split's shard (temp names until the end).
   const writers = Object.fromEntries(
     SPLITS.map((s) => [s, new ShardWriter(tempNameFor(path.join(out, `${s}.arrow`)), !!data.id_column)]),
   ) as Record<SplitName, ShardWriter>;
@@ -245,12 +255,10 @@ async function writeDatasetWith(
   >;
   const lengths = new LengthStats();
   progress?.phase('write', rowsRead);
-  const written = await tokenizePass(
-    source,
+  const written = await writeSpilledRows(
+    spill,
     data,
-    allowed,
     assigner,
-    await encoderReady,
     { writers, labelCounts, labelId, lengths, rejects },
     (rows) => progress?.tick(rows),
   );
