@@ -1,51 +1,41 @@
 /**
- * bench/prepare: rows/s of `recsys prepare` end to end (parse CSV + tokenize + write Arrow) on
- * review-length text at max_length 128, next to Hugging Face `tokenizers` (Rust, batched,
- * all cores) tokenizing the same texts, measured in the same run.
+ * bench/prepare: rows/s of `recsys prepare` end to end (parse CSV twice + tokenize + write Arrow)
+ * at max_length 128, next to Hugging Face `tokenizers` (Rust, `encode_batch`, all cores) tokenizing
+ * the same texts, tokenize only, measured in the same run and interleaved.
  *
- *   npx tsx bench/prepare.ts [--rows 200000]
+ *   npx tsx bench/prepare.ts [--rows 100000] [--workers 1,2] [--repeat 2] [--seed 11]
+ *
+ * The texts come from bench/review-text.ts: Zipf-distributed words over millions of word types
+ * (inflections, misspellings, pseudo-words, brands, numbers with units and prices), HTML remnants,
+ * emoji, curly apostrophes, accents and some CJK, punctuation runs, ALL CAPS, URLs, and long-tailed
+ * lengths — so recsys's word cache meets about as many new words as on real reviews. The bench
+ * prints the share of distinct words to show it (real corpora of 100k reviews: a few percent,
+ * hundreds of thousands of distinct words). HF gets its best batching (the whole list at once, or
+ * 10k chunks, whichever is faster) and its ids are compared with the shards recsys wrote.
+ * `--workers` lists `data.workers` values to run (each one a full `recsys prepare`).
  *
  * Needs the reference Python env (bash scripts/setup-python.sh).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { Rng } from '../src/lib/rng.js';
+import { bertPreTokenize } from '../src/data/tokenizer/bert-normalize.js';
+import { makeReviews } from './review-text.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : fallback;
 };
-const rows = Number(arg('rows', '200000'));
+const rows = Number(arg('rows', '100000'));
+const workerCounts = arg('workers', `1,${availableParallelism()}`).split(',').map(Number);
+const repeat = Number(arg('repeat', '2'));
 const python = process.env.RECSYS_PYTHON ?? path.join(root, '.venv/bin/python');
 const vocab = path.join(root, 'data/vocab.txt');
 
-/** Review-like text: 30-150 words drawn (Zipf-like) from the vocabulary's whole words, with punctuation. */
-function makeReviews(n: number): string[] {
-  const words = readFileSync(vocab, 'utf8')
-    .split('\n')
-    .filter((w) => /^[a-z]{2,}$/.test(w));
-  const rng = new Rng(11);
-  const pick = () => words[Math.floor(words.length * rng.next() ** 3)];
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const len = 30 + rng.int(120);
-    const parts: string[] = [];
-    for (let w = 0; w < len; w++) {
-      let word = pick();
-      if (rng.next() < 0.05) word = word[0].toUpperCase() + word.slice(1);
-      parts.push(word + (rng.next() < 0.08 ? (rng.next() < 0.5 ? ',' : '.') : ''));
-    }
-    if (rng.next() < 0.1) parts.push('"quoted", really!');
-    out.push(parts.join(' '));
-  }
-  return out;
-}
-
 const dir = mkdtempSync(path.join(tmpdir(), 'recsys-bench-'));
-const texts = makeReviews(rows);
+const texts = makeReviews(rows, { seed: Number(arg('seed', '11')) });
 const csvFile = path.join(dir, 'reviews.csv');
 writeFileSync(
   csvFile,
@@ -53,68 +43,78 @@ writeFileSync(
     texts.map((t, i) => `"${t.replace(/"/g, '""')}",${['negative', 'neutral', 'positive'][i % 3]}`).join('\n') +
     '\n',
 );
-writeFileSync(path.join(dir, 'texts.json'), JSON.stringify(texts));
-console.log(
-  `${rows} review-length rows (${(readFileSync(csvFile).length / 1e6).toFixed(1)} MB CSV), max_length 128, ${cpus().length} cores`,
-);
+const textsFile = path.join(dir, 'texts.json');
+writeFileSync(textsFile, JSON.stringify(texts));
 
-const t0 = performance.now();
-const r = spawnSync(
-  process.execPath,
-  [
-    path.join(root, 'bin/recsys.js'),
-    'prepare',
-    '--input',
-    csvFile,
-    '--text-column',
-    'review',
-    '--label-column',
-    'label',
-    '--tokenizer',
-    vocab,
-    '--max-length',
-    '128',
-    '--out',
-    path.join(dir, 'ds'),
-    '--json',
-  ],
-  { encoding: 'utf8' },
-);
-const recsysSeconds = (performance.now() - t0) / 1000;
-if (r.status !== 0) throw new Error(`recsys prepare failed: ${r.stderr}`);
-
-const py = spawnSync(
-  python,
-  [
-    '-c',
-    `
-import json, sys, time, os
-from tokenizers import BertWordPieceTokenizer
-texts = json.load(open(sys.argv[1]))
-tok = BertWordPieceTokenizer(sys.argv[2], lowercase=True)
-tok.enable_truncation(128)
-tok.encode_batch(texts[:2000])
-t0 = time.perf_counter()
-for i in range(0, len(texts), 10000):
-    tok.encode_batch(texts[i:i+10000])
-print(time.perf_counter() - t0)
-`,
-    path.join(dir, 'texts.json'),
-    vocab,
-  ],
-  { encoding: 'utf8' },
-);
-if (py.status !== 0) throw new Error(`HF tokenizers failed: ${py.stderr}`);
-const hfSeconds = Number(py.stdout.trim());
-
-const recsysRate = rows / recsysSeconds;
-const hfRate = rows / hfSeconds;
+const norm = { lowercase: true, stripAccents: true, cleanText: true, handleChineseChars: true };
+const distinct = new Set<string>();
+let words = 0;
+for (const t of texts)
+  for (const w of bertPreTokenize(t, norm)) {
+    words++;
+    distinct.add(w);
+  }
 console.log(
-  `recsys prepare (parse + tokenize + write Arrow, end to end): ${recsysRate.toFixed(0)} rows/s (${recsysSeconds.toFixed(2)} s)`,
+  `${rows} reviews (${(readFileSync(csvFile).length / 1e6).toFixed(1)} MB CSV), max_length 128, ` +
+    `${availableParallelism()} cores; ${words} words, ${distinct.size} distinct ` +
+    `(${((100 * distinct.size) / words).toFixed(1)}%), ` +
+    `${((100 * texts.filter((t) => /[^\x00-\x7f]/.test(t)).length) / rows).toFixed(0)}% of texts not ASCII`,
 );
-console.log(
-  `HF tokenizers encode_batch (tokenize only, Rust, all cores): ${hfRate.toFixed(0)} rows/s (${hfSeconds.toFixed(2)} s)`,
-);
-console.log(`recsys peak memory: ${JSON.parse(r.stdout).peak_rss_mb} MB`);
-console.log(`ratio recsys / HF tokenizers: ${(recsysRate / hfRate).toFixed(2)}x`);
+distinct.clear();
+
+function recsysPrepare(workers: number): { seconds: number; rss: number; out: string } {
+  const out = path.join(dir, `ds-${workers}`);
+  const t0 = performance.now();
+  const r = spawnSync(
+    process.execPath,
+    [
+      path.join(root, 'bin/recsys.js'),
+      'prepare',
+      ...['--input', csvFile, '--text-column', 'review', '--label-column', 'label', '--tokenizer', vocab],
+      ...['--max-length', '128', '--out', out, '--overwrite', '--json', '--set', `data.workers=${workers}`],
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`recsys prepare failed: ${r.stderr}`);
+  return { seconds, rss: JSON.parse(r.stdout).peak_rss_mb, out };
+}
+
+function hfTokenize(dataset?: string): { seconds: number; checked?: number; mismatched?: number } {
+  const py = spawnSync(
+    python,
+    [path.join(root, 'bench/prepare_hf.py'), textsFile, vocab, ...(dataset ? ['--dataset', dataset] : [])],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
+  if (py.status !== 0) throw new Error(`HF tokenizers failed: ${py.stderr}`);
+  const r = JSON.parse(py.stdout.trim().split('\n').at(-1)!);
+  return { seconds: Math.min(r.whole_s, r.chunked_s), checked: r.checked, mismatched: r.mismatched };
+}
+
+const rate = (s: number) => Math.round(rows / s);
+const best = new Map<string, number>();
+const keep = (key: string, s: number) => best.set(key, Math.min(best.get(key) ?? Infinity, s));
+for (let i = 0; i < repeat; i++) {
+  for (const w of workerCounts) {
+    const r = recsysPrepare(w);
+    keep(`w${w}`, r.seconds);
+    const hf = hfTokenize(i === 0 ? r.out : undefined);
+    keep('hf', hf.seconds);
+    const check = hf.checked === undefined ? '' : `; ids differ from HF in ${hf.mismatched}/${hf.checked} rows`;
+    console.log(
+      `  run ${i + 1}: recsys workers=${w} ${rate(r.seconds)} rows/s (${r.seconds.toFixed(2)} s, ` +
+        `${r.rss} MB peak RSS); HF ${rate(hf.seconds)} rows/s (${hf.seconds.toFixed(2)} s)${check}`,
+    );
+    if (hf.mismatched) throw new Error('recsys and HF tokenizers disagree: the comparison is void');
+  }
+}
+const hf = best.get('hf')!;
+console.log(`HF tokenizers encode_batch (tokenize only, Rust, all cores), best: ${rate(hf)} rows/s`);
+for (const w of workerCounts) {
+  const s = best.get(`w${w}`)!;
+  console.log(
+    `recsys prepare workers=${w} (parse + tokenize + write Arrow, end to end), best: ${rate(s)} rows/s; ` +
+      `ratio to HF ${(hf / s).toFixed(2)}x`,
+  );
+}
 rmSync(dir, { recursive: true, force: true });

@@ -44,6 +44,9 @@ export const dataSchema = z
     max_length: posInt().default(128).describe('Maximum tokens per example, [CLS] and [SEP] included'),
     truncation: oneOf(['longest_first', 'only_second']).default('longest_first').describe('How pairs are truncated'),
     max_bad_rows: nonNegInt().default(0).describe('Rejected rows tolerated before prepare fails (0 = none)'),
+    workers: nonNegInt()
+      .default(0)
+      .describe('Threads that tokenize in prepare (0 = one per available core, 1 = the main thread only)'),
     out: path().optional().describe('Dataset directory written by prepare and read by train/eval'),
   })
   .describe('Input data and how prepare turns it into a dataset');

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RecsysConfig } from '../config/schema.js';
@@ -17,6 +17,9 @@ import { ShardWriter } from './shards.js';
 import { SplitPlanner, SPLITS, type SplitName } from './split.js';
 import { LengthStats } from './stats.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer/index.js';
+import { type ChunkEncoder, inlineEncoder, resolveWorkers, workerEncoder } from './tokenize-pool.js';
+import { ChunkPipeline, writeSpilledRows } from './tokenize-pass.js';
+import { TokenSpill } from './token-spill.js';
 
 export interface PrepareProgress {
   phase(name: 'scan' | 'write', total?: number): void;
@@ -27,13 +30,30 @@ export interface PrepareProgress {
 export interface PrepareOptions {
   overwrite?: boolean;
   progress?: PrepareProgress;
+  /** Smaller inputs tokenize on the main thread: starting workers would cost more than it saves. */
+  minBytesForWorkers?: number;
+}
+
+const MIN_BYTES_FOR_WORKERS = 512 * 1024;
+
+/** `data.workers` threads (1: the main thread, as ever), unless the input is too small to gain from them. */
+async function openEncoder(
+  tokenizer: TextTokenizer,
+  data: RecsysConfig['data'],
+  inputBytes: number,
+  minBytes: number,
+): Promise<ChunkEncoder> {
+  const threads = resolveWorkers(data.workers);
+  if (threads <= 1 || inputBytes < minBytes) return inlineEncoder(tokenizer, data.max_length, data.truncation);
+  return workerEncoder(tokenizer, threads, data.max_length, data.truncation);
 }
 
 const OWN_FILES = new Set([...SPLITS.map((s) => `${s}.arrow`), 'rejects.csv', 'tokenizer', MANIFEST_FILE]);
 
 /** Settings that define a dataset: re-running with the same ones may replace it without asking. */
 function fingerprintOf(config: RecsysConfig, tokenizerSha: string): string {
-  const { out: _out, max_bad_rows: _m, ...data } = config.data;
+  // Output location, tolerance and thread count do not change the dataset's bytes.
+  const { out: _out, max_bad_rows: _m, workers: _w, ...data } = config.data;
   return sha256Text(
     JSON.stringify({ data, tokenizer: tokenizerSha, lowercase: config.tokenizer.lowercase, seed: config.seed }),
   );
@@ -131,14 +151,42 @@ async function writeDataset(
   fingerprint: string,
   opts: PrepareOptions,
 ): Promise<DatasetManifest> {
+  // Workers load the tokenizer while pass 1 reads, so their start-up is off the critical path.
+  const minBytes = opts.minBytesForWorkers ?? MIN_BYTES_FOR_WORKERS;
+  const encoder = openEncoder(tokenizer, config.data, statSync(input).size, minBytes);
+  encoder.catch(() => undefined); // awaited at the first chunk; an earlier error must not leave it "unhandled"
+  const spill = new TokenSpill(tempNameFor(path.join(out, 'tokens.spill')), tokenizer.vocabSize);
+  try {
+    return await writeDatasetWith(encoder, spill, config, source, format, input, out, fingerprint, opts, tokenizer);
+  } finally {
+    await (await encoder.catch(() => null))?.close();
+    spill.close();
+    await rm(spill.file, { force: true });
+  }
+}
+
+async function writeDatasetWith(
+  encoderReady: Promise<ChunkEncoder>,
+  spill: TokenSpill,
+  config: RecsysConfig,
+  source: RowSource,
+  format: string,
+  input: string,
+  out: string,
+  fingerprint: string,
+  opts: PrepareOptions,
+  tokenizer: TextTokenizer,
+): Promise<DatasetManifest> {
   const data = config.data;
 
   const allowed = data.labels ? new Set(data.labels) : null;
   const rejects = new RejectsWriter(path.join(out, 'rejects.csv'));
   const progress = opts.progress;
 
-  // Pass 1: validate rows, count labels per split or plan the seeded split. Hash the input alongside.
+  // Pass 1: validate rows, count labels per split or plan the seeded split, and tokenize (on the
+  // workers) into the spill file: the input is parsed once. Hash the input alongside.
   const inputSha = sha256File(input);
+  const pipeline = new ChunkPipeline(encoderReady, !!data.pair_column, (rows, chunk) => spill.append(rows, chunk));
   const planner = new SplitPlanner();
   const columnSplitCounts: Record<string, Map<string, number>> = {};
   const seenLabels = new Set<string>();
@@ -154,12 +202,16 @@ async function writeDataset(
     }
     seenLabels.add(e.label);
     if (e.split) {
-      const m = (columnSplitCounts[e.split] ??= new Map());
+      columnSplitCounts[e.split] ??= new Map();
+      const m = columnSplitCounts[e.split];
       m.set(e.label, (m.get(e.label) ?? 0) + 1);
     } else {
       planner.observe(e.label, e.group);
     }
+    const meta = { row: r.row, line: r.line, raw: r.raw, label: e.label, group: e.group, split: e.split, id: e.id };
+    await pipeline.add(meta, e.text, e.pair);
   }
+  await pipeline.finish();
   progress?.done();
   if (rowsRead === 0) {
     await rejects.close();
@@ -193,7 +245,7 @@ async function writeDataset(
     ? null
     : planner.plan(data.split, { stratify: data.stratify, grouped: !!data.group_column }, new Rng(config.seed));
 
-  // Pass 2: tokenize and stream each row into its split's shard (temp names until the end).
+  // Pass 2: stream each spilled row into its split's shard (temp names until the end).
   const writers = Object.fromEntries(
     SPLITS.map((s) => [s, new ShardWriter(tempNameFor(path.join(out, `${s}.arrow`)), !!data.id_column)]),
   ) as Record<SplitName, ShardWriter>;
@@ -202,29 +254,14 @@ async function writeDataset(
     Map<string, number>
   >;
   const lengths = new LengthStats();
-  let written = 0;
   progress?.phase('write', rowsRead);
-  let seen = 0;
-  for await (const r of source.rows()) {
-    if (++seen % 1000 === 0) progress?.tick(seen);
-    const e = examineRow(r, data, allowed);
-    if (!e.ok) continue; // already in rejects.csv from pass 1
-    const split = e.split ?? assigner!.assign(e.label, e.group);
-    const enc = tokenizer.encode(e.text, e.pair, data.max_length, data.truncation);
-    if (!enc) {
-      rejects.add({
-        row: r.row,
-        line: r.line,
-        reason: `first text alone exceeds max_length ${data.max_length}; only_second truncation cannot fit the pair`,
-        raw: r.raw,
-      });
-      continue;
-    }
-    lengths.add(enc.fullLength, data.max_length);
-    writers[split].write({ ids: enc.ids, typeIds: enc.typeIds, label: labelId.get(e.label)!, row: r.row, id: e.id });
-    labelCounts[split].set(e.label, (labelCounts[split].get(e.label) ?? 0) + 1);
-    written++;
-  }
+  const written = await writeSpilledRows(
+    spill,
+    data,
+    assigner,
+    { writers, labelCounts, labelId, lengths, rejects },
+    (rows) => progress?.tick(rows),
+  );
   progress?.done();
   for (const w of Object.values(writers)) await w.close();
   await rejects.close();

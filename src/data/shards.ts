@@ -17,8 +17,8 @@ import {
 
 /** One tokenized example as it goes into a shard. */
 export interface Example {
-  ids: number[];
-  typeIds: number[];
+  ids: ArrayLike<number>;
+  typeIds: ArrayLike<number>;
   label: number;
   row: number;
   id?: string;
@@ -79,7 +79,11 @@ export class ShardWriter {
   }
 }
 
-function listData<T extends Int32 | Int8>(type: T, rows: number[][], Values: typeof Int32Array | typeof Int8Array) {
+function listData<T extends Int32 | Int8>(
+  type: T,
+  rows: ArrayLike<number>[],
+  Values: typeof Int32Array | typeof Int8Array,
+) {
   const offsets = new Int32Array(rows.length + 1);
   let total = 0;
   rows.forEach((r, i) => {

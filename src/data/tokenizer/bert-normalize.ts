@@ -57,10 +57,82 @@ export function bertPreTokenize(text: string, opts: BertNormalizeOptions): strin
   return unicodePreTokenize(text, opts);
 }
 
+/** What the splitter does with each ASCII char, for the given options (same predicates as the Unicode path). */
+const DROP = 0;
+const SPACE = 1;
+const PUNCT = 2;
+const WORD = 3;
+const asciiTables = new Map<boolean, Uint8Array>();
+function asciiClasses(cleanText: boolean): Uint8Array {
+  let table = asciiTables.get(cleanText);
+  if (table) return table;
+  table = new Uint8Array(128);
+  for (let cp = 0; cp < 128; cp++) {
+    const ch = String.fromCharCode(cp);
+    if (cleanText && (cp === 0 || isControlChar(ch))) table[cp] = DROP;
+    else if (isWhitespaceChar(ch)) table[cp] = SPACE;
+    else if (isAsciiPunct(cp) || PUNCTUATION.test(ch)) table[cp] = PUNCT;
+    else table[cp] = WORD;
+  }
+  asciiTables.set(cleanText, table);
+  return table;
+}
+
+const NON_ASCII_RUN = /[^\x00-\x7f]+/g;
+
+/**
+ * Text with some non-ASCII: ASCII stretches go through a table, and only the runs of non-ASCII
+ * chars take the full Unicode normalization (clean, pad CJK, NFD + strip accents, lower-case).
+ * Normalizing run by run equals normalizing the whole text: every step is per char except NFD's
+ * reordering of combining marks, which never crosses an ASCII char (ASCII chars are starters).
+ */
 function unicodePreTokenize(text: string, opts: BertNormalizeOptions): string[] {
-  // Same order as the Rust BertNormalizer: clean, pad CJK, strip accents, lowercase.
+  const classes = asciiClasses(opts.cleanText);
+  const words: string[] = [];
+  let word = '';
+  const ascii = (from: number, to: number) => {
+    if (from >= to) return;
+    const seg = opts.lowercase ? text.slice(from, to).toLowerCase() : text.slice(from, to);
+    let start = 0;
+    for (let i = 0; i < seg.length; i++) {
+      const c = classes[seg.charCodeAt(i)];
+      if (c === WORD) continue;
+      if (i > start) word += seg.slice(start, i);
+      start = i + 1;
+      if (c === DROP) continue;
+      if (word) words.push(word);
+      word = '';
+      if (c === PUNCT) words.push(seg[i]);
+    }
+    if (seg.length > start) word += seg.slice(start);
+  };
+  let last = 0;
+  for (const m of text.matchAll(NON_ASCII_RUN)) {
+    ascii(last, m.index);
+    last = m.index + m[0].length;
+    for (const ch of normalizeRun(m[0], opts)) {
+      const cp = ch.codePointAt(0)!;
+      if (isWhitespaceChar(ch)) {
+        if (word) words.push(word);
+        word = '';
+      } else if (isAsciiPunct(cp) || PUNCTUATION.test(ch)) {
+        if (word) words.push(word);
+        words.push(ch);
+        word = '';
+      } else {
+        word += ch;
+      }
+    }
+  }
+  ascii(last, text.length);
+  if (word) words.push(word);
+  return words;
+}
+
+/** The Rust BertNormalizer's steps, in its order: clean, pad CJK, strip accents, lower-case. */
+function normalizeRun(run: string, opts: BertNormalizeOptions): string {
   let buf = '';
-  for (const ch of text) {
+  for (const ch of run) {
     const cp = ch.codePointAt(0)!;
     if (opts.cleanText) {
       if (cp === 0 || cp === 0xfffd || isControlChar(ch)) continue;
@@ -75,22 +147,5 @@ function unicodePreTokenize(text: string, opts: BertNormalizeOptions): string[] 
   if (opts.stripAccents) buf = buf.normalize('NFD').replace(NONSPACING_MARK, '');
   // Char by char, as Rust's NormalizedString::lowercase: no context rules such as final sigma.
   if (opts.lowercase) buf = Array.from(buf, (c) => c.toLowerCase()).join('');
-
-  const words: string[] = [];
-  let word = '';
-  for (const ch of buf) {
-    const cp = ch.codePointAt(0)!;
-    if (isWhitespaceChar(ch)) {
-      if (word) words.push(word);
-      word = '';
-    } else if (isAsciiPunct(cp) || PUNCTUATION.test(ch)) {
-      if (word) words.push(word);
-      words.push(ch);
-      word = '';
-    } else {
-      word += ch;
-    }
-  }
-  if (word) words.push(word);
-  return words;
+  return buf;
 }

@@ -81,8 +81,12 @@ export function tokenizerConfigFor(s: BertTokenizerSettings, modelMaxLength = 51
   };
 }
 
-export function vocabTxtFrom(vocab: Record<string, number>): string {
-  const tokens: string[] = [];
-  for (const [t, i] of Object.entries(vocab)) tokens[i] = t;
-  return `${tokens.map((t) => t ?? '').join('\n')}\n`;
+export function vocabTxtFrom(vocab: Map<string, number>): string {
+  const entries = [...vocab];
+  let size = 0;
+  for (const [, i] of entries) size = Math.max(size, i + 1);
+  // Pre-filled, so the array stays dense whatever order the ids come in (an id gap stays an empty line).
+  const tokens = new Array<string>(size).fill('');
+  for (const [t, i] of entries) tokens[i] = t;
+  return `${tokens.join('\n')}\n`;
 }

@@ -108,8 +108,10 @@ class BertWordPieceTokenizer implements TextTokenizer {
     json: TokenizerJson,
     private readonly norm: BertNormalizeOptions,
     private readonly config: Record<string, unknown>,
+    /** Token → id when the caller has it already (a vocab.txt): listing a 30k-key object is slow. */
+    known?: Map<string, number>,
   ) {
-    const vocab = new Map(Object.entries(json.model!.vocab!));
+    const vocab = known ?? new Map(Object.entries(json.model!.vocab!));
     this.vocabSize = Math.max(...vocab.values()) + 1;
     this.wordpiece = new WordPiece(vocab, {
       unkToken: json.model!.unk_token ?? '[UNK]',
@@ -155,7 +157,7 @@ class BertWordPieceTokenizer implements TextTokenizer {
       'tokenizer.json': JSON.stringify(this.json),
       'tokenizer_config.json': JSON.stringify(this.config, null, 2),
     };
-    files['vocab.txt'] = vocabTxtFrom((this.json as TokenizerJson).model!.vocab!);
+    files['vocab.txt'] = vocabTxtFrom(this.wordpiece.vocab); // a Map: walking the JSON object is slow
     return files;
   }
 }
@@ -251,14 +253,21 @@ function buildTokenizer(
   if (found.vocab) {
     const stripAccents = spec.stripAccents;
     const settings = { lowercase: spec.lowercase, stripAccents };
-    const json = tokenizerJsonFromVocab(readVocabTxt(found.vocab), settings) as TokenizerJson;
+    const tokens = readVocabTxt(found.vocab);
+    const json = tokenizerJsonFromVocab(tokens, settings) as TokenizerJson;
     const norm = {
       lowercase: spec.lowercase,
       stripAccents: stripAccents ?? spec.lowercase,
       cleanText: true,
       handleChineseChars: true,
     };
-    return new BertWordPieceTokenizer(spec, 'vocab.txt', json, norm, config ?? tokenizerConfigFor(settings));
+    const vocab = new Map<string, number>();
+    tokens.forEach((t, i) => {
+      // As tokenizerJsonFromVocab's object: the first line of a repeated token wins, and names an
+      // object inherits ("constructor", …) are left out there, so here too (the same tokenizer either way).
+      if (!vocab.has(t) && !(t in Object.prototype)) vocab.set(t, i);
+    });
+    return new BertWordPieceTokenizer(spec, 'vocab.txt', json, norm, config ?? tokenizerConfigFor(settings), vocab);
   }
   const raw = readFileSync(found.json!, 'utf8');
   let json: TokenizerJson;
