@@ -29,9 +29,8 @@ function numberArg(name: string, value: string | undefined, fallback: number): n
   return n;
 }
 
-let args;
-try {
-  args = parseArgs({
+function parseSampleArgs() {
+  return parseArgs({
     options: {
       out: { type: 'string', default: 'data' },
       seed: { type: 'string' },
@@ -42,6 +41,11 @@ try {
     strict: true,
     allowPositionals: false,
   }).values;
+}
+
+let args: ReturnType<typeof parseSampleArgs>;
+try {
+  args = parseSampleArgs();
 } catch (err) {
   fail((err as Error).message);
 }
@@ -52,7 +56,7 @@ if (args.help) {
 
 const seed = numberArg('seed', args.seed, DEFAULT_SEED);
 const scale = numberArg('scale', args.scale, 1);
-let generated;
+let generated: ReturnType<typeof generateSamples>;
 try {
   generated = generateSamples({ seed, scale });
 } catch (err) {

@@ -71,7 +71,7 @@ export function split(examples: Example[], seed: number, testFraction = 0.2): { 
   const testGroups = new Set(groups.slice(0, Math.round(groups.length * testFraction)));
   const train: Example[] = [];
   const test: Example[] = [];
-  examples.forEach((e, i) => (testGroups.has(e.group ?? `#${i}`) ? test : train).push(e));
+  for (const [i, e] of examples.entries()) (testGroups.has(e.group ?? `#${i}`) ? test : train).push(e);
   return { train, test };
 }
 
@@ -159,7 +159,10 @@ export class LogisticRegression {
     const out: number[] = [];
     for (const f of new Set(features(e))) {
       let j = this.index.get(f);
-      if (j === undefined && grow) this.index.set(f, (j = this.index.size));
+      if (j === undefined && grow) {
+        j = this.index.size;
+        this.index.set(f, j);
+      }
       if (j !== undefined) out.push(j);
     }
     return out;

@@ -73,7 +73,12 @@ const SAYS_WHAT_FOR = new Set([
 ]);
 
 const PARENTS: Record<string, Family[]> = {};
-for (const f of FAMILY_LIST) for (const a of f.accessories) (PARENTS[a] ??= []).push(f);
+for (const f of FAMILY_LIST) {
+  for (const a of f.accessories) {
+    PARENTS[a] ??= [];
+    PARENTS[a].push(f);
+  }
+}
 
 const STOPWORDS = new Set(['for', 'with', 'set', 'pack', 'of', 'and', 'the', 'a', 'to', 'up', 'in']);
 
@@ -158,7 +163,10 @@ function makeQuery(rng: Rng, pTypo: number): QuerySpec {
 
 function renderTitle(rng: Rng, p: Product, asked: Record<string, string>): string {
   const used = new Set<string>();
-  const noun = p.family.noun.replace(/\{(\w+)\}/g, (_, n: string) => (used.add(n), p.values[n]));
+  const noun = p.family.noun.replace(/\{(\w+)\}/g, (_, n: string) => {
+    used.add(n);
+    return p.values[n];
+  });
   const pre: string[] = [];
   const post: string[] = [];
   for (const a of rng.shuffle([...p.family.attrs])) {

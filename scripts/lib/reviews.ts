@@ -396,7 +396,7 @@ function butSentence(rng: Rng, f: Family, used: Set<string>, first: Pol, second:
     2,
   );
   if (aspects.length < 2) return null;
-  aspects.forEach((a) => used.add(a));
+  for (const a of aspects) used.add(a);
   const a = aspectSentence(rng, aspects[0], first, false);
   const b = aspectSentence(rng, aspects[1], second, false);
   return `${a.slice(0, -1)}, but ${b[0].toLowerCase()}${b.slice(1)}`;

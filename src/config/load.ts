@@ -128,6 +128,8 @@ function describeInput(v: unknown): string {
 
 /** Walk the schema along `path` to list the keys an object there accepts. */
 function keysAt(schema: z.ZodType, at: PropertyKey[]): string[] {
+  // zod's internal definition objects are untyped here: walk them structurally.
+  // biome-ignore lint/suspicious/noExplicitAny: zod internals have no public type for this walk
   let node: any = schema;
   const unwrap = () => {
     while (node?._zod?.def && ['default', 'optional', 'nullable', 'prefault', 'pipe'].includes(node._zod.def.type)) {

@@ -53,7 +53,10 @@ export class SplitPlanner {
     this.labelCounts.set(label, (this.labelCounts.get(label) ?? 0) + 1);
     if (group === undefined) return;
     let hist = this.groups.get(group);
-    if (!hist) this.groups.set(group, (hist = new Map()));
+    if (!hist) {
+      hist = new Map();
+      this.groups.set(group, hist);
+    }
     hist.set(label, (hist.get(label) ?? 0) + 1);
   }
 
@@ -70,7 +73,10 @@ export class SplitPlanner {
       const counts = allocate(n, fractions);
       const plan = new Uint8Array(n);
       let i = 0;
-      counts.forEach((c, s) => plan.fill(s, i, (i += c)));
+      for (const [s, c] of counts.entries()) {
+        plan.fill(s, i, i + c);
+        i += c;
+      }
       // Fisher-Yates on the byte array: a seeded permutation of the split slots.
       for (let k = n - 1; k > 0; k--) {
         const j = rng.int(k + 1);

@@ -109,7 +109,10 @@ async function fetchBlob(
   if (res.status !== 416 && res.body) {
     let received = resumed;
     const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
-    body.on('data', (c: Buffer) => ev.progress?.(file, (received += c.length)));
+    body.on('data', (c: Buffer) => {
+      received += c.length;
+      ev.progress?.(file, received);
+    });
     await pipeline(body, createWriteStream(partial, { flags: resumed ? 'a' : 'w' }));
   }
   ev.done?.(file);

@@ -128,7 +128,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   for (const s of paramSpecs(config)) {
     const t = named[s.name];
     if (!t || t.shape.join(',') !== s.shape.join(',')) {
-      Object.values(named).forEach((x) => x.dispose());
+      tf.dispose(Object.values(named));
       throw new DataError(
         `${modelJson}: weight ${s.name} is ${t ? `[${t.shape.join(', ')}]` : 'missing'}, config implies [${s.shape.join(', ')}]`,
       );
@@ -137,7 +137,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   }
   const extra = Object.keys(named).filter((k) => !params.has(k));
   if (extra.length > 0) {
-    Object.values(named).forEach((x) => x.dispose());
+    tf.dispose(Object.values(named));
     throw new DataError(`${modelJson}: weights not in the BERT table for this config: ${extra.slice(0, 8).join(', ')}`);
   }
   const { weightsBytes: _b, weightsSha256: _s, ...metadata } = meta;

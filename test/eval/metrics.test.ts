@@ -15,7 +15,7 @@ import { classificationReportText, confusionText, type EvalReport } from '../../
 
 function fromPairs(labels: string[], yTrue: number[], yPred: number[]) {
   const acc = new MetricsAccumulator(labels);
-  yTrue.forEach((y, i) => acc.addPrediction(y, yPred[i]));
+  for (const [i, y] of yTrue.entries()) acc.addPrediction(y, yPred[i]);
   return acc.compute();
 }
 
@@ -71,7 +71,10 @@ describe('MetricsAccumulator (sklearn precision_recall_fscore_support, zero_divi
   it('gives the same numbers however the rows are batched', () => {
     const n = 5;
     let seed = 7;
-    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     const rows = 503;
     const logits = Float32Array.from({ length: rows * n }, () => rand() * 6 - 3);
     const labels = Array.from({ length: rows }, () => Math.floor(rand() * (n - 1))); // class 4 never true

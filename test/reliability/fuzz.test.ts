@@ -99,6 +99,13 @@ function mutate(base: Buffer, muts: Record<string, Mutation>, rng: Rng): { bytes
 }
 
 /** The shared contract: a known exit code, no stack, one error line (+ the detail lines that message announces). */
+/** How many runs ended with each exit code. */
+function exitCodeTally(codes: number[]): Record<number, number> {
+  const t: Record<number, number> = {};
+  for (const c of codes) t[c] = (t[c] ?? 0) + 1;
+  return t;
+}
+
 function expectCleanOutcome(r: AsyncCliResult, what: string): void {
   expect(r.signal, `${what}: killed by a signal\n${r.stderr}`).toBeNull();
   expect([0, 2, 3], `${what}: exit ${r.code}\n${r.stderr}`).toContain(r.code);
@@ -175,7 +182,7 @@ describe('fuzz', () => {
       };
     });
     const codes = await pool(jobs, 3);
-    const tally = codes.reduce<Record<number, number>>((t, c) => ((t[c] = (t[c] ?? 0) + 1), t), {});
+    const tally = exitCodeTally(codes);
     console.log(`fuzz prepare: ${RUNS} runs, exit codes ${JSON.stringify(tally)}`);
     expect(tally[0] ?? 0, 'some mutated files still prepare').toBeGreaterThan(0);
     expect((tally[2] ?? 0) + (tally[3] ?? 0), 'some mutated files fail cleanly').toBeGreaterThan(0);
@@ -207,7 +214,7 @@ describe('fuzz', () => {
       };
     });
     const codes = await pool(jobs, 3);
-    const tally = codes.reduce<Record<number, number>>((t, c) => ((t[c] = (t[c] ?? 0) + 1), t), {});
+    const tally = exitCodeTally(codes);
     console.log(`fuzz config: ${RUNS} runs, exit codes ${JSON.stringify(tally)}`);
     expect(tally[0] ?? 0).toBeGreaterThan(0);
     expect(tally[2] ?? 0).toBeGreaterThan(0);

@@ -67,7 +67,11 @@ it('numTensors is the same after step 10 as after step 100 (training, evaluation
     train: synthetic(200, 3),
     validation: synthetic(40, 3),
     resume: false,
-    events: { step: ({ step }) => void (counts[step] = tf.memory().numTensors) },
+    events: {
+      step: ({ step }) => {
+        counts[step] = tf.memory().numTensors;
+      },
+    },
   });
   expect(result.steps).toBe(100);
   expect(counts[10]).toBeGreaterThan(0);

@@ -23,7 +23,7 @@ export function arrowSource(file: string): RowSource {
     return new DataError(`${file}: not a readable Arrow IPC file (${msg})`);
   };
   async function open() {
-    let reader;
+    let reader: RecordBatchReader;
     try {
       reader = await RecordBatchReader.from(createReadStream(file));
       await reader.open();
@@ -46,7 +46,7 @@ export function arrowSource(file: string): RowSource {
       let row = 0;
       const batches = reader[Symbol.asyncIterator]();
       for (;;) {
-        let next;
+        let next: Awaited<ReturnType<typeof batches.next>>;
         try {
           next = await batches.next();
         } catch (err) {

@@ -104,7 +104,7 @@ export function csvSource(file: string, delimiter: string): RowSource {
           continue;
         }
         const values: Record<string, unknown> = {};
-        cols.forEach((c, i) => (values[c] = decoded[i]));
+        for (const [i, c] of cols.entries()) values[c] = decoded[i];
         const nul = nulColumn(values);
         if (nul !== undefined) {
           yield { row, line, error: `NUL character in column "${nul}"`, raw };

@@ -126,14 +126,11 @@ export function readTable(buf: Uint8Array): Array<[Uint8Array, Uint8Array]> {
   const f = buf.length - 48;
   if (b.readUInt32LE(f + 40) !== TABLE_MAGIC_LO || b.readUInt32LE(f + 44) !== TABLE_MAGIC_HI)
     throw new Error('TensorBundle index: bad table magic');
-  let at = f;
-  let metaOff, metaSize, indexOff, indexSize;
-  [metaOff, at] = readVarint(buf, at);
-  [metaSize, at] = readVarint(buf, at);
-  [indexOff, at] = readVarint(buf, at);
-  [indexSize, at] = readVarint(buf, at);
-  void metaOff;
-  void metaSize;
+  // The footer holds two block handles (metaindex, index), each two varints; only the index is read.
+  const [, afterMetaOff] = readVarint(buf, f);
+  const [, afterMetaSize] = readVarint(buf, afterMetaOff);
+  const [indexOff, afterIndexOff] = readVarint(buf, afterMetaSize);
+  const [indexSize] = readVarint(buf, afterIndexOff);
   const readBlock = (off: number, size: number): Array<[Uint8Array, Uint8Array]> => {
     const contents = buf.subarray(off, off + size);
     const type = buf[off + size];
@@ -147,10 +144,10 @@ export function readTable(buf: Uint8Array): Array<[Uint8Array, Uint8Array]> {
     let p = 0;
     let prev = new Uint8Array(0);
     while (p < end) {
-      let shared, nonShared, valLen;
-      [shared, p] = readVarint(contents, p);
-      [nonShared, p] = readVarint(contents, p);
-      [valLen, p] = readVarint(contents, p);
+      const [shared, p1] = readVarint(contents, p);
+      const [nonShared, p2] = readVarint(contents, p1);
+      const [valLen, p3] = readVarint(contents, p2);
+      p = p3;
       const key = Buffer.concat([prev.subarray(0, shared), contents.subarray(p, p + nonShared)]);
       p += nonShared;
       out.push([key, contents.slice(p, p + valLen)]);
@@ -161,9 +158,8 @@ export function readTable(buf: Uint8Array): Array<[Uint8Array, Uint8Array]> {
   };
   const entries: Array<[Uint8Array, Uint8Array]> = [];
   for (const [, handle] of readBlock(indexOff, indexSize)) {
-    let off, size, q;
-    [off, q] = readVarint(handle, 0);
-    [size] = readVarint(handle, q);
+    const [off, q] = readVarint(handle, 0);
+    const [size] = readVarint(handle, q);
     entries.push(...readBlock(off, size));
   }
   return entries;
