@@ -137,19 +137,18 @@ async function readTrec(file: string, b: QrelsBuilder): Promise<void> {
   }
 }
 
+/** The column for `kind`: the one given (`queryColumn`, ...), else the first known name present. */
 function pickColumn(file: string, columns: string[], given: string | undefined, kind: keyof typeof QREL_COLUMNS) {
   const flag = `${kind}Column`;
+  const have = `columns are ${columns.join(', ')}`;
   if (given !== undefined) {
-    if (!columns.includes(given)) {
-      throw new UsageError(`${file}: no column "${given}" (${flag}); the columns are ${columns.join(', ')}`);
-    }
+    if (!columns.includes(given)) throw new UsageError(`${file}: ${kind} column "${given}" not found; ${have}`);
     return given;
   }
   const found = QREL_COLUMNS[kind].find((c) => columns.includes(c));
   if (!found) {
-    throw new UsageError(
-      `${file}: no ${kind} column (looked for ${QREL_COLUMNS[kind].join(', ')}); set ${flag}; the columns are ${columns.join(', ')}`,
-    );
+    const known = QREL_COLUMNS[kind].join(', ');
+    throw new UsageError(`${file}: no ${kind} column (looked for ${known}; name it with ${flag}); ${have}`);
   }
   return found;
 }
