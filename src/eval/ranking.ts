@@ -97,19 +97,20 @@ function checkCandidates(c: QueryCandidates, query: string): void {
   }
 }
 
+/** Candidates in descending score order, as blocks of exactly equal scores (-0 equals 0, as in numpy). */
 function tieGroups(c: QueryCandidates, opts: RelevanceOptions): TieGroup[] {
   const order = Array.from({ length: c.scores.length }, (_, i) => i).sort((a, b) => c.scores[b] - c.scores[a]);
   const groups: TieGroup[] = [];
-  for (let p = 0; p < order.length; p++) {
-    const i = order[p];
-    const last = groups[groups.length - 1];
-    const g = last && c.scores[order[p - 1]] === c.scores[i] ? last : undefined;
-    const group = g ?? { start: p, size: 0, gainSum: 0, relevant: 0 };
-    if (!g) groups.push(group);
+  let group: TieGroup | undefined;
+  order.forEach((i, rank) => {
+    if (!group || c.scores[order[rank - 1]] !== c.scores[i]) {
+      group = { start: rank, size: 0, gainSum: 0, relevant: 0 };
+      groups.push(group);
+    }
     group.size++;
     group.gainSum += c.gains[i];
     if (isRelevant(c.gains[i], opts)) group.relevant++;
-  }
+  });
   return groups;
 }
 
