@@ -43,8 +43,7 @@ export function resolveAnn(opts: IndexBuildOptions, count: number, dim: number):
   if (count < 256) throw new UsageError(`--ann ivf_pq needs at least 256 vectors to train its codebooks (${count})`);
   const partitions = opts.partitions ?? Math.max(1, Math.min(Math.round(Math.sqrt(count)), Math.floor(count / 256)));
   const subVectors = opts.subVectors ?? dim / ([8, 4, 2, 1].find((w) => dim % w === 0) as number);
-  if (dim % subVectors !== 0)
-    throw new UsageError(`index.sub_vectors ${subVectors} must divide the dimension ${dim}`);
+  if (dim % subVectors !== 0) throw new UsageError(`index.sub_vectors ${subVectors} must divide the dimension ${dim}`);
   return { kind, partitions, sub_vectors: subVectors };
 }
 
@@ -56,7 +55,9 @@ function checkOut(out: string, sourceSha: string, overwrite: boolean): void {
   const entries = readdirSync(out);
   if (!existsSync(manifest)) {
     if (entries.length)
-      throw new UsageError(`${out}: not empty and not a recsys index (${entries.slice(0, 3).join(', ')}); choose another --out`);
+      throw new UsageError(
+        `${out}: not empty and not a recsys index (${entries.slice(0, 3).join(', ')}); choose another --out`,
+      );
     return;
   }
   let prev: Partial<IndexManifest> = {};
@@ -66,7 +67,9 @@ function checkOut(out: string, sourceSha: string, overwrite: boolean): void {
   if (prev.kind !== 'vector-index')
     throw new UsageError(`${manifest}: not a recsys index manifest; choose another --out`);
   if (prev.vectors?.sha256 !== sourceSha && !overwrite)
-    throw new UsageError(`${out}: holds an index of other vectors (${prev.vectors?.dir}); pass --overwrite to replace it`);
+    throw new UsageError(
+      `${out}: holds an index of other vectors (${prev.vectors?.dir}); pass --overwrite to replace it`,
+    );
 }
 
 /** Batches regrouped to about WRITE_ROWS rows, each handed to `write` as one LanceDB table. */

@@ -69,7 +69,8 @@ export class VectorStore {
     let value: Hit['id'];
     let where: string;
     if (key === 'row') {
-      if (!/^\d+$/.test(id)) throw new UsageError(`--similar-to ${oneLine(id)}: this index is keyed by source row; give a row number`);
+      if (!/^\d+$/.test(id))
+        throw new UsageError(`--similar-to ${oneLine(id)}: this index is keyed by source row; give a row number`);
       value = Number(id);
       where = `\`row\` = ${value}`;
     } else {

@@ -1,7 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { DataType, type FixedSizeList, Precision, type RecordBatch, RecordBatchReader, type Schema } from 'apache-arrow';
+import {
+  DataType,
+  type FixedSizeList,
+  Precision,
+  type RecordBatch,
+  RecordBatchReader,
+  type Schema,
+} from 'apache-arrow';
 import { DataError, UsageError } from '../lib/errors.js';
 import { readJsonObject } from '../lib/json-file.js';
 
