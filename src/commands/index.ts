@@ -53,6 +53,7 @@ export async function indexCommand(opts: IndexFlags): Promise<void> {
   }
   const ann = manifest.ann.kind === 'none' ? 'exact search only' : `${manifest.ann.kind} index`;
   log.info(
-    `indexed ${manifest.count} vectors (dim ${manifest.dimension}, cosine, ${ann}) in ${seconds.toFixed(1)} s → ${opts.out}`,
+    `indexed ${manifest.count} vectors (dim ${manifest.dimension}, cosine, ${ann}) in ${seconds.toFixed(1)} s` +
+      ` → ${opts.out}`,
   );
 }

@@ -8,7 +8,7 @@ import { readQrels } from '../eval/qrels.js';
 import { GateError, UsageError } from '../lib/errors.js';
 import { makeLogger } from '../lib/log.js';
 import { rankingGates } from '../retrieval/gates.js';
-import { embeddedQueries, type QueryVector } from '../retrieval/queries.js';
+import { embeddedQueries, type QueryVector, storedItemQueries } from '../retrieval/queries.js';
 import { runSearch } from '../retrieval/search.js';
 import { VectorStore } from '../retrieval/store.js';
 import { type CommonOptions, flagOverrides } from './options.js';
@@ -39,13 +39,6 @@ const FLAGS = {
   backend: 'backend',
 };
 
-async function* similarTo(store: VectorStore, ids: string[]): AsyncGenerator<QueryVector> {
-  for (const id of ids) {
-    const { id: key, vector } = await store.vectorOf(id);
-    yield { key, vector, exclude: key };
-  }
-}
-
 /** `recsys search --index INDEX (--model M --queries FILE | --similar-to ID) [--qrels FILE --min m=v]`. */
 export async function searchCommand(opts: SearchFlags): Promise<void> {
   const log = makeLogger({ verbose: opts.verbose });
@@ -66,7 +59,7 @@ export async function searchCommand(opts: SearchFlags): Promise<void> {
   let close = async () => {};
   try {
     let queries: AsyncIterable<QueryVector>;
-    if (similar.length) queries = similarTo(store, similar);
+    if (similar.length) queries = storedItemQueries(store, similar);
     else {
       const { model, encode } = await openQueryEncoder(opts.model!, dir, store.manifest, {
         pooling: s.pooling as Pooling | null,

@@ -1,5 +1,6 @@
 import { type InputFormat, openSource } from '../data/readers/index.js';
 import { DataError, oneLine, UsageError } from '../lib/errors.js';
+import type { VectorStore } from './store.js';
 
 /** One query to search with: its key in the output (query id, source row, item id) and its vector. */
 export interface QueryVector {
@@ -60,4 +61,12 @@ export async function* embeddedQueries(opts: QueryFileOptions, encode: QueryEnco
     if (texts.length >= opts.batchSize) yield* flush();
   }
   if (texts.length) yield* flush();
+}
+
+/** Items of the index as queries (item-to-item neighbours): their stored vectors, each excluding itself. */
+export async function* storedItemQueries(store: VectorStore, ids: string[]): AsyncGenerator<QueryVector> {
+  for (const id of ids) {
+    const { id: key, vector } = await store.vectorOf(id);
+    yield { key, vector, exclude: key };
+  }
 }
