@@ -23,17 +23,24 @@ const emb = path.join(root, 'emb');
 const index = path.join(root, 'index');
 const WORDS = 'a b c d e f g h i j k l m n o p'.split(' ');
 
-function modelFrom(dir: string, vocabLines: number) {
+/**
+ * The reference checkpoint (vocab_size 1000) with a 1000-token vocab: the special tokens, then the
+ * WordPiece vocab's characters and first words, so the texts tokenise to distinct ids and their
+ * vectors differ. `shift` rotates the word ids: another tokenizer for the same weights.
+ */
+function modelFrom(dir: string, shift: number) {
   mkdirSync(dir);
   const fixture = path.join(repoRoot, 'test/fixtures/reference/cls-l2-h64');
   for (const f of ['config.json', 'model.safetensors']) copyFileSync(path.join(fixture, f), path.join(dir, f));
-  const vocab = readFileSync(vocabPath, 'utf8').split('\n').slice(0, vocabLines);
+  const lines = readFileSync(vocabPath, 'utf8').split('\n');
+  const words = lines.slice(999, 999 + 896);
+  const vocab = [...lines.slice(0, 104), ...words.slice(shift), ...words.slice(0, shift)];
   writeFileSync(path.join(dir, 'vocab.txt'), `${vocab.join('\n')}\n`);
 }
 
 beforeAll(() => {
-  modelFrom(modelDir, 1000);
-  modelFrom(otherTokenizer, 999);
+  modelFrom(modelDir, 0);
+  modelFrom(otherTokenizer, 7);
   const text = (i: number) => Array.from({ length: 2 + (i % 5) }, (_, j) => WORDS[(i * 7 + j * 3) % 16]).join(' ');
   writeFileSync(items, `item_id,text\n${Array.from({ length: 60 }, (_, i) => `p${i},${text(i)}`).join('\n')}\n`);
   writeFileSync(queries, `qid,q\n${Array.from({ length: 8 }, (_, i) => `q${i},${text(i * 5 + 1)}`).join('\n')}\n`);
@@ -114,6 +121,10 @@ describe('recsys index + search', () => {
     );
     const { flat, ids, dim } = readVectors(emb);
     const q = tableFromIPC(readFileSync(path.join(qEmb, 'embeddings.arrow'))).getChild('vector')!;
+    // The checkpoint tells the texts apart: scores spread, and a query that is an item's text finds it first.
+    expect(new Set(lines.flatMap((l) => l.hits.map((h) => h.score.toFixed(4)))).size).toBeGreaterThan(20);
+    expect(lines[0].hits[0]).toMatchObject({ id: 'p1' });
+    expect(lines[0].hits[0].score).toBeCloseTo(1, 5);
     lines.forEach((line, i) => {
       const want = bruteForceTopK(flat, dim, ids, q.get(i)!.toArray() as Float32Array, 7);
       expect(line.hits.map((h) => h.score)).toEqual([...line.hits.map((h) => h.score)].sort((a, b) => b - a));
