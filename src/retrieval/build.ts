@@ -28,6 +28,8 @@ export interface IndexBuildOptions {
   hnswM: number;
   efConstruction: number;
   overwrite: boolean;
+  /** Rows per LanceDB write (default WRITE_ROWS; tests lower it to exercise appends). */
+  writeRows?: number;
   verbose?: boolean;
   onProgress?: (rows: number) => void;
 }
@@ -72,10 +74,11 @@ function checkOut(out: string, sourceSha: string, overwrite: boolean): void {
     );
 }
 
-/** Batches regrouped to about WRITE_ROWS rows, each handed to `write` as one LanceDB table. */
+/** Batches regrouped to about `chunkRows` rows, each handed to `write` as one LanceDB table. */
 async function writeRows(
   batches: AsyncIterable<RecordBatch>,
   write: (batches: RecordBatch[]) => Promise<void>,
+  chunkRows: number,
   onProgress?: (rows: number) => void,
 ): Promise<number> {
   let pending: RecordBatch[] = [];
@@ -85,7 +88,7 @@ async function writeRows(
     if (batch.numRows === 0) continue;
     pending.push(batch);
     pendingRows += batch.numRows;
-    if (pendingRows >= WRITE_ROWS) {
+    if (pendingRows >= chunkRows) {
       await write(pending);
       rows += pendingRows;
       onProgress?.(rows);
@@ -132,6 +135,7 @@ export async function buildIndex(opts: IndexBuildOptions): Promise<IndexManifest
         if (table) await table.add(data);
         else table = await db.createTable(INDEX_TABLE, data, { mode: 'create' });
       },
+      opts.writeRows ?? WRITE_ROWS,
       opts.onProgress,
     );
     if (!table || count !== m.count)

@@ -46,7 +46,8 @@ describe('exact search', () => {
   for (const keyed of ['by-id', 'by-row'] as const) {
     it(`equals a float64 brute-force cosine top-10 (${keyed}): ids and scores within 1e-6`, async () => {
       const out = path.join(root, `exact-${keyed}`);
-      const m = await buildIndex(options(path.join(root, keyed), out));
+      // Written 300 rows at a time: the table is created, then appended to, batch by batch.
+      const m = await buildIndex(options(path.join(root, keyed), out, { writeRows: 300 }));
       expect(m).toMatchObject({ count: N, dimension: DIM, key: keyed === 'by-id' ? 'id' : 'row' });
       const store = await VectorStore.open(out);
       try {
