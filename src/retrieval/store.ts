@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Table } from '@lancedb/lancedb';
+import type { Connection, Table } from '@lancedb/lancedb';
 import { DataError, oneLine, UsageError } from '../lib/errors.js';
 import { loadLance } from './lance.js';
 import { INDEX_TABLE, type IndexManifest, readIndexManifest } from './manifest.js';
@@ -30,6 +30,7 @@ export class VectorStore {
     readonly dir: string,
     readonly manifest: IndexManifest,
     private readonly table: Table,
+    private readonly db: Connection,
   ) {}
 
   static async open(dir: string, verbose = false): Promise<VectorStore> {
@@ -39,7 +40,7 @@ export class VectorStore {
     const names = await db.tableNames();
     if (!names.includes(INDEX_TABLE))
       throw new DataError(`${path.join(dir, `${INDEX_TABLE}.lance`)}: missing; the index is damaged (rebuild it)`);
-    return new VectorStore(dir, manifest, await db.openTable(INDEX_TABLE));
+    return new VectorStore(dir, manifest, await db.openTable(INDEX_TABLE), db);
   }
 
   get exactOnly(): boolean {
@@ -87,6 +88,7 @@ export class VectorStore {
 
   close(): void {
     this.table.close();
+    this.db.close();
   }
 }
 
