@@ -76,16 +76,19 @@ export async function searchCommand(opts: SearchFlags): Promise<void> {
       const q = { file, format, textColumn, idColumn, batchSize: s.batch_size, dimension: store.manifest.dimension };
       queries = embeddedQueries(q, encode);
     }
+    const keyName = similar.length ? 'item_id' : opts.idColumn ? 'query_id' : 'row';
     const summary = await runSearch(store, queries, {
       k: s.k,
       exact: s.exact,
       ann: { nprobes: s.nprobes, ef: s.ef, refineFactor: s.refine_factor },
       output: opts.output ? path.resolve(opts.output) : undefined,
-      keyName: similar.length ? 'item_id' : opts.idColumn ? 'query_id' : 'row',
+      keyName,
       qrels,
       cutoffs: gates?.cutoffs,
       write: (line) => process.stdout.write(line),
     });
+    if (summary.ranking?.n_queries === 0)
+      log.info(`warning: no query matched a query id of ${opts.qrels} (queries are keyed by ${keyName})`);
     const report = summary.ranking && gates ? evaluateGates(gates.specs, summary.ranking.metrics) : undefined;
     const out = opts.output ? process.stdout : process.stderr;
     if (opts.json) out.write(`${JSON.stringify({ ...summary, gates: report }, null, 2)}\n`);
