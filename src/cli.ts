@@ -109,6 +109,48 @@ export function buildCli(): Command {
     .addOption(new Option('--no-progress', 'no progress bar'))
     .action(async (opts) => (await import('./commands/embed.js')).embedCommand(opts));
 
+  withConfigOptions(
+    program.command('index').description('a LanceDB vector index (exact + ANN, cosine) over recsys embed output'),
+  )
+    .option('--vectors <dir>', 'embeddings dir (the --out of recsys embed)')
+    .option('--out <dir>', 'index dir (built aside and renamed into place)')
+    .option('--ann <kind>', 'auto | none | ivf_pq | hnsw (default: index.ann, auto)')
+    .option('--overwrite', 'replace an index of other vectors in --out')
+    .addOption(new Option('--no-progress', 'no progress bar'))
+    .action(async (opts) => (await import('./commands/index.js')).indexCommand(opts));
+
+  withConfigOptions(
+    program
+      .command('search')
+      .description("nearest items of text queries (embedded with the index's model) or of items; ranking metrics"),
+  )
+    .option('--index <dir>', 'index dir (the --out of recsys index)')
+    .option('--model <dir|org/name>', "the index's model: run dir, Hugging Face dir, export dir or hub id")
+    .option('--offline', 'never touch the network (also HF_HUB_OFFLINE=1)')
+    .option('--queries <file>', 'query file (.csv .tsv .jsonl .arrow)')
+    .option('--format <fmt>', 'auto | csv | tsv | jsonl | arrow')
+    .option('--text-column <name>', 'query text column', 'text')
+    .option('--id-column <name>', 'query id column written as query_id (default: the 1-based source row as row)')
+    .option(
+      '--similar-to <id>',
+      'neighbours of an indexed item by its stored vector, itself excluded (repeatable)',
+      collect,
+    )
+    .option('--k <n>', 'hits per query (default: search.k, 10)', intArg)
+    .option('--output <file>', 'hits.jsonl: one line per query {query_id|row|item_id, hits: [{id, score}]}')
+    .option('--exact', 'scan every vector even when the index has an ANN index')
+    .option('--nprobes <n>', 'ivf_pq partitions probed (default: search.nprobes, 20)', intArg)
+    .option('--ef <n>', 'hnsw candidate list (default: max(100, k × refine factor))', intArg)
+    .option('--refine-factor <n>', 'ANN: re-rank k × n candidates exactly (default: search.refine_factor, 10)', intArg)
+    .option('--batch-size <n>', 'queries per forward pass (default: search.batch_size, 32)', intArg)
+    .option('--pooling <mode>', "mean | cls | pooler (default: the index's; another is refused)")
+    .option('--normalize', "L2-normalise queries (default: the index's)")
+    .option('--no-normalize', 'raw pooled query vectors (refused unless the index has them)')
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu (default auto)')
+    .option('--qrels <file>', 'judgments (TREC or CSV/TSV/JSONL): print recall@k, nDCG@k, MRR@k and MAP')
+    .option('--min <metric=value>', 'gate with --qrels: fail below this, e.g. ndcg@10=0.5 (repeatable)', collect)
+    .action(async (opts) => (await import('./commands/search.js')).searchCommand(opts));
+
   program
     .command('doctor')
     .description('backends, versions, native TensorFlow, GPUs, and a matmul speed probe per backend')

@@ -208,6 +208,44 @@ export const embedSchema = z
   })
   .describe('Sentence embeddings of raw text (recsys embed)');
 
+export const indexSchema = z
+  .strictObject({
+    ann: oneOf(['auto', 'none', 'ivf_pq', 'hnsw'])
+      .default('auto')
+      .describe('ANN index: auto (none below index.ann_min_rows vectors, else hnsw), none (exact only), ivf_pq, hnsw'),
+    ann_min_rows: posInt()
+      .default(50_000)
+      .describe('With ann auto: catalogues smaller than this get exact search only'),
+    partitions: posInt()
+      .nullable()
+      .default(null)
+      .describe('ivf_pq partitions; null: about the square root of the count'),
+    sub_vectors: posInt()
+      .nullable()
+      .default(null)
+      .describe('ivf_pq sub-vectors (must divide the dimension); null: dimension / 8'),
+    hnsw_m: posInt().default(20).describe('hnsw: neighbours per node'),
+    ef_construction: posInt().default(150).describe('hnsw: candidate list size while building'),
+  })
+  .describe('Vector index over embeddings (recsys index)');
+
+export const searchSchema = z
+  .strictObject({
+    k: posInt().default(10).describe('Hits per query'),
+    exact: bool().default(false).describe('Scan every vector (the reference) even when the index has an ANN index'),
+    nprobes: posInt().default(20).describe('ivf_pq: partitions probed per query'),
+    ef: posInt().nullable().default(null).describe('hnsw: candidate list size; null: max(100, k × refine_factor)'),
+    refine_factor: nonNegInt().default(10).describe('ANN: re-rank k × this many candidates by exact distance (0: off)'),
+    batch_size: posInt().default(32).describe('Queries per forward pass'),
+    pooling: oneOf(['mean', 'cls', 'pooler'])
+      .nullable()
+      .default(null)
+      .describe("Query pooling; null: the index's (another value is refused)"),
+    normalize: bool().nullable().default(null).describe("L2-normalise queries; null: the index's (another is refused)"),
+    min: z.record(z.string(), z.number()).default({}).describe('Quality gates with --qrels: metric → minimum value'),
+  })
+  .describe('Nearest-neighbour search over an index (recsys search)');
+
 export const configSchema = z
   .strictObject({
     task: oneOf(['single_label_classification'])
@@ -225,6 +263,8 @@ export const configSchema = z
     export: exportSchema.default(() => exportSchema.parse({})),
     predict: predictSchema.default(() => predictSchema.parse({})),
     embed: embedSchema.default(() => embedSchema.parse({})),
+    index: indexSchema.default(() => indexSchema.parse({})),
+    search: searchSchema.default(() => searchSchema.parse({})),
   })
   .describe('recsys configuration');
 

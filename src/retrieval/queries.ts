@@ -1,0 +1,72 @@
+import { type InputFormat, openSource } from '../data/readers/index.js';
+import { DataError, escapeControlChars, UsageError } from '../lib/errors.js';
+import type { VectorStore } from './store.js';
+
+/** One query to search with: its key in the output (query id, source row, item id) and its vector. */
+export interface QueryVector {
+  key: string | number;
+  vector: Float32Array;
+  /** An item to leave out of the hits (item-to-item search excludes the item itself). */
+  exclude?: string | number;
+}
+
+/** Texts → their vectors, row-major [texts, dimension] (embed/ provides one over an InferenceModel). */
+export type QueryEncoder = (texts: string[]) => Promise<Float32Array>;
+
+export interface QueryFileOptions {
+  file: string;
+  format: InputFormat | 'auto';
+  textColumn: string;
+  /** Output key: this column's value; unset: the 1-based source row. */
+  idColumn?: string;
+  batchSize: number;
+  dimension: number;
+}
+
+const asText = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+
+/**
+ * The queries of a file, embedded `batchSize` at a time and yielded one by one, so memory is one
+ * batch. A row without text or id is a data error naming its row: a query cannot be skipped
+ * quietly when its hits (and its metrics) are what the user asked for.
+ */
+export async function* embeddedQueries(opts: QueryFileOptions, encode: QueryEncoder): AsyncGenerator<QueryVector> {
+  const source = openSource(opts.file, opts.format);
+  const columns = await source.columns();
+  const missing = [opts.textColumn, opts.idColumn].filter((c): c is string => !!c && !columns.includes(c));
+  if (missing.length)
+    throw new UsageError(
+      `${opts.file}: column ${missing.map((c) => `"${c}"`).join(', ')} not found; columns are ${columns.join(', ')}`,
+    );
+  let keys: (string | number)[] = [];
+  let texts: string[] = [];
+  const flush = async function* () {
+    const vectors = await encode(texts);
+    const dim = opts.dimension;
+    if (vectors.length !== texts.length * dim)
+      throw new DataError(`query vectors have dimension ${vectors.length / texts.length}; the index has ${dim}`);
+    for (let i = 0; i < keys.length; i++) yield { key: keys[i], vector: vectors.slice(i * dim, (i + 1) * dim) };
+    keys = [];
+    texts = [];
+  };
+  for await (const r of source.rows()) {
+    const where = `${opts.file}: row ${r.row}${r.line ? ` (line ${r.line})` : ''}`;
+    if (r.error) throw new DataError(escapeControlChars(`${where}: ${r.error}`));
+    const text = asText(r.values?.[opts.textColumn]);
+    if (!text?.trim()) throw new DataError(`${where}: empty or missing text (column "${opts.textColumn}")`);
+    const id = opts.idColumn ? asText(r.values?.[opts.idColumn])?.trim() : undefined;
+    if (opts.idColumn && !id) throw new DataError(`${where}: empty or missing id (column "${opts.idColumn}")`);
+    keys.push(id ?? r.row);
+    texts.push(text);
+    if (texts.length >= opts.batchSize) yield* flush();
+  }
+  if (texts.length) yield* flush();
+}
+
+/** Items of the index as queries (item-to-item neighbours): their stored vectors, each excluding itself. */
+export async function* storedItemQueries(store: VectorStore, ids: string[]): AsyncGenerator<QueryVector> {
+  for (const id of ids) {
+    const { id: key, vector } = await store.vectorOf(id);
+    yield { key, vector, exclude: key };
+  }
+}
