@@ -1,5 +1,5 @@
 /**
- * bench/prepare: rows/s of `recsys prepare` end to end (parse CSV twice + tokenize + write Arrow)
+ * bench/prepare: rows/s of `recsys prepare` end to end (parse CSV once + tokenize + write Arrow)
  * at max_length 128, next to Hugging Face `tokenizers` (Rust, `encode_batch`, all cores) tokenizing
  * the same texts, tokenize only, measured in the same run and interleaved.
  *
