@@ -148,7 +148,9 @@ describe('recsys eval --model: the ONNX export agrees with the run', () => {
   it('binary: every prediction and positive score, ROC-AUC and PR-AUC within 1e-6', () => {
     const { run, onnx, runLines, onnxLines } = evalBoth(binary, 'binary');
     expect(compareRows(runLines, onnxLines)).toBe(0);
-    runLines.forEach((r, i) => expect(Math.abs(onnxLines[i].positive_score! - r.positive_score!)).toBeLessThan(1e-5));
+    for (const [i, r] of runLines.entries()) {
+      expect(Math.abs(onnxLines[i].positive_score! - r.positive_score!)).toBeLessThan(1e-5);
+    }
     expect(onnx.confusion_matrix).toEqual(run.confusion_matrix);
     for (const k of METRICS) expect(onnx[k], k).toBe(run[k]);
     for (const k of ['loss', 'roc_auc', 'pr_auc']) expect(Math.abs(onnx[k] - run[k]), k).toBeLessThan(1e-6);
