@@ -12,7 +12,8 @@ const readTable = (file: string) => tableFromIPC(readFileSync(file));
 const manifestOf = (dir: string): DatasetManifest => JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
 
 function csv(rows: string[][]): string {
-  return `${rows.map((r) => r.map((v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(',')).join('\n')}\n`;
+  const field = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  return `${rows.map((r) => r.map(field).join(',')).join('\n')}\n`;
 }
 
 function sampleRows(n: number, seed = 1): string[][] {
@@ -125,7 +126,8 @@ describe('recsys prepare', () => {
     const counts = JSON.parse(
       runPython(
         'import sys, json, pyarrow.ipc as ipc\n' +
-          'print(json.dumps({s: ipc.open_file(f"{sys.argv[1]}/{s}.arrow").read_all().num_rows for s in ["train","validation","test"]}))',
+          'print(json.dumps({s: ipc.open_file(f"{sys.argv[1]}/{s}.arrow").read_all().num_rows for s ' +
+          'in ["train","validation","test"]}))',
         [out],
       ),
     );

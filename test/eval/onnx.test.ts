@@ -79,7 +79,10 @@ function evalBoth(f: Fixture, tag: string) {
   };
 }
 
-/** Row by row: same rows in the same order, same prediction; logits within 1e-4. Returns the rows decided by a near-tie. */
+/**
+ * Row by row: same rows in the same order, same prediction; logits within 1e-4. Returns the rows
+ * decided by a near-tie.
+ */
 function compareRows(runLines: PredictionLine[], onnxLines: PredictionLine[]): number {
   expect(onnxLines.length).toBe(runLines.length);
   let ties = 0;
@@ -180,7 +183,8 @@ describe('recsys eval --model: reports, gates and checks', () => {
     const r = runCli(['eval', '--model', multi.exp, '--data', longer]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(
-      `recsys: error: ${longer} was prepared differently from the data ${multi.exp} was trained on (max_length differs)`,
+      `recsys: error: ${longer} was prepared differently from the data ${multi.exp} was trained on ` +
+        `(max_length differs)`,
     );
     expect(r.stderr).toContain('  max_length: the run was trained at 24, the dataset was prepared at 32');
     const labels = runCli(['eval', '--model', binary.exp, '--data', multi.dataset]);
@@ -193,7 +197,8 @@ describe('recsys eval --model: reports, gates and checks', () => {
     const truncated = runCli(['eval', '--model', multi.exp, '--data', cut]);
     expect(truncated.code).toBe(3);
     expect(truncated.stderr).toContain(
-      `recsys: error: ${path.join(cut, 'test.arrow')}: not a readable Arrow file (truncated or corrupt); re-run recsys prepare`,
+      `recsys: error: ${path.join(cut, 'test.arrow')}: not a readable Arrow file (truncated or ` +
+        `corrupt); re-run recsys prepare`,
     );
   });
 
@@ -212,7 +217,8 @@ describe('recsys eval --model: reports, gates and checks', () => {
     r = runCli(['eval', '--model', copy]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      `recsys: error: ${copy}: the export is incomplete (interrupted, or still being written; export.json does not record it as complete): re-run recsys export`,
+      `recsys: error: ${copy}: the export is incomplete (interrupted, or still being written; ` +
+        `export.json does not record it as complete): re-run recsys export`,
     );
 
     r = runCli(['eval', '--model', multi.run]);
