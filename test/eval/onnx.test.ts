@@ -210,7 +210,11 @@ describe('recsys eval --model: reports, gates and checks', () => {
     let r = runCli(['eval', '--model', copy]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(
-      /model\.onnx: sha256 [0-9a-f]{12}… differs from export\.json's [0-9a-f]{12}…; the file changed after recsys export \(re-export the run\)/,
+      new RegExp(
+        String.raw`model\.onnx: sha256 [0-9a-f]{12}… differs from export\.json's ` +
+          String.raw`[0-9a-f]{12}…; the file changed after recsys export \(re-export ` +
+          String.raw`the run\)`,
+      ),
     );
 
     rmSync(path.join(copy, 'export.json'));
