@@ -59,8 +59,8 @@ describe('setup:native', () => {
       expectOneLineError(
         setup(['--package', '@tensorflow/tfjs-node-gpu'], { RECSYS_CACHE: tmp }),
         new RegExp(
-          String.raw`@tensorflow\/tfjs-node-gpu is not installed in node_modules; ` +
-            String.raw`run ${'`'}npm install --no-save --ignore-scripts @tensorflow\/tfjs-node-gpu@4\.22\.0${'`'} first`,
+          String.raw`@tensorflow\/tfjs-node-gpu is not installed in node_modules; run ${'`'}npm install ` +
+            String.raw`--no-save --ignore-scripts @tensorflow\/tfjs-node-gpu@4\.22\.0${'`'} first`,
         ),
       );
     },
