@@ -52,7 +52,9 @@ if (values.json) {
   for (const task of TASKS) {
     const r = results[task];
     process.stdout.write(
-      `${task.padEnd(8)} ${String(r.n_train).padStart(7)} ${String(r.n_test).padStart(6)}${f(r.majority)}${f(r.naive_bayes.accuracy)}${f(r.naive_bayes.macro_f1)}${f(r.logistic_regression.accuracy)}${f(r.logistic_regression.macro_f1)}\n`,
+      `${task.padEnd(8)} ${String(r.n_train).padStart(7)} ${String(r.n_test).padStart(6)}${f(r.majority)}` +
+        `${f(r.naive_bayes.accuracy)}${f(r.naive_bayes.macro_f1)}` +
+        `${f(r.logistic_regression.accuracy)}${f(r.logistic_regression.macro_f1)}\n`,
     );
   }
   for (const p of problems) process.stderr.write(`baseline-bow: ${p}\n`);

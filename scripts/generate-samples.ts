@@ -85,7 +85,8 @@ for (const s of Object.values(generated.summary)) {
   process.stdout.write(
     `${path.join(args.out!, s.file)}: ${s.rows} rows${s.groups ? ` (${s.groups} queries)` : ''}, ${s.bytes} bytes\n` +
       `  labels: ${labels}\n` +
-      `  bag-of-words baseline: majority ${b.majority.toFixed(3)}, naive Bayes ${b.naive_bayes.accuracy.toFixed(3)}, logistic regression ${b.logistic_regression.accuracy.toFixed(3)}\n`,
+      `  bag-of-words baseline: majority ${b.majority.toFixed(3)}, naive Bayes ` +
+      `${b.naive_bayes.accuracy.toFixed(3)}, logistic regression ${b.logistic_regression.accuracy.toFixed(3)}\n`,
   );
 }
 process.stdout.write(`${path.join(args.out!, 'README.md')}: written (seed ${seed}, scale ${scale})\n`);

@@ -488,7 +488,9 @@ async function build({ pkg, pkgDir, pkgJson, napi, tfSpec, finalDir, nativeRoot 
     ];
     await run(vpy, pipArgs, {
       what: `pip install ${tfSpec}`,
-      todo: 'check the spec and that pip can reach an index that has it (`pip config list`; `pip download --no-deps <spec>`)',
+      todo:
+        'check the spec and that pip can reach an index that has it (`pip config list`; `pip ' +
+        'download --no-deps <spec>`)',
       env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
     });
     const libDir = fs.readdirSync(path.join(venv, 'lib')).find((d) => d.startsWith('python'));
@@ -735,7 +737,9 @@ async function main() {
   const total = seconds(started).toFixed(1);
   info(`linked into ${path.relative(projectRoot, pkgDir) || pkgDir} -> ${cacheDir}`);
   console.log(
-    `TensorFlow ${res.tfVersion} native backend ready: ${opts.pkg}@${pkgJson.version} on tfjs ${res.tfjs}, backend '${res.backend}'${res.gpu ? ', GPU in use' : ''} (${built ? 'built' : 'cached'}, ${total} s)`,
+    `TensorFlow ${res.tfVersion} native backend ready: ${opts.pkg}@${pkgJson.version} on tfjs ` +
+      `${res.tfjs}, backend '${res.backend}'${res.gpu ? ', GPU in use' : ''} ` +
+      `(${built ? 'built' : 'cached'}, ${total} s)`,
   );
 }
 

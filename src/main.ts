@@ -26,7 +26,8 @@ export async function main(argv: string[]): Promise<number> {
     const message = fsMessage ?? (err instanceof Error ? err.message : String(err));
     // One line whatever the message quotes (a ConfigError lists its problems one per line on purpose).
     process.stderr.write(`recsys: error: ${err instanceof ConfigError ? message : escapeControlChars(message)}\n`);
-    if (err instanceof RecsysError) for (const line of err.details) process.stderr.write(`  ${escapeControlChars(line)}\n`);
+    if (err instanceof RecsysError)
+      for (const line of err.details) process.stderr.write(`  ${escapeControlChars(line)}\n`);
     if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     else if (!fsMessage && !(err instanceof RecsysError))
       process.stderr.write('(run with --verbose for the stack trace)\n');

@@ -3,8 +3,8 @@
  * unigrams and bigrams, and a multinomial logistic regression on the same features (seeded SGD),
  * both trained on a seeded 80% and scored on the other 20%. For query–product pairs the bag holds
  * the query's words, the title's words, the query words the title shares and those it lacks, each
- * marked with where it came from, plus a coarse overlap bucket. If this gets close to 100%, the labels can be read off the words and
- * the data is too easy to tell a good model from a broken one.
+ * marked with where it came from, plus a coarse overlap bucket. If this gets close to 100%, the
+ * labels can be read off the words and the data is too easy to tell a good model from a broken one.
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';

@@ -120,7 +120,11 @@ function readme(seed: number, scale: number, s: Record<Task, FileSummary>): stri
   const scaleFlag = scale === 1 ? '' : ` --scale ${scale}`;
   const baselineRows = (Object.keys(s) as Task[]).map((t) => {
     const b = s[t].baseline;
-    return `| ${s[t].file} | ${b.n_train} / ${b.n_test} | ${pct(b.majority)} | ${pct(b.naive_bayes.accuracy)} | ${pct(b.logistic_regression.accuracy)} | ${b.logistic_regression.macro_f1.toFixed(3)} |`;
+    return (
+      `| ${s[t].file} | ${b.n_train} / ${b.n_test} | ${pct(b.majority)} | ` +
+      `${pct(b.naive_bayes.accuracy)} | ${pct(b.logistic_regression.accuracy)} | ` +
+      `${b.logistic_regression.macro_f1.toFixed(3)} |`
+    );
   });
   return `# Sample data (synthetic)
 
@@ -156,12 +160,15 @@ ${s.intent.rows} rows, ${s.intent.bytes} bytes. Columns:
 | column | meaning |
 | --- | --- |
 | \`query_id\` | unique row id (\`iq00001\`…) |
-| \`query\` | what the shopper typed: product types, made-up brands, colours, sizes, materials, price phrases ("under 50"), audiences ("for toddlers"), model numbers, questions, vague gift queries; typos, mixed case, doubled spaces |
+| \`query\` | what the shopper typed: product types, made-up brands, colours, sizes, materials, price phrases \
+("under 50"), audiences ("for toddlers"), model numbers, questions, vague gift queries; typos, mixed case, \
+doubled spaces |
 | \`intent\` | the category the shopper bought from, one of ${LABELS.intent.length} |
 
 Ambiguity is built in: product types that several categories sell ("water bottle", "brush",
 "gloves", "mat", "oil", "charger"…), often without the word that would decide; brands that sell
-in two categories; vague queries ("gift for dad"); and ${whole(INTENT_DEFAULTS.pNoise)} of labels moved to a neighbouring
+in two categories; vague queries ("gift for dad"); and ${whole(INTENT_DEFAULTS.pNoise)} of labels moved \
+to a neighbouring
 category, as click-derived labels are. The same query text can appear with different intents.
 Largest class / smallest class = ${ratio('intent')}.
 
@@ -169,11 +176,13 @@ ${labelTable(s.intent)}
 
 ## esci.csv: query–product relevance (ESCI)
 
-${s.esci.rows} rows for ${s.esci.groups} queries (${ESCI_DEFAULTS.minProducts}–${ESCI_DEFAULTS.maxProducts} products each), ${s.esci.bytes} bytes. Columns:
+${s.esci.rows} rows for ${s.esci.groups} queries (${ESCI_DEFAULTS.minProducts}–${ESCI_DEFAULTS.maxProducts} \
+products each), ${s.esci.bytes} bytes. Columns:
 
 | column | meaning |
 | --- | --- |
-| \`query_id\` | the query (\`eq00001\`…); every product judged for it shares the id, so split by \`query_id\` (\`group_column\`) to keep a query out of both train and test |
+| \`query_id\` | the query (\`eq00001\`…); every product judged for it shares the id, so split by \
+\`query_id\` (\`group_column\`) to keep a query out of both train and test |
 | \`query\` | the search query |
 | \`product_title\` | a marketplace-style product title |
 | \`product_description\` | one to five short sentences about the product |
@@ -203,13 +212,15 @@ ${s.reviews.rows} rows, ${s.reviews.bytes} bytes. Columns:
 | \`review_id\` | unique row id (\`rv00001\`…) |
 | \`product\` | the product reviewed (brand and product type) |
 | \`title\` | the review's headline |
-| \`review\` | 30–150 words; some with line breaks (paragraphs, Pros/Cons), quotes, curly apostrophes, accents and emoji |
+| \`review\` | 30–150 words; some with line breaks (paragraphs, Pros/Cons), quotes, curly apostrophes, \
+accents and emoji |
 | \`rating\` | stars, 1–5 |
 | \`sentiment\` | derived from \`rating\`: 1–2 \`negative\`, 3 \`neutral\`, 4–5 \`positive\` |
 
 Reviews mix praise and complaints in proportions that depend on the rating, use negation both
 ways ("not bad at all", "not great"), sarcasm in low ratings ("Love how it broke on day two. Five
-stars for creativity, I guess."), and ${whole(REVIEW_DEFAULTS.pMismatch)} of them have stars that do not match their text.
+stars for creativity, I guess."), and ${whole(REVIEW_DEFAULTS.pMismatch)} of them have stars that do not \
+match their text.
 Stars are drawn J-shaped as on real shops: ${RATING_WEIGHTS.map(([r, w]) => `${r}★ ${whole(w)}`).join(', ')}.
 
 ${labelTable(s.reviews)}

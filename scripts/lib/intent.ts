@@ -1150,6 +1150,8 @@ const PRICES = [
   'clearance',
   'affordable',
 ];
+/** What a model-number query sometimes adds after the brand and model code. */
+const MODEL_QUERY_SUFFIXES = ['replacement', 'manual', 'parts', 'review', 'case', 'charger', 'refill', 'accessories'];
 const PACKS = ['2 pack', '3 pack', 'set of 4', 'bulk', '6 count', '12 pack', 'pack of 2', '10 pack', 'value pack'];
 const GENERIC_AUDIENCES = [
   'for kids',
@@ -1290,11 +1292,7 @@ export function makeQuery(rng: Rng, intent: Intent, opt: IntentOptions = INTENT_
     [() => (rng.chance(0.5) ? `${t()} ${rng.pick(PRICES.slice(0, 7))}` : `${rng.pick(PRICES.slice(6))} ${t()}`), 7],
     [() => `${brand()} ${rng.pick(lex.attrs)} ${t()} ${rng.pick([...COLOURS, ...SIZES])}`, 6],
     [() => `${attrs2()} ${t()} ${aud()} ${rng.pick(PRICES.slice(0, 7))}`, 4],
-    [
-      () =>
-        `${brand()} ${modelCode(rng)}${rng.chance(0.4) ? ` ${rng.pick(['replacement', 'manual', 'parts', 'review', 'case', 'charger', 'refill', 'accessories'])}` : ''}`,
-      4,
-    ],
+    [() => `${brand()} ${modelCode(rng)}${rng.chance(0.4) ? ` ${rng.pick(MODEL_QUERY_SUFFIXES)}` : ''}`, 4],
     [() => `${t()} ${rng.pick(PACKS)}`, 4],
     [() => `${rng.pick(['best', 'top rated', 'top'])} ${t()} ${rng.pick(YEARS)}`, 3],
     [() => rng.pick(QUESTIONS).replace('{t}', t()).replace('{a}', aud().replace(/^for /, '')), 2],

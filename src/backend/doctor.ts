@@ -287,20 +287,19 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport>
   const wasmProbe = okProbe('wasm');
   const wasmOk = wasmProbe ? wasmProbe.ok : desc.backends[1].available;
   if (tfOk) {
+    const nativePackage = tfProbe?.package ?? usable?.package ?? '@tensorflow/tfjs-node';
     auto = {
       backend: 'tensorflow',
-      reason:
-        `native TensorFlow ${tfVersion ?? ''} via ${tfProbe?.package ?? usable?.package ?? '@tensorflow/tfjs-node'}`.replace(
-          '  ',
-          ' ',
-        ),
+      reason: `native TensorFlow ${tfVersion ?? ''} via ${nativePackage}`.replace('  ', ' '),
     };
   } else if (wasmOk) {
     auto = { backend: 'wasm', reason: `native TensorFlow unavailable: ${tfProbe?.error ?? desc.backends[0].detail}` };
   } else {
     auto = {
       backend: 'cpu',
-      reason: `native and wasm unavailable: ${tfProbe?.error ?? desc.backends[0].detail}; ${wasmProbe?.error ?? desc.backends[1].detail}`,
+      reason:
+        `native and wasm unavailable: ${tfProbe?.error ?? desc.backends[0].detail}; ` +
+        `${wasmProbe?.error ?? desc.backends[1].detail}`,
     };
   }
 
@@ -313,7 +312,8 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<DoctorReport>
     note = 'none: CPU build (@tensorflow/tfjs-node; @tensorflow/tfjs-node-gpu is not installed)';
   else if (tfProbe?.package === '@tensorflow/tfjs-node-gpu')
     note =
-      'none: @tensorflow/tfjs-node-gpu loaded but TensorFlow uses no GPU (CPU-only TensorFlow build, or CUDA/cuDNN/driver not found)';
+      'none: @tensorflow/tfjs-node-gpu loaded but TensorFlow uses no GPU (CPU-only TensorFlow ' +
+      'build, or CUDA/cuDNN/driver not found)';
   else note = 'none: @tensorflow/tfjs-node-gpu is installed but was not loaded';
 
   return {
@@ -340,8 +340,10 @@ export function formatDoctorReport(r: DoctorReport): string {
   const cont = ' '.repeat(22);
   lines.push(`${pad('backend (auto)')}${r.auto.backend} (${r.auto.reason})`);
   const copies = r.tfjsCoreCopies.length;
+  const where = r.tfjsCoreCopies.map((c) => `${c.version} at ${c.path}`).join(', ');
   lines.push(
-    `${pad('tfjs')}${r.tfjsVersion} (${copies} cop${copies === 1 ? 'y' : 'ies'} of @tensorflow/tfjs-core${copies > 1 ? `: ${r.tfjsCoreCopies.map((c) => `${c.version} at ${c.path}`).join(', ')}` : ''})`,
+    `${pad('tfjs')}${r.tfjsVersion} (${copies} cop${copies === 1 ? 'y' : 'ies'} of ` +
+      `@tensorflow/tfjs-core${copies > 1 ? `: ${where}` : ''})`,
   );
   lines.push(`${pad('TensorFlow')}${r.tfVersion ?? 'not available (run `npm run setup:native`)'}`);
   r.native.forEach((n, i) => {
@@ -371,7 +373,9 @@ export function formatDoctorReport(r: DoctorReport): string {
   if (r.probes.length === 0) lines.push(`${pad('matmul probe')}skipped`);
   r.probes.forEach((p, i) => {
     const text = p.ok
-      ? `${p.backend.padEnd(11)}${String(p.gflops?.toFixed(1)).padStart(7)} GFLOP/s  (float32 ${p.n}x${p.n}, ${p.iterations} in ${p.seconds?.toFixed(2)} s${p.backend === 'wasm' && p.simd !== undefined ? `, SIMD ${p.simd ? 'on' : 'off'}` : ''})`
+      ? `${p.backend.padEnd(11)}${String(p.gflops?.toFixed(1)).padStart(7)} GFLOP/s  (float32 ` +
+        `${p.n}x${p.n}, ${p.iterations} in ${p.seconds?.toFixed(2)} ` +
+        `s${p.backend === 'wasm' && p.simd !== undefined ? `, SIMD ${p.simd ? 'on' : 'off'}` : ''})`
       : `${p.backend.padEnd(11)}unavailable: ${p.error}`;
     lines.push(i === 0 ? `${pad('matmul probe')}${text}` : `${cont}${text}`);
   });

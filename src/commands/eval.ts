@@ -46,11 +46,13 @@ function checkFlagCombinations(opts: EvalFlags): void {
     throw new UsageError('recsys eval: --json and --markdown are exclusive (use --report DIR to also get the JSON)');
   if (opts.run !== undefined && opts.model !== undefined)
     throw new UsageError(
-      'recsys eval: --run and --model are exclusive (--run RUN_DIR evaluates a run on a tfjs backend, --model EXPORT_DIR its ONNX export)',
+      'recsys eval: --run and --model are exclusive (--run RUN_DIR evaluates a run on a tfjs ' +
+        'backend, --model EXPORT_DIR its ONNX export)',
     );
   if (opts.model !== undefined && opts.backend !== undefined)
     throw new UsageError(
-      'recsys eval: --backend chooses the tfjs backend of --run; --model runs the ONNX file in onnxruntime-node (CPU) (use --threads N for its threads)',
+      'recsys eval: --backend chooses the tfjs backend of --run; --model runs the ONNX file in ' +
+        'onnxruntime-node (CPU) (use --threads N for its threads)',
     );
   if (opts.threads !== undefined && opts.model === undefined)
     throw new UsageError(

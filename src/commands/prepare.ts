@@ -37,8 +37,10 @@ function prepareProgress(enabled: boolean): PrepareProgress {
 
 export function formatSummary(m: DatasetManifest, seconds: number): string {
   const lines = [
-    `prepared ${m.rows.written} rows from ${m.source.file} in ${seconds.toFixed(1)} s (${Math.round(m.rows.read / Math.max(seconds, 1e-3))} rows/s)`,
-    `  read ${m.rows.read}, written ${m.rows.written}, rejected ${m.rows.rejected}${m.rows.rejected ? ' (see rejects.csv)' : ''}`,
+    `prepared ${m.rows.written} rows from ${m.source.file} in ${seconds.toFixed(1)} s ` +
+      `(${Math.round(m.rows.read / Math.max(seconds, 1e-3))} rows/s)`,
+    `  read ${m.rows.read}, written ${m.rows.written}, rejected ` +
+      `${m.rows.rejected}${m.rows.rejected ? ' (see rejects.csv)' : ''}`,
   ];
   for (const [name, s] of Object.entries(m.splits)) {
     const dist = Object.entries(s!.label_counts)
@@ -48,7 +50,8 @@ export function formatSummary(m: DatasetManifest, seconds: number): string {
   }
   const t = m.token_lengths;
   lines.push(
-    `  tokens p50=${t.p50} p90=${t.p90} p95=${t.p95} p99=${t.p99} max=${t.max}; truncated ${t.truncated} (${(100 * t.truncation_rate).toFixed(1)}%) at max_length ${m.max_length}`,
+    `  tokens p50=${t.p50} p90=${t.p90} p95=${t.p95} p99=${t.p99} max=${t.max}; truncated ` +
+      `${t.truncated} (${(100 * t.truncation_rate).toFixed(1)}%) at max_length ${m.max_length}`,
   );
   return lines.join('\n');
 }

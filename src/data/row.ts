@@ -60,7 +60,9 @@ export function examineRow(r: SourceRow, data: DataConfig, allowedLabels: Set<st
     if (!split)
       return {
         ok: false,
-        reason: `unknown split ${JSON.stringify(v[data.split_column] ?? null)} (column "${data.split_column}"; expected train, validation or test)`,
+        reason:
+          `unknown split ${JSON.stringify(v[data.split_column] ?? null)} (column ` +
+          `"${data.split_column}"; expected train, validation or test)`,
       };
   }
   const id = data.id_column ? textOf(v[data.id_column]) : undefined;

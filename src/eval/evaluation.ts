@@ -59,7 +59,8 @@ function datasetOf(req: EvalRequest, source: EvalSource): { dir: string; manifes
   const dir = req.config.data.out ?? found?.[0];
   if (!dir) {
     throw new UsageError(
-      `recsys eval: --data DATASET_DIR is required: ${source.dir} does not record its dataset (${source.recordedData.map(([, where]) => where).join(', ')})`,
+      `recsys eval: --data DATASET_DIR is required: ${source.dir} does not record its dataset ` +
+        `(${source.recordedData.map(([, where]) => where).join(', ')})`,
     );
   }
   if (!req.config.data.out) req.log.info(`dataset: ${dir} (recorded in ${source.dir})`);
@@ -115,7 +116,8 @@ export async function evaluateModel(req: EvalRequest): Promise<Evaluation> {
       .filter(([, s]) => s && s.rows > 0)
       .map(([name, s]) => `${name} (${s!.rows})`);
     throw new UsageError(
-      `${data.dir}: ${info ? `the "${split}" split is empty` : `no "${split}" split`}; splits with rows: ${withRows.join(', ') || 'none'} (choose one with --split)`,
+      `${data.dir}: ${info ? `the "${split}" split is empty` : `no "${split}" split`}; splits with ` +
+        `rows: ${withRows.join(', ') || 'none'} (choose one with --split)`,
     );
   }
 

@@ -93,13 +93,16 @@ export function checkMetricName(metric: string, space: GateSpace, where: string)
     if (!(PER_CLASS_METRICS as readonly string[]).includes(kind)) {
       const hint = closest(kind, PER_CLASS_METRICS);
       throw new UsageError(
-        `${where}: unknown per-class metric "${kind}"${hint ? ` (did you mean "${hint}:${label}"?)` : ''}; per-class metrics are ${PER_CLASS_METRICS.map((m) => `${m}:<label>`).join(', ')}`,
+        `${where}: unknown per-class metric ` +
+          `"${kind}"${hint ? ` (did you mean "${hint}:${label}"?)` : ''}; per-class metrics are ` +
+          `${PER_CLASS_METRICS.map((m) => `${m}:<label>`).join(', ')}`,
       );
     }
     if (!space.labels.includes(label)) {
       const hint = closest(label, space.labels);
       throw new UsageError(
-        `${where}: unknown label "${label}"${hint ? ` (did you mean "${kind}:${hint}"?)` : ''}; labels: ${space.labels.join(', ')}`,
+        `${where}: unknown label "${label}"${hint ? ` (did you mean "${kind}:${hint}"?)` : ''}; ` +
+          `labels: ${space.labels.join(', ')}`,
       );
     }
     return;
@@ -109,7 +112,8 @@ export function checkMetricName(metric: string, space: GateSpace, where: string)
   if (k !== undefined) {
     if (n <= 2)
       throw new UsageError(
-        `${where}: ${metric}: top-k accuracy is only computed for more than 2 classes (this task has ${n}); ${validNamesText(space)}`,
+        `${where}: ${metric}: top-k accuracy is only computed for more than 2 classes (this task ` +
+          `has ${n}); ${validNamesText(space)}`,
       );
     if (k < 2 || k >= n) throw new UsageError(`${where}: ${metric}: K must be between 2 and ${n - 1} for ${n} classes`);
     return;
@@ -294,7 +298,8 @@ export function evaluateGates(
 export function gateLines(g: GateReport): string[] {
   const lines = g.results.map(
     (r) =>
-      `gate ${r.passed ? 'PASS' : 'FAIL'} ${r.metric} = ${r.value === null ? 'undefined' : r.value.toFixed(6)}, needs ${r.condition}`,
+      `gate ${r.passed ? 'PASS' : 'FAIL'} ${r.metric} = ` +
+      `${r.value === null ? 'undefined' : r.value.toFixed(6)}, needs ${r.condition}`,
   );
   for (const s of g.skipped) lines.push(`gate SKIP ${s}`);
   return lines;
@@ -303,6 +308,7 @@ export function gateLines(g: GateReport): string[] {
 export function gateSummary(g: GateReport): string {
   const failed = g.results.filter((r) => !r.passed);
   return failed.length
-    ? `quality gate failed: ${failed.length} of ${g.results.length} conditions (${failed.map((r) => r.metric).join(', ')})`
+    ? `quality gate failed: ${failed.length} of ${g.results.length} conditions ` +
+        `(${failed.map((r) => r.metric).join(', ')})`
     : `quality gate passed: ${g.results.length} condition${g.results.length === 1 ? '' : 's'}`;
 }

@@ -66,7 +66,6 @@ export interface ClassificationMetrics {
   notes: string[];
 }
 
-
 /** Per row, what the accumulator needs beyond the true and predicted label. */
 export interface RowExtras {
   /** Cross-entropy of this row. */

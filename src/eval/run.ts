@@ -125,7 +125,8 @@ export async function evaluateSplit(model: EvalModel, opts: EvalSplitOptions): P
     const sha256 = await shaPromise;
     if (opts.expectedSha256 && sha256 !== opts.expectedSha256) {
       throw new DataError(
-        `${opts.file}: sha256 ${sha256.slice(0, 12)}… differs from the manifest's ${opts.expectedSha256.slice(0, 12)}…; the split changed after recsys prepare`,
+        `${opts.file}: sha256 ${sha256.slice(0, 12)}… differs from the manifest's ` +
+          `${opts.expectedSha256.slice(0, 12)}…; the split changed after recsys prepare`,
       );
     }
     ok = true;
@@ -154,7 +155,8 @@ async function forwardWindow(
     const out = await model.forward(idx.map((i) => rows[i]));
     if (out.length !== idx.length * n)
       throw new DataError(
-        `the model returned ${out.length} logits for ${idx.length} rows; expected ${n} per row (the labels of the manifest)`,
+        `the model returned ${out.length} logits for ${idx.length} rows; expected ${n} per row (the ` +
+          `labels of the manifest)`,
       );
     idx.forEach((i, k) => {
       logits.set(out.subarray(k * n, (k + 1) * n), i * n);

@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExportFormat } from '../infer/export-record.js';
 import { onnxRunner, type LogitsRunner } from '../infer/runners.js';
-import type { Logger } from '../lib/log.js';
 import type { InferenceGraph } from './graph.js';
 import { QUANTIZATION_DESCRIPTION, QUANTIZED_FILE } from './int8-gate.js';
 import { IR_VERSION_FOR, writeOnnxModel, type OnnxOpset } from './onnx.js';
-import { checkParity, type CheckRows, type ParityResult } from './parity.js';
 import type { RunSource } from './run-source.js';
 import { SIGNATURE_KEY, writeSavedModel } from './tf/savedmodel.js';
 import { savedModelTfjsRunner } from './tf/tfjs-runner.js';

@@ -81,7 +81,8 @@ function checkOutDir(out: string, run: RunSource, overwrite: boolean): ExportRec
     if (previous.run?.weights_sha256 === run.weightsSha256) return previous;
     if (!overwrite) {
       throw new UsageError(
-        `${out}: holds a complete export of another run (${previous.run?.dir ?? 'unknown'}); pass --overwrite to replace it or choose another --out`,
+        `${out}: holds a complete export of another run (${previous.run?.dir ?? 'unknown'}); pass ` +
+          `--overwrite to replace it or choose another --out`,
       );
     }
     return null;
@@ -89,7 +90,9 @@ function checkOutDir(out: string, run: RunSource, overwrite: boolean): ExportRec
   const foreign = readdirSync(out).filter((f) => !EXPORT_ENTRIES.has(f) && !f.includes('.tmp-'));
   if (foreign.length && !overwrite) {
     throw new UsageError(
-      `${out}: not empty and not a recsys export (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); pass --overwrite or choose another --out`,
+      `${out}: not empty and not a recsys export ` +
+        `(${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); pass --overwrite or ` +
+        `choose another --out`,
     );
   }
   return null; // an incomplete export (interrupted): replaced without asking
@@ -155,7 +158,8 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   const data = resolveCheckData(run, opts.checkData && path.resolve(opts.checkData));
   const rows: CheckRows = await loadCheckRows(data.dir, data.manifest, split, checkRows, run.padId);
   log.info(
-    `export: ${run.runDir} → ${out} (${formats.join(', ')}); parity check on ${rows.rows} rows of ${path.join(data.dir, rows.file)} (${data.source})`,
+    `export: ${run.runDir} → ${out} (${formats.join(', ')}); parity check on ${rows.rows} rows of ` +
+      `${path.join(data.dir, rows.file)} (${data.source})`,
   );
 
   const graph = buildInferenceGraph(run.config, run.params);

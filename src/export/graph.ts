@@ -124,7 +124,8 @@ export function buildInferenceGraph(config: BertConfig, params: ParamShapes): In
   }
   if (problems.length)
     throw new Error(
-      `cannot build the inference graph: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (+${problems.length - 3} more)` : ''}`,
+      `cannot build the inference graph: ` +
+        `${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (+${problems.length - 3} more)` : ''}`,
     );
   for (const spec of specs)
     emit({ op: 'weight', out: spec.name, param: spec.name, shape: [...spec.shape] }, spec.shape.length);

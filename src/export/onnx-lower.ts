@@ -1,4 +1,4 @@
-import { attrF, attrI, attrInts, F32, I64, type OnnxGraphBuilder } from './onnx-builder.js';
+import { attrF, attrI, attrInts, F32, type OnnxGraphBuilder } from './onnx-builder.js';
 import type { GraphOp } from './graph.js';
 import { Q_SUFFIX, type OnnxOpset } from './onnx.js';
 

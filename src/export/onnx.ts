@@ -4,8 +4,8 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import onnxProto from 'onnx-proto';
 import type { Params } from '../model/index.js';
-import { BATCH_AXIS, SEQUENCE_AXIS, type GraphOp, type InferenceGraph } from './graph.js';
-import { attrF, attrI, attrInts, bytesOf, F32, I64, OnnxGraphBuilder } from './onnx-builder.js';
+import { BATCH_AXIS, SEQUENCE_AXIS, type InferenceGraph } from './graph.js';
+import { bytesOf, F32, I64, OnnxGraphBuilder } from './onnx-builder.js';
 import { weightValues } from './weights.js';
 import { lower, type Lowering } from './onnx-lower.js';
 

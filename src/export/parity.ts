@@ -155,8 +155,11 @@ export const fmt = (x: number) => (x === Infinity ? 'inf (non-finite logits)' : 
 /** The one line per format printed on stderr. */
 export function parityLine(r: ParityResult, rows: CheckRows): string {
   return (
-    `parity ${r.format}: ${r.rows} rows of ${rows.split} (${path.basename(rows.file)}${rows.pairs ? ', pairs' : ''}, up to ${rows.maxSeq} tokens) in ${r.runtime} vs ${r.reference}: ` +
-    `max |Δlogit| ${fmt(r.max_abs_diff)}, mean ${fmt(r.mean_abs_diff)} (logits up to ${fmt(r.max_abs_logit)}), argmax agreement ${(100 * r.argmax_agreement).toFixed(2)}% → ` +
+    `parity ${r.format}: ${r.rows} rows of ${rows.split} ` +
+    `(${path.basename(rows.file)}${rows.pairs ? ', pairs' : ''}, up to ${rows.maxSeq} tokens) in ` +
+    `${r.runtime} vs ${r.reference}: ` +
+    `max |Δlogit| ${fmt(r.max_abs_diff)}, mean ${fmt(r.mean_abs_diff)} (logits up to ` +
+    `${fmt(r.max_abs_logit)}), argmax agreement ${(100 * r.argmax_agreement).toFixed(2)}% → ` +
     (r.passed ? `passed (atol ${fmt(r.atol)})` : `FAILED: ${r.failure}`)
   );
 }

@@ -69,7 +69,9 @@ export function resolveCheckData(
     if (!found) {
       const named = candidates.filter((c) => c.dir).map((c) => `${c.file}: ${c.key} = ${c.dir}`);
       throw new UsageError(
-        `${run.runDir}: the run's dataset ${named.length ? `is not there (${named.join('; ')})` : 'is not recorded'}; pass --check-data DATASET_DIR for the parity check`,
+        `${run.runDir}: the run's dataset ` +
+          `${named.length ? `is not there (${named.join('; ')})` : 'is not recorded'}; pass ` +
+          `--check-data DATASET_DIR for the parity check`,
       );
     }
     dir = found.dir!;

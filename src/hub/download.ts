@@ -53,7 +53,8 @@ async function resolveFile(
     });
   } catch (err) {
     throw new HubError(
-      `${url}: cannot reach the hub (${(err as Error).cause ?? (err as Error).message}); set HF_HUB_OFFLINE=1 to use the local cache only`,
+      `${url}: cannot reach the hub (${(err as Error).cause ?? (err as Error).message}); set ` +
+        `HF_HUB_OFFLINE=1 to use the local cache only`,
     );
   }
   if (res.status === 404) return undefined;
@@ -168,7 +169,8 @@ export async function snapshotDownload(
       if (!(await verify(blob, r.etag))) {
         await rm(blob, { force: true });
         throw new HubError(
-          `${repo}/${file}: checksum mismatch after download (expected ${r.etag}); the partial file was removed, try again`,
+          `${repo}/${file}: checksum mismatch after download (expected ${r.etag}); the partial file ` +
+            `was removed, try again`,
         );
       }
     }

@@ -48,13 +48,15 @@ export async function readExportDir(target: string): Promise<ExportDir> {
     dir = path.basename(path.dirname(target)) === 'onnx' ? path.dirname(path.dirname(target)) : path.dirname(target);
   } else if (looksLikeRunDir(target, existsSync)) {
     throw new UsageError(
-      `${target} is a run directory; evaluate it with --run ${target}, or export it first (recsys export --run ${target} --format onnx --out DIR) and pass --model DIR`,
+      `${target} is a run directory; evaluate it with --run ${target}, or export it first (recsys ` +
+        `export --run ${target} --format onnx --out DIR) and pass --model DIR`,
     );
   }
   if (exportStateOf(dir) === 'incomplete') throw new UsageError(incompleteExportMessage(dir));
   if (!existsSync(path.join(dir, MANIFEST_FILE))) {
     throw new UsageError(
-      `${dir}: no ${MANIFEST_FILE}; not a recsys export directory (recsys export --format onnx writes one), so the data it was trained on cannot be checked`,
+      `${dir}: no ${MANIFEST_FILE}; not a recsys export directory (recsys export --format onnx ` +
+        `writes one), so the data it was trained on cannot be checked`,
     );
   }
   if (!existsSync(onnxFile)) {
@@ -69,7 +71,8 @@ export async function readExportDir(target: string): Promise<ExportDir> {
     throw new DataError(`${recordFile}: not a recsys export record (expected "format": "${EXPORT_FORMAT}")`);
   if (!record.formats?.onnx)
     throw new UsageError(
-      `${dir}: the export has no ONNX model (formats: ${Object.keys(record.formats ?? {}).join(', ') || 'none'}); re-export with --format onnx`,
+      `${dir}: the export has no ONNX model (formats: ` +
+        `${Object.keys(record.formats ?? {}).join(', ') || 'none'}); re-export with --format onnx`,
     );
   const manifest = readManifest(dir) as ExportDir['manifest'];
   const configFile = path.join(dir, 'config.json');
@@ -91,7 +94,8 @@ export async function checkExportFiles(exp: ExportDir, log: Logger): Promise<str
   const quantized = onnx.quantized as { file?: string } | undefined;
   if (rel === DEFAULT_ONNX && onnx.status === 'failed') {
     log.warn(
-      `${path.join(exp.dir, EXPORT_FILE)}: this ONNX model failed the export's parity check (see parity.json); evaluating it anyway`,
+      `${path.join(exp.dir, EXPORT_FILE)}: this ONNX model failed the export's parity check (see ` +
+        `parity.json); evaluating it anyway`,
     );
   }
   if (!(rel in recorded)) {
@@ -108,7 +112,8 @@ export async function checkExportFiles(exp: ExportDir, log: Logger): Promise<str
     if (file === rel) modelSha = sha;
     if (file in recorded && recorded[file] !== sha) {
       throw new DataError(
-        `${abs}: sha256 ${sha.slice(0, 12)}… differs from ${EXPORT_FILE}'s ${recorded[file].slice(0, 12)}…; the file changed after recsys export (re-export the run)`,
+        `${abs}: sha256 ${sha.slice(0, 12)}… differs from ${EXPORT_FILE}'s ` +
+          `${recorded[file].slice(0, 12)}…; the file changed after recsys export (re-export the run)`,
       );
     }
   }

@@ -82,7 +82,8 @@ export function exportStateOf(dir: string): ExportState {
 }
 
 export const incompleteExportMessage = (dir: string) =>
-  `${dir}: the export is incomplete (interrupted, or still being written; ${EXPORT_FILE} does not record it as complete): re-run recsys export`;
+  `${dir}: the export is incomplete (interrupted, or still being written; ${EXPORT_FILE} does not ` +
+  `record it as complete): re-run recsys export`;
 
 /** The complete record in OUT, or null (none, the pending marker of an interrupted export, unreadable). */
 export function readCompleteExportRecord(out: string): ExportRecord | null {

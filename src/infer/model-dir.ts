@@ -52,7 +52,8 @@ export async function loadModelDir(
   if (tokenizer.vocabSize > loaded.config.vocabSize) {
     // The model dir contradicts itself (as train reports a dataset tokenizer that does not fit): data, exit 3.
     throw new DataError(
-      `${dir}: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${loaded.config.vocabSize}; the tokenizer files do not belong to this checkpoint`,
+      `${dir}: tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ` +
+        `${loaded.config.vocabSize}; the tokenizer files do not belong to this checkpoint`,
     );
   }
   const maxLength = Math.min(opts.maxLength ?? settings.modelMaxLength ?? 512, loaded.config.maxPositionEmbeddings);

@@ -107,8 +107,10 @@ export async function runPredict(model: InferenceModel, opts: PredictOptions): P
         else {
           const enc = model.tokenizer.encode(text, pair, model.maxLength, model.truncation);
           if (enc) entry.enc = enc;
-          else
-            entry.error = `first text alone exceeds max_length ${model.maxLength}; only_second truncation cannot fit the pair`;
+          else {
+            const limit = model.maxLength;
+            entry.error = `first text alone exceeds max_length ${limit}; only_second truncation cannot fit the pair`;
+          }
         }
       }
       if (entry.error) rejects.add({ row: r.row, line: r.line, reason: entry.error, raw: r.raw });

@@ -52,7 +52,8 @@ export function checkLinksStayInside(runDir: string): void {
         }
         if (!inside(target))
           throw new UsageError(
-            `${p}: a symbolic link to ${target}, outside the run directory; refusing to write through it (remove it, or train into another --out)`,
+            `${p}: a symbolic link to ${target}, outside the run directory; refusing to write ` +
+              `through it (remove it, or train into another --out)`,
           );
       } else if (e.isDirectory()) walk(p);
     }

@@ -24,8 +24,10 @@ export function manifestDifferences(run: DatasetManifest, data: DatasetManifest)
   if (run.task !== data.task) out.push(`task: the run is ${run.task}, the dataset ${data.task}`);
   if (run.tokenizer?.sha256 !== data.tokenizer?.sha256) {
     out.push(
-      `tokenizer: the run was trained with tokenizer sha256 ${short(run.tokenizer.sha256)} (${run.tokenizer.kind}, ${run.tokenizer.vocab_size} tokens), ` +
-        `the dataset was prepared with ${short(data.tokenizer.sha256)} (${data.tokenizer.kind}, ${data.tokenizer.vocab_size} tokens)`,
+      `tokenizer: the run was trained with tokenizer sha256 ${short(run.tokenizer.sha256)} ` +
+        `(${run.tokenizer.kind}, ${run.tokenizer.vocab_size} tokens), ` +
+        `the dataset was prepared with ${short(data.tokenizer.sha256)} (${data.tokenizer.kind}, ` +
+        `${data.tokenizer.vocab_size} tokens)`,
     );
   }
   const rl = run.labels ?? [];
@@ -34,7 +36,8 @@ export function manifestDifferences(run: DatasetManifest, data: DatasetManifest)
     const sameSet = rl.length === dl.length && rl.every((l) => dl.includes(l));
     out.push(
       sameSet
-        ? `labels: same labels in another order (run ${JSON.stringify(rl)}, dataset ${JSON.stringify(dl)}), so label ids differ`
+        ? `labels: same labels in another order (run ${JSON.stringify(rl)}, dataset ` +
+            `${JSON.stringify(dl)}), so label ids differ`
         : `labels: ${listDiff(rl, dl)} (run: ${rl.length} labels, dataset: ${dl.length})`,
     );
   }
@@ -46,7 +49,9 @@ export function manifestDifferences(run: DatasetManifest, data: DatasetManifest)
   const dataPair = data.columns?.pair ?? null;
   if ((runPair === null) !== (dataPair === null)) {
     out.push(
-      `inputs: the run was trained on ${runPair === null ? 'single texts' : `text pairs (pair column "${runPair}")`}, the dataset has ${dataPair === null ? 'single texts' : `text pairs (pair column "${dataPair}")`}`,
+      `inputs: the run was trained on ` +
+        `${runPair === null ? 'single texts' : `text pairs (pair column "${runPair}")`}, the ` +
+        `dataset has ${dataPair === null ? 'single texts' : `text pairs (pair column "${dataPair}")`}`,
     );
   }
   return out;
@@ -63,7 +68,8 @@ export function checkDatasetMatchesRun(
   if (diffs.length === 0) return;
   const what = diffs.map((d) => d.slice(0, d.indexOf(':'))).join(', ');
   throw new DataError(
-    `${datasetDir} was prepared differently from the data ${runDir} was trained on (${what} differ${diffs.length === 1 ? 's' : ''}); ` +
+    `${datasetDir} was prepared differently from the data ${runDir} was trained on (${what} ` +
+      `differ${diffs.length === 1 ? 's' : ''}); ` +
       `re-run recsys prepare with the run's settings (its manifest.json)`,
     diffs,
   );
@@ -74,12 +80,14 @@ export function checkModelMatchesManifest(modelDir: string, config: BertConfig, 
   const ml = config.id2label;
   if (ml.length !== run.labels.length || ml.some((l, i) => l !== run.labels[i])) {
     throw new DataError(
-      `${modelDir}/config.json: id2label ${JSON.stringify(ml)} differs from the run manifest's labels ${JSON.stringify(run.labels)}`,
+      `${modelDir}/config.json: id2label ${JSON.stringify(ml)} differs from the run manifest's ` +
+        `labels ${JSON.stringify(run.labels)}`,
     );
   }
   if (config.maxPositionEmbeddings < run.max_length) {
     throw new DataError(
-      `${modelDir}/config.json: max_position_embeddings ${config.maxPositionEmbeddings} is below the data's max_length ${run.max_length}`,
+      `${modelDir}/config.json: max_position_embeddings ${config.maxPositionEmbeddings} is below ` +
+        `the data's max_length ${run.max_length}`,
     );
   }
 }
@@ -97,17 +105,20 @@ export function checkRunModel(
 ): void {
   if (JSON.stringify(config.id2label) !== JSON.stringify(manifest.labels)) {
     throw new DataError(
-      `${path.join(modelDir, 'config.json')}: id2label [${config.id2label.join(', ')}] disagrees with the labels in ${manifestFile} [${manifest.labels.join(', ')}]`,
+      `${path.join(modelDir, 'config.json')}: id2label [${config.id2label.join(', ')}] disagrees ` +
+        `with the labels in ${manifestFile} [${manifest.labels.join(', ')}]`,
     );
   }
   if (tokenizerSha256 !== manifest.tokenizer.sha256) {
     throw new DataError(
-      `${modelDir}: the tokenizer files (sha256 ${tokenizerSha256.slice(0, 12)}) are not the tokenizer of ${manifestFile} (tokenizer.sha256 ${manifest.tokenizer.sha256.slice(0, 12)})`,
+      `${modelDir}: the tokenizer files (sha256 ${tokenizerSha256.slice(0, 12)}) are not the ` +
+        `tokenizer of ${manifestFile} (tokenizer.sha256 ${manifest.tokenizer.sha256.slice(0, 12)})`,
     );
   }
   if (manifest.max_length > config.maxPositionEmbeddings) {
     throw new DataError(
-      `${manifestFile}: max_length ${manifest.max_length} exceeds the model's max_position_embeddings ${config.maxPositionEmbeddings}`,
+      `${manifestFile}: max_length ${manifest.max_length} exceeds the model's ` +
+        `max_position_embeddings ${config.maxPositionEmbeddings}`,
     );
   }
 }
@@ -116,7 +127,8 @@ export function checkRunModel(
 export function checkDatasetTokenizerAndLabels(file: string, data: DatasetManifest, run: DatasetManifest): void {
   if (data.tokenizer.sha256 !== run.tokenizer.sha256) {
     throw new DataError(
-      `${file}: tokenizer.sha256 ${data.tokenizer.sha256.slice(0, 12)} is not the run's tokenizer (${run.tokenizer.sha256.slice(0, 12)}); the parity check needs data prepared with the run's tokenizer`,
+      `${file}: tokenizer.sha256 ${data.tokenizer.sha256.slice(0, 12)} is not the run's tokenizer ` +
+        `(${run.tokenizer.sha256.slice(0, 12)}); the parity check needs data prepared with the run's tokenizer`,
     );
   }
   if (JSON.stringify(data.labels) !== JSON.stringify(run.labels)) {

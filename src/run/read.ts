@@ -50,7 +50,8 @@ export function readFinishedRun(runDir: string): FinishedRun {
   const paths = runPaths(runDir);
   if (!existsSync(paths.summary)) {
     throw new DataError(
-      `${runDir}: no train_summary.json; the run is incomplete (still training or interrupted); finish or resume it first`,
+      `${runDir}: no train_summary.json; the run is incomplete (still training or interrupted); ` +
+        `finish or resume it first`,
     );
   }
   const summary = readJson(paths.summary, 'the run summary');

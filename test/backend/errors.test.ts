@@ -57,7 +57,8 @@ describe('initBackend errors', () => {
   it("'tensorflow' without the package: one line saying what to install", async () => {
     const e = await failure(initBackend('tensorflow', { log: () => {}, nativeStatus: notInstalled }));
     expect(e.message).toBe(
-      "backend 'tensorflow' unavailable: @tensorflow/tfjs-node is not installed; run `npm ci`, then `npm run setup:native`",
+      "backend 'tensorflow' unavailable: @tensorflow/tfjs-node is not installed; run `npm ci`, then " +
+        '`npm run setup:native`',
     );
     expect(e.message).not.toMatch(/\n/);
   });

@@ -58,7 +58,10 @@ describe('setup:native', () => {
     () => {
       expectOneLineError(
         setup(['--package', '@tensorflow/tfjs-node-gpu'], { RECSYS_CACHE: tmp }),
-        /@tensorflow\/tfjs-node-gpu is not installed in node_modules; run `npm install --no-save --ignore-scripts @tensorflow\/tfjs-node-gpu@4\.22\.0` first/,
+        new RegExp(
+          String.raw`@tensorflow\/tfjs-node-gpu is not installed in node_modules; run ${'`'}npm install ` +
+            String.raw`--no-save --ignore-scripts @tensorflow\/tfjs-node-gpu@4\.22\.0${'`'} first`,
+        ),
       );
     },
   );
@@ -87,7 +90,10 @@ describe('setup:native', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/using cached build /);
     expect(r.stdout).toMatch(
-      /TensorFlow 2\.\d+\.\d+ native backend ready: @tensorflow\/tfjs-node@4\.22\.0 on tfjs 4\.22\.0, backend 'tensorflow' \(cached, [\d.]+ s\)/,
+      new RegExp(
+        String.raw`TensorFlow 2\.\d+\.\d+ native backend ready: @tensorflow\/tfjs-node@4\.22\.0 ` +
+          String.raw`on tfjs 4\.22\.0, backend 'tensorflow' \(cached, [\d.]+ s\)`,
+      ),
     );
     expect(seconds).toBeLessThan(30);
     expect(nativeStatus('@tensorflow/tfjs-node')).toMatchObject({ bindingPresent: true, source: 'cache' });

@@ -43,7 +43,8 @@ describe('config pipeline', () => {
     const dir = tempDir();
     writeFileSync(
       path.join(dir, 'c.yaml'),
-      'data:\n  input: ../data/x.csv\ntokenizer:\n  path: vocab.txt\nmodel:\n  path: google/bert_uncased_L-2_H-128_A-2\n',
+      'data:\n  input: ../data/x.csv\ntokenizer:\n  path: vocab.txt\nmodel:\n  path: ' +
+        'google/bert_uncased_L-2_H-128_A-2\n',
     );
     const c = loadConfig({ files: [path.join(dir, 'c.yaml')], sets: ['data.out=rel/out'], cwd: '/somewhere' });
     expect(c.data.input).toBe(path.resolve(dir, '../data/x.csv'));

@@ -4,14 +4,16 @@ import path from 'node:path';
 import { tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import type { DatasetManifest } from '../../src/data/manifest.js';
 import { repoRoot, runCli, tempDir, vocabPath } from '../helpers/cli.js';
 import { runPython } from '../helpers/python.js';
 
 const readTable = (file: string) => tableFromIPC(readFileSync(file));
-const manifestOf = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+const manifestOf = (dir: string): DatasetManifest => JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
 
 function csv(rows: string[][]): string {
-  return `${rows.map((r) => r.map((v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)).join(',')).join('\n')}\n`;
+  const field = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  return `${rows.map((r) => r.map(field).join(',')).join('\n')}\n`;
 }
 
 function sampleRows(n: number, seed = 1): string[][] {
@@ -19,7 +21,10 @@ function sampleRows(n: number, seed = 1): string[][] {
   const words = ['red', 'blue', 'cheap', 'wireless', 'kids', 'steel', 'running', 'case', 'set', 'pro', 'mini', 'usb'];
   const rows = [['query_id', 'query', 'title', 'label']];
   let x = seed;
-  const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const rnd = () => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return x / 2147483648;
+  };
   for (let i = 0; i < n; i++) {
     const label = labels[Math.floor(rnd() * rnd() * labels.length)]; // imbalanced
     const q = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => words[Math.floor(rnd() * words.length)]).join(
@@ -121,7 +126,8 @@ describe('recsys prepare', () => {
     const counts = JSON.parse(
       runPython(
         'import sys, json, pyarrow.ipc as ipc\n' +
-          'print(json.dumps({s: ipc.open_file(f"{sys.argv[1]}/{s}.arrow").read_all().num_rows for s in ["train","validation","test"]}))',
+          'print(json.dumps({s: ipc.open_file(f"{sys.argv[1]}/{s}.arrow").read_all().num_rows for s ' +
+          'in ["train","validation","test"]}))',
         [out],
       ),
     );
@@ -136,7 +142,7 @@ describe('recsys prepare', () => {
     const dir = tempDir();
     const input = path.join(dir, 'q.csv');
     writeFileSync(input, csv(sampleRows(300)));
-    const hashes = (out: string) => Object.values(manifestOf(out).splits).map((s: any) => s.sha256);
+    const hashes = (out: string) => Object.values(manifestOf(out).splits).map((s) => s.sha256);
     for (const out of ['a', 'b', 'c']) {
       expect(runCli(prepareArgs(input, path.join(dir, out), ['--seed', out === 'c' ? '7' : '42'])).code).toBe(0);
     }
@@ -166,8 +172,8 @@ describe('recsys prepare', () => {
       expect(types).toContain(1);
     }
     const m = manifestOf(out);
-    expect(m.splits.train.rows / 900).toBeGreaterThan(0.75);
-    expect(m.splits.train.rows / 900).toBeLessThan(0.85);
+    expect(m.splits.train!.rows / 900).toBeGreaterThan(0.75);
+    expect(m.splits.train!.rows / 900).toBeLessThan(0.85);
   });
 
   it('rejects bad rows into rejects.csv and fails when there are more than --max-bad-rows', () => {
@@ -276,7 +282,7 @@ describe('recsys prepare', () => {
     );
     expect(runCli(prepareArgs(path.join(dir, 'q.csv'), path.join(dir, 'c'))).code).toBe(0);
     expect(runCli(prepareArgs(path.join(dir, 'q.jsonl'), path.join(dir, 'j'))).code).toBe(0);
-    const sha = (d: string) => Object.values(manifestOf(path.join(dir, d)).splits).map((s: any) => s.sha256);
+    const sha = (d: string) => Object.values(manifestOf(path.join(dir, d)).splits).map((s) => s.sha256);
     expect(sha('j')).toEqual(sha('c'));
     // a dataset's own shard is a valid Arrow input too (columns input_ids…): prepare reads Arrow
     const arrowIn = path.join(dir, 'in.arrow');

@@ -60,7 +60,8 @@ describe('BERT WordPiece tokenizer vs Hugging Face tokenizers', () => {
           JSON.stringify(got?.typeIds) !== JSON.stringify(c.type_ids)
         ) {
           mismatches.push(
-            `${JSON.stringify([c.a, c.b, c.max_length, c.strategy])}: got ${JSON.stringify(got?.ids)} want ${JSON.stringify(c.ids)}`,
+            `${JSON.stringify([c.a, c.b, c.max_length, c.strategy])}: got ` +
+              `${JSON.stringify(got?.ids)} want ${JSON.stringify(c.ids)}`,
           );
         }
       }

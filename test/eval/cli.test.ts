@@ -224,7 +224,11 @@ describe('recsys eval: which data, and the manifest check', () => {
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/\(labels differs\)/);
       expect(r.stderr).toMatch(
-        /labels: the dataset has "other" that the run does not; the run has "apparel", "automotive", .* that the dataset does not \(run: 14 labels, dataset: 2\)/,
+        new RegExp(
+          'labels: the dataset has "other" that the run does not; the run ' +
+            String.raw`has "apparel", "automotive", .* that the dataset does not \(run: ` +
+            String.raw`14 labels, dataset: 2\)`,
+        ),
       );
 
       const labels = JSON.parse(readFileSync(path.join(dataset, 'manifest.json'), 'utf8')).labels as string[];
@@ -233,7 +237,10 @@ describe('recsys eval: which data, and the manifest check', () => {
       r = runCli(evalArgs('--data', reordered));
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(
-        /labels: same labels in another order \(run \["apparel",.*\], dataset \["toys_games",.*\]\), so label ids differ/,
+        new RegExp(
+          String.raw`labels: same labels in another order \(run \["apparel",.*\], ` +
+            String.raw`dataset \["toys_games",.*\]\), so label ids differ`,
+        ),
       );
 
       const vocab = readFileSync(vocabPath, 'utf8').replace('[unused0]', '[unused0x]');
@@ -245,7 +252,11 @@ describe('recsys eval: which data, and the manifest check', () => {
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/\(tokenizer, max_length differ\)/);
       expect(r.stderr).toMatch(
-        /tokenizer: the run was trained with tokenizer sha256 [0-9a-f]{12}… \(vocab\.txt, 30522 tokens\), the dataset was prepared with [0-9a-f]{12}… \(vocab\.txt, 30522 tokens\)/,
+        new RegExp(
+          'tokenizer: the run was trained with tokenizer sha256 [0-9a-f]{12}… ' +
+            String.raw`\(vocab\.txt, 30522 tokens\), the dataset was prepared with ` +
+            String.raw`[0-9a-f]{12}… \(vocab\.txt, 30522 tokens\)`,
+        ),
       );
     },
   );
@@ -270,7 +281,10 @@ describe('recsys eval: which data, and the manifest check', () => {
     r = runCli(evalArgs('--data', copy));
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(
-      /test\.arrow: sha256 [0-9a-f]{12}… differs from the manifest's 000000000000…; the split changed after recsys prepare/,
+      new RegExp(
+        String.raw`test\.arrow: sha256 [0-9a-f]{12}… differs from the manifest's ` +
+          '000000000000…; the split changed after recsys prepare',
+      ),
     );
   });
 });
@@ -337,12 +351,18 @@ describe('recsys eval: quality gates', () => {
     r = runCli(evalArgs('--min', 'recall:electronix=0.8'));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /--min recall:electronix=0\.8: unknown label "electronix" \(did you mean "recall:electronics"\?\); labels: apparel, /,
+      new RegExp(
+        String.raw`--min recall:electronix=0\.8: unknown label "electronix" \(did ` +
+          String.raw`you mean "recall:electronics"\?\); labels: apparel, `,
+      ),
     );
     r = runCli(evalArgs('--min', 'roc_auc=0.8'));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /--min roc_auc=0\.8: roc_auc is only computed for binary tasks \(this one has 14 labels\); valid metrics: accuracy,/,
+      new RegExp(
+        String.raw`--min roc_auc=0\.8: roc_auc is only computed for binary tasks ` +
+          String.raw`\(this one has 14 labels\); valid metrics: accuracy,`,
+      ),
     );
     r = runCli(evalArgs('--min', 'loss=0.5'));
     expect(r.code).toBe(2);

@@ -99,8 +99,42 @@ export function makeRun(dataset: string, run: string, args: string[] = []): void
   if (r.status !== 0) throw new Error(`make_run.py failed: ${r.stderr}`);
 }
 
+/** One class's scores, as both `recsys eval --json` and the sklearn reference write them. */
+export interface ClassScores {
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+/** The keys `recsys eval --json` and scripts/eval_sklearn_reference.py both write, to compare. */
+export interface ComparedReport {
+  rows: number;
+  labels: string[];
+  accuracy: number;
+  loss: number;
+  macro_precision: number;
+  macro_recall: number;
+  macro_f1: number;
+  weighted_precision: number;
+  weighted_recall: number;
+  weighted_f1: number;
+  per_class: Record<string, ClassScores>;
+  confusion_matrix: number[][];
+  top_k_accuracy: Record<string, number> | null;
+  roc_auc: number | null;
+  pr_auc: number | null;
+}
+
+/** What scripts/eval_sklearn_reference.py writes: the compared keys and sklearn's own report. */
+export interface SklearnReport extends ComparedReport {
+  text: string;
+  report_accuracy: number | null;
+  per_class_report: Record<string, Record<string, number>>;
+}
+
 /** Run the sklearn reference on recsys's predictions file. */
-export function sklearnReference(predictions: string, recsysReport: string, out: string): Record<string, any> {
+export function sklearnReference(predictions: string, recsysReport: string, out: string): SklearnReport {
   const r = spawnSync(
     referencePython(),
     [path.join(repoRoot, 'scripts/eval_sklearn_reference.py'), predictions, recsysReport, out],

@@ -79,7 +79,10 @@ function evalBoth(f: Fixture, tag: string) {
   };
 }
 
-/** Row by row: same rows in the same order, same prediction; logits within 1e-4. Returns the rows decided by a near-tie. */
+/**
+ * Row by row: same rows in the same order, same prediction; logits within 1e-4. Returns the rows
+ * decided by a near-tie.
+ */
 function compareRows(runLines: PredictionLine[], onnxLines: PredictionLine[]): number {
   expect(onnxLines.length).toBe(runLines.length);
   let ties = 0;
@@ -148,7 +151,9 @@ describe('recsys eval --model: the ONNX export agrees with the run', () => {
   it('binary: every prediction and positive score, ROC-AUC and PR-AUC within 1e-6', () => {
     const { run, onnx, runLines, onnxLines } = evalBoth(binary, 'binary');
     expect(compareRows(runLines, onnxLines)).toBe(0);
-    runLines.forEach((r, i) => expect(Math.abs(onnxLines[i].positive_score! - r.positive_score!)).toBeLessThan(1e-5));
+    for (const [i, r] of runLines.entries()) {
+      expect(Math.abs(onnxLines[i].positive_score! - r.positive_score!)).toBeLessThan(1e-5);
+    }
     expect(onnx.confusion_matrix).toEqual(run.confusion_matrix);
     for (const k of METRICS) expect(onnx[k], k).toBe(run[k]);
     for (const k of ['loss', 'roc_auc', 'pr_auc']) expect(Math.abs(onnx[k] - run[k]), k).toBeLessThan(1e-6);
@@ -178,7 +183,8 @@ describe('recsys eval --model: reports, gates and checks', () => {
     const r = runCli(['eval', '--model', multi.exp, '--data', longer]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(
-      `recsys: error: ${longer} was prepared differently from the data ${multi.exp} was trained on (max_length differs)`,
+      `recsys: error: ${longer} was prepared differently from the data ${multi.exp} was trained on ` +
+        `(max_length differs)`,
     );
     expect(r.stderr).toContain('  max_length: the run was trained at 24, the dataset was prepared at 32');
     const labels = runCli(['eval', '--model', binary.exp, '--data', multi.dataset]);
@@ -191,7 +197,8 @@ describe('recsys eval --model: reports, gates and checks', () => {
     const truncated = runCli(['eval', '--model', multi.exp, '--data', cut]);
     expect(truncated.code).toBe(3);
     expect(truncated.stderr).toContain(
-      `recsys: error: ${path.join(cut, 'test.arrow')}: not a readable Arrow file (truncated or corrupt); re-run recsys prepare`,
+      `recsys: error: ${path.join(cut, 'test.arrow')}: not a readable Arrow file (truncated or ` +
+        `corrupt); re-run recsys prepare`,
     );
   });
 
@@ -203,14 +210,19 @@ describe('recsys eval --model: reports, gates and checks', () => {
     let r = runCli(['eval', '--model', copy]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(
-      /model\.onnx: sha256 [0-9a-f]{12}… differs from export\.json's [0-9a-f]{12}…; the file changed after recsys export \(re-export the run\)/,
+      new RegExp(
+        String.raw`model\.onnx: sha256 [0-9a-f]{12}… differs from export\.json's ` +
+          String.raw`[0-9a-f]{12}…; the file changed after recsys export \(re-export ` +
+          String.raw`the run\)`,
+      ),
     );
 
     rmSync(path.join(copy, 'export.json'));
     r = runCli(['eval', '--model', copy]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      `recsys: error: ${copy}: the export is incomplete (interrupted, or still being written; export.json does not record it as complete): re-run recsys export`,
+      `recsys: error: ${copy}: the export is incomplete (interrupted, or still being written; ` +
+        `export.json does not record it as complete): re-run recsys export`,
     );
 
     r = runCli(['eval', '--model', multi.run]);

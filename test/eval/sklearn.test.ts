@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { intentCsv, makeRun, prepare, sklearnReference } from './fixtures.js';
+import { type ComparedReport, intentCsv, makeRun, prepare, type SklearnReport, sklearnReference } from './fixtures.js';
 
 /**
  * scikit-learn on recsys's own predictions: `recsys eval --predictions` writes every row's true
@@ -52,7 +52,7 @@ function evaluateBoth(opts: { binary?: boolean; trainOnly?: string[]; rows: numb
   return { ours, sk, text: text.stdout, predictions };
 }
 
-function compareAll(ours: any, sk: any): void {
+function compareAll(ours: ComparedReport, sk: SklearnReport): void {
   expect(ours.rows).toBe(sk.rows);
   expect(ours.labels).toEqual(sk.labels);
   for (const key of [
@@ -64,12 +64,12 @@ function compareAll(ours: any, sk: any): void {
     'weighted_precision',
     'weighted_recall',
     'weighted_f1',
-  ]) {
+  ] as const) {
     close(ours[key], sk[key], key);
   }
   close(ours.accuracy, sk.report_accuracy, 'accuracy vs the classification_report accuracy row');
   for (const label of sk.labels) {
-    for (const m of ['precision', 'recall', 'f1']) {
+    for (const m of ['precision', 'recall', 'f1'] as const) {
       close(ours.per_class[label][m], sk.per_class[label][m], `${m}:${label}`);
       close(
         ours.per_class[label][m],
@@ -80,11 +80,13 @@ function compareAll(ours: any, sk: any): void {
     expect(ours.per_class[label].support, `support:${label}`).toBe(sk.per_class[label].support);
   }
   expect(ours.confusion_matrix).toEqual(sk.confusion_matrix);
-  if (sk.top_k_accuracy === null) expect(ours.top_k_accuracy).toBeNull();
+  const oursTopK = ours.top_k_accuracy;
+  const skTopK = sk.top_k_accuracy;
+  if (skTopK === null) expect(oursTopK).toBeNull();
   else {
-    expect(Object.keys(ours.top_k_accuracy)).toEqual(Object.keys(sk.top_k_accuracy));
-    for (const k of Object.keys(sk.top_k_accuracy))
-      close(ours.top_k_accuracy[k], sk.top_k_accuracy[k], `top-${k} accuracy`);
+    expect(oursTopK, 'top_k_accuracy').not.toBeNull();
+    expect(Object.keys(oursTopK!)).toEqual(Object.keys(skTopK));
+    for (const k of Object.keys(skTopK)) close(oursTopK![k], skTopK[k], `top-${k} accuracy`);
   }
   close(ours.roc_auc, sk.roc_auc, 'roc_auc');
   close(ours.pr_auc, sk.pr_auc, 'pr_auc');

@@ -49,7 +49,11 @@ describe('recsys export (CLI, real prepared datasets)', () => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
-      /parity onnx: 96 rows of test \(test\.arrow.*onnxruntime-node 1\.30\.0.*max \|Δlogit\| .*argmax agreement 100\.00% → passed \(atol 1\.00e-4\)/,
+      new RegExp(
+        String.raw`parity onnx: 96 rows of test \(test\.arrow.*onnxruntime-node ` +
+          String.raw`1\.30\.0.*max \|Δlogit\| .*argmax agreement 100\.00% → passed ` +
+          String.raw`\(atol 1\.00e-4\)`,
+      ),
     );
     expect(r.stderr).toMatch(/parity savedmodel: 96 rows of test .*tfjs-converter.*→ passed/);
     expect(readdirSync(out).sort()).toEqual([
@@ -375,7 +379,11 @@ describe('parity gate on a deliberately corrupted export', () => {
       expect(err).toBeInstanceOf(GateError);
       expect((err as GateError).exitCode).toBe(1);
       expect((err as Error).message).toMatch(
-        /^parity check failed for onnx \(max \|Δlogit\| 1\.00e-3 > atol 1\.00e-4.*\); the export is kept in .*corrupt-onnx, marked failed in export\.json and parity\.json$/,
+        new RegExp(
+          String.raw`^parity check failed for onnx \(max \|Δlogit\| 1\.00e-3 > atol ` +
+            String.raw`1\.00e-4.*\); the export is kept in .*corrupt-onnx, marked failed ` +
+            String.raw`in export\.json and parity\.json$`,
+        ),
       );
       const record = readJson<ExportRecord>(path.join(out, 'export.json'));
       expect(record.formats.onnx!.status).toBe('failed');

@@ -56,7 +56,7 @@ async function recsysScores(texts: Array<string | { text: string; text_pair: str
 }
 
 describe('transformers.js loads the ONNX export dir as-is', () => {
-  it('pipeline("text-classification", dir, {local_files_only}) gives recsys\'s labels and scores on a padded batch', async () => {
+  it('pipeline("text-classification", dir, {local_files_only}) recsys\'s labels and scores, padded batch', async () => {
     const { pipeline, env } = await import('@huggingface/transformers');
     env.allowRemoteModels = false;
     env.localModelPath = path.dirname(out);
@@ -77,7 +77,7 @@ describe('transformers.js loads the ONNX export dir as-is', () => {
     await clf.dispose();
   });
 
-  it('AutoTokenizer + AutoModelForSequenceClassification from the dir: sentence pairs (the pipeline takes single texts only)', async () => {
+  it('AutoTokenizer + AutoModelForSequenceClassification: pairs (the pipeline takes single texts)', async () => {
     const { AutoTokenizer, AutoModelForSequenceClassification, env } = await import('@huggingface/transformers');
     env.allowRemoteModels = false;
     env.localModelPath = path.dirname(out);
@@ -112,7 +112,7 @@ describe('transformers.js loads the ONNX export dir as-is', () => {
     await model.dispose();
   });
 
-  it('dtype "q8" loads onnx/model_quantized.onnx from the same dir; its scores stay close to the float model', async () => {
+  it('dtype "q8" loads onnx/model_quantized.onnx from the same dir; scores close to the float model', async () => {
     const { pipeline, env } = await import('@huggingface/transformers');
     env.allowRemoteModels = false;
     env.localModelPath = path.dirname(out);

@@ -2,7 +2,10 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** Training steps `recsys train` has logged in RUN/metrics.jsonl (one `"type":"train"` line per step, written as it ends). */
+/**
+ * Training steps `recsys train` has logged in RUN/metrics.jsonl (one `"type":"train"` line per step,
+ * written as it ends).
+ */
 export function stepsLogged(run: string): number {
   const file = path.join(run, 'metrics.jsonl');
   if (!existsSync(file)) return 0;

@@ -55,7 +55,8 @@ beforeAll(async () => {
     if (cutNextDownload && lfs) {
       cutNextDownload = false;
       res.flushHeaders();
-      res.write(data.subarray(0, Math.floor(data.length / 2)), () => setTimeout(() => res.destroy(), 50)); // connection dropped mid-file
+      // the connection drops mid-file
+      res.write(data.subarray(0, Math.floor(data.length / 2)), () => setTimeout(() => res.destroy(), 50));
       return;
     }
     res.end(data);

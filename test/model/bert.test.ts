@@ -161,7 +161,7 @@ describe('bertForward', () => {
 });
 
 describe('no tensor leaks', () => {
-  it('inference mode frees each block as the next starts: the same outputs bit for bit, a fraction of the peak memory, nothing leaked', async () => {
+  it('inference mode frees each block as the next starts: same outputs bit for bit, lower peak, no leak', async () => {
     const config = tinyConfig({
       num_hidden_layers: 6,
       hidden_size: 32,
@@ -191,7 +191,7 @@ describe('no tensor leaks', () => {
     tf.dispose(Object.values(inputs));
   });
 
-  it('repeated forward and backward passes (variableGrads over the parameter map, dropout on) keep numTensors constant', async () => {
+  it('forward and backward passes (variableGrads over the params, dropout on) keep numTensors constant', async () => {
     const config = tinyConfig();
     const init = initParams(config, 2);
     const vars: Params = new Map([...init].map(([k, t]) => [k, tf.variable(t, true, `leak/${k}`)]));

@@ -103,7 +103,8 @@ describe('BERT config.json', () => {
     [
       'bad problem_type',
       { ...base, problem_type: 'ranking' },
-      'cfg.json: problem_type: expected one of single_label_classification | multi_label_classification | regression or null (got "ranking")',
+      'cfg.json: problem_type: expected one of single_label_classification | ' +
+        'multi_label_classification | regression or null (got "ranking")',
     ],
     ['pad id out of vocab', { ...base, pad_token_id: 100 }, 'cfg.json: pad_token_id: 100 is not below vocab_size 100'],
     [

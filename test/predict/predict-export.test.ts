@@ -79,7 +79,9 @@ it('predict --model EXPORT_DIR (ONNX in onnxruntime) agrees with predict --model
   let worst = 0;
   onnx.rows.forEach((p, i) => {
     expect([p.row, p.id, p.label]).toEqual([tfjs.rows[i].row, tfjs.rows[i].id, tfjs.rows[i].label]);
-    p.logits.forEach((v: number, j: number) => (worst = Math.max(worst, Math.abs(v - tfjs.rows[i].logits[j]))));
+    p.logits.forEach((v: number, j: number) => {
+      worst = Math.max(worst, Math.abs(v - tfjs.rows[i].logits[j]));
+    });
   });
   expect(worst).toBeLessThan(1e-4);
 });

@@ -48,7 +48,7 @@ function reference(dir: string, pair: boolean): { modelDir: string; input: strin
 
 describe('recsys predict --model HF_DIR', () => {
   for (const pair of [false, true]) {
-    it(`matches Hugging Face on raw text${pair ? ' pairs' : ''}: logits within 1e-4, one output row per input row`, () => {
+    it(`matches Hugging Face on raw text${pair ? ' pairs' : ''}: logits within 1e-4, one row out per row in`, () => {
       const dir = tempDir();
       const ref = reference(dir, pair);
       const output = path.join(dir, 'pred.jsonl');

@@ -313,8 +313,11 @@ const cases: BadCase[] = [
       ),
     args: (c) => [...prep(path.join(c.work, 'unique-labels.csv'), c), '--split', '0.8,0.1,0.1'],
     code: 3,
-    error:
-      /unique-labels\.csv: labels present in validation\/test but not in train: ("L\d+" \((validation|test)\), ){9}"L\d+" \((validation|test)\) … and \d+ more$/,
+    error: new RegExp(
+      String.raw`unique-labels\.csv: labels present in validation\/test but not ` +
+        String.raw`in train: ("L\d+" \((validation|test)\), ){9}"L\d+" \((validation|test)\) ` +
+        String.raw`… and \d+ more$`,
+    ),
   },
   {
     name: 'a newline inside a header name stays inside the one error line',
@@ -736,8 +739,11 @@ const cases: BadCase[] = [
     args: (c) =>
       train(c, c.tiny, '--lr', '1e30', '--set', 'train.clip_norm=0', '--set', 'train.warmup=0', '--max-steps', '4'),
     code: 3,
-    error:
-      /training diverged at step \d+: (loss|gradient norm) is (NaN|-?Infinity); stopped before applying it \(lower train\.lr or check the data\); the best weights so far are saved in .*\/model$/,
+    error: new RegExp(
+      String.raw`training diverged at step \d+: (loss|gradient norm) is (NaN|-?Infinity); ` +
+        String.raw`stopped before applying it \(lower train\.lr or check the data\); ` +
+        String.raw`the best weights so far are saved in .*\/model$`,
+    ),
     check: (c) => expect(json(path.join(c.out, 'train_summary.json')).stop_reason).toBe('nan'),
   },
   {
@@ -763,8 +769,11 @@ const cases: BadCase[] = [
         modelCopy(c, 'st-truncated', (d) => rewrite(st(d), (b) => b.subarray(0, Math.floor(b.length * 0.9)))),
       ),
     code: 3,
-    error:
-      /st-truncated\/model\.safetensors: tensor \S+: data_offsets \[\d+, \d+\] run past the end of the data \(\d+ bytes\): truncated or corrupt/,
+    error: new RegExp(
+      String.raw`st-truncated\/model\.safetensors: tensor \S+: data_offsets \[\d+, ` +
+        String.raw`\d+\] run past the end of the data \(\d+ bytes\): truncated ` +
+        'or corrupt',
+    ),
   },
   {
     name: 'a safetensors header claiming 100 GB',
@@ -788,8 +797,10 @@ const cases: BadCase[] = [
         modelCopy(c, 'st-long-header', (d) => rewrite(st(d), (b) => withU64(b, BigInt(b.length)))),
       ),
     code: 3,
-    error:
-      /st-long-header\/model\.safetensors: safetensors header length \d+ is larger than the file \(\d+ bytes\): truncated or corrupt/,
+    error: new RegExp(
+      String.raw`st-long-header\/model\.safetensors: safetensors header length ` +
+        String.raw`\d+ is larger than the file \(\d+ bytes\): truncated or corrupt`,
+    ),
   },
   {
     name: 'a safetensors header that is not JSON',
@@ -855,8 +866,11 @@ const cases: BadCase[] = [
     cmd: 'train',
     args: (c) => [...train(c, c.model), '--data', c.dsOtherTokenizer],
     code: 3,
-    error:
-      /ds-other-tokenizer: the dataset was prepared with another tokenizer than the model's \([0-9a-f]{12} vs [0-9a-f]{12} in .*\); re-run recsys prepare with --tokenizer /,
+    error: new RegExp(
+      'ds-other-tokenizer: the dataset was prepared with another tokenizer ' +
+        String.raw`than the model's \([0-9a-f]{12} vs [0-9a-f]{12} in .*\); re-run ` +
+        'recsys prepare with --tokenizer ',
+    ),
   },
   {
     name: 'a model whose max_position_embeddings is below the dataset max_length',
@@ -890,8 +904,10 @@ const cases: BadCase[] = [
         c.tiny,
       ),
     code: 3,
-    error:
-      /ds-truncated\/train\.arrow: does not match the sha256 in .*ds-truncated\/manifest\.json \(changed or damaged after prepare\); re-run recsys prepare/,
+    error: new RegExp(
+      String.raw`ds-truncated\/train\.arrow: does not match the sha256 in .*ds-truncated\/manifest\.json ` +
+        String.raw`\(changed or damaged after prepare\); re-run recsys prepare`,
+    ),
   },
   {
     name: 'a dataset shard changed after prepare',

@@ -85,7 +85,10 @@ export interface Manifest {
 export const readManifestJson = (dir: string): Manifest =>
   JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
 
-/** A prepared dataset accounts for every row: read = written + rejected, the shards hold `written`, rejects.csv holds `rejected`. */
+/**
+ * A prepared dataset accounts for every row: read = written + rejected, the shards hold `written`,
+ * rejects.csv holds `rejected`.
+ */
 export function expectRowsAccounted(dir: string): { manifest: Manifest; rejects: RejectRow[] } {
   const manifest = readManifestJson(dir);
   const rejects = readRejects(path.join(dir, 'rejects.csv'));

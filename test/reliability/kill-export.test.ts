@@ -103,7 +103,8 @@ async function pool<T>(items: T[], width: number, job: (item: T) => Promise<void
   );
 }
 
-// OUT's entries are moved in one by one: config.json, manifest.json, onnx, parity.json, savedmodel, tokenizer files (8).
+// OUT's entries are moved in one by one: config.json, manifest.json, onnx, parity.json, savedmodel,
+// tokenizer files (8).
 const faults = [
   { fault: 'export-stage:1', over: false, what: 'ONNX written to the stage, before its parity check' },
   { fault: 'export-stage:2', over: false, what: 'SavedModel written to the stage' },
@@ -121,7 +122,7 @@ const faults = [
 ];
 
 describe('kill -9 during export, then rerun', () => {
-  it(`${faults.length} kill points: nothing incomplete looks complete, eval/predict refuse it, a rerun succeeds cleanly`, {
+  it(`${faults.length} kill points: nothing incomplete looks complete, eval/predict refuse it, a rerun succeeds`, {
     timeout: 600_000,
   }, async () => {
     await pool(

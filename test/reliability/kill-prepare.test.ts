@@ -44,7 +44,7 @@ const faults = [
 ];
 
 describe('kill -9 while prepare publishes, then rerun', () => {
-  it(`${faults.length} kill points: no manifest without its shards, train refuses what is incomplete, a rerun completes`, {
+  it(`${faults.length} kill points: no manifest without its shards, train refuses the incomplete, a rerun completes`, {
     timeout: 300_000,
   }, async () => {
     const expected = JSON.parse(readFileSync(path.join(complete, 'manifest.json'), 'utf8')) as Manifest;

@@ -67,7 +67,7 @@ describe('output dir faults', () => {
     );
   });
 
-  it('disk full while training: the run stops with a one-line error and every checkpoint left is complete or marked temporary', () => {
+  it('disk full while training: a one-line error; every checkpoint left is complete or marked temporary', () => {
     const dir = tempDir();
     const ds = path.join(dir, 'ds');
     expect(
@@ -118,7 +118,7 @@ describe('output dir faults', () => {
     }
   });
 
-  it('export, eval and predict: a read-only location is refused before any work; a disk filling up mid-write is one line naming the output, nothing partial stays', () => {
+  it('export, eval, predict: read-only refused before any work; disk full mid-write: one line, nothing partial', () => {
     const dir = tempDir();
     const intent = path.join(repoRoot, 'configs/intent.yaml');
     const ds = path.join(dir, 'ds');

@@ -213,7 +213,7 @@ describe('outputs stay under the output dir', () => {
     expectRowsAccounted(out);
   });
 
-  it("train --resume refuses a symlink in the run dir that leads outside it; --overwrite keeps files that are not the run's", async () => {
+  it("train --resume refuses a symlink leading out of the run dir; --overwrite keeps files not the run's", async () => {
     const ds = path.join(work, 'ds-resume');
     expect(
       (

@@ -31,7 +31,7 @@ function synthetic(n: number, labels: number): SplitArrays {
   };
 }
 
-it('numTensors is the same after step 10 as after step 100 (training, evaluation, best-weight copies and checkpoints included)', async () => {
+it('numTensors is the same after step 10 as after 100 (training, evaluation, best weights, checkpoints)', async () => {
   const config = parseBertConfig(
     {
       vocab_size: 50,

@@ -52,12 +52,14 @@ export function csvSource(file: string, delimiter: string): RowSource {
       const where = records === 0 ? 'the header' : `row ${records}`;
       if (e.code === 'CSV_QUOTE_NOT_CLOSED') {
         throw new DataError(
-          `${file}:${start}: CSV does not parse: ${where} has an opening quote that is never closed (the field runs to the end of the file at line ${e.lines ?? '?'})`,
+          `${file}:${start}: CSV does not parse: ${where} has an opening quote that is never closed ` +
+            `(the field runs to the end of the file at line ${e.lines ?? '?'})`,
         );
       }
       if (e.code === 'CSV_MAX_RECORD_SIZE') {
         throw new DataError(
-          `${file}:${start}: CSV does not parse: ${where} is longer than ${MAX_RECORD_BYTES / (1024 * 1024)} MiB (an unbalanced quote?)`,
+          `${file}:${start}: CSV does not parse: ${where} is longer than ` +
+            `${MAX_RECORD_BYTES / (1024 * 1024)} MiB (an unbalanced quote?)`,
         );
       }
       // Any other csv-parse error: its message without the Buffer dumps it sometimes carries.
