@@ -60,7 +60,8 @@ try {
   const csv = ['text,label,split'];
   for (let i = 0; i < trainRows + rowsWanted; i++) {
     csv.push(
-      `${Array.from({ length: 200 }, () => words[rng.int(words.length)]).join(' ')},c${i % 4},${i < trainRows ? 'train' : 'test'}`,
+      `${Array.from({ length: 200 }, () => words[rng.int(words.length)]).join(' ')},c${i % 4},` +
+        `${i < trainRows ? 'train' : 'test'}`,
     );
   }
   writeFileSync(path.join(dir, 'data.csv'), `${csv.join('\n')}\n`);
@@ -174,7 +175,8 @@ try {
       );
       torch = Math.max(torch, torchInfo.rows_per_second as number);
       console.error(
-        `${name} pass ${i + 1}/${repeat}: tensorflow ${tf.toFixed(0)}, onnx ${onnx.toFixed(0)}, torch ${torch.toFixed(0)} rows/s (best so far), load ${loadavg()[0].toFixed(2)}`,
+        `${name} pass ${i + 1}/${repeat}: tensorflow ${tf.toFixed(0)}, onnx ${onnx.toFixed(0)}, ` +
+          `torch ${torch.toFixed(0)} rows/s (best so far), load ${loadavg()[0].toFixed(2)}`,
       );
     }
     results.push({ model: name, tf, onnx, torch, torchInfo });
@@ -182,7 +184,8 @@ try {
 
   const t = results[0]?.torchInfo ?? {};
   console.log(
-    `${testRows} rows × 128 tokens (every row truncated, median ${lengths.p50} before), batch ${batchSize}, best of ${repeat}; ` +
+    `${testRows} rows × 128 tokens (every row truncated, median ${lengths.p50} before), batch ` +
+      `${batchSize}, best of ${repeat}; ` +
       `${cpus().length} cores, load average ${load0.toFixed(2)} before / ${loadavg()[0].toFixed(2)} after; ` +
       `torch ${t.torch} (${t.threads} threads, ${t.attention} attention)`,
   );
@@ -194,7 +197,8 @@ try {
   for (const r of results) {
     const f = (x: number) => Math.round(x).toLocaleString('en-US');
     console.log(
-      `| BERT-${r.model} | ${f(r.tf)} | ${f(r.onnx)} | ${f(r.torch)} | ${(r.tf / r.torch).toFixed(2)}× | **${(r.onnx / r.torch).toFixed(2)}×** |`,
+      `| BERT-${r.model} | ${f(r.tf)} | ${f(r.onnx)} | ${f(r.torch)} | ` +
+        `${(r.tf / r.torch).toFixed(2)}× | **${(r.onnx / r.torch).toFixed(2)}×** |`,
     );
   }
 } finally {

@@ -129,7 +129,13 @@ try {
     },
   };
   if (withTf) {
-    const code = `import os, time, sys\nos.environ['TF_CPP_MIN_LOG_LEVEL']='3'\nimport numpy as np, tensorflow as tf\nt=time.time(); f=tf.saved_model.load(sys.argv[1]).signatures['serving_default']; l=time.time()-t\nx=np.full((8,128),1000,np.int32); t=time.time(); f(input_ids=x, attention_mask=np.ones_like(x), token_type_ids=np.zeros_like(x)); c=time.time()-t\nprint(f'{l:.2f} {c:.2f}')`;
+    const code =
+      `import os, time, sys\nos.environ['TF_CPP_MIN_LOG_LEVEL']='3'\nimport numpy as np, ` +
+      `tensorflow as tf\nt=time.time(); ` +
+      `f=tf.saved_model.load(sys.argv[1]).signatures['serving_default']; ` +
+      `l=time.time()-t\nx=np.full((8,128),1000,np.int32); t=time.time(); f(input_ids=x, ` +
+      `attention_mask=np.ones_like(x), token_type_ids=np.zeros_like(x)); ` +
+      `c=time.time()-t\nprint(f'{l:.2f} {c:.2f}')`;
     const r = spawnSync(python, ['-c', code, path.join(out, 'savedmodel')], { encoding: 'utf8' });
     const [load, first] = r.stdout.trim().split(' ').map(Number);
     summary.tf_savedmodel = {

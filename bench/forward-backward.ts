@@ -117,7 +117,7 @@ async function runChild(o: Opts, backend: string, model: string): Promise<Result
   const init = initParams(config, 0);
   // variable names are the parameter names, so variableGrads' result is keyed like the map
   const vars: Params = new Map([...init].map(([k, t]) => [k, tf.variable(t, true, k)]));
-  init.forEach((t) => t.dispose());
+  for (const t of init.values()) t.dispose();
   const lr = 1e-4;
   const specs = new Map(paramSpecs(config).map((sp) => [sp.name, sp]));
   const opt = new AdamW(vars as Map<string, tf.Variable>, specs, {
@@ -210,7 +210,11 @@ function runProcess(cmd: string, args: string[], timeoutMs: number): Promise<Res
 function fmt(r: Result, torchMs?: number): string {
   if (r.error) return `  ${r.runtime.padEnd(16)} ${r.model.padEnd(5)} unavailable: ${r.error}`;
   const ratio = torchMs && r.runtime !== 'torch' ? `${(r.ms_per_step! / torchMs).toFixed(2)}x torch` : '';
-  return `  ${r.runtime.padEnd(16)} ${r.model.padEnd(5)} ${r.ms_per_step!.toFixed(0).padStart(8)} ms/step ${r.samples_per_s!.toFixed(1).padStart(8)} samples/s  ${ratio.padEnd(12)} (${r.steps} steps${r.note ? `; ${r.note}` : ''})`;
+  return (
+    `  ${r.runtime.padEnd(16)} ${r.model.padEnd(5)} ${r.ms_per_step!.toFixed(0).padStart(8)} ` +
+    `ms/step ${r.samples_per_s!.toFixed(1).padStart(8)} samples/s  ${ratio.padEnd(12)} (${r.steps} ` +
+    `steps${r.note ? `; ${r.note}` : ''})`
+  );
 }
 
 async function main(): Promise<void> {
@@ -243,7 +247,8 @@ async function main(): Promise<void> {
     o.maxSeconds,
   ].map(String);
   console.error(
-    `one training step, batch ${o.batch} × seq ${o.seq}, vocab ${o.vocab}, ${o.labels} labels; median of up to ${o.steps} steps after ${o.warmup} warm-up`,
+    `one training step, batch ${o.batch} × seq ${o.seq}, vocab ${o.vocab}, ${o.labels} labels; ` +
+      `median of up to ${o.steps} steps after ${o.warmup} warm-up`,
   );
   const all: Result[] = [];
   for (const model of o.models) {

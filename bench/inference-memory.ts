@@ -55,7 +55,9 @@ for (const inference of [true, false]) {
   });
   const v = await out!.data();
   console.log(
-    `L${L} H${H} batch ${B}x${S} inference=${inference}: peak ${((prof.peakBytes - weights) / 1e6).toFixed(0)} MB above inputs+weights, ${(performance.now() - t0).toFixed(0)} ms, logit0 ${v[0].toFixed(6)}`,
+    `L${L} H${H} batch ${B}x${S} inference=${inference}: peak ` +
+      `${((prof.peakBytes - weights) / 1e6).toFixed(0)} MB above inputs+weights, ` +
+      `${(performance.now() - t0).toFixed(0)} ms, logit0 ${v[0].toFixed(6)}`,
   );
   peaks.push(prof.peakBytes - weights);
   out!.dispose();

@@ -119,8 +119,10 @@ cfg = json.load(open(sys.argv[1])); cfg.pop("model_type")
 model = BertForSequenceClassification(BertConfig(num_labels=4, **cfg)); model.train()
 t = ipc.open_file(sys.argv[2] + "/train.arrow").read_all()
 ids = t.column("input_ids").to_pylist(); labels = t.column("label").to_pylist()
-decay = [p for n, p in model.named_parameters() if n.endswith(".weight") and "LayerNorm" not in n and "embeddings" not in n]
-rest = [p for n, p in model.named_parameters() if not (n.endswith(".weight") and "LayerNorm" not in n and "embeddings" not in n)]
+def decays(n):
+    return n.endswith(".weight") and "LayerNorm" not in n and "embeddings" not in n
+decay = [p for n, p in model.named_parameters() if decays(n)]
+rest = [p for n, p in model.named_parameters() if not decays(n)]
 opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=1e-4)
 steps = int(sys.argv[3]); sched = get_linear_schedule_with_warmup(opt, 0, steps)
 times = []

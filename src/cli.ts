@@ -162,7 +162,8 @@ export function buildCli(): Command {
     program
       .command('eval')
       .description(
-        'evaluate a run or its ONNX export on a prepared split: sklearn-style report, JSON/markdown/HTML, CI quality gates',
+        'evaluate a run or its ONNX export on a prepared split: sklearn-style report, ' +
+          'JSON/markdown/HTML, CI quality gates',
       ),
   )
     .option('--run <dir>', 'run directory (default: train.out of the config)')

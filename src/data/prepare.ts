@@ -77,7 +77,8 @@ function checkOutputDir(out: string, fingerprint: string, overwrite: boolean): v
   const foreign = readdirSync(out).filter((f) => !OWN_FILES.has(f) && !f.includes('.tmp-'));
   if (foreign.length && !overwrite) {
     throw new UsageError(
-      `${out}: not empty and not a recsys dataset (${foreign.slice(0, 3).join(', ')}…); pass --overwrite or choose another --out`,
+      `${out}: not empty and not a recsys dataset (${foreign.slice(0, 3).join(', ')}…); pass ` +
+        `--overwrite or choose another --out`,
     );
   }
 }
@@ -117,7 +118,8 @@ export async function prepareDataset(config: RecsysConfig, opts: PrepareOptions 
   const missing = wanted.filter((c) => !columns.includes(c));
   if (missing.length) {
     throw new UsageError(
-      `${input}: column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')} not found; columns are ${columns.join(', ')}`,
+      `${input}: column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')} ` +
+        `not found; columns are ${columns.join(', ')}`,
     );
   }
 
@@ -229,7 +231,8 @@ async function writeDatasetWith(
   if (labels.length < 2) {
     await rejects.close();
     throw new DataError(
-      `${input}: every usable row has the label ${JSON.stringify(labels[0])} (column "${data.label_column}"); a classifier needs at least two labels`,
+      `${input}: every usable row has the label ${JSON.stringify(labels[0])} (column ` +
+        `"${data.label_column}"); a classifier needs at least two labels`,
     );
   }
   const labelId = new Map(labels.map((l, i) => [l, i]));

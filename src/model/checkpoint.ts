@@ -91,12 +91,14 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     throw new DataError(`${modelJson}: not a recsys checkpoint (not a JSON object)`);
   if (manifest.format !== CHECKPOINT_FORMAT) {
     throw new DataError(
-      `${modelJson}: not a recsys checkpoint (format ${JSON.stringify(manifest.format)}, expected "${CHECKPOINT_FORMAT}")`,
+      `${modelJson}: not a recsys checkpoint (format ${JSON.stringify(manifest.format)}, expected ` +
+        `"${CHECKPOINT_FORMAT}")`,
     );
   }
   if (manifest.formatVersion !== CHECKPOINT_VERSION) {
     throw new DataError(
-      `${modelJson}: checkpoint format version ${String(manifest.formatVersion)} is not supported (expected ${CHECKPOINT_VERSION})`,
+      `${modelJson}: checkpoint format version ${String(manifest.formatVersion)} is not supported ` +
+        `(expected ${CHECKPOINT_VERSION})`,
     );
   }
   const config = parseBertConfig(manifest.modelTopology?.config, `${modelJson} (modelTopology.config)`);
@@ -116,7 +118,8 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   const all = Buffer.concat(chunks);
   if (meta.weightsBytes !== undefined && meta.weightsBytes !== all.byteLength) {
     throw new DataError(
-      `${dir}: ${WEIGHTS_BIN} has ${all.byteLength} bytes, model.json says ${String(meta.weightsBytes)}: incomplete or from another save`,
+      `${dir}: ${WEIGHTS_BIN} has ${all.byteLength} bytes, model.json says ` +
+        `${String(meta.weightsBytes)}: incomplete or from another save`,
     );
   }
   if (meta.weightsSha256 !== undefined && meta.weightsSha256 !== sha256(all)) {
@@ -130,7 +133,8 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     if (!t || t.shape.join(',') !== s.shape.join(',')) {
       tf.dispose(Object.values(named));
       throw new DataError(
-        `${modelJson}: weight ${s.name} is ${t ? `[${t.shape.join(', ')}]` : 'missing'}, config implies [${s.shape.join(', ')}]`,
+        `${modelJson}: weight ${s.name} is ${t ? `[${t.shape.join(', ')}]` : 'missing'}, config ` +
+          `implies [${s.shape.join(', ')}]`,
       );
     }
     params.set(s.name, t);

@@ -18,7 +18,10 @@ import { readSafetensors, type StEntry } from './safetensors.js';
  */
 
 export interface ImportOptions {
-  /** The label set to use (e.g. the dataset's). A checkpoint head of the same size is reused, another size is replaced. */
+  /**
+   * The label set to use (e.g. the dataset's). A checkpoint head of the same size is reused, another size is
+   * replaced.
+   */
   id2label?: string[];
   /** Seed for freshly initialised parts. Default 0. */
   seed?: number;
@@ -118,11 +121,13 @@ export function paramsFromTensors(
     if (ckptLabels !== null && ckptLabels !== opts.id2label.length) {
       freshHead = true;
       report.messages.push(
-        `the checkpoint's classifier has ${ckptLabels} outputs but there are ${opts.id2label.length} labels: it is replaced by a freshly initialised head`,
+        `the checkpoint's classifier has ${ckptLabels} outputs but there are ` +
+          `${opts.id2label.length} labels: it is replaced by a freshly initialised head`,
       );
     } else if (ckptLabels !== null && configIn.id2label.join('\u0000') !== opts.id2label.join('\u0000')) {
       report.messages.push(
-        `reusing the checkpoint's classifier head; its label names [${listNames(configIn.id2label, 5)}] differ from [${listNames(opts.id2label, 5)}]`,
+        `reusing the checkpoint's classifier head; its label names ` +
+          `[${listNames(configIn.id2label, 5)}] differ from [${listNames(opts.id2label, 5)}]`,
       );
     }
   }
@@ -148,7 +153,8 @@ export function paramsFromTensors(
     const want = torchShape(spec);
     if (want.length !== entry.shape.length || want.some((d, i) => d !== entry.shape[i])) {
       throw new DataError(
-        `${source}: tensor ${entry.name} has shape [${entry.shape.join(', ')}] but config.json implies [${want.join(', ')}]`,
+        `${source}: tensor ${entry.name} has shape [${entry.shape.join(', ')}] but config.json ` +
+          `implies [${want.join(', ')}]`,
       );
     }
     if (entry.values instanceof Int32Array) {

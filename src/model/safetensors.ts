@@ -136,7 +136,8 @@ export function parseSafetensors(data: Uint8Array, source: string): StFile {
     const dtype = e.dtype;
     if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
       throw fail(
-        `tensor ${name}: unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`,
+        `tensor ${name}: unsupported dtype ${JSON.stringify(dtype)} (supported: ` +
+          `${Object.keys(DTYPE_BYTES).join(', ')})`,
       );
     }
     const shape = e.shape;
@@ -155,13 +156,15 @@ export function parseSafetensors(data: Uint8Array, source: string): StFile {
     const [begin, end] = offs as [number, number];
     if (end > dataLen) {
       throw fail(
-        `tensor ${name}: data_offsets [${begin}, ${end}] run past the end of the data (${dataLen} bytes): truncated or corrupt`,
+        `tensor ${name}: data_offsets [${begin}, ${end}] run past the end of the data (${dataLen} ` +
+          `bytes): truncated or corrupt`,
       );
     }
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end - begin !== count * DTYPE_BYTES[dtype]) {
       throw fail(
-        `tensor ${name}: ${end - begin} bytes for ${dtype} shape [${shape.join(', ')}], expected ${count * DTYPE_BYTES[dtype]}`,
+        `tensor ${name}: ${end - begin} bytes for ${dtype} shape [${shape.join(', ')}], expected ` +
+          `${count * DTYPE_BYTES[dtype]}`,
       );
     }
     ranges.push([begin, end, name]);

@@ -71,7 +71,9 @@ export class VectorStore {
     let where: string;
     if (key === 'row') {
       if (!/^\d+$/.test(id))
-        throw new UsageError(`--similar-to ${escapeControlChars(id)}: this index is keyed by source row; give a row number`);
+        throw new UsageError(
+          `--similar-to ${escapeControlChars(id)}: this index is keyed by source ` + `row; give a row number`,
+        );
       value = Number(id);
       where = `\`row\` = ${value}`;
     } else {

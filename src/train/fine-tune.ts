@@ -27,7 +27,8 @@ function checkEarlyStoppingMetric(metric: string, labels: string[]): void {
   const watchable = metricNames({ labels, topK: defaultTopK(labels.length) });
   if (!watchable.includes(metric)) {
     throw new UsageError(
-      `train.early_stopping.metric: "${metric}" is not a reported metric; use one of ${watchable.slice(0, 12).join(', ')}, …`,
+      `train.early_stopping.metric: "${metric}" is not a reported metric; use one of ` +
+        `${watchable.slice(0, 12).join(', ')}, …`,
     );
   }
 }
@@ -38,7 +39,8 @@ function checkClassWeights(weights: RecsysConfig['train']['class_weights'], labe
   const unknown = Object.keys(weights).filter((l) => !labels.includes(l));
   if (unknown.length)
     throw new UsageError(
-      `train.class_weights: unknown label(s) ${unknown.map((l) => `"${l}"`).join(', ')}; labels are ${labels.join(', ')}`,
+      `train.class_weights: unknown label(s) ${unknown.map((l) => `"${l}"`).join(', ')}; labels are ` +
+        `${labels.join(', ')}`,
     );
 }
 
@@ -52,7 +54,8 @@ async function verifiedSplitFile(
   const want = manifest.splits[split]?.sha256;
   if (want && (await sha256File(file)) !== want) {
     throw new DataError(
-      `${file}: does not match the sha256 in ${path.join(datasetDir, 'manifest.json')} (changed or damaged after prepare); re-run recsys prepare`,
+      `${file}: does not match the sha256 in ${path.join(datasetDir, 'manifest.json')} (changed or ` +
+        `damaged after prepare); re-run recsys prepare`,
     );
   }
   return file;
@@ -99,7 +102,8 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
   checkClassWeights(t.class_weights, manifest.labels);
   if (manifest.labels.length < 2)
     throw new DataError(
-      `${datasetDir}: the dataset has a single label (${JSON.stringify(manifest.labels[0])}); a classifier needs at least two`,
+      `${datasetDir}: the dataset has a single label (${JSON.stringify(manifest.labels[0])}); a ` +
+        `classifier needs at least two`,
     );
   ensureWritableDir(runDir, 'run');
   const backend = await initBackend(config.backend, { log: log.info, verbose: req.verbose });
@@ -139,9 +143,13 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
   for (const m of start.messages) log.info(m);
 
   log.info(
-    `resolved: lr ${t.lr} (${t.schedule}, warmup ${warm} steps), weight decay ${t.weight_decay}${t.decay_embeddings ? ' incl. embeddings' : ' (matrices only)'}, ` +
-      `clip ${t.clip_norm}, batch ${t.batch_size}×${t.grad_accum}, max_length ${manifest.max_length}, dropout ${t.dropout ? 'on' : 'off'}, ` +
-      `early stopping on ${t.early_stopping.metric} (${modeFor(t.early_stopping.metric, t.early_stopping.mode)}, patience ${t.early_stopping.patience}), seed ${config.seed}`,
+    `resolved: lr ${t.lr} (${t.schedule}, warmup ${warm} steps), weight decay ` +
+      `${t.weight_decay}${t.decay_embeddings ? ' incl. embeddings' : ' (matrices only)'}, ` +
+      `clip ${t.clip_norm}, batch ${t.batch_size}×${t.grad_accum}, max_length ` +
+      `${manifest.max_length}, dropout ${t.dropout ? 'on' : 'off'}, ` +
+      `early stopping on ${t.early_stopping.metric} ` +
+      `(${modeFor(t.early_stopping.metric, t.early_stopping.mode)}, patience ` +
+      `${t.early_stopping.patience}), seed ${config.seed}`,
   );
   if (!validation)
     log.warn('no validation rows: early stopping and best-weights selection are off; the final weights are kept');
@@ -201,7 +209,10 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
     dataset_dir: path.resolve(datasetDir),
   };
   await writeJsonAtomic(paths.summary, summary);
-  const line = `stopped: ${result.stopReason} after ${result.steps} steps; best ${result.best.metric} ${result.best.value?.toFixed(4) ?? '-'} at step ${result.best.step ?? '-'}; ${result.samplesPerSec.toFixed(1)} samples/s; model in ${modelDir}`;
+  const line =
+    `stopped: ${result.stopReason} after ${result.steps} steps; best ` +
+    `${result.best.metric} ${result.best.value?.toFixed(4) ?? '-'} at step ` +
+    `${result.best.step ?? '-'}; ${result.samplesPerSec.toFixed(1)} samples/s; model in ${modelDir}`;
   return {
     summary,
     modelDir,

@@ -51,12 +51,14 @@ export async function initialModel(
   const c = result.config;
   if (manifest.tokenizer.vocab_size > c.vocabSize) {
     throw new DataError(
-      `${datasetDir}: its tokenizer has ${manifest.tokenizer.vocab_size} tokens but the model's vocab_size is ${c.vocabSize} (${result.source}): prepare the data with the model's tokenizer`,
+      `${datasetDir}: its tokenizer has ${manifest.tokenizer.vocab_size} tokens but the model's ` +
+        `vocab_size is ${c.vocabSize} (${result.source}): prepare the data with the model's tokenizer`,
     );
   }
   if (manifest.max_length > c.maxPositionEmbeddings) {
     throw new DataError(
-      `${datasetDir}: max_length ${manifest.max_length} exceeds the model's max_position_embeddings ${c.maxPositionEmbeddings} (${result.source})`,
+      `${datasetDir}: max_length ${manifest.max_length} exceeds the model's max_position_embeddings ` +
+        `${c.maxPositionEmbeddings} (${result.source})`,
     );
   }
   return result;
@@ -68,7 +70,9 @@ function checkTokenizerMatches(dir: string, manifest: DatasetManifest, datasetDi
   const tok = loadModelDirTokenizer(dir);
   if (tok.sha256 !== manifest.tokenizer.sha256) {
     throw new DataError(
-      `${datasetDir}: the dataset was prepared with another tokenizer than the model's (${manifest.tokenizer.sha256.slice(0, 12)} vs ${tok.sha256.slice(0, 12)} in ${dir}); re-run recsys prepare with --tokenizer ${dir}`,
+      `${datasetDir}: the dataset was prepared with another tokenizer than the model's ` +
+        `(${manifest.tokenizer.sha256.slice(0, 12)} vs ${tok.sha256.slice(0, 12)} in ${dir}); ` +
+        `re-run recsys prepare with --tokenizer ${dir}`,
     );
   }
 }
