@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference values for recsys's per-query ranking metrics (src/eval/ranking.ts).
 
-    generate [--out test/fixtures/reference/ranking.json]   seeded query groups + their reference values
+    generate [--out test/fixtures/ranking/ranking.json]   seeded query groups + their reference values
     compute INPUT OUTPUT                                     reference values for the groups in INPUT
 
 INPUT is JSON: {"k": [1, 3, 5, 10], "min_relevant_gain": null | number,
@@ -194,7 +194,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("generate")
-    g.add_argument("--out", default=str(Path(__file__).parent.parent / "test/fixtures/reference/ranking.json"))
+    g.add_argument("--out", default=str(Path(__file__).parent.parent / "test/fixtures/ranking/ranking.json"))
     g.add_argument("--seed", type=int, default=15)
     c = sub.add_parser("compute")
     c.add_argument("input")

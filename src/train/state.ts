@@ -104,7 +104,12 @@ export async function pruneCheckpoints(dir: string, keep: number, protect: Set<s
   const steps = entries.filter((e) => /^step-\d+$/.test(e)).sort((a, b) => Number(b.slice(5)) - Number(a.slice(5)));
   for (const e of steps.slice(keep)) {
     const full = path.join(dir, e);
-    if (!protect.has(full)) await rm(full, { recursive: true, force: true });
+    if (protect.has(full)) continue;
+    // A recursive rm is not atomic: killed halfway, it would leave a `step-N` that is neither complete nor
+    // a temp. Renamed to a temp name first (atomic), the dir is never seen half-removed under its own name.
+    const doomed = `${full}.tmp-${process.pid}`;
+    await rename(full, doomed);
+    await rm(doomed, { recursive: true, force: true });
   }
 }
 

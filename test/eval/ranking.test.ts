@@ -20,14 +20,14 @@ import { referencePython } from '../helpers/python.js';
  * The ranking metrics against two references computed by scripts/make_ranking_reference.py:
  * sklearn (ndcg_score, dcg_score, average_precision_score) and an exhaustive average over every
  * ordering of the tied candidates, scored with the textbook definitions. The committed vectors
- * (test/fixtures/reference/ranking.json) are checked, and the script runs live on them and on
+ * (test/fixtures/ranking/ranking.json) are checked, and the script runs live on them and on
  * freshly generated groups; without Python and sklearn the live checks fail.
  */
 
 const TOL = 1e-6;
 const KS = [1, 3, 5, 10];
 const script = path.join(repoRoot, 'scripts/make_ranking_reference.py');
-const fixture = path.join(repoRoot, 'test/fixtures/reference/ranking.json');
+const fixture = path.join(repoRoot, 'test/fixtures/ranking/ranking.json');
 
 interface Query {
   id: string;
