@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
-import { type CommonOptions, flagOverrides } from './options.js';
+import { type CommonOptions, flagOverrides, requiredFlag } from './options.js';
 import type { InputFormat } from '../data/readers/index.js';
 import { runEmbed, type EmbedSummary } from '../embed/run.js';
 import { openModel } from '../infer/model.js';
-import { UsageError } from '../lib/errors.js';
 import { makeLogger } from '../lib/log.js';
 import { rowsProgress } from '../lib/progress.js';
 
@@ -25,11 +24,6 @@ interface EmbedFlags extends CommonOptions {
   progress?: boolean;
 }
 
-function need(v: string | undefined, flag: string): string {
-  if (!v) throw new UsageError(`recsys embed: ${flag} is required`);
-  return v;
-}
-
 /** Plain flags that are config keys: the schema checks them as it checks every key. */
 const FLAGS = {
   pooling: 'embed.pooling',
@@ -42,9 +36,9 @@ const FLAGS = {
 
 export async function embedCommand(opts: EmbedFlags): Promise<void> {
   const log = makeLogger({ verbose: opts.verbose });
-  const ref = need(opts.model, '--model');
-  const input = path.resolve(need(opts.input, '--input'));
-  const out = path.resolve(need(opts.out, '--out'));
+  const ref = requiredFlag(opts.model, 'embed', '--model');
+  const input = path.resolve(requiredFlag(opts.input, 'embed', '--input'));
+  const out = path.resolve(requiredFlag(opts.out, 'embed', '--out'));
   const overrides = flagOverrides(opts as Record<string, unknown>, FLAGS);
   const config = loadConfig({ files: opts.config, sets: opts.set, overrides });
   const { pooling, normalize, batch_size: batchSize, max_length: maxLength, max_bad_rows: maxBadRows } = config.embed;

@@ -1,4 +1,5 @@
 import type { Override } from '../config/load.js';
+import { UsageError } from '../lib/errors.js';
 
 /** Options every config-driven command takes; plain flags are just overrides of config keys. */
 export interface CommonOptions {
@@ -20,4 +21,10 @@ export function flagOverrides(
     if (opts[flag] !== undefined) out.push({ key, value: opts[flag], baseDir: cwd });
   }
   return out;
+}
+
+/** A flag the command cannot run without: its value, or a usage error naming the command and the flag. */
+export function requiredFlag(value: string | undefined, command: string, flag: string): string {
+  if (!value) throw new UsageError(`recsys ${command}: ${flag} is required`);
+  return value;
 }

@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
-import { type CommonOptions, flagOverrides } from './options.js';
+import { type CommonOptions, flagOverrides, requiredFlag } from './options.js';
 import type { InputFormat } from '../data/readers/index.js';
 import { openModel } from '../infer/model.js';
-import { UsageError } from '../lib/errors.js';
 import { ensureWritableFile } from '../lib/fs-errors.js';
 import { makeLogger } from '../lib/log.js';
 import { rowsProgress } from '../lib/progress.js';
@@ -26,11 +25,6 @@ interface PredictFlags extends CommonOptions {
   progress?: boolean;
 }
 
-function need(v: string | undefined, flag: string): string {
-  if (!v) throw new UsageError(`recsys predict: ${flag} is required`);
-  return v;
-}
-
 /** Plain flags that are config keys: the schema checks them as it checks every key. */
 const FLAGS = {
   topK: 'predict.top_k',
@@ -41,9 +35,9 @@ const FLAGS = {
 
 export async function predictCommand(opts: PredictFlags): Promise<void> {
   const log = makeLogger({ verbose: opts.verbose });
-  const ref = need(opts.model, '--model');
-  const input = path.resolve(need(opts.input, '--input'));
-  const output = path.resolve(need(opts.output, '--output'));
+  const ref = requiredFlag(opts.model, 'predict', '--model');
+  const input = path.resolve(requiredFlag(opts.input, 'predict', '--input'));
+  const output = path.resolve(requiredFlag(opts.output, 'predict', '--output'));
   const config = loadConfig({ overrides: flagOverrides(opts as Record<string, unknown>, FLAGS) });
   const { top_k: topK, batch_size: batchSize, max_length: maxLength } = config.predict;
   ensureWritableFile(output, 'predictions');
