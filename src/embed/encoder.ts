@@ -2,7 +2,7 @@ import { UsageError } from '../lib/errors.js';
 import { type InferenceModel, type OpenOptions, openModel } from '../infer/model.js';
 import { type IndexManifest, identityDifferences } from '../retrieval/manifest.js';
 import { modelIdentity } from './output.js';
-import { poolBatch, type Pooling } from './pooling.js';
+import { embedRows, type Pooling } from './pooling.js';
 
 /**
  * Texts → vectors with the pooling `recsys embed` uses, for queries searched against an index of
@@ -10,22 +10,16 @@ import { poolBatch, type Pooling } from './pooling.js';
  * and an item embedded alike are compared alike. Vectors come back row-major [texts, hidden].
  */
 export function textEncoder(model: InferenceModel, pooling: Pooling, normalize: boolean) {
+  // Refused when the search opens the model, before any query is read (embedRows checks it again per batch).
   if (!model.hidden)
     throw new UsageError(`${model.modelPath}: this ONNX file has logits only (no last_hidden_state output)`);
-  const hidden = model.hidden.bind(model);
   return async (texts: string[]): Promise<Float32Array> => {
     const rows = texts.map((t) => {
       const enc = model.tokenizer.encode(t, undefined, model.maxLength, model.truncation);
       if (!enc) throw new UsageError(`query "${t.slice(0, 40)}" does not fit max_length ${model.maxLength}`);
       return enc;
     });
-    const h = await hidden(rows);
-    return poolBatch(
-      h,
-      rows.map((r) => r.ids.length),
-      pooling,
-      normalize,
-    );
+    return (await embedRows(model, rows, pooling, normalize)).vectors;
   };
 }
 

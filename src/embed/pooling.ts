@@ -1,4 +1,7 @@
+import type { EncodedRow } from '../data/batch.js';
+import type { InferenceModel } from '../infer/model.js';
 import type { HiddenStates } from '../infer/runners.js';
+import { UsageError } from '../lib/errors.js';
 
 export const POOLINGS = ['mean', 'cls', 'pooler'] as const;
 export type Pooling = (typeof POOLINGS)[number];
@@ -37,6 +40,27 @@ export function poolBatch(h: HiddenStates, lengths: number[], pooling: Pooling, 
   }
   if (normalize) normalizeRows(out, dim);
   return out;
+}
+
+/**
+ * One forward pass over encoded rows → their sentence vectors, row-major [rows, hidden]: the one path
+ * `recsys embed` and query encoding share. The runtime must return what the pooling reads.
+ */
+export async function embedRows(
+  model: InferenceModel,
+  rows: EncodedRow[],
+  pooling: Pooling,
+  normalize: boolean,
+): Promise<{ vectors: Float32Array; dimension: number }> {
+  if (!model.hidden)
+    throw new UsageError(`${model.modelPath}: this ONNX file has logits only (no last_hidden_state output)`);
+  const h = await model.hidden(rows);
+  if (pooling === 'pooler' && !h.pooled)
+    throw new UsageError(`${model.modelPath}: no pooler_output in this model; use --pooling mean or cls`);
+  if (pooling !== 'pooler' && !h.lastHidden)
+    throw new UsageError(`${model.modelPath}: no last_hidden_state in this model; use --pooling pooler`);
+  const lengths = rows.map((r) => r.ids.length);
+  return { vectors: poolBatch(h, lengths, pooling, normalize), dimension: h.hiddenSize };
 }
 
 /** L2-normalise each row in place, as torch.nn.functional.normalize (norm clamped at 1e-12). */

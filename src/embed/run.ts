@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { cellText, requireColumns } from '../data/readers/columns.js';
 import { openSource, type InputFormat } from '../data/readers/index.js';
 import { RejectsWriter } from '../data/rejects.js';
 import type { EncodedRow } from '../data/batch.js';
@@ -12,7 +13,7 @@ import {
   writeEmbedManifest,
   type EmbedManifest,
 } from './output.js';
-import { poolBatch, type Pooling } from './pooling.js';
+import { embedRows, type Pooling } from './pooling.js';
 import { EmbeddingWriter } from './writer.js';
 
 export interface EmbedOptions {
@@ -43,8 +44,6 @@ export interface EmbedSummary {
   seconds: number;
 }
 
-const asText = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
-
 /** What the model can give for this pooling, checked before any row is read. */
 function checkCapability(model: InferenceModel, pooling: Pooling): void {
   if (!model.hidden)
@@ -74,12 +73,7 @@ export async function runEmbed(model: InferenceModel, opts: EmbedOptions): Promi
   try {
     checkCapability(model, opts.pooling);
     const source = openSource(opts.input, opts.format);
-    const columns = await source.columns();
-    const missing = [opts.textColumn, opts.idColumn].filter((c): c is string => !!c && !columns.includes(c));
-    if (missing.length)
-      throw new UsageError(
-        `${opts.input}: column ${missing.map((c) => `"${c}"`).join(', ')} not found; columns are ${columns.join(', ')}`,
-      );
+    await requireColumns(source, opts.input, [opts.textColumn, opts.idColumn]);
     const identity = await modelIdentity(opts.ref, model);
     await prepareOutDir(opts.out, identity.weights_sha256, opts.overwrite);
     const file = path.join(opts.out, EMBEDDINGS_FILE);
@@ -91,18 +85,14 @@ export async function runEmbed(model: InferenceModel, opts: EmbedOptions): Promi
 
     const flush = async () => {
       if (!pending.length) return;
-      const h = await model.hidden!(pending.map((p) => p.enc));
-      if (opts.pooling === 'pooler' && !h.pooled)
-        throw new UsageError(`${model.modelPath}: no pooler_output in this model; use --pooling mean or cls`);
-      if (opts.pooling !== 'pooler' && !h.lastHidden)
-        throw new UsageError(`${model.modelPath}: no last_hidden_state in this model; use --pooling pooler`);
-      const vectors = poolBatch(
-        h,
-        pending.map((p) => p.enc.ids.length),
+      const batch = await embedRows(
+        model,
+        pending.map((p) => p.enc),
         opts.pooling,
         opts.normalize,
       );
-      dimension = h.hiddenSize;
+      const { vectors } = batch;
+      dimension = batch.dimension;
       writer ??= new EmbeddingWriter(file, dimension, !!opts.idColumn);
       writer.add(
         pending.map((p) => p.key),
@@ -116,8 +106,8 @@ export async function runEmbed(model: InferenceModel, opts: EmbedOptions): Promi
         rows++;
         let error = r.error;
         if (!error) {
-          const text = asText(r.values![opts.textColumn]);
-          const id = opts.idColumn ? asText(r.values![opts.idColumn]) : undefined;
+          const text = cellText(r.values![opts.textColumn]);
+          const id = opts.idColumn ? cellText(r.values![opts.idColumn]) : undefined;
           if (!text?.trim()) error = `empty or missing text (column "${opts.textColumn}")`;
           else if (opts.idColumn && !id?.trim()) error = `empty or missing id (column "${opts.idColumn}")`;
           else {

@@ -1,7 +1,7 @@
+import { cellText, requireColumns } from '../data/readers/columns.js';
 import { openSource, type InputFormat } from '../data/readers/index.js';
 import { RejectsWriter } from '../data/rejects.js';
 import type { Encoded } from '../data/tokenizer/index.js';
-import { UsageError } from '../lib/errors.js';
 import type { InferenceModel } from '../infer/model.js';
 import { PredictionWriter, type Prediction } from './writer.js';
 
@@ -35,8 +35,6 @@ export function softmax(logits: ArrayLike<number>): number[] {
   return exps.map((e) => e / sum);
 }
 
-const asText = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
-
 /**
  * Raw text in, predictions out: one output row per input row, in input order. Rows that cannot be
  * used keep their place (label null, error set) and are also listed in the rejects file.
@@ -44,14 +42,7 @@ const asText = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number
 export async function runPredict(model: InferenceModel, opts: PredictOptions): Promise<PredictSummary> {
   const t0 = performance.now();
   const source = openSource(opts.input, opts.format);
-  const columns = await source.columns();
-  const missing = [opts.textColumn, opts.pairColumn, opts.idColumn].filter(
-    (c): c is string => !!c && !columns.includes(c),
-  );
-  if (missing.length)
-    throw new UsageError(
-      `${opts.input}: column ${missing.map((c) => `"${c}"`).join(', ')} not found; columns are ${columns.join(', ')}`,
-    );
+  await requireColumns(source, opts.input, [opts.textColumn, opts.pairColumn, opts.idColumn]);
 
   const labels = model.labels;
   const writer = new PredictionWriter(opts.output, !!opts.idColumn);
@@ -98,9 +89,9 @@ export async function runPredict(model: InferenceModel, opts: PredictOptions): P
       if (r.error) entry.error = r.error;
       else {
         const v = r.values!;
-        entry.id = opts.idColumn ? asText(v[opts.idColumn]) : undefined;
-        const text = asText(v[opts.textColumn]);
-        const pair = opts.pairColumn ? asText(v[opts.pairColumn]) : undefined;
+        entry.id = opts.idColumn ? cellText(v[opts.idColumn]) : undefined;
+        const text = cellText(v[opts.textColumn]);
+        const pair = opts.pairColumn ? cellText(v[opts.pairColumn]) : undefined;
         if (!text?.trim()) entry.error = `empty or missing text (column "${opts.textColumn}")`;
         else if (opts.pairColumn && !pair?.trim())
           entry.error = `empty or missing pair text (column "${opts.pairColumn}")`;

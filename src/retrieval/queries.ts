@@ -1,5 +1,6 @@
+import { cellText, requireColumns } from '../data/readers/columns.js';
 import { type InputFormat, openSource } from '../data/readers/index.js';
-import { DataError, escapeControlChars, UsageError } from '../lib/errors.js';
+import { DataError, escapeControlChars } from '../lib/errors.js';
 import type { VectorStore } from './store.js';
 
 /** One query to search with: its key in the output (query id, source row, item id) and its vector. */
@@ -23,8 +24,6 @@ export interface QueryFileOptions {
   dimension: number;
 }
 
-const asText = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
-
 /**
  * The queries of a file, embedded `batchSize` at a time and yielded one by one, so memory is one
  * batch. A row without text or id is a data error naming its row: a query cannot be skipped
@@ -32,12 +31,7 @@ const asText = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number
  */
 export async function* embeddedQueries(opts: QueryFileOptions, encode: QueryEncoder): AsyncGenerator<QueryVector> {
   const source = openSource(opts.file, opts.format);
-  const columns = await source.columns();
-  const missing = [opts.textColumn, opts.idColumn].filter((c): c is string => !!c && !columns.includes(c));
-  if (missing.length)
-    throw new UsageError(
-      `${opts.file}: column ${missing.map((c) => `"${c}"`).join(', ')} not found; columns are ${columns.join(', ')}`,
-    );
+  await requireColumns(source, opts.file, [opts.textColumn, opts.idColumn]);
   let keys: (string | number)[] = [];
   let texts: string[] = [];
   const flush = async function* () {
@@ -52,9 +46,9 @@ export async function* embeddedQueries(opts: QueryFileOptions, encode: QueryEnco
   for await (const r of source.rows()) {
     const where = `${opts.file}: row ${r.row}${r.line ? ` (line ${r.line})` : ''}`;
     if (r.error) throw new DataError(escapeControlChars(`${where}: ${r.error}`));
-    const text = asText(r.values?.[opts.textColumn]);
+    const text = cellText(r.values?.[opts.textColumn]);
     if (!text?.trim()) throw new DataError(`${where}: empty or missing text (column "${opts.textColumn}")`);
-    const id = opts.idColumn ? asText(r.values?.[opts.idColumn])?.trim() : undefined;
+    const id = opts.idColumn ? cellText(r.values?.[opts.idColumn])?.trim() : undefined;
     if (opts.idColumn && !id) throw new DataError(`${where}: empty or missing id (column "${opts.idColumn}")`);
     keys.push(id ?? r.row);
     texts.push(text);

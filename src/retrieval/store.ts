@@ -72,7 +72,7 @@ export class VectorStore {
     if (key === 'row') {
       if (!/^\d+$/.test(id))
         throw new UsageError(
-          `--similar-to ${escapeControlChars(id)}: this index is keyed by source ` + `row; give a row number`,
+          `--similar-to ${escapeControlChars(id)}: this index is keyed by source row; give a row number`,
         );
       value = Number(id);
       where = `\`row\` = ${value}`;
