@@ -22,6 +22,7 @@ def main() -> None:
                  ("batch", 32), ("seq", 128), ("positions", 512), ("types", 2)]:
         ap.add_argument(f"--{k}", type=int, default=d)
     ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--forward-graphdef", help="also write the graph up to the loss (GraphDef) for grad_probe.c")
     ap.add_argument("--init", help="safetensors file with the initial parameters (recsys layout)")
     a = ap.parse_args()
     INIT.update(read_safetensors(a.init) if a.init else {})
@@ -137,6 +138,9 @@ def build(a) -> None:
     logp = tf.nn.log_softmax(logits)
     loss = tf.identity(-tf.reduce_mean(tf.reduce_sum(logp * tf.one_hot(labels, a.labels), 1)), "loss_value")
 
+    if a.forward_graphdef:
+        with open(a.forward_graphdef, "wb") as f:
+            f.write(tf.compat.v1.get_default_graph().as_graph_def().SerializeToString())
     names = list(params)
     grads = tf.gradients(loss, [params[n].handle for n in names])
     grads = [tf.convert_to_tensor(gr) for gr in grads]  # IndexedSlices of the embeddings -> dense, as tfjs
