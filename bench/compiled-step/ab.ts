@@ -120,7 +120,7 @@ async function compiledStep(): Promise<number> {
     decay: tf.scalar(lr * 0.01),
     clip_norm: tf.scalar(1),
   }));
-  const out = compiled.predict(feeds as unknown as tf.NamedTensorMap) as tf.NamedTensorMap;
+  const out = compiled.predict(feeds as unknown as tf.NamedTensorMap, {}) as tf.NamedTensorMap;
   const loss = (await out.loss.data())[0];
   tf.dispose([feeds.seeds, feeds.lr, feeds.beta1_power, feeds.beta2_power, feeds.eps_hat, feeds.decay]);
   tf.dispose([feeds.clip_norm, ...Object.values(out)]);
@@ -183,7 +183,8 @@ names.forEach((n, i) => {
 });
 tf.dispose(fetched);
 console.log(
-  `largest difference of a parameter's norm (relative, absolute below 1e-3) after ${rounds + 1} steps: ${worstParam.toExponential(2)} ${worstName}`,
+  `largest difference of a parameter's norm (relative, absolute below 1e-3) after ${rounds + 1} steps: ` +
+    `${worstParam.toExponential(2)} ${worstName}`,
 );
 compiled.dispose();
 rmSync(dir, { recursive: true, force: true });

@@ -80,8 +80,12 @@ def build(a) -> None:
     decayed: set[str] = set()
 
     def var(name, shape, kind):
-        init = tf.constant(INIT[name]) if name in INIT else (tf.zeros if kind == "bias" else tf.ones if kind == "norm" else
-                (lambda s: tf.random.truncated_normal(s, stddev=0.02)))(shape)
+        if name in INIT:
+            init = tf.constant(INIT[name])
+        elif kind in ("bias", "norm"):
+            init = (tf.zeros if kind == "bias" else tf.ones)(shape)
+        else:
+            init = tf.random.truncated_normal(shape, stddev=0.02)
         params[name] = v1.Variable(init, name=name.replace(".", "/"), use_resource=True)
         if kind == "linear":
             decayed.add(name)
