@@ -97,9 +97,28 @@ async function eagerStep(): Promise<number> {
 }
 
 const compiled = await node.node.loadSavedModel(graph, ['serve'], 'train');
+// tfjs-node's session call, by tensor names: what TFSavedModel.predict does, plus inputs and outputs
+// outside the signature (the poisoned step below, parameter reads)
+const session = compiled as unknown as { sessionId: number };
+const be = tf.backend() as unknown as {
+  runSavedModel(
+    id: number,
+    inputs: tf.Tensor[],
+    inInfo: { name: string; tfDtype: string }[],
+    out: string[],
+  ): tf.Tensor[];
+};
+const run = (feeds: Record<string, tf.Tensor>, outputs: string[]) =>
+  be.runSavedModel(
+    session.sessionId,
+    Object.values(feeds),
+    Object.entries(feeds).map(([k, x]) => ({ name: `${k}:0`, tfDtype: x.dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT' })),
+    outputs.map((k) => `${k}:0`),
+  );
 const nDrop = 1 + config.numHiddenLayers * 3 + 1;
 let t = 0;
-async function compiledStep(): Promise<number> {
+/** One compiled step; `lossScale` NaN poisons it (the graph must then leave every variable alone). */
+async function compiledStep(lossScale = 1): Promise<number> {
   const next = seedStream(t); // the eager step t uses seed t
   t++;
   const feeds = tf.tidy(() => ({
@@ -119,11 +138,14 @@ async function compiledStep(): Promise<number> {
     eps_hat: tf.scalar(1e-8 * Math.sqrt(1 - 0.999 ** t)),
     decay: tf.scalar(lr * 0.01),
     clip_norm: tf.scalar(1),
+    ...(lossScale !== 1 ? { loss_scale: tf.scalar(lossScale) } : {}),
   }));
-  const out = compiled.predict(feeds as unknown as tf.NamedTensorMap, {}) as tf.NamedTensorMap;
-  const loss = (await out.loss.data())[0];
-  tf.dispose([feeds.seeds, feeds.lr, feeds.beta1_power, feeds.beta2_power, feeds.eps_hat, feeds.decay]);
-  tf.dispose([feeds.clip_norm, ...Object.values(out)]);
+  const out = run(feeds, ['loss', 'applied']);
+  const loss = (await out[0].data())[0];
+  const applied = (await out[1].data())[0];
+  if (!applied !== Number.isNaN(loss)) throw new Error(`step ${t}: loss ${loss} but applied=${applied}`);
+  const fed = [inputIds, attentionMask, tokenTypeIds, labels] as tf.Tensor[];
+  tf.dispose([...Object.values(feeds).filter((x) => !fed.includes(x)), ...out]);
   return loss;
 }
 
@@ -160,17 +182,13 @@ console.log(
 );
 // The graph's variables are what a checkpoint would be written from: fetch each parameter's value from
 // the session (its variable's own read op) and compare with the eager parameters.
-const session = compiled as unknown as { sessionId: number };
-const be = tf.backend() as unknown as {
-  runSavedModel(id: number, inputs: tf.Tensor[], inNames: string[], outNames: string[]): tf.Tensor[];
-};
 const names = [...vars.keys()];
-const fetched = be.runSavedModel(
-  session.sessionId,
-  [],
-  [],
-  names.map((n) => `${n.replaceAll('.', '/')}/Read/ReadVariableOp:0`),
-);
+const readParams = () =>
+  run(
+    {},
+    names.map((n) => `${n.replaceAll('.', '/')}/Read/ReadVariableOp`),
+  );
+const fetched = readParams();
 let worstParam = 0;
 let worstName = '';
 names.forEach((n, i) => {
@@ -181,10 +199,15 @@ names.forEach((n, i) => {
   const rel = Math.abs(a - b) / Math.max(Math.abs(a), 1e-3);
   if (rel > worstParam) [worstParam, worstName] = [rel, `${n} (${a} vs ${b})`];
 });
-tf.dispose(fetched);
 console.log(
   `largest difference of a parameter's norm (relative, absolute below 1e-3) after ${rounds + 1} steps: ` +
     `${worstParam.toExponential(2)} ${worstName}`,
 );
+// The finite guard: a poisoned step reports a NaN loss and changes no parameter.
+const poisoned = await compiledStep(Number.NaN);
+const after = readParams();
+const unchanged = fetched.every((x, i) => tf.tidy(() => tf.all(tf.equal(x, after[i])).dataSync()[0] === 1));
+tf.dispose([...fetched, ...after]);
+console.log(`poisoned step: loss ${poisoned}, every parameter unchanged: ${unchanged}`);
 compiled.dispose();
 rmSync(dir, { recursive: true, force: true });

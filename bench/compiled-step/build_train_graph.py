@@ -27,6 +27,7 @@ def main() -> None:
     a = ap.parse_args()
     INIT.update(read_safetensors(a.init) if a.init else {})
     v1.disable_eager_execution()
+    v1.disable_control_flow_v2()
     g = tf.Graph()
     with g.as_default():
         build(a)
@@ -140,7 +141,10 @@ def build(a) -> None:
     pooled = tf.tanh(dense("bert.pooler.dense", cls, H, H))
     logits = dense("classifier", drop(pooled, a.dropout), H, a.labels)
     logp = tf.nn.log_softmax(logits)
-    loss = tf.identity(-tf.reduce_mean(tf.reduce_sum(logp * tf.one_hot(labels, a.labels), 1)), "loss_value")
+    # loss_scale (default 1, not in the signature) lets the bench poison a step to check the finite guard
+    scale = v1.placeholder_with_default(1.0, [], "loss_scale")
+    ce = -tf.reduce_mean(tf.reduce_sum(logp * tf.one_hot(labels, a.labels), 1))
+    loss = tf.identity(ce * scale, "loss_value")
 
     if a.forward_graphdef:
         with open(a.forward_graphdef, "wb") as f:
@@ -150,23 +154,36 @@ def build(a) -> None:
     grads = [tf.convert_to_tensor(gr) for gr in grads]  # IndexedSlices of the embeddings -> dense, as tfjs
     gnorm = tf.sqrt(tf.add_n([tf.reduce_sum(tf.square(gr)) for gr in grads]))
     coef = tf.minimum(1.0, clip / (gnorm + 1e-6))
-    updates = []
-    for n, gr in zip(names, grads):
-        pv = params[n]
-        m = v1.Variable(tf.zeros_like(pv.initial_value), name=f"{pv.op.name}/m", use_resource=True)
-        vv = v1.Variable(tf.zeros_like(pv.initial_value), name=f"{pv.op.name}/v", use_resource=True)
-        old = pv.read_value()
-        with tf.control_dependencies([old]):
-            upd = tf.raw_ops.ResourceApplyAdam(var=pv.handle, m=m.handle, v=vv.handle, beta1_power=b1p,
-                                               beta2_power=b2p, lr=lr, beta1=0.9, beta2=0.999, epsilon=eps_hat,
-                                               grad=gr * coef)
-        if n in decayed:
-            with tf.control_dependencies([upd]):
-                upd = tf.raw_ops.ResourceApplyGradientDescent(var=pv.handle, alpha=decay, delta=old)
-        updates.append(upd)
-    with tf.control_dependencies(updates):
+    moments = {
+        n: [v1.Variable(tf.zeros_like(params[n].initial_value), name=f"{params[n].op.name}/{k}", use_resource=True)
+            for k in ("m", "v")]
+        for n in names
+    }
+
+    def apply():
+        updates = []
+        for n, gr in zip(names, grads):
+            pv, (m, vv) = params[n], moments[n]
+            old = pv.read_value()
+            with tf.control_dependencies([old]):
+                upd = tf.raw_ops.ResourceApplyAdam(var=pv.handle, m=m.handle, v=vv.handle, beta1_power=b1p,
+                                                   beta2_power=b2p, lr=lr, beta1=0.9, beta2=0.999, epsilon=eps_hat,
+                                                   grad=gr * coef)
+            if n in decayed:
+                with tf.control_dependencies([upd]):
+                    upd = tf.raw_ops.ResourceApplyGradientDescent(var=pv.handle, alpha=decay, delta=old)
+            updates.append(upd)
+        with tf.control_dependencies(updates):
+            return tf.constant(True)
+
+    # As the eager trainer: a step whose loss or gradient norm is not finite is not applied. A v1 cond
+    # (Switch/Merge, plain GraphDef nodes) keeps that inside the one session call.
+    finite = tf.logical_and(tf.math.is_finite(loss), tf.math.is_finite(gnorm))
+    applied = v1.cond(finite, apply, lambda: tf.constant(False))
+    with tf.control_dependencies([applied]):
         tf.identity(loss, "loss")
         tf.identity(gnorm, "grad_norm")
+        tf.identity(applied, "applied")
 
 
 if __name__ == "__main__":
