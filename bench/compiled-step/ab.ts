@@ -149,14 +149,22 @@ async function compiledStep(lossScale = 1): Promise<number> {
   return loss;
 }
 
+/**
+ * Wall ms, CPU ms (all threads of the process: the work done, which other jobs on the machine disturb
+ * far less than the wall clock) and the loss of one step.
+ */
 const time = async (f: () => Promise<number>) => {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const loss = await f();
   if (!Number.isFinite(loss)) throw new Error(`loss ${loss}`);
-  return [performance.now() - t0, loss];
+  const cpu = process.cpuUsage(c0);
+  return [performance.now() - t0, (cpu.user + cpu.system) / 1000, loss];
 };
 const eager: number[] = [];
 const comp: number[] = [];
+const eagerCpu: number[] = [];
+const compCpu: number[] = [];
 let worst = 0;
 {
   // warm-up (grappler optimises the graph on its first run); counted in the loss comparison
@@ -165,19 +173,24 @@ let worst = 0;
   worst = Math.abs(le - lc) / Math.abs(le);
 }
 for (let r = 0; r < rounds; r++) {
-  const [e, le] = await time(eagerStep);
-  const [c, lc] = await time(compiledStep);
+  const [e, ec, le] = await time(eagerStep);
+  const [c, cc, lc] = await time(() => compiledStep());
   eager.push(e);
   comp.push(c);
+  eagerCpu.push(ec);
+  compCpu.push(cc);
   worst = Math.max(worst, Math.abs(le - lc) / Math.abs(le));
   console.log(
-    `round ${r}: eager ${e.toFixed(0)} ms (loss ${le.toFixed(7)})  compiled ${c.toFixed(0)} ms (loss ${lc.toFixed(7)})`,
+    `round ${r}: eager ${e.toFixed(0)} ms, cpu ${ec.toFixed(0)} (loss ${le.toFixed(7)})  ` +
+      `compiled ${c.toFixed(0)} ms, cpu ${cc.toFixed(0)} (loss ${lc.toFixed(7)})`,
   );
 }
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(
   `${model}: eager median ${med(eager).toFixed(0)} ms/step, compiled ${med(comp).toFixed(0)} ms/step, ` +
-    `ratio ${(med(eager) / med(comp)).toFixed(2)}x; largest relative loss difference ${worst.toExponential(2)}; ` +
+    `ratio ${(med(eager) / med(comp)).toFixed(2)}x; CPU ms/step eager ${med(eagerCpu).toFixed(0)}, compiled ` +
+    `${med(compCpu).toFixed(0)}, ratio ${(med(eagerCpu) / med(compCpu)).toFixed(2)}x; ` +
+    `largest relative loss difference ${worst.toExponential(2)}; ` +
     `tensors alive ${tf.memory().numTensors}`,
 );
 // The graph's variables are what a checkpoint would be written from: fetch each parameter's value from
