@@ -5,8 +5,11 @@
  * parameter's value, using the C++ gradient registry compiled into libtensorflow. Prints the error
  * naming the first op without a C++ gradient, or how many gradient ops were added.
  *
- *   cc -O1 -I<site-packages>/tensorflow/include grad_probe.c -L<deps/lib> -ltensorflow -o grad_probe
- *   ./grad_probe forward.pb
+ *   .venv/bin/python bench/compiled-step/build_train_graph.py /tmp/g --forward-graphdef /tmp/forward.pb
+ *   cc -O1 -I<site-packages>/tensorflow/include bench/compiled-step/grad_probe.c -L<deps/lib> \
+ *      -l:libtensorflow.so.2 -l:libtensorflow_framework.so.2 -Wl,-rpath,<deps/lib> -o /tmp/grad_probe
+ *   /tmp/grad_probe /tmp/forward.pb
+ * (<deps/lib>: the setup:native cache entry's deps/lib; the headers are the pip wheel's.)
  */
 #include <stdio.h>
 #include <stdlib.h>
