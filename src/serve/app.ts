@@ -11,6 +11,8 @@ export interface ServiceState {
   ready: boolean;
   /** SIGTERM received: finishing requests in flight, taking no new ones. */
   draining: boolean;
+  /** Requests received and not yet answered (or abandoned by their client). */
+  inflight: number;
 }
 
 export interface AppDeps {
@@ -63,7 +65,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.addHook('onRequest', async (req, reply) => {
+    state.inflight++;
+    reply.raw.once('close', () => state.inflight--);
     reply.header('x-request-id', req.id);
+    // While draining, every answer ends its connection: keep-alive clients reconnect to another replica.
+    if (state.draining) reply.header('connection', 'close');
     if (deps.apiKey && req.url !== '/healthz' && !bearerMatches(req.headers.authorization, deps.apiKey)) {
       reply.header('www-authenticate', 'Bearer');
       throw new HttpError(401, 'missing or wrong bearer token (Authorization: Bearer …)');

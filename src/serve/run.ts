@@ -61,7 +61,7 @@ async function searchContext(opts: ServeOptions): Promise<SearchContext | undefi
 export function createService(opts: ServeOptions, log: Logger) {
   const cache = new RowCache(opts.cacheBytes, opts.cacheTtlSeconds);
   const metrics = serveMetrics(cache);
-  const state: ServiceState = { ready: false, draining: false };
+  const state: ServiceState = { ready: false, draining: false, inflight: 0 };
   const registry = new ModelRegistry(
     opts.models,
     {
@@ -154,6 +154,9 @@ export async function runServe(opts: ServeOptions, log: Logger): Promise<void> {
     );
     try {
       const drain = async () => {
+        // Listening goes on until the requests in flight are answered: closing the server first would
+        // reset connections whose request is still arriving (Node counts them idle).
+        while (state.inflight > 0) await new Promise((r) => setTimeout(r, 10));
         await app.close();
         await loading.catch(() => {});
         await registry.closeAll();
