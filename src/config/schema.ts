@@ -251,9 +251,19 @@ export const serveSchema = z
     host: str().default('127.0.0.1').describe('Address to bind; 0.0.0.0 exposes the service beyond this machine'),
     port: nonNegInt().default(8080).describe('TCP port (0: any free port, printed at start)'),
     quantized: bool().default(false).describe('Serve onnx/model_quantized.onnx instead of the float model'),
-    threads: posInt().nullable().default(null).describe('onnxruntime intra-op threads per model; null: one per core'),
+    workers: nonNegInt()
+      .default(1)
+      .describe('Inference worker threads per model, one onnxruntime session each (0: on the main thread)'),
+    threads: posInt()
+      .nullable()
+      .default(null)
+      .describe('onnxruntime intra-op threads per session; null: the cores but one, shared by the workers'),
     max_batch_size: posInt().default(32).describe('Micro-batching: most rows in one forward pass'),
-    max_wait_ms: nonNegNumber().default(2).describe('Micro-batching: longest a row waits for others to join its batch'),
+    max_wait_ms: nonNegNumber()
+      .default(0)
+      .describe(
+        'Micro-batching: longest a row waits for others when no batch is running (rows that arrive during a batch join the next)',
+      ),
     max_queue: posInt().default(1024).describe('Rows waiting per model; more are refused with 429 and Retry-After'),
     inflight_batches: posInt().default(1).describe('Forward passes run at once per model'),
     max_items: posInt().default(64).describe('Most inputs in one request (more: 413)'),

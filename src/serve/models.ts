@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { EncodedRow } from '../data/batch.js';
 import { embedRows, type Pooling } from '../embed/pooling.js';
@@ -5,11 +6,15 @@ import { readExportDir } from '../infer/export-dir.js';
 import { openExportModel, type InferenceModel } from '../infer/model.js';
 import type { Logger } from '../lib/log.js';
 import { MicroBatcher, type BatcherOptions } from './batcher.js';
+import { onWorkers } from './worker-pool.js';
 
 /** How every served model runs: its runtime, batching and what /embed pools. */
 export interface RuntimeOptions {
   quantized: boolean;
+  /** onnxruntime intra-op threads per session; null: the cores left after the main thread, shared by the workers. */
   threads: number | null;
+  /** Inference worker threads, one session each (0: forward passes on the main thread). */
+  workers: number;
   batching: Omit<BatcherOptions, 'onBatch' | 'onDepth'>;
   pooling: Pooling;
   normalize: boolean;
@@ -60,8 +65,13 @@ export async function loadServedModel(name: string, dir: string, rt: RuntimeOpti
   const t0 = performance.now();
   const target = rt.quantized ? path.join(dir, 'onnx', 'model_quantized.onnx') : dir;
   const exp = await readExportDir(target);
-  const model = await openExportModel(exp, log, rt.threads ? { threads: rt.threads } : {});
+  const cores = availableParallelism();
+  const threads = rt.threads ?? Math.max(1, Math.floor((cores - (rt.workers ? 1 : 0)) / Math.max(rt.workers, 1)));
+  // With workers, the main thread's session only answers for the export's checks: one thread is enough.
+  const base = await openExportModel(exp, log, { threads: rt.workers ? 1 : threads });
+  let model = base;
   try {
+    if (rt.workers) model = await onWorkers(base, rt.workers, threads);
     const rows = warmupRows(model);
     const batching = (kind: 'classify' | 'embed') => ({ ...rt.batching, ...rt.observe(name, kind) });
     let classify: LoadedModel['classify'] = null;
@@ -99,6 +109,7 @@ export async function loadServedModel(name: string, dir: string, rt: RuntimeOpti
     return loaded;
   } catch (err) {
     await model.close();
+    if (model !== base) await base.close().catch(() => {});
     throw err;
   }
 }

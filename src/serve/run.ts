@@ -17,6 +17,7 @@ export interface ServeOptions {
   port: number;
   quantized: boolean;
   threads: number | null;
+  workers: number;
   maxBatchSize: number;
   maxWaitMs: number;
   maxQueue: number;
@@ -67,6 +68,7 @@ export function createService(opts: ServeOptions, log: Logger) {
     {
       quantized: opts.quantized,
       threads: opts.threads,
+      workers: opts.workers,
       batching: {
         maxBatch: opts.maxBatchSize,
         maxWaitMs: opts.maxWaitMs,

@@ -28,6 +28,7 @@ export function serveOptions(dir: string, over: Partial<ServeOptions> = {}): Ser
     port: 0,
     quantized: false,
     threads: 1,
+    workers: 0,
     maxBatchSize: 32,
     maxWaitMs: 2,
     maxQueue: 1024,

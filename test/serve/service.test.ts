@@ -64,7 +64,7 @@ afterAll(async () => {
 describe('classify answers equal recsys predict whatever the batch composition', () => {
   const opts = { top_k: 3, logits: true };
   it('one request with every row, and pairs', async () => {
-    const svc = await start({ cacheBytes: 0 });
+    const svc = await start({ cacheBytes: 0, workers: 1 });
     const all = await classify(svc, { inputs: QUERIES, ...opts });
     expect(all.statusCode, all.body).toBe(200);
     expect(all.json().results).toEqual(predicted.single);
@@ -73,7 +73,7 @@ describe('classify answers equal recsys predict whatever the batch composition',
   });
 
   it('each row alone, concurrently, and mixed groups of singles and pairs in batches of 3', async () => {
-    const svc = await start({ cacheBytes: 0, maxBatchSize: 3, maxWaitMs: 20 });
+    const svc = await start({ cacheBytes: 0, maxBatchSize: 3, maxWaitMs: 20, workers: 1 });
     const alone = await Promise.all(QUERIES.map((q) => classify(svc, { inputs: [q], ...opts })));
     expect(alone.map((r) => r.json().results[0])).toEqual(predicted.single);
     const mixed = await Promise.all(
