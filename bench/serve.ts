@@ -9,6 +9,7 @@
  * requests with the cache on (distinct queries, so the cache fills to its byte limit).
  *
  *   npx tsx bench/serve.ts [--export DIR] [--duration 10] [--connections 1,8,64] [--memory-requests 100000]
+ *                          [--serve-set serve.workers=2,serve.inflight_batches=2]   (serve.* keys for recsys serve)
  *
  * Without --export, the sample intent export is built in a temp dir: recsys prepare -c
  * configs/intent.yaml, train 30 steps (BERT-tiny from scratch, L2 H128), export --format onnx.
@@ -32,6 +33,7 @@ const arg = (name: string, fallback: string) => {
 const duration = Number(arg('duration', '10'));
 const connections = arg('connections', '1,8,64').split(',').map(Number);
 const memoryRequests = Number(arg('memory-requests', '100000'));
+const serveSets = arg('serve-set', '').split(',').filter(Boolean);
 const python = process.env.RECSYS_PYTHON ?? path.join(root, '.venv/bin/python');
 const cli = path.join(root, 'bin/recsys.js');
 const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
@@ -194,7 +196,7 @@ async function main() {
       .join(' ')}; ${duration} s per run`,
   );
   const rows: string[] = [];
-  const rec = await startRecsys(exp, ['serve.cache_bytes=0']);
+  const rec = await startRecsys(exp, ['serve.cache_bytes=0', ...serveSets]);
   const py = await startFastapi(exp);
   let recAtMax: Load | undefined;
   try {
@@ -226,7 +228,7 @@ async function main() {
       `onnxruntime-node offline batches of 32: ${fmt(offline, 0)} rows/s; ratio ${fmt((recAtMax?.rps ?? NaN) / offline, 2)}`,
   );
 
-  const mem = await startRecsys(exp, []);
+  const mem = await startRecsys(exp, serveSets);
   try {
     const samples = [await rssOf(mem.url)];
     const chunk = Math.ceil(memoryRequests / 5);

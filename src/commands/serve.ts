@@ -58,37 +58,34 @@ export async function serveCommand(opts: ServeFlags): Promise<void> {
     throw new UsageError('serve.api_key: a bearer token shorter than 16 characters is too easy to guess');
   if (s.host !== '127.0.0.1' && s.host !== 'localhost' && !apiKey)
     log.warn(`serving on ${s.host} without a bearer token (serve.api_key or $${s.api_key_env})`);
-  await runServe(
-    {
-      models,
-      host: s.host,
-      port: s.port,
-      quantized: s.quantized,
-      threads: s.threads,
-      workers: s.workers,
-      maxBatchSize: s.max_batch_size,
-      maxWaitMs: s.max_wait_ms,
-      maxQueue: s.max_queue,
-      inflightBatches: s.inflight_batches,
-      maxItems: s.max_items,
-      maxChars: s.max_chars,
-      bodyLimit: s.body_limit,
-      cacheBytes: s.cache_bytes,
-      cacheTtlSeconds: s.cache_ttl_s,
-      apiKey,
-      drainTimeoutSeconds: s.drain_timeout_s,
-      index: s.index,
-      pooling: s.pooling as Pooling,
-      normalize: s.normalize,
-      search: {
-        exact: config.search.exact,
-        ann: { nprobes: config.search.nprobes, ef: config.search.ef, refineFactor: config.search.refine_factor },
-        kMax: s.search_k_max,
-      },
-      logLevel: s.log_level,
-      // stdout carries one line: where the service listens (a script or test reads the port from it).
-      onListening: (url) => process.stdout.write(`${opts.json ? JSON.stringify({ listening: url }) : url}\n`),
+  await runServe({
+    models,
+    host: s.host,
+    port: s.port,
+    quantized: s.quantized,
+    threads: s.threads,
+    workers: s.workers,
+    maxBatchSize: s.max_batch_size,
+    maxWaitMs: s.max_wait_ms,
+    maxQueue: s.max_queue,
+    inflightBatches: s.inflight_batches,
+    maxItems: s.max_items,
+    maxChars: s.max_chars,
+    bodyLimit: s.body_limit,
+    cacheBytes: s.cache_bytes,
+    cacheTtlSeconds: s.cache_ttl_s,
+    apiKey,
+    drainTimeoutSeconds: s.drain_timeout_s,
+    index: s.index,
+    pooling: s.pooling as Pooling,
+    normalize: s.normalize,
+    search: {
+      exact: config.search.exact,
+      ann: { nprobes: config.search.nprobes, ef: config.search.ef, refineFactor: config.search.refine_factor },
+      kMax: s.search_k_max,
     },
-    log,
-  );
+    logLevel: s.log_level,
+    // stdout carries one line: where the service listens (a script or test reads the port from it).
+    onListening: (url) => process.stdout.write(`${opts.json ? JSON.stringify({ listening: url }) : url}\n`),
+  });
 }

@@ -72,46 +72,60 @@ export async function loadServedModel(name: string, dir: string, rt: RuntimeOpti
   let model = base;
   try {
     if (rt.workers) model = await onWorkers(base, rt.workers, threads);
-    const rows = warmupRows(model);
-    const batching = (kind: 'classify' | 'embed') => ({ ...rt.batching, ...rt.observe(name, kind) });
-    let classify: LoadedModel['classify'] = null;
-    let embed: LoadedModel['embed'] = null;
-    let dimension: number | null = null;
-    let forwardError: unknown;
-    try {
-      await model.forward(rows);
-      await model.forward(rows.slice(0, 1));
-      const run = async (r: EncodedRow[]) => perRow(await model.forward(r), r.length);
-      classify = new MicroBatcher(run, batching('classify'));
-    } catch (err) {
-      forwardError = err;
-    }
-    if (model.hidden) {
-      dimension = (await embedRows(model, rows, rt.pooling, rt.normalize)).dimension;
-      const run = async (r: EncodedRow[]) =>
-        perRow((await embedRows(model, r, rt.pooling, rt.normalize)).vectors, r.length);
-      embed = new MicroBatcher(run, batching('embed'));
-    }
-    if (!classify && !embed) throw forwardError;
-    const loaded: LoadedModel = {
-      name,
-      dir,
-      model,
-      sha256: model.modelSha256 ?? '',
-      created: exp.record.created,
-      classify,
-      embed,
-      dimension,
-      loadSeconds: (performance.now() - t0) / 1000,
-      active: 0,
-      retired: false,
-    };
-    return loaded;
+    return await servedModel(name, dir, model, exp.record.created, rt, t0);
   } catch (err) {
+    // The pooled model's close also closes the main thread's session.
     await model.close();
-    if (model !== base) await base.close().catch(() => {});
     throw err;
   }
+}
+
+/**
+ * A model opened for serving, whatever opened it: warmed up (a few batches), with a micro-batcher
+ * for logits when its runtime has them and one for sentence vectors when it has hidden states.
+ */
+export async function servedModel(
+  name: string,
+  dir: string,
+  model: InferenceModel,
+  created: string,
+  rt: Pick<RuntimeOptions, 'batching' | 'pooling' | 'normalize' | 'observe'>,
+  t0 = performance.now(),
+): Promise<LoadedModel> {
+  const rows = warmupRows(model);
+  const batching = (kind: 'classify' | 'embed') => ({ ...rt.batching, ...rt.observe(name, kind) });
+  let classify: LoadedModel['classify'] = null;
+  let embed: LoadedModel['embed'] = null;
+  let dimension: number | null = null;
+  let forwardError: unknown;
+  try {
+    await model.forward(rows);
+    await model.forward(rows.slice(0, 1));
+    const run = async (r: EncodedRow[]) => perRow(await model.forward(r), r.length);
+    classify = new MicroBatcher(run, batching('classify'));
+  } catch (err) {
+    forwardError = err;
+  }
+  if (model.hidden) {
+    dimension = (await embedRows(model, rows, rt.pooling, rt.normalize)).dimension;
+    const run = async (r: EncodedRow[]) =>
+      perRow((await embedRows(model, r, rt.pooling, rt.normalize)).vectors, r.length);
+    embed = new MicroBatcher(run, batching('embed'));
+  }
+  if (!classify && !embed) throw forwardError;
+  return {
+    name,
+    dir,
+    model,
+    sha256: model.modelSha256 ?? '',
+    created,
+    classify,
+    embed,
+    dimension,
+    loadSeconds: (performance.now() - t0) / 1000,
+    active: 0,
+    retired: false,
+  };
 }
 
 /** Every batch of a retired model has run: its session can go. */

@@ -1,6 +1,7 @@
 import type { Pooling } from '../embed/pooling.js';
 import { encoderIdentity } from '../embed/encoder.js';
 import { Interrupted } from '../lib/interrupt.js';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../lib/log.js';
 import { identityDifferences } from '../retrieval/manifest.js';
 import { VectorStore, type AnnQueryOptions } from '../retrieval/store.js';
@@ -59,7 +60,14 @@ async function searchContext(opts: ServeOptions): Promise<SearchContext | undefi
 }
 
 /** The service's parts, assembled but not listening: `runServe` binds them to a port and to signals. */
-export function createService(opts: ServeOptions, log: Logger) {
+export function createService(opts: ServeOptions) {
+  // One log for the service: Fastify's JSON lines (with request ids), bound once the app exists.
+  let app: FastifyInstance | undefined;
+  const log: Logger = {
+    info: (m) => app?.log.info(m),
+    warn: (m) => app?.log.warn(m),
+    debug: (m) => app?.log.debug(m),
+  };
   const cache = new RowCache(opts.cacheBytes, opts.cacheTtlSeconds);
   const metrics = serveMetrics(cache);
   const state: ServiceState = { ready: false, draining: false, inflight: 0 };
@@ -97,9 +105,10 @@ export function createService(opts: ServeOptions, log: Logger) {
     apiKey: opts.apiKey,
     logLevel: opts.logLevel,
   };
-  const app = buildApp(deps);
+  app = buildApp(deps);
   return {
     app,
+    log,
     registry,
     cache,
     metrics,
@@ -121,8 +130,8 @@ export function createService(opts: ServeOptions, log: Logger) {
  * requests, those in flight finish, sessions close) and return; a second signal or a drain past
  * `drainTimeoutSeconds` ends the process with 143/130.
  */
-export async function runServe(opts: ServeOptions, log: Logger): Promise<void> {
-  const { app, registry, metrics, state, load } = createService(opts, log);
+export async function runServe(opts: ServeOptions): Promise<void> {
+  const { app, log, registry, metrics, state, load } = createService(opts);
   let stop!: (signal: NodeJS.Signals) => void;
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
     stop = resolve;

@@ -124,7 +124,14 @@ describe('recsys serve (the process)', () => {
     expect(statuses.every((c) => c === 200 || c === 503)).toBe(true);
     expect(statuses.filter((c) => c === 200).length).toBeGreaterThan(0);
     expect(await s.exit).toBe(0);
-    expect(s.stderr()).toMatch(/SIGTERM: draining requests in flight\n[\s\S]*drained: stopped/);
+    expect(s.stderr()).toMatch(/SIGTERM: draining requests in flight[\s\S]*drained: stopped/);
+    // Structured logs: one JSON object a line, each request's lines carrying its id.
+    const lines = s
+      .stderr()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.some((l) => l.msg === 'request completed' && l.reqId && l.res.statusCode === 200)).toBe(true);
     expect(s.stderr()).toMatch(/reload failed, the loaded model keeps serving/);
   }, 120_000);
 

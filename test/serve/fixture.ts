@@ -1,5 +1,4 @@
 import path from 'node:path';
-import type { Logger } from '../../src/lib/log.js';
 import type { ServeOptions } from '../../src/serve/run.js';
 import { makeRun } from '../export/run-fixture.js';
 import { runCli } from '../helpers/cli.js';
@@ -17,8 +16,6 @@ export async function makeExport(root: string, name: string, seed: number): Prom
   if (e.code !== 0) throw new Error(`recsys export failed (${e.code}): ${e.stderr}`);
   return out;
 }
-
-export const quietLog: Logger = { info: () => {}, warn: () => {}, debug: () => {} };
 
 /** serve.* defaults (as the schema gives them), for one model, with overrides. */
 export function serveOptions(dir: string, over: Partial<ServeOptions> = {}): ServeOptions {

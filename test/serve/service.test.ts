@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearerMatches } from '../../src/serve/app.js';
 import { createService } from '../../src/serve/run.js';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { makeExport, QUERIES, quietLog, serveOptions } from './fixture.js';
+import { makeExport, QUERIES, serveOptions } from './fixture.js';
 import { parsePrometheusText, sampleValue } from './prom-text.js';
 
 /** recsys serve in process (Fastify inject): answers equal predict's, validation, cache, queue, auth, metrics. */
@@ -17,7 +17,7 @@ let predicted: { single: unknown[]; pairs: unknown[] };
 type Service = ReturnType<typeof createService>;
 const services: Service[] = [];
 async function start(over: Parameters<typeof serveOptions>[1] = {}, load = true): Promise<Service> {
-  const svc = createService(serveOptions(exp, over), quietLog);
+  const svc = createService(serveOptions(exp, over));
   services.push(svc);
   if (load) await svc.load();
   return svc;
