@@ -67,14 +67,14 @@ export async function loadServedModel(name: string, dir: string, rt: RuntimeOpti
   const exp = await readExportDir(target);
   const cores = availableParallelism();
   const threads = rt.threads ?? Math.max(1, Math.floor((cores - (rt.workers ? 1 : 0)) / Math.max(rt.workers, 1)));
-  // With workers, the main thread's session only answers for the export's checks: one thread is enough.
+  // With workers, the main thread's session is closed once they run: one thread is enough until then.
   const base = await openExportModel(exp, log, { threads: rt.workers ? 1 : threads });
   let model = base;
   try {
     if (rt.workers) model = await onWorkers(base, rt.workers, threads);
     return await servedModel(name, dir, model, exp.record.created, rt, t0);
   } catch (err) {
-    // The pooled model's close also closes the main thread's session.
+    // The pooled model's close closes its workers (the main thread's session is closed already).
     await model.close();
     throw err;
   }

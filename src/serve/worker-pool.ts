@@ -13,7 +13,7 @@ interface Pending {
  * The model's forward passes on worker threads, one onnxruntime session each: the main thread keeps
  * the tokenizer, padding (padRows, as every runtime takes it) and batching, and stays responsive
  * while a batch runs. A batch goes to the worker with the fewest batches in hand. The returned
- * model is the given one with `forward` and `hidden` moved to the pool.
+ * model is the given one with `forward` and `hidden` moved to the pool (its own session is closed).
  */
 export async function onWorkers(model: InferenceModel, workers: number, threads: number | null) {
   const pool = await Promise.all(Array.from({ length: workers }, () => startOne(model.modelPath, threads)));
@@ -24,13 +24,14 @@ export async function onWorkers(model: InferenceModel, workers: number, threads:
     const r = await send('hidden', rows);
     return { hiddenSize: r.hiddenSize!, lastHidden: r.lastHidden, pooled: r.pooled };
   };
+  // The workers hold the model now: the main thread's session goes, so the weights are not in memory twice.
+  await model.close();
   const pooled: InferenceModel = Object.create(model);
   Object.assign(pooled, {
     forward,
     ...(pool[0].hidden ? { hidden } : { hidden: undefined }),
     close: async () => {
       await Promise.all(pool.map((w) => w.close()));
-      await model.close();
     },
   });
   return pooled;
