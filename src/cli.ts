@@ -151,6 +151,24 @@ export function buildCli(): Command {
     .option('--min <metric=value>', 'gate with --qrels: fail below this, e.g. ndcg@10=0.5 (repeatable)', collect)
     .action(async (opts) => (await import('./commands/search.js')).searchCommand(opts));
 
+  withConfigOptions(
+    program
+      .command('serve')
+      .description('HTTP inference service for exports: micro-batching, cache, Prometheus metrics, reload, drain'),
+  )
+    .option('--model <[name=]dir>', 'export dir (recsys export), optionally named; repeatable', collect)
+    .option('--host <addr>', 'address to bind (default: serve.host, 127.0.0.1)')
+    .option('--port <n>', 'TCP port, 0 for any free one (default: serve.port, 8080)', intArg)
+    .option('--quantized', 'serve onnx/model_quantized.onnx (serve.quantized)')
+    .option('--threads <n>', 'onnxruntime intra-op threads per session (default: the cores but one)', intArg)
+    .option('--workers <n>', 'inference worker threads per model, 0: main thread (default: serve.workers, 1)', intArg)
+    .option('--max-batch-size <n>', 'most rows per forward pass (default: serve.max_batch_size, 32)', intArg)
+    .option('--max-wait-ms <ms>', 'longest a row waits for a batch (default: serve.max_wait_ms, 0)', numArg)
+    .option('--max-queue <n>', 'rows waiting per model before 429 (default: serve.max_queue, 1024)', intArg)
+    .option('--index <dir>', 'vector index (recsys index) for /search with its embedding model')
+    .option('--log-level <level>', 'JSON log level on stderr (default: serve.log_level, info)')
+    .action(async (opts) => (await import('./commands/serve.js')).serveCommand(opts));
+
   program
     .command('doctor')
     .description('backends, versions, native TensorFlow, GPUs, and a matmul speed probe per backend')

@@ -246,6 +246,48 @@ export const searchSchema = z
   })
   .describe('Nearest-neighbour search over an index (recsys search)');
 
+export const serveSchema = z
+  .strictObject({
+    host: str().default('127.0.0.1').describe('Address to bind; 0.0.0.0 exposes the service beyond this machine'),
+    port: nonNegInt().default(8080).describe('TCP port (0: any free port, printed at start)'),
+    quantized: bool().default(false).describe('Serve onnx/model_quantized.onnx instead of the float model'),
+    workers: nonNegInt()
+      .default(1)
+      .describe('Inference worker threads per model, one onnxruntime session each (0: on the main thread)'),
+    threads: posInt()
+      .nullable()
+      .default(null)
+      .describe('onnxruntime intra-op threads per session; null: the cores but one, shared by the workers'),
+    max_batch_size: posInt().default(32).describe('Micro-batching: most rows in one forward pass'),
+    max_wait_ms: nonNegNumber()
+      .default(0)
+      .describe(
+        'Micro-batching: longest a row waits for others when no batch is running (rows that arrive during a batch join the next)',
+      ),
+    max_queue: posInt().default(1024).describe('Rows waiting per model; more are refused with 429 and Retry-After'),
+    inflight_batches: posInt().default(1).describe('Forward passes run at once per model'),
+    max_items: posInt().default(64).describe('Most inputs in one request (more: 413)'),
+    max_chars: posInt().default(2000).describe('Longest text or pair in characters (longer: 413)'),
+    body_limit: posInt().default(1_048_576).describe('Largest request body in bytes (larger: 413)'),
+    cache_bytes: nonNegInt()
+      .default(64 * 1024 * 1024)
+      .describe('Answer cache size in bytes (0: no cache)'),
+    cache_ttl_s: posNumber().default(600).describe('Seconds a cached answer stays valid'),
+    api_key: str().nullable().default(null).describe('Bearer token required on every endpoint but /healthz'),
+    api_key_env: str()
+      .default('RECSYS_API_KEY')
+      .describe('Environment variable read for the bearer token when serve.api_key is null'),
+    drain_timeout_s: posNumber().default(30).describe('SIGTERM: longest wait for requests in flight before exit 143'),
+    index: path().nullable().default(null).describe('Vector index (recsys index) searched by /search'),
+    pooling: oneOf(['mean', 'cls', 'pooler']).default('mean').describe('/embed and /search pooling'),
+    normalize: bool().default(true).describe('/embed and /search: L2-normalise vectors'),
+    search_k_max: posInt().default(100).describe('Largest k a /search request may ask for'),
+    log_level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe('JSON log level (stderr)'),
+  })
+  .describe('HTTP inference service (recsys serve)');
+
 export const configSchema = z
   .strictObject({
     task: oneOf(['single_label_classification'])
@@ -265,6 +307,7 @@ export const configSchema = z
     embed: embedSchema.default(() => embedSchema.parse({})),
     index: indexSchema.default(() => indexSchema.parse({})),
     search: searchSchema.default(() => searchSchema.parse({})),
+    serve: serveSchema.default(() => serveSchema.parse({})),
   })
   .describe('recsys configuration');
 
@@ -281,6 +324,7 @@ export const PATH_KEYS = [
   'train.out',
   'eval.baseline',
   'export.out',
+  'serve.index',
 ] as const;
 
 /** Keys that may hold a hub id (org/name) instead of a path: kept verbatim when nothing exists there. */

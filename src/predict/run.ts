@@ -3,6 +3,7 @@ import { openSource, type InputFormat } from '../data/readers/index.js';
 import { RejectsWriter } from '../data/rejects.js';
 import type { Encoded } from '../data/tokenizer/index.js';
 import type { InferenceModel } from '../infer/model.js';
+import { fitMessage, scoreLogits } from './scores.js';
 import { PredictionWriter, type Prediction } from './writer.js';
 
 export interface PredictOptions {
@@ -27,13 +28,6 @@ export interface PredictSummary {
 }
 
 type Pending = { row: number; id?: string; enc?: Encoded; error?: string; line?: number; raw?: string };
-
-export function softmax(logits: ArrayLike<number>): number[] {
-  const max = Math.max(...Array.from(logits));
-  const exps = Array.from(logits, (x) => Math.exp(x - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / sum);
-}
 
 /**
  * Raw text in, predictions out: one output row per input row, in input order. Rows that cannot be
@@ -67,14 +61,8 @@ export async function runPredict(model: InferenceModel, opts: PredictOptions): P
         pred.error = p.error;
         continue;
       }
-      const l = all!.subarray(k * n, (k + 1) * n);
+      Object.assign(pred, scoreLogits(all!.subarray(k * n, (k + 1) * n), labels, opts.topK, opts.logits));
       k++;
-      const probs = softmax(l);
-      const order = probs.map((s, i) => [s, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-      pred.label = labels[order[0][1]];
-      pred.score = order[0][0];
-      if (opts.topK > 1) pred.top_k = order.slice(0, opts.topK).map(([s, i]) => ({ label: labels[i], score: s }));
-      if (opts.logits) pred.logits = Array.from(l);
       predicted++;
     }
     await writer.write(out);
@@ -98,10 +86,7 @@ export async function runPredict(model: InferenceModel, opts: PredictOptions): P
         else {
           const enc = model.tokenizer.encode(text, pair, model.maxLength, model.truncation);
           if (enc) entry.enc = enc;
-          else {
-            const limit = model.maxLength;
-            entry.error = `first text alone exceeds max_length ${limit}; only_second truncation cannot fit the pair`;
-          }
+          else entry.error = fitMessage(model.maxLength);
         }
       }
       if (entry.error) rejects.add({ row: r.row, line: r.line, reason: entry.error, raw: r.raw });
