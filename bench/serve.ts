@@ -217,7 +217,8 @@ async function main() {
     await Promise.all([stop(rec), stop(py)]);
   }
   console.log(
-    '\n| concurrency | recsys req/s | recsys p50/p95/p99 ms | FastAPI req/s | FastAPI p50/p95/p99 ms | throughput ratio | p99 ratio |',
+    '\n| concurrency | recsys req/s | recsys p50/p95/p99 ms | FastAPI req/s | FastAPI p50/p95/p99 ms ' +
+      '| throughput ratio | p99 ratio |',
   );
   console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
@@ -225,7 +226,8 @@ async function main() {
   const offline = await offlineRowsPerSecond(exp, 32);
   console.log(
     `\nmicro-batched (recsys serve, c=${Math.max(...connections)}): ${fmt(recAtMax?.rps ?? NaN, 0)} rows/s; ` +
-      `onnxruntime-node offline batches of 32: ${fmt(offline, 0)} rows/s; ratio ${fmt((recAtMax?.rps ?? NaN) / offline, 2)}`,
+      `onnxruntime-node offline batches of 32: ${fmt(offline, 0)} rows/s; ` +
+      `ratio ${fmt((recAtMax?.rps ?? NaN) / offline, 2)}`,
   );
 
   const mem = await startRecsys(exp, serveSets);

@@ -262,7 +262,8 @@ export const serveSchema = z
     max_wait_ms: nonNegNumber()
       .default(0)
       .describe(
-        'Micro-batching: longest a row waits for others when no batch is running (rows that arrive during a batch join the next)',
+        'Micro-batching: longest a row waits for others when no batch is running ' +
+          '(rows that arrive during a batch join the next)',
       ),
     max_queue: posInt().default(1024).describe('Rows waiting per model; more are refused with 429 and Retry-After'),
     inflight_batches: posInt().default(1).describe('Forward passes run at once per model'),

@@ -69,7 +69,10 @@ async function until<T>(probe: () => Promise<T | undefined>, seconds = 30): Prom
 }
 
 describe('recsys serve (the process)', () => {
-  it('is ready only after warm-up; SIGHUP and POST /admin/reload swap exports; a broken one keeps the old; SIGTERM drains and exits 0', async () => {
+  const lifecycle =
+    'is ready only after warm-up; SIGHUP and POST /admin/reload swap exports; a broken one keeps the old; ' +
+    'SIGTERM drains and exits 0';
+  it(lifecycle, async () => {
     const dir = path.join(root, 'served');
     cpSync(first, dir, { recursive: true });
     const s = await serve(dir, ['serve.cache_bytes=0', 'serve.max_batch_size=8']);

@@ -145,7 +145,7 @@ describe('validation', () => {
 });
 
 describe('cache', () => {
-  it('a repeated row (or one that tokenises alike) is a hit with the same answer; hits and misses exported', async () => {
+  it('a repeated row (or one that tokenises alike) is a hit with the same answer; hits, misses exported', async () => {
     const svc = await start({ maxBatchSize: 4 });
     const first = await classify(svc, { inputs: [QUERIES[0], QUERIES[3]], logits: true });
     expect([svc.cache.hits, svc.cache.misses]).toEqual([0, 2]);
