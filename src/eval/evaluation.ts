@@ -151,10 +151,11 @@ export async function evaluateModel(req: EvalRequest): Promise<Evaluation> {
     },
     { labels, ranking: rankingSpace },
   );
-  // Pair scoring fails here (a label without a gain) rather than after the split ran.
+  // A label without a gain fails here rather than after the split ran.
   const scoring = groupColumn ? pairScoring(labels, config.rank) : undefined;
   const cutoffs = specs.map((g) => parseRankingMetric(g.metric)?.k).filter((k): k is number => k !== undefined);
   const rankConfig = { ...config.rank, k: [...new Set([...config.rank.k, ...cutoffs])].sort((a, b) => a - b) };
+  const ranking = scoring ? new GroupedRanking(labels, scoring, rankConfig, groupColumn) : undefined;
   if (baseline) {
     const b = baseline.report;
     if (b.split !== split)
@@ -185,7 +186,7 @@ export async function evaluateModel(req: EvalRequest): Promise<Evaluation> {
         predictions: req.predictions ? path.resolve(req.predictions) : undefined,
         onProgress: bar?.tick,
         interrupted: () => interrupts.signal,
-        ranking: scoring ? new GroupedRanking(scoring, rankConfig, groupColumn) : undefined,
+        ranking,
       });
     } finally {
       bar?.stop();

@@ -21,21 +21,15 @@ export type RankConfig = RecsysConfig['rank'];
 /** How scores and gains are made from a model's labels; `describe` says it in the report. */
 export interface PairScoring {
   score: ProbabilityScorer;
-  /** Gain of each label id. */
-  labelGains: Float64Array;
   describe: string;
 }
 
+/** The score of a pair from its class probabilities; expected_gain needs a gain for every label. */
 export function pairScoring(labels: readonly string[], rank: RankConfig): PairScoring {
   const gains = new GainMap(rank.gains);
-  const labelGains = gainsForLabels(labels, gains);
   if (rank.score === 'label_probability')
-    return {
-      score: labelProbabilityScorer(labels, rank.score_label),
-      labelGains,
-      describe: `p(${rank.score_label})`,
-    };
-  return { score: expectedGainScorer(labels, gains), labelGains, describe: `expected gain (${gains})` };
+    return { score: labelProbabilityScorer(labels, rank.score_label), describe: `p(${rank.score_label})` };
+  return { score: expectedGainScorer(labels, gains), describe: `expected gain (${gains})` };
 }
 
 /** The report's ranking block: the averaged metrics and how they were made. */
@@ -47,17 +41,22 @@ export interface GroupedRankingReport extends RankingSummary {
 /** Rows in any order (two numbers kept per row); the queries are ranked at the end. */
 export class GroupedRanking {
   private readonly buffer = new QueryBuffer();
+  /** The gain of each label id: what a row's true label is worth. */
+  private readonly labelGains: Float64Array;
 
   constructor(
+    labels: readonly string[],
     private readonly scoring: PairScoring,
     private readonly rank: RankConfig,
     private readonly groupColumn: string | null,
-  ) {}
+  ) {
+    this.labelGains = gainsForLabels(labels, new GainMap(rank.gains));
+  }
 
   add(where: string, group: string | null | undefined, logits: ArrayLike<number>, label: number): void {
     if (group === null || group === undefined || group === '')
       throw new DataError(`${where}: no group key; re-run recsys prepare with data.group_column`);
-    this.buffer.add(group, this.scoring.score(softmax(logits)), this.scoring.labelGains[label]);
+    this.buffer.add(group, this.scoring.score(softmax(logits)), this.labelGains[label]);
   }
 
   summary(): GroupedRankingReport {
