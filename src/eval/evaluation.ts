@@ -210,6 +210,11 @@ export async function evaluateModel(req: EvalRequest): Promise<Evaluation> {
     seconds: result.seconds,
   });
   if (result.ranking) report.ranking = result.ranking;
+  else if (ranking)
+    log.warn(
+      `${data.dir}: the manifest names group column "${groupColumn}" but the shards do not carry it ` +
+        '(prepared by an older recsys); re-run recsys prepare for per-query ranking metrics',
+    );
   let gates: GateReport | null = null;
   if (specs.length || skipped.length) {
     gates = evaluateGates(specs, { ...flatMetrics(result.metrics), ...result.ranking?.metrics }, skipped);

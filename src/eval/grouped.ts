@@ -53,13 +53,21 @@ export class GroupedRanking {
     this.labelGains = gainsForLabels(labels, new GainMap(rank.gains));
   }
 
+  /** The split has no group column (prepared before shards carried it): no ranking metrics. */
+  private noColumn = false;
+
   add(where: string, group: string | null | undefined, logits: ArrayLike<number>, label: number): void {
-    if (group === null || group === undefined || group === '')
+    if (group === undefined) {
+      this.noColumn = true;
+      return;
+    }
+    if (group === null || group === '')
       throw new DataError(`${where}: no group key; re-run recsys prepare with data.group_column`);
     this.buffer.add(group, this.scoring.score(softmax(logits)), this.labelGains[label]);
   }
 
-  summary(): GroupedRankingReport {
+  summary(): GroupedRankingReport | undefined {
+    if (this.noColumn) return undefined;
     const acc = new RankingAccumulator({ k: this.rank.k, withoutRelevant: this.rank.without_relevant });
     for (const q of this.buffer.drain()) acc.addQuery(q.query, q);
     return { ...acc.summary(), score: this.scoring.describe, group_column: this.groupColumn };

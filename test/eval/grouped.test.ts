@@ -3,6 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, runCli, tempDir, vocabPath } from '../helpers/cli.js';
 import { py, reference, runPython } from '../helpers/python.js';
+import { rankSchema } from '../../src/config/schema.js';
+import { GroupedRanking, pairScoring } from '../../src/eval/grouped.js';
 import { makeRun } from './fixtures.js';
 
 /**
@@ -129,5 +131,21 @@ describe('recsys eval on a grouped dataset', () => {
     expect(r.stderr).toMatch(
       /ndcg@10 is a per-query ranking metric: it needs a dataset prepared with data.group_column/,
     );
+  });
+
+  it('scores rows by expected gain within their group; shards without the group column give no ranking', () => {
+    const rank = rankSchema.parse({});
+    const labels = ['Exact', 'Irrelevant'];
+    const g = new GroupedRanking(labels, pairScoring(labels, rank), rank, 'query_id');
+    g.add('r1', 'q1', [2, 0], 1); // scored high but Irrelevant
+    g.add('r2', 'q1', [0, 2], 0); // scored low but Exact
+    g.add('r3', 'q2', [0, 0], 1); // a query without a relevant item
+    const s = g.summary()!;
+    expect(s).toMatchObject({ n_queries: 2, n_without_relevant: 1, n_candidates: 3, group_column: 'query_id' });
+    expect(s.metrics['mrr@10']).toBeCloseTo(0.25, 12); // q1: the Exact at rank 2; q2: 0
+    expect(() => g.add('r4', null, [0, 0], 0)).toThrow(/r4: no group key/);
+    const old = new GroupedRanking(labels, pairScoring(labels, rank), rank, 'query_id');
+    old.add('r1', undefined, [0, 1], 0);
+    expect(old.summary()).toBeUndefined();
   });
 });
