@@ -115,6 +115,9 @@ export function buildCli(): Command {
     .option('--vectors <dir>', 'embeddings dir (the --out of recsys embed)')
     .option('--out <dir>', 'index dir (built aside and renamed into place)')
     .option('--ann <kind>', 'auto | none | ivf_pq | hnsw (default: index.ann, auto)')
+    .option('--texts <file>', 'item texts for a BM25 full-text index (search --fts / --hybrid), e.g. the embed input')
+    .option('--text-column <name>', 'text column of --texts')
+    .option('--text-id-column <name>', 'id column of --texts (default: the id column the vectors were embedded with)')
     .option('--overwrite', 'replace an index of other vectors in --out')
     .addOption(new Option('--no-progress', 'no progress bar'))
     .action(async (opts) => (await import('./commands/index.js')).indexCommand(opts));
@@ -149,6 +152,11 @@ export function buildCli(): Command {
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu (default auto)')
     .option('--qrels <file>', 'judgments (TREC or CSV/TSV/JSONL): print recall@k, nDCG@k, MRR@k and MAP')
     .option('--min <metric=value>', 'gate with --qrels: fail below this, e.g. ndcg@10=0.5 (repeatable)', collect)
+    .option('--baseline <file>', 'gate with --qrels: a previous search/rank --json report; exit 1 on a drop')
+    .option('--max-drop <x>', 'with --baseline: largest allowed drop below it (default 0)')
+    .option('--baseline-metrics <list>', 'with --baseline: metrics compared (default ndcg@k, recall@k, mrr@k, map)')
+    .option('--hybrid', 'full-text (BM25) and vector hits fused by reciprocal rank (index built with --text-column)')
+    .option('--fts', 'full-text (BM25) search only (index built with --text-column)')
     .action(async (opts) => (await import('./commands/search.js')).searchCommand(opts));
 
   withConfigOptions(
@@ -168,6 +176,39 @@ export function buildCli(): Command {
     .option('--index <dir>', 'vector index (recsys index) for /search with its embedding model')
     .option('--log-level <level>', 'JSON log level on stderr (default: serve.log_level, info)')
     .action(async (opts) => (await import('./commands/serve.js')).serveCommand(opts));
+
+  withConfigOptions(
+    program
+      .command('rank')
+      .description('re-rank (query, product) candidates with a pair classifier; ranking metrics with --qrels'),
+  )
+    .option('--model <dir|org/name>', 'pair classifier: run dir, export dir, Hugging Face dir or hub id')
+    .option('--offline', 'never touch the network (also HF_HUB_OFFLINE=1)')
+    .option('--candidates <file>', "one row per (query, product) pair; a query's rows adjacent")
+    .option(
+      '--hits <file>',
+      'recsys search output (hits.jsonl) instead of --candidates, with --queries and --catalogue',
+    )
+    .option('--queries <file>', 'with --hits: query id (--group-column) → text (--query-column)')
+    .option('--catalogue <file>', 'with --hits: product id (--id-column) → text (--text-column)')
+    .option('--format <fmt>', 'auto | csv | tsv | jsonl | arrow (--candidates)')
+    .option('--query-column <name>', 'query text column', 'query')
+    .option('--text-column <name>', 'product text column', 'text')
+    .option('--group-column <name>', 'query id column', 'query_id')
+    .option('--id-column <name>', 'product id column (default: the 1-based source row)')
+    .option('--output <file>', 'ranked.jsonl: one line per query {query_id, hits: [{id, score}]}, best first')
+    .option('--score <kind>', 'expected_gain | label_probability (default: rank.score, expected_gain)')
+    .option('--score-label <label>', 'the label of --score label_probability (default: rank.score_label, Exact)')
+    .option('--top <n>', 'candidates kept per query (default: all)', intArg)
+    .option('--batch-size <n>', 'pairs per forward pass (default: rank.batch_size, 64)', intArg)
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu (default auto)')
+    .option('--qrels <file>', 'judgments (TREC or CSV/TSV/JSONL): print nDCG@k, recall@k, MRR@k and MAP')
+    .option('--min <metric=value>', 'gate with --qrels: fail below this, e.g. ndcg@10=0.5 (repeatable)', collect)
+    .option('--baseline <file>', 'gate with --qrels: a previous rank/search --json report; exit 1 on a drop')
+    .option('--max-drop <x>', 'with --baseline: largest allowed drop below it (default 0)')
+    .option('--baseline-metrics <list>', 'with --baseline: metrics compared (default ndcg@k, recall@k, mrr@k, map)')
+    .addOption(new Option('--no-progress', 'no progress bar'))
+    .action(async (opts) => (await import('./commands/rank.js')).rankCommand(opts));
 
   program
     .command('doctor')

@@ -289,6 +289,38 @@ export const serveSchema = z
   })
   .describe('HTTP inference service (recsys serve)');
 
+/** How a pair classifier's class probabilities become a ranking score, and how rankings are judged. */
+export const rankSchema = z
+  .strictObject({
+    score: oneOf(['expected_gain', 'label_probability'])
+      .default('expected_gain')
+      .describe('expected_gain: sum of p(label) × gain(label); label_probability: p(rank.score_label)'),
+    score_label: str().default('Exact').describe('The label whose probability is the score (score: label_probability)'),
+    gains: z
+      .record(z.string(), nonNegNumber())
+      .default({ Exact: 1, Substitute: 0.1, Complement: 0.01, Irrelevant: 0 })
+      .describe('Label → gain for nDCG and expected_gain (default: the ESCI gains of the KDD Cup 2022 task)'),
+    k: z
+      .array(posInt())
+      .min(1)
+      .default([1, 3, 5, 10])
+      .describe('Cut-offs of the ranking metrics (nDCG@k, recall@k, …)'),
+    without_relevant: oneOf(['zero', 'exclude'])
+      .default('zero')
+      .describe('Queries with no relevant item: zero (kept in the averages, scored 0) or exclude (counted only)'),
+    batch_size: posInt().default(64).describe('Pairs per forward pass (recsys rank)'),
+    top: posInt().nullable().default(null).describe("Candidates kept per query in rank's output; null: all"),
+    max_bad_rows: nonNegInt()
+      .nullable()
+      .default(null)
+      .describe('Rejected candidate rows (no query, text or group) tolerated before rank fails; null: no limit'),
+    min: z
+      .record(z.string(), z.number())
+      .default({})
+      .describe('Quality gates of recsys rank --qrels: ranking metric → minimum value'),
+  })
+  .describe('Re-ranking with a pair classifier (recsys rank) and per-query ranking metrics (rank, grouped eval)');
+
 export const configSchema = z
   .strictObject({
     task: oneOf(['single_label_classification'])
@@ -309,6 +341,7 @@ export const configSchema = z
     index: indexSchema.default(() => indexSchema.parse({})),
     search: searchSchema.default(() => searchSchema.parse({})),
     serve: serveSchema.default(() => serveSchema.parse({})),
+    rank: rankSchema.default(() => rankSchema.parse({})),
   })
   .describe('recsys configuration');
 

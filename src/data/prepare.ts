@@ -250,7 +250,10 @@ async function writeDatasetWith(
 
   // Pass 2: stream each spilled row into its split's shard (temp names until the end).
   const writers = Object.fromEntries(
-    SPLITS.map((s) => [s, new ShardWriter(tempNameFor(path.join(out, `${s}.arrow`)), !!data.id_column)]),
+    SPLITS.map((s) => [
+      s,
+      new ShardWriter(tempNameFor(path.join(out, `${s}.arrow`)), !!data.id_column, !!data.group_column),
+    ]),
   ) as Record<SplitName, ShardWriter>;
   const labelCounts = Object.fromEntries(SPLITS.map((s) => [s, new Map<string, number>()])) as Record<
     SplitName,

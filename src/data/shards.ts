@@ -22,6 +22,8 @@ export interface Example {
   label: number;
   row: number;
   id?: string;
+  /** The group key (data.group_column, e.g. the query of a query–product pair): eval ranks within it. */
+  group?: string;
 }
 
 export const SHARD_COLUMNS = ['input_ids', 'token_type_ids', 'label', 'length', 'row'] as const;
@@ -41,7 +43,8 @@ export class ShardWriter {
 
   constructor(
     readonly file: string,
-    private readonly withId: boolean,
+    withId: boolean,
+    withGroup = false,
   ) {
     const fields: Field[] = [
       new Field('input_ids', new List(new Field('item', new Int32(), false)), false),
@@ -51,6 +54,7 @@ export class ShardWriter {
       new Field('row', new Int64(), false),
     ];
     if (withId) fields.push(new Field('id', new Utf8(), true));
+    if (withGroup) fields.push(new Field('group', new Utf8(), true));
     this.schema = new Schema(fields);
     this.out = createWriteStream(file);
     this.writer.toNodeStream().pipe(this.out);
@@ -64,13 +68,13 @@ export class ShardWriter {
 
   private flush(): void {
     if (this.pending.length === 0) return;
-    this.writer.write(toRecordBatch(this.schema, this.pending, this.withId));
+    this.writer.write(toRecordBatch(this.schema, this.pending));
     this.pending = [];
   }
 
   async close(): Promise<void> {
     this.flush();
-    if (this.rows === 0) this.writer.write(toRecordBatch(this.schema, [], this.withId));
+    if (this.rows === 0) this.writer.write(toRecordBatch(this.schema, []));
     this.writer.finish();
     await finished(this.out);
     const fd = await import('node:fs/promises').then((m) => m.open(this.file, 'r+'));
@@ -106,7 +110,7 @@ function listData<T extends Int32 | Int8>(
   });
 }
 
-function toRecordBatch(schema: Schema, rows: Example[], withId: boolean): RecordBatch {
+function toRecordBatch(schema: Schema, rows: Example[]): RecordBatch {
   const n = rows.length;
   const children = [
     listData(
@@ -123,13 +127,13 @@ function toRecordBatch(schema: Schema, rows: Example[], withId: boolean): Record
     makeData({ type: new Int32(), length: n, nullCount: 0, data: Int32Array.from(rows, (r) => r.ids.length) }),
     makeData({ type: new Int64(), length: n, nullCount: 0, data: BigInt64Array.from(rows, (r) => BigInt(r.row)) }),
   ];
-  if (withId)
-    children.push(
-      vectorFromArray(
-        rows.map((r) => r.id ?? null),
-        new Utf8(),
-      ).data[0] as never,
-    );
+  const strings = (pick: (r: Example) => string | undefined) =>
+    vectorFromArray(
+      rows.map((r) => pick(r) ?? null),
+      new Utf8(),
+    ).data[0] as never;
+  if (schema.fields.some((f) => f.name === 'id')) children.push(strings((r) => r.id));
+  if (schema.fields.some((f) => f.name === 'group')) children.push(strings((r) => r.group));
   const struct = makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children });
   return new RecordBatch(schema, struct);
 }

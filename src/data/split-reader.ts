@@ -23,6 +23,8 @@ export interface SplitBatch {
   labels: Int32Array;
   rows: Float64Array;
   size: number;
+  /** The group key of each row (data.group_column, e.g. the query of a pair), when the dataset has one. */
+  groups?: (string | null)[];
 }
 
 /** The column types recsys prepare writes (data/shards.ts), as apache-arrow names them. */
@@ -49,6 +51,7 @@ function columnsOf(batch: RecordBatch, file: string): SplitBatch {
         `${file}: column "${name}" is ${got}, expected ${want} (not a recsys dataset shard); re-run recsys prepare`,
       );
   }
+  const group = batch.getChild('group');
   const off = ids.valueOffsets as Int32Array;
   const start = off[0];
   const end = off[batch.numRows];
@@ -60,6 +63,7 @@ function columnsOf(batch: RecordBatch, file: string): SplitBatch {
     offsets,
     labels: Int32Array.from(label.toArray() as Int32Array),
     rows: Float64Array.from(row.toArray() as BigInt64Array, Number),
+    ...(group ? { groups: Array.from(group.toArray() as (string | null)[]) } : {}),
   };
 }
 
