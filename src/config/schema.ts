@@ -43,7 +43,7 @@ export const dataSchema = z
       .min(1)
       .nullable()
       .default(null)
-      .describe("task embedding, relevance data: label values whose pair text is a hard negative of the query"),
+      .describe('task embedding, relevance data: label values whose pair text is a hard negative of the query'),
     label_column: str().default('label').describe('Column with the label (string or integer)'),
     id_column: column().default(null).describe('Optional id column carried into predictions'),
     split_column: column()

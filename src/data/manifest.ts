@@ -133,7 +133,11 @@ function checkManifestShape(m: DatasetManifest, file: string): void {
   const bad = (what: string) => new DataError(`${file}: ${what}; re-run recsys prepare`);
   // A bi-encoder dataset (task embedding) has no labels.
   const labelsNeeded = m.task !== 'embedding';
-  if (!Array.isArray(m.labels) || (labelsNeeded && m.labels.length === 0) || !m.labels.every((l) => typeof l === 'string'))
+  if (
+    !Array.isArray(m.labels) ||
+    (labelsNeeded && m.labels.length === 0) ||
+    !m.labels.every((l) => typeof l === 'string')
+  )
     throw bad('"labels" is not a non-empty list of strings');
   if (!Number.isInteger(m.max_length) || m.max_length <= 0) throw bad('"max_length" is not a positive integer');
   // predict and export cut raw text with it: a damaged value must not fall back to a default

@@ -81,7 +81,9 @@ export async function tripletPasses(inp: TripletPassInputs): Promise<TripletPass
   await pipeline.finish();
   progress?.done();
   const grouped = !!data.group_column || !!data.positive_labels;
-  const assigner = data.split_column ? null : planner.plan(data.split, { stratify: false, grouped }, new Rng(config.seed));
+  const assigner = data.split_column
+    ? null
+    : planner.plan(data.split, { stratify: false, grouped }, new Rng(config.seed));
   const writers = Object.fromEntries(
     SPLITS.map((s) => [s, new TripletShardWriter(tempNameFor(path.join(inp.out, `${s}.arrow`)), !!data.id_column)]),
   ) as Record<SplitName, TripletShardWriter>;

@@ -58,7 +58,9 @@ function fingerprintOf(config: RecsysConfig, tokenizerSha: string): string {
   const { out: _out, max_bad_rows: _m, workers: _w, ...data } = config.data;
   const base = { data, tokenizer: tokenizerSha, lowercase: config.tokenizer.lowercase, seed: config.seed };
   // The task joins the fingerprint only when it is not the default, so older datasets keep theirs.
-  return sha256Text(JSON.stringify(config.task === 'single_label_classification' ? base : { ...base, task: config.task }));
+  return sha256Text(
+    JSON.stringify(config.task === 'single_label_classification' ? base : { ...base, task: config.task }),
+  );
 }
 
 function checkOutputDir(out: string, fingerprint: string, overwrite: boolean): void {

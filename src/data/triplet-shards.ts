@@ -77,7 +77,12 @@ export class TripletShardWriter {
     const n = rows.length;
     const children: never[] = TRIPLET_COLUMNS.map((_, role) => listData(rows.map((r) => r.texts[role] ?? [])));
     children.push(
-      makeData({ type: new Int64(), length: n, nullCount: 0, data: BigInt64Array.from(rows, (r) => BigInt(r.row)) }) as never,
+      makeData({
+        type: new Int64(),
+        length: n,
+        nullCount: 0,
+        data: BigInt64Array.from(rows, (r) => BigInt(r.row)),
+      }) as never,
     );
     if (this.withId)
       children.push(
@@ -97,7 +102,7 @@ function listData(rows: ArrayLike<number>[]) {
     offsets[i + 1] = offsets[i] + r.length;
   });
   const flat = new Int32Array(offsets[rows.length]);
-  rows.forEach((r, i) => flat.set(r, offsets[i]));
+  for (const [i, r] of rows.entries()) flat.set(r, offsets[i]);
   const child = makeData({ type: new Int32(), length: flat.length, nullCount: 0, data: flat });
   return makeData({ type: idList(), length: rows.length, nullCount: 0, valueOffsets: offsets, child }) as never;
 }
