@@ -191,7 +191,9 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
     log.warn('no validation rows: early stopping and best-weights selection are off; the final weights are kept');
 
   await writeFileAtomic(paths.config, YAML.stringify(config));
-  await writeJsonAtomic(paths.manifest, { ...manifest, dataset_dir: path.resolve(datasetDir) });
+  // A bi-encoder's sentence-vector settings travel with the run: export and embed read them there.
+  const head = embedding ? { embedding_head: { pooling: t.pooling, normalize: config.embed.normalize } } : {};
+  await writeJsonAtomic(paths.manifest, { ...manifest, dataset_dir: path.resolve(datasetDir), ...head });
 
   // Ctrl-C / SIGTERM: finish the step, checkpoint, restore and save the best weights, then exit 130 / 143.
   const interrupts = catchInterrupts();
