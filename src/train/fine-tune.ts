@@ -185,7 +185,8 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
   );
   if (embedding)
     log.info(
-      `bi-encoder: ${t.pooling} pooling, in-batch negatives, scale ${t.mnrl_scale}${t.mnrl_symmetric ? ', symmetric' : ''}`,
+      `bi-encoder: ${t.pooling} pooling, in-batch negatives, scale ${t.mnrl_scale}` +
+        (t.mnrl_symmetric ? ', symmetric' : ''),
     );
   if (!validSplit)
     log.warn('no validation rows: early stopping and best-weights selection are off; the final weights are kept');

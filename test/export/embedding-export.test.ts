@@ -69,6 +69,16 @@ describe('export of a bi-encoder run', () => {
     expect(spread, 'vectors must differ between texts').toBeGreaterThan(1e-2);
   });
 
+  it('the ONNX file passes onnx.checker full_check and strict shape inference, encoder weights only', () => {
+    const file = path.join(exportDir, 'onnx', 'model.onnx');
+    const r = spawnSync(referencePython(), [path.join(repoRoot, 'scripts/check_onnx.py'), file], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(report.outputs.map((o: [string]) => o[0])).toEqual(['sentence_embedding', 'last_hidden_state']);
+    expect(report.finite).toBe(true);
+    expect(r.stderr).not.toMatch(/Removing initializer/); // the unused pooler and head are not exported
+  });
+
   it('recsys embed --model EXPORT_DIR equals embed --model RUN', () => {
     const out = path.join(root, 'e-export');
     cli(['embed', '--model', exportDir, '--input', input, '--text-column', 'text', '--out', out]);
