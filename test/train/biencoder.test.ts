@@ -129,6 +129,54 @@ describe('prepare, task embedding', () => {
     expect(out.stderr).toMatch(/empty or missing positive text \(column "product"\)/);
   });
 
+  it('relevance judgements: positives and hard negatives by label, grouped by query; other labels skipped', () => {
+    const csv = path.join(dir, 'judgements.csv');
+    writeFileSync(
+      csv,
+      [
+        'query,product,esci,split',
+        'desk lamp,acme desk lamp,E,train',
+        'desk lamp,nova red shoe,I,train',
+        'desk lamp,zen desk lamp,E,train',
+        'desk lamp,lamp bulb,C,train',
+        'kettle,acme kettle,E,train',
+        'kettle,,E,train',
+        'kettle,blue shirt,I,validation',
+        'tea,green tea,E,validation',
+      ].join('\n'),
+    );
+    const config = path.join(dir, 'judgements.yaml');
+    writeFileSync(
+      config,
+      [
+        'task: embedding',
+        'data:',
+        '  text_column: query',
+        '  pair_column: product',
+        '  label_column: esci',
+        '  positive_labels: [E]',
+        '  negative_labels: [I]',
+        '  split_column: split',
+        '  max_bad_rows: 1',
+        `tokenizer:\n  path: ${vocabPath}`,
+        '',
+      ].join('\n'),
+    );
+    const out = path.join(dir, 'judgements-ds');
+    const r = runCli(['prepare', '-c', config, '--input', csv, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const code =
+      'import sys, json, pyarrow.ipc as i\nt = i.open_file(sys.argv[1]).read_all()\n' +
+      'print(json.dumps([[len(x) for x in t.column("negative_ids").to_pylist()], t.column("row").to_pylist()]))';
+    const py = spawnSync(referencePython(), ['-c', code, path.join(out, 'train.arrow')], { encoding: 'utf8' });
+    expect(py.status, py.stderr).toBe(0);
+    const [negatives, rows] = JSON.parse(py.stdout);
+    // Both desk-lamp positives take its one Irrelevant product; the kettle's negative is in another split.
+    expect(rows).toEqual([1, 3, 5]);
+    expect(negatives.map((n: number) => n > 0)).toEqual([true, true, false]);
+    expect(readFileSync(path.join(out, 'rejects.csv'), 'utf8')).toMatch(/empty or missing product text/);
+  });
+
   it('writes the same bytes with worker threads as on the main thread', async () => {
     const config = (workers: number, out: string) =>
       loadConfig({
@@ -219,9 +267,10 @@ describe('bi-encoder resume', () => {
     const child = spawn(process.execPath, [path.join(repoRoot, 'bin/recsys.js'), ...trainArgs(cut, args)], {
       stdio: 'ignore',
     });
+    const exited = new Promise((r) => child.on('exit', r));
     const stepOfLast = () => {
       try {
-        return Number(/step-(\d+)/.exec(readlinkSync(path.join(cut, 'checkpoints', 'last')))?.[1] ?? 0);
+        return Number(/step-(\d+)/.exec(readlinkSync(path.join(cut, 'last')))?.[1] ?? 0);
       } catch {
         return 0;
       }
@@ -229,7 +278,7 @@ describe('bi-encoder resume', () => {
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline && stepOfLast() < 6) await new Promise((r) => setTimeout(r, 25));
     child.kill('SIGKILL');
-    await new Promise((r) => child.on('exit', r));
+    await exited;
     expect(existsSync(path.join(cut, 'train_summary.json'))).toBe(false);
     const resumed = runCli([...trainArgs(cut, args), '--resume']);
     expect(resumed.code, resumed.stderr).toBe(0);
