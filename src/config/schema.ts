@@ -26,7 +26,24 @@ export const dataSchema = z
       .optional()
       .describe('CSV field delimiter (default "," or tab for .tsv)'),
     text_column: str().default('text').describe('Column with the (first) text'),
-    pair_column: column().default(null).describe('Optional second text (query + product pairs); encoded as segment B'),
+    pair_column: column()
+      .default(null)
+      .describe('Optional second text: segment B of a pair; task embedding: the positive text'),
+    negative_column: column()
+      .default(null)
+      .describe('task embedding: optional hard-negative text (each text is tokenized on its own)'),
+    positive_labels: z
+      .array(str())
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('task embedding, relevance data: label values whose pair text is a positive of the query'),
+    negative_labels: z
+      .array(str())
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('task embedding, relevance data: label values whose pair text is a hard negative of the query'),
     label_column: str().default('label').describe('Column with the label (string or integer)'),
     id_column: column().default(null).describe('Optional id column carried into predictions'),
     split_column: column()
@@ -112,6 +129,11 @@ export const trainSchema = z
     keep_checkpoints: posInt().default(2).describe('Checkpoints kept besides the best'),
     early_stopping: earlyStoppingSchema.default({ metric: 'macro_f1', mode: null, patience: 3, min_delta: 0 }),
     dropout: bool().default(true).describe('Dropout during training, at the rates in the model config'),
+    pooling: oneOf(['mean', 'cls']).default('mean').describe('task embedding: sentence vector of the encoder states'),
+    mnrl_scale: posNumber().default(20).describe('task embedding: scale of the cosine scores (1 / temperature)'),
+    mnrl_symmetric: bool()
+      .default(false)
+      .describe('task embedding: also a positive → anchors term (symmetric in-batch negatives loss)'),
   })
   .describe('Fine-tuning');
 
@@ -323,9 +345,9 @@ export const rankSchema = z
 
 export const configSchema = z
   .strictObject({
-    task: oneOf(['single_label_classification'])
+    task: oneOf(['single_label_classification', 'embedding'])
       .default('single_label_classification')
-      .describe('Head type (Hugging Face problem_type)'),
+      .describe('Head type (Hugging Face problem_type); embedding: a bi-encoder trained with in-batch negatives'),
     seed: nonNegInt().default(42).describe('Seed for splits, initialisation, dropout and shuffling'),
     backend: oneOf(['auto', 'tensorflow', 'wasm', 'cpu'])
       .default('auto')

@@ -77,6 +77,11 @@ export function splitFile(datasetDir: string, manifest: DatasetManifest, split: 
 
 /** Stream a split batch by batch (evaluation: constant memory). */
 export async function* readSplitBatches(file: string): AsyncGenerator<SplitBatch> {
+  for await (const batch of readSplitBatchesRaw(file)) yield columnsOf(batch, file);
+}
+
+/** A shard's Arrow record batches, with a truncated or corrupt file reported as a DataError. */
+export async function* readSplitBatchesRaw(file: string): AsyncGenerator<RecordBatch> {
   // apache-arrow reports a truncated or corrupt file as a JS TypeError: say what it means.
   const unreadable = (err: unknown) =>
     new DataError(
@@ -102,7 +107,7 @@ export async function* readSplitBatches(file: string): AsyncGenerator<SplitBatch
       throw unreadable(err);
     }
     if (next.done) return;
-    yield columnsOf(next.value, file);
+    yield next.value;
   }
 }
 

@@ -5,7 +5,9 @@ import YAML from 'yaml';
 import { initBackend } from '../backend/index.js';
 import type { RecsysConfig } from '../config/schema.js';
 import { readManifest, type DatasetManifest } from '../data/manifest.js';
-import { loadSplit, splitFile } from '../data/split-reader.js';
+import { loadSplit, splitFile, type SplitArrays } from '../data/split-reader.js';
+import { loadTripletSplit, type TripletSplit } from '../data/triplet-shards.js';
+import { earlyStoppingMetric, embeddingMetricNames } from './embedding-objective.js';
 import { defaultTopK, metricNames } from '../eval/metrics.js';
 import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
 import { DataError, UsageError } from '../lib/errors.js';
@@ -22,6 +24,24 @@ import { NonFiniteError, trainLoop, type TrainEvents, type TrainResult } from '.
 import { initialModel, type InitialModel } from './model-init.js';
 import { warmupSteps } from './schedule.js';
 import { readCheckpoint, resolveLink } from './state.js';
+
+/** An empty classification split: what the loop is handed for a bi-encoder run (its rows come in `pairs`). */
+const EMPTY_SPLIT: SplitArrays = {
+  size: 0,
+  ids: new Int32Array(0),
+  typeIds: new Int8Array(0),
+  offsets: new Int32Array(1),
+  labels: new Int32Array(0),
+  rows: new Float64Array(0),
+};
+
+function checkEmbeddingMetric(metric: string): void {
+  const names = embeddingMetricNames();
+  if (!names.includes(metric))
+    throw new UsageError(
+      `train.early_stopping.metric: "${metric}" is not reported for task embedding; use one of ${names.join(', ')}`,
+    );
+}
 
 function checkEarlyStoppingMetric(metric: string, labels: string[]): void {
   const watchable = metricNames({ labels, topK: defaultTopK(labels.length) });
@@ -98,9 +118,16 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
   const mode = checkRunDirForTraining(runDir, req.resume, req.overwrite);
   if (mode === 'resume') checkLinksStayInside(runDir);
   const manifest = readManifest(datasetDir);
-  checkEarlyStoppingMetric(t.early_stopping.metric, manifest.labels);
+  const embedding = config.task === 'embedding';
+  if (embedding !== (manifest.task === 'embedding'))
+    throw new UsageError(
+      `task: the run is ${config.task} but ${datasetDir} was prepared for ${manifest.task}; prepare it with this task`,
+    );
+  const watched = earlyStoppingMetric(config);
+  if (embedding) checkEmbeddingMetric(watched);
+  else checkEarlyStoppingMetric(watched, manifest.labels);
   checkClassWeights(t.class_weights, manifest.labels);
-  if (manifest.labels.length < 2)
+  if (!embedding && manifest.labels.length < 2)
     throw new DataError(
       `${datasetDir}: the dataset has a single label (${JSON.stringify(manifest.labels[0])}); a ` +
         `classifier needs at least two`,
@@ -110,14 +137,19 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
 
   // The data and the schedule are checked before anything in the run dir changes: a broken shard
   // or a bad warmup never costs an old run.
-  const train = await loadSplit(await verifiedSplitFile(datasetDir, manifest, 'train'));
-  const validation = manifest.splits.validation?.rows
-    ? await loadSplit(await verifiedSplitFile(datasetDir, manifest, 'validation'))
-    : null;
-  if (train.size === 0) throw new UsageError(`${datasetDir}: the train split is empty`);
+  const hasValidation = !!manifest.splits.validation?.rows;
+  const load = embedding ? loadTripletSplit : loadSplit;
+  const trainSplit = await load(await verifiedSplitFile(datasetDir, manifest, 'train'));
+  const validSplit = hasValidation ? await load(await verifiedSplitFile(datasetDir, manifest, 'validation')) : null;
+  const pairs = embedding
+    ? { train: trainSplit as TripletSplit, validation: validSplit as TripletSplit | null }
+    : undefined;
+  const train = embedding ? EMPTY_SPLIT : (trainSplit as SplitArrays);
+  const validation = embedding ? null : (validSplit as SplitArrays | null);
+  if (trainSplit.size === 0) throw new UsageError(`${datasetDir}: the train split is empty`);
   const steps = Math.min(
     t.max_steps ?? Infinity,
-    Math.ceil(Math.ceil(train.size / t.batch_size) / t.grad_accum) * t.epochs,
+    Math.ceil(Math.ceil(trainSplit.size / t.batch_size) / t.grad_accum) * t.epochs,
   );
   const warm = warmupSteps(t.warmup, steps);
   if (warm > steps)
@@ -147,15 +179,22 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
       `${t.weight_decay}${t.decay_embeddings ? ' incl. embeddings' : ' (matrices only)'}, ` +
       `clip ${t.clip_norm}, batch ${t.batch_size}×${t.grad_accum}, max_length ` +
       `${manifest.max_length}, dropout ${t.dropout ? 'on' : 'off'}, ` +
-      `early stopping on ${t.early_stopping.metric} ` +
-      `(${modeFor(t.early_stopping.metric, t.early_stopping.mode)}, patience ` +
+      `early stopping on ${watched} ` +
+      `(${modeFor(watched, t.early_stopping.mode)}, patience ` +
       `${t.early_stopping.patience}), seed ${config.seed}`,
   );
-  if (!validation)
+  if (embedding)
+    log.info(
+      `bi-encoder: ${t.pooling} pooling, in-batch negatives, scale ${t.mnrl_scale}` +
+        (t.mnrl_symmetric ? ', symmetric' : ''),
+    );
+  if (!validSplit)
     log.warn('no validation rows: early stopping and best-weights selection are off; the final weights are kept');
 
   await writeFileAtomic(paths.config, YAML.stringify(config));
-  await writeJsonAtomic(paths.manifest, { ...manifest, dataset_dir: path.resolve(datasetDir) });
+  // A bi-encoder's sentence-vector settings travel with the run: export and embed read them there.
+  const head = embedding ? { embedding_head: { pooling: t.pooling, normalize: config.embed.normalize } } : {};
+  await writeJsonAtomic(paths.manifest, { ...manifest, dataset_dir: path.resolve(datasetDir), ...head });
 
   // Ctrl-C / SIGTERM: finish the step, checkpoint, restore and save the best weights, then exit 130 / 143.
   const interrupts = catchInterrupts();
@@ -169,6 +208,7 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
       params: start.params,
       train,
       validation,
+      pairs,
       resume: mode === 'resume',
       events: req.events,
       dumpBatches: req.dumpBatches,

@@ -16,6 +16,8 @@ import { epochBatches, paddingFraction } from './batches.js';
 import { EarlyStopping, modeFor } from './early-stop.js';
 import type { ValidationMetrics } from '../eval/metrics-record.js';
 import { validationMetrics } from './evaluate.js';
+import { EmbeddingObjective, earlyStoppingMetric, embeddingTrains, exampleLengths } from './embedding-objective.js';
+import type { TripletSplit } from '../data/triplet-shards.js';
 import { balancedWeights, clipCoefficient, globalNorm, weightedCrossEntropy } from './loss.js';
 import { MetricsLog } from './metrics-log.js';
 import { learningRateAt, warmupSteps } from './schedule.js';
@@ -51,6 +53,8 @@ export interface TrainInputs {
   params: Params;
   train: SplitArrays;
   validation: SplitArrays | null;
+  /** task embedding: the (anchor, positive, negative) splits; `train` is then empty and `validation` null. */
+  pairs?: { train: TripletSplit; validation: TripletSplit | null };
   resume: boolean;
   events?: TrainEvents;
   /** Debug: append each optimizer step's row indices (into train.arrow) to this JSONL file. */
@@ -114,9 +118,14 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     for (const [name, v] of adam.v) v.assign(resumed.moments[`v/${name}`]);
     tf.dispose(Object.values(resumed.moments));
   }
+  // task embedding: in-batch negatives over sentence vectors instead of a classifier's cross-entropy.
+  const contrastive = config.task === 'embedding' ? new EmbeddingObjective(config, modelConfig, padId) : null;
+  const pairs = inp.pairs;
+  const trainable = [...vars].filter(([n]) => !contrastive || embeddingTrains(specs.get(n)!.part));
+  const watched = earlyStoppingMetric(config);
   const early = new EarlyStopping({
-    metric: t.early_stopping.metric,
-    mode: modeFor(t.early_stopping.metric, t.early_stopping.mode),
+    metric: watched,
+    mode: modeFor(watched, t.early_stopping.mode),
     patience: t.early_stopping.patience,
     minDelta: t.early_stopping.min_delta,
   });
@@ -140,8 +149,11 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   if (resumed && early.state.bestStep !== null && isCompleteCheckpoint(bestDir))
     best = (await readCheckpoint(bestDir, false)).params;
 
-  const lengths = Int32Array.from({ length: train.size }, (_, i) => train.offsets[i + 1] - train.offsets[i]);
-  const batchesPerEpoch = Math.ceil(train.size / t.batch_size);
+  const lengths = contrastive
+    ? exampleLengths(pairs!.train)
+    : Int32Array.from({ length: train.size }, (_, i) => train.offsets[i + 1] - train.offsets[i]);
+  const trainSize = lengths.length;
+  const batchesPerEpoch = Math.ceil(trainSize / t.batch_size);
   const stepsPerEpoch = Math.ceil(batchesPerEpoch / t.grad_accum);
   const totalSteps = Math.min(t.max_steps ?? Infinity, stepsPerEpoch * t.epochs);
   const warmup = warmupSteps(t.warmup, totalSteps);
@@ -163,7 +175,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   }
   const classWeights = weights ? tf.tensor1d(weights) : undefined;
   ev.log?.(
-    `training ${train.size} rows, ${stepsPerEpoch} steps/epoch × ${t.epochs} epochs → ${totalSteps} steps ` +
+    `training ${trainSize} rows, ${stepsPerEpoch} steps/epoch × ${t.epochs} epochs → ${totalSteps} steps ` +
       `(warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}` +
       (weights ? `, class weights ${weights.map((w) => w.toFixed(3)).join(' ')}` : ''),
   );
@@ -178,8 +190,11 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const pad: number[] = [];
 
   const evaluate = (): ValidationMetrics | null => {
-    if (!validation || validation.size === 0) return null;
-    const m = validationMetrics(paramsView(), modelConfig, validation, config.eval.batch_size, padId);
+    const validRows = contrastive ? (pairs!.validation?.size ?? 0) : (validation?.size ?? 0);
+    if (validRows === 0) return null;
+    const m = contrastive
+      ? contrastive.validate(paramsView(), pairs!.validation!, t.batch_size, config.eval.batch_size)
+      : validationMetrics(paramsView(), modelConfig, validation!, config.eval.batch_size, padId);
     const value = m[early.s.metric];
     if (value === undefined)
       throw new UsageError(
@@ -201,10 +216,9 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       best_step: early.state.bestStep,
     });
     lastEval = m;
-    ev.log?.(
-      `eval step ${state.step}: loss ${m.loss.toFixed(4)} accuracy ${m.accuracy.toFixed(4)} ` +
-        `macro_f1 ${m.macro_f1.toFixed(4)}${improved ? ' (best)' : ''}`,
-    );
+    const shown = contrastive ? ['loss', 'ndcg@10', 'recall@10', 'mrr@10'] : ['loss', 'accuracy', 'macro_f1'];
+    const values = [...new Set([...shown, early.s.metric])].map((k) => `${k} ${m[k]?.toFixed(4)}`).join(' ');
+    ev.log?.(`eval step ${state.step}: ${values}${improved ? ' (best)' : ''}`);
     return m;
   };
 
@@ -227,7 +241,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
 
   let openEpoch: number | null = null; // started and not yet ended, for epochEnd
   outer: for (let epoch = state.epoch; epoch < t.epochs; epoch++) {
-    const batches = epochBatches(lengths, t.batch_size, config.seed, epoch);
+    // In-batch negatives want random batches (as sentence-transformers draws them), not length buckets.
+    const batches = epochBatches(lengths, t.batch_size, config.seed, epoch, !contrastive);
     pad.push(paddingFraction(lengths, batches));
     const startBatch = epoch === state.epoch ? state.batchInEpoch : 0;
     state.epoch = epoch;
@@ -245,6 +260,16 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       let grads: tf.NamedTensorMap | null = null;
       let lossSum: tf.Scalar = tf.scalar(0);
       micro.forEach((rows, k) => {
+        if (contrastive) {
+          const seed = dropoutSeed(config.seed, state.step, k);
+          const fwd = { training: t.dropout, seed };
+          const { value, grads: g } = tf.variableGrads(
+            () => tf.div(contrastive.batchLoss(paramsView(), pairs!.train, rows, fwd), micro.length) as tf.Scalar,
+            trainable.map(([, v]) => v),
+          );
+          accumulate(value, g);
+          return;
+        }
         const inputs = padBatch(
           rows.map((i) => rowOf(train, i)),
           padId,
@@ -266,8 +291,12 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
             ) as tf.Scalar,
           [...vars.values()],
         );
+        tf.dispose([labels, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
+        accumulate(value, g);
+      });
+      function accumulate(value: tf.Scalar, g: tf.NamedTensorMap): void {
         const next = tf.add(lossSum, value) as tf.Scalar;
-        tf.dispose([lossSum, value, labels, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
+        tf.dispose([lossSum, value]);
         lossSum = next;
         if (!grads) grads = g;
         else {
@@ -276,8 +305,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
           tf.dispose([...Object.values(grads), ...Object.values(g)]);
           grads = sum;
         }
-      });
-      const byName = new Map<string, tf.Tensor>([...vars].map(([n, v]) => [n, grads![v.name]]));
+      }
+      const byName = new Map<string, tf.Tensor>(trainable.map(([n, v]) => [n, grads![v.name]]));
       const normT = globalNorm([...byName.values()]);
       const [lossValue, norm] = [lossSum.dataSync()[0], normT.dataSync()[0]];
       normT.dispose();
@@ -340,7 +369,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   stopReason ??= state.step >= totalSteps && t.max_steps !== null ? 'max_steps' : 'epochs';
 
   // Whatever stopped the run: evaluate the current weights if they were not, checkpoint, restore the best.
-  if (state.lastEvalStep !== state.step && validation) evaluate();
+  if (state.lastEvalStep !== state.step) evaluate();
   if (
     stopReason === 'interrupted' ||
     stopReason === 'nan' ||
