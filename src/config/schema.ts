@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pretrainSchema } from './pretrain-schema.js';
 import { bool, column, fraction, nonNegInt, nonNegNumber, oneOf, path, posInt, posNumber, str } from './fields.js';
 
 /**
@@ -109,6 +110,10 @@ export const trainSchema = z
       .describe('Class weights in the loss: balanced, or a map label → weight'),
     eval_every: posInt().nullable().default(null).describe('Evaluate every N steps (also at each epoch end)'),
     checkpoint_every: posInt().nullable().default(null).describe('Checkpoint every N steps (also at each evaluation)'),
+    checkpoint_every_minutes: posNumber()
+      .nullable()
+      .default(10)
+      .describe('Also checkpoint when this many minutes passed since the last one (null = off)'),
     keep_checkpoints: posInt().default(2).describe('Checkpoints kept besides the best'),
     early_stopping: earlyStoppingSchema.default({ metric: 'macro_f1', mode: null, patience: 3, min_delta: 0 }),
     dropout: bool().default(true).describe('Dropout during training, at the rates in the model config'),
@@ -265,6 +270,7 @@ export const configSchema = z
     embed: embedSchema.default(() => embedSchema.parse({})),
     index: indexSchema.default(() => indexSchema.parse({})),
     search: searchSchema.default(() => searchSchema.parse({})),
+    pretrain: pretrainSchema.default(() => pretrainSchema.parse({})),
   })
   .describe('recsys configuration');
 
@@ -281,6 +287,8 @@ export const PATH_KEYS = [
   'train.out',
   'eval.baseline',
   'export.out',
+  'pretrain.input',
+  'pretrain.out',
 ] as const;
 
 /** Keys that may hold a hub id (org/name) instead of a path: kept verbatim when nothing exists there. */

@@ -16,6 +16,7 @@ import { readJsonObject } from '../lib/json-file.js';
 import type { Logger } from '../lib/log.js';
 import { saveCheckpoint, saveHfModel } from '../model/index.js';
 import { checkLinksStayInside, checkRunDirForTraining, clearRunDir } from '../run/claim.js';
+import { checkSameRun } from '../run/identity.js';
 import { runPaths } from '../run/layout.js';
 import { modeFor } from './early-stop.js';
 import { NonFiniteError, trainLoop, type TrainEvents, type TrainResult } from './loop.js';
@@ -61,6 +62,9 @@ async function verifiedSplitFile(
   return file;
 }
 
+/** The config sections a resumed fine-tuning run must share with the run it continues. */
+const RUN_SECTIONS = ['seed', 'task', 'data', 'tokenizer', 'model', 'train'];
+
 export interface FineTuneRequest {
   config: RecsysConfig;
   resume: boolean;
@@ -98,6 +102,7 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
   const mode = checkRunDirForTraining(runDir, req.resume, req.overwrite);
   if (mode === 'resume') checkLinksStayInside(runDir);
   const manifest = readManifest(datasetDir);
+  if (mode !== 'fresh') checkSameRun(runDir, config, RUN_SECTIONS, manifest.dataset_sha256);
   checkEarlyStoppingMetric(t.early_stopping.metric, manifest.labels);
   checkClassWeights(t.class_weights, manifest.labels);
   if (manifest.labels.length < 2)
@@ -136,6 +141,7 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
   } else {
     // Everything is checked before an old run is removed: a bad flag never costs a finished run.
     start = await initialModel(config.model.path, manifest, config.seed, req.offline, datasetDir);
+    if (mode === 'restart') start.messages.unshift(`${runDir}: no checkpoint yet; starting from step 0`);
     // Only the run's own entries go: --overwrite on a dir that holds other files never deletes them.
     await clearRunDir(runDir);
   }

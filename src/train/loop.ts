@@ -4,19 +4,19 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { RecsysConfig } from '../config/schema.js';
-import { padBatch } from '../data/batch.js';
 import type { DatasetManifest } from '../data/manifest.js';
-import { rowOf, type SplitArrays } from '../data/split-reader.js';
+import type { SplitArrays } from '../data/split-reader.js';
 import { RecsysError, UsageError } from '../lib/errors.js';
 import { faultPoint } from '../lib/fault.js';
-import { bertLogits, paramSpecs, type BertConfig, type Params, type ParamSpec } from '../model/index.js';
+import { paramSpecs, type BertConfig, type Params, type ParamSpec } from '../model/index.js';
 import { runPaths } from '../run/layout.js';
 import { AdamW } from './adamw.js';
 import { epochBatches, paddingFraction } from './batches.js';
+import { classificationObjective } from './classification-objective.js';
 import { EarlyStopping, modeFor } from './early-stop.js';
 import type { ValidationMetrics } from '../eval/metrics-record.js';
-import { validationMetrics } from './evaluate.js';
-import { balancedWeights, clipCoefficient, globalNorm, weightedCrossEntropy } from './loss.js';
+import { clipCoefficient, globalNorm } from './loss.js';
+import type { Objective } from './objective.js';
 import { MetricsLog } from './metrics-log.js';
 import { learningRateAt, warmupSteps } from './schedule.js';
 import {
@@ -45,7 +45,8 @@ export interface TrainEvents {
 
 export interface TrainInputs {
   config: RecsysConfig;
-  manifest: DatasetManifest;
+  /** The prepared dataset's manifest: the default (classification) objective reads its pad id. */
+  manifest?: DatasetManifest;
   runDir: string;
   modelConfig: BertConfig;
   params: Params;
@@ -57,6 +58,8 @@ export interface TrainInputs {
   dumpBatches?: string;
   /** Set by a signal handler: finish the current step, checkpoint, and stop. */
   shouldInterrupt?: () => boolean;
+  /** What is optimised and reported; default the classifier's cross-entropy on `train`'s labels. */
+  objective?: Objective;
 }
 
 export interface TrainResult {
@@ -81,7 +84,6 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const { config, runDir, modelConfig, train, validation } = inp;
   const t = config.train;
   const ev = inp.events ?? {};
-  const padId = inp.manifest.tokenizer.special_ids.pad ?? 0;
   const specs = new Map<string, ParamSpec>(paramSpecs(modelConfig).map((s) => [s.name, s]));
   const run = runPaths(runDir);
   const ckptDir = run.checkpoints;
@@ -97,6 +99,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       throw new UsageError(`${runDir}: nothing to resume (no complete checkpoint under last/)`);
     resumed = await readCheckpoint(target);
   }
+  const padId = inp.manifest?.tokenizer.special_ids.pad ?? 0;
+  const objective = inp.objective ?? classificationObjective({ config, modelConfig, train, validation, padId });
   const vars = new Map<string, tf.Variable>();
   // The loop owns the parameters from here: variables are made from them and the originals disposed.
   for (const [name, p] of resumed ? resumed.params : inp.params) vars.set(name, tf.variable(p, true));
@@ -145,27 +149,9 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const stepsPerEpoch = Math.ceil(batchesPerEpoch / t.grad_accum);
   const totalSteps = Math.min(t.max_steps ?? Infinity, stepsPerEpoch * t.epochs);
   const warmup = warmupSteps(t.warmup, totalSteps);
-  const numLabels = modelConfig.id2label.length;
-  const counts = new Array<number>(numLabels).fill(0);
-  for (const l of train.labels) counts[l]++;
-  const weights =
-    t.class_weights === null
-      ? null
-      : t.class_weights === 'balanced'
-        ? balancedWeights(counts)
-        : modelConfig.id2label.map((l) => (t.class_weights as Record<string, number>)[l] ?? 1);
-  if (t.class_weights && t.class_weights !== 'balanced') {
-    const unknown = Object.keys(t.class_weights).filter((l) => !modelConfig.id2label.includes(l));
-    if (unknown.length)
-      throw new UsageError(
-        `train.class_weights: unknown label(s) ${unknown.join(', ')}; labels are ${modelConfig.id2label.join(', ')}`,
-      );
-  }
-  const classWeights = weights ? tf.tensor1d(weights) : undefined;
   ev.log?.(
     `training ${train.size} rows, ${stepsPerEpoch} steps/epoch × ${t.epochs} epochs → ${totalSteps} steps ` +
-      `(warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}` +
-      (weights ? `, class weights ${weights.map((w) => w.toFixed(3)).join(' ')}` : ''),
+      `(warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}${objective.note ?? ''}`,
   );
 
   const paramsView = (): Params => vars as unknown as Params;
@@ -179,7 +165,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
 
   const evaluate = (): ValidationMetrics | null => {
     if (!validation || validation.size === 0) return null;
-    const m = validationMetrics(paramsView(), modelConfig, validation, config.eval.batch_size, padId);
+    const m = objective.evaluate(paramsView()) as ValidationMetrics & Record<string, number>;
     const value = m[early.s.metric];
     if (value === undefined)
       throw new UsageError(
@@ -201,14 +187,15 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       best_step: early.state.bestStep,
     });
     lastEval = m;
-    ev.log?.(
-      `eval step ${state.step}: loss ${m.loss.toFixed(4)} accuracy ${m.accuracy.toFixed(4)} ` +
-        `macro_f1 ${m.macro_f1.toFixed(4)}${improved ? ' (best)' : ''}`,
-    );
+    ev.log?.(`eval step ${state.step}: ${objective.describe(m)}${improved ? ' (best)' : ''}`);
     return m;
   };
 
+  // Time-based checkpoints as well as step-based ones, so a preempted long epoch is never lost whole.
+  const everyMs = t.checkpoint_every_minutes === null ? Infinity : t.checkpoint_every_minutes * 60_000;
+  let lastCheckpointAt = performance.now();
   const checkpoint = async (withBest: boolean) => {
+    lastCheckpointAt = performance.now();
     state.adamT = adam.t;
     state.early = early.state;
     state.metricsBytes = metrics.bytes;
@@ -245,29 +232,14 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       let grads: tf.NamedTensorMap | null = null;
       let lossSum: tf.Scalar = tf.scalar(0);
       micro.forEach((rows, k) => {
-        const inputs = padBatch(
-          rows.map((i) => rowOf(train, i)),
-          padId,
-        );
-        const labels = tf.tensor1d(
-          rows.map((i) => train.labels[i]),
-          'int32',
-        );
         const seed = dropoutSeed(config.seed, state.step, k);
         const { value, grads: g } = tf.variableGrads(
           () =>
-            tf.div(
-              weightedCrossEntropy(
-                bertLogits(paramsView(), modelConfig, inputs, { training: t.dropout, seed }),
-                labels,
-                classWeights,
-              ),
-              micro.length,
-            ) as tf.Scalar,
+            tf.div(objective.loss(paramsView(), rows, { epoch, seed, training: t.dropout }), micro.length) as tf.Scalar,
           [...vars.values()],
         );
         const next = tf.add(lossSum, value) as tf.Scalar;
-        tf.dispose([lossSum, value, labels, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
+        tf.dispose([lossSum, value]);
         lossSum = next;
         if (!grads) grads = g;
         else {
@@ -314,7 +286,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
 
       const evalNow = t.eval_every !== null && state.step % t.eval_every === 0;
       if (evalNow) evaluate();
-      if (evalNow || (t.checkpoint_every !== null && state.step % t.checkpoint_every === 0)) await checkpoint(evalNow);
+      const stepDue = t.checkpoint_every !== null && state.step % t.checkpoint_every === 0;
+      if (evalNow || stepDue || performance.now() - lastCheckpointAt >= everyMs) await checkpoint(evalNow);
       if (evalNow && early.shouldStop) {
         stopReason = 'early_stopping';
         break outer;
@@ -353,7 +326,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const finalParams: Params = best ?? new Map([...vars].map(([n, v]) => [n, tf.clone(v)]));
   tf.dispose([...vars.values()]);
   adam.dispose();
-  classWeights?.dispose();
+  objective.dispose();
   if (existsSync(`${lastLink}.tmp-${process.pid}`)) await rm(`${lastLink}.tmp-${process.pid}`, { force: true });
   return {
     stopReason,
