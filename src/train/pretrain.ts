@@ -79,6 +79,8 @@ export async function pretrain(req: PretrainRequest): Promise<FineTuneResult> {
   const mode = checkRunDirForTraining(runDir, req.resume, req.overwrite);
   if (mode === 'resume') checkLinksStayInside(runDir);
   ensureWritableDir(runDir, 'run');
+  // The backend before the first tensor (a fresh model's weights): tfjs would otherwise pick its own.
+  const backend = await initBackend(config.backend, { log: log.info, verbose: req.verbose });
 
   let start: InitialModel;
   const fresh = await pretrainStart(config, req.offline);
@@ -106,7 +108,6 @@ export async function pretrain(req: PretrainRequest): Promise<FineTuneResult> {
   });
   const datasetSha = sha256Text(`${texts.inputSha256}:${tokenizer.sha256}`);
   if (mode !== 'fresh') checkSameRun(runDir, req.config, RUN_SECTIONS, datasetSha);
-  const backend = await initBackend(config.backend, { log: log.info, verbose: req.verbose });
   const { train, validation } = texts;
   const steps = Math.min(
     t.max_steps ?? Infinity,
