@@ -1013,7 +1013,8 @@ const cases: BadCase[] = [
       cpSync(c.run, c.out, { recursive: true, verbatimSymlinks: true });
       writeFileSync(path.join(realpathSync(path.join(c.out, 'last')), 'state.json'), '{"step": 1,');
     },
-    args: (c) => [...train(c, c.tiny), '--resume'],
+    // the settings of the run it resumes (trained with --max-steps 1): another config is refused first
+    args: (c) => [...train(c, c.tiny, '--max-steps', '1'), '--resume'],
     code: 3,
     error: /\/checkpoints\/step-\d+\/state\.json: not valid JSON \(/,
   },
