@@ -97,8 +97,7 @@ export async function pretrain(req: PretrainRequest): Promise<FineTuneResult> {
   const vocab = maskVocab(tokenizer, fresh.config.vocabSize, fresh.source);
   const texts = await readMlmTexts({
     input: p.input,
-    format: config.data.format,
-    delimiter: config.data.delimiter,
+    format: 'auto', // by extension: data.format describes the labelled file, not this one
     textColumn: p.text_column,
     maxLength: p.max_length,
     packing: p.packing,
