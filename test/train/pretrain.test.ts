@@ -119,7 +119,7 @@ describe('masked-LM pretraining vs Hugging Face BertForMaskedLM + torch AdamW (t
     expect(summary.last_eval.masked_tokens).toBeGreaterThan(50);
   });
 
-  it('RUN/model loads in BertForMaskedLM.from_pretrained with every weight (decoder tied) and gives our loss', () => {
+  it('RUN/model loads in BertForMaskedLM.from_pretrained with every weight, the decoder tied', () => {
     const code =
       'import sys, json\nfrom transformers import BertForMaskedLM\n' +
       'm, info = BertForMaskedLM.from_pretrained(sys.argv[1], output_loading_info=True)\n' +
