@@ -7,8 +7,8 @@ import { repoRoot, runCli, tempDir } from '../helpers/cli.js';
 /**
  * Preemption before the first checkpoint: a scheduler re-runs the same command line with --resume.
  * kill -9 inside step 3 (the first checkpoint is at step 8), then --resume must start from step 0 and
- * end with the weights and metrics of the uninterrupted run, for train and for pretrain. A run dir
- * made with another config is still refused.
+ * end with the weights and metrics of the uninterrupted run, for train and for pretrain (and from a
+ * checkpoint, as before). A run dir made with another config is still refused.
  */
 let dir = '';
 let dataset = '';
@@ -111,6 +111,19 @@ describe.each([
     const resumed = runCli([...args(cut), '--resume']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`${cut}: no checkpoint yet; starting from step 0`);
+    expect(sha(path.join(cut, 'model/weights.bin'))).toBe(sha(path.join(reference, 'model/weights.bin')));
+    expect(metricLines(cut)).toEqual(metricLines(reference));
+  });
+
+  it('killed after a checkpoint (step 10 of 12), --resume continues from it to the same weights', () => {
+    const reference = path.join(dir, `${_name}-reference`);
+    const cut = path.join(dir, `${_name}-late`);
+    const killed = runCli(args(cut), { env: { RECSYS_FAULT: 'step:10' } });
+    expect(killed.code, 'the run was not killed').not.toBe(0);
+    expect(existsSync(path.join(cut, 'last'))).toBe(true);
+    const resumed = runCli([...args(cut), '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('resuming from step 8');
     expect(sha(path.join(cut, 'model/weights.bin'))).toBe(sha(path.join(reference, 'model/weights.bin')));
     expect(metricLines(cut)).toEqual(metricLines(reference));
   });
