@@ -55,12 +55,39 @@ export function buildCli(): Command {
     .option('--lr <x>', 'peak learning rate', numArg)
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu')
     .option('--seed <n>', 'random seed', intArg)
-    .option('--resume', "continue from the run dir's last checkpoint")
+    .option('--resume', "continue from the run dir's last checkpoint (from step 0 if it has none yet)")
     .option('--overwrite', 'replace a finished run in --out')
     .option('--offline', 'never touch the network')
     .addOption(new Option('--dump-batches <file>', "debug: write each step's row indices as JSONL").hideHelp())
     .addOption(new Option('--no-progress', 'no progress bar'))
     .action(async (opts) => (await import('./commands/train.js')).trainCommand(opts));
+
+  withConfigOptions(
+    program.command('pretrain').description('masked-LM pretraining (domain adaptation) of BERT on unlabelled text'),
+  )
+    .option('--input <file>', 'unlabelled text (.csv .tsv .jsonl .arrow) (pretrain.input)')
+    .option('--text-column <name>', 'text column (pretrain.text_column)')
+    .option('--model <dir|config.json|org/name>', 'a config.json (from scratch), or a HF BERT dir / hub id to continue')
+    .option('--tokenizer <path>', 'vocab.txt or tokenizer dir (tokenizer.path; a model dir brings its own)')
+    .option('--out <dir>', 'run directory (pretrain.out)')
+    .option('--max-length <n>', 'tokens per block or text (pretrain.max_length)', intArg)
+    .option('--epochs <n>', 'epochs (pretrain.epochs, else train.epochs)', intArg)
+    .option('--max-steps <n>', 'stop after this many optimizer steps', intArg)
+    .option('--batch-size <n>', 'blocks per step', intArg)
+    .option('--lr <x>', 'peak learning rate', numArg)
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu')
+    .option('--seed <n>', 'random seed', intArg)
+    .option('--resume', "continue from the run dir's last checkpoint (from step 0 if it has none yet)")
+    .option('--overwrite', 'replace a finished run in --out')
+    .option('--offline', 'never touch the network')
+    .addOption(
+      new Option(
+        '--dump-batches <file>',
+        "debug: each step's rows, and each micro-batch's masks in FILE.masks.jsonl",
+      ).hideHelp(),
+    )
+    .addOption(new Option('--no-progress', 'no progress bar'))
+    .action(async (opts) => (await import('./commands/pretrain.js')).pretrainCommand(opts));
 
   program
     .command('predict')

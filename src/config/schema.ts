@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pretrainSchema } from './pretrain-schema.js';
 import { bool, column, fraction, nonNegInt, nonNegNumber, oneOf, path, posInt, posNumber, str } from './fields.js';
 
 /**
@@ -126,6 +127,10 @@ export const trainSchema = z
       .describe('Class weights in the loss: balanced, or a map label → weight'),
     eval_every: posInt().nullable().default(null).describe('Evaluate every N steps (also at each epoch end)'),
     checkpoint_every: posInt().nullable().default(null).describe('Checkpoint every N steps (also at each evaluation)'),
+    checkpoint_every_minutes: posNumber()
+      .nullable()
+      .default(10)
+      .describe('Also checkpoint when this many minutes passed since the last one (null = off)'),
     keep_checkpoints: posInt().default(2).describe('Checkpoints kept besides the best'),
     early_stopping: earlyStoppingSchema.default({ metric: 'macro_f1', mode: null, patience: 3, min_delta: 0 }),
     dropout: bool().default(true).describe('Dropout during training, at the rates in the model config'),
@@ -364,6 +369,7 @@ export const configSchema = z
     search: searchSchema.default(() => searchSchema.parse({})),
     serve: serveSchema.default(() => serveSchema.parse({})),
     rank: rankSchema.default(() => rankSchema.parse({})),
+    pretrain: pretrainSchema.default(() => pretrainSchema.parse({})),
   })
   .describe('recsys configuration');
 
@@ -381,6 +387,8 @@ export const PATH_KEYS = [
   'eval.baseline',
   'export.out',
   'serve.index',
+  'pretrain.input',
+  'pretrain.out',
 ] as const;
 
 /** Keys that may hold a hub id (org/name) instead of a path: kept verbatim when nothing exists there. */

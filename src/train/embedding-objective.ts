@@ -6,6 +6,7 @@ import { RankingAccumulator } from '../eval/ranking-stream.js';
 import { faultPoint } from '../lib/fault.js';
 import type { BertConfig, Params } from '../model/index.js';
 import { exclusionMasks, mnrlLoss, pooledEmbeddings } from './mnrl.js';
+import type { Objective } from './objective.js';
 
 /** Cut-offs of the retrieval metrics reported on the validation split (recall@10, ndcg@10, mrr@10, …). */
 const RETRIEVAL_K = [1, 5, 10];
@@ -163,4 +164,32 @@ export class EmbeddingObjective {
     }
     return out;
   }
+}
+
+/** The bi-encoder as the training loop's objective: its examples are the (anchor, positive, negative) splits. */
+export function embeddingObjective(
+  config: RecsysConfig,
+  model: BertConfig,
+  padId: number,
+  pairs: { train: TripletSplit; validation: TripletSplit | null },
+): Objective {
+  const inner = new EmbeddingObjective(config, model, padId);
+  const t = config.train;
+  const validation = pairs.validation;
+  return {
+    lengths: exampleLengths(pairs.train),
+    lengthBuckets: false,
+    validationRows: validation?.size ?? 0,
+    trains: (spec) => embeddingTrains(spec.part),
+    loss: (params, rows, ctx) => inner.batchLoss(params, pairs.train, rows, { training: ctx.training, seed: ctx.seed }),
+    evaluate: (params) =>
+      validation
+        ? (inner.validate(params, validation, t.batch_size, config.eval.batch_size) as unknown as Record<
+            string,
+            number
+          >)
+        : {},
+    describe: (m) => ['loss', 'ndcg@10', 'recall@10', 'mrr@10'].map((k) => `${k} ${m[k]?.toFixed(4)}`).join(' '),
+    dispose: () => {},
+  };
 }

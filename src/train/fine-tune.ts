@@ -7,7 +7,7 @@ import type { RecsysConfig } from '../config/schema.js';
 import { readManifest, type DatasetManifest } from '../data/manifest.js';
 import { loadSplit, splitFile, type SplitArrays } from '../data/split-reader.js';
 import { loadTripletSplit, type TripletSplit } from '../data/triplet-shards.js';
-import { earlyStoppingMetric, embeddingMetricNames } from './embedding-objective.js';
+import { earlyStoppingMetric, embeddingMetricNames, embeddingObjective } from './embedding-objective.js';
 import { defaultTopK, metricNames } from '../eval/metrics.js';
 import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
 import { DataError, UsageError } from '../lib/errors.js';
@@ -18,6 +18,7 @@ import { readJsonObject } from '../lib/json-file.js';
 import type { Logger } from '../lib/log.js';
 import { saveCheckpoint, saveHfModel } from '../model/index.js';
 import { checkLinksStayInside, checkRunDirForTraining, clearRunDir } from '../run/claim.js';
+import { checkSameRun } from '../run/identity.js';
 import { runPaths } from '../run/layout.js';
 import { modeFor } from './early-stop.js';
 import { NonFiniteError, trainLoop, type TrainEvents, type TrainResult } from './loop.js';
@@ -81,6 +82,9 @@ async function verifiedSplitFile(
   return file;
 }
 
+/** The config sections a resumed fine-tuning run must share with the run it continues. */
+const RUN_SECTIONS = ['seed', 'task', 'data', 'tokenizer', 'model', 'train'];
+
 export interface FineTuneRequest {
   config: RecsysConfig;
   resume: boolean;
@@ -118,6 +122,7 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
   const mode = checkRunDirForTraining(runDir, req.resume, req.overwrite);
   if (mode === 'resume') checkLinksStayInside(runDir);
   const manifest = readManifest(datasetDir);
+  if (mode !== 'fresh') checkSameRun(runDir, config, RUN_SECTIONS, manifest.dataset_sha256);
   const embedding = config.task === 'embedding';
   if (embedding !== (manifest.task === 'embedding'))
     throw new UsageError(
@@ -168,6 +173,7 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
   } else {
     // Everything is checked before an old run is removed: a bad flag never costs a finished run.
     start = await initialModel(config.model.path, manifest, config.seed, req.offline, datasetDir);
+    if (mode === 'restart') start.messages.unshift(`${runDir}: no checkpoint yet; starting from step 0`);
     // Only the run's own entries go: --overwrite on a dir that holds other files never deletes them.
     await clearRunDir(runDir);
   }
@@ -208,7 +214,9 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
       params: start.params,
       train,
       validation,
-      pairs,
+      objective: pairs
+        ? embeddingObjective(config, start.config, manifest.tokenizer.special_ids.pad ?? 0, pairs)
+        : undefined,
       resume: mode === 'resume',
       events: req.events,
       dumpBatches: req.dumpBatches,

@@ -4,21 +4,20 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { RecsysConfig } from '../config/schema.js';
-import { padBatch } from '../data/batch.js';
 import type { DatasetManifest } from '../data/manifest.js';
-import { rowOf, type SplitArrays } from '../data/split-reader.js';
+import type { SplitArrays } from '../data/split-reader.js';
 import { RecsysError, UsageError } from '../lib/errors.js';
 import { faultPoint } from '../lib/fault.js';
-import { bertLogits, paramSpecs, type BertConfig, type Params, type ParamSpec } from '../model/index.js';
+import { paramSpecs, type BertConfig, type Params, type ParamSpec } from '../model/index.js';
 import { runPaths } from '../run/layout.js';
 import { AdamW } from './adamw.js';
 import { epochBatches, paddingFraction } from './batches.js';
+import { classificationObjective } from './classification-objective.js';
 import { EarlyStopping, modeFor } from './early-stop.js';
+import { earlyStoppingMetric } from './embedding-objective.js';
 import type { ValidationMetrics } from '../eval/metrics-record.js';
-import { validationMetrics } from './evaluate.js';
-import { EmbeddingObjective, earlyStoppingMetric, embeddingTrains, exampleLengths } from './embedding-objective.js';
-import type { TripletSplit } from '../data/triplet-shards.js';
-import { balancedWeights, clipCoefficient, globalNorm, weightedCrossEntropy } from './loss.js';
+import { clipCoefficient, globalNorm } from './loss.js';
+import type { Objective } from './objective.js';
 import { MetricsLog } from './metrics-log.js';
 import { learningRateAt, warmupSteps } from './schedule.js';
 import {
@@ -47,20 +46,21 @@ export interface TrainEvents {
 
 export interface TrainInputs {
   config: RecsysConfig;
-  manifest: DatasetManifest;
+  /** The prepared dataset's manifest: the default (classification) objective reads its pad id. */
+  manifest?: DatasetManifest;
   runDir: string;
   modelConfig: BertConfig;
   params: Params;
   train: SplitArrays;
   validation: SplitArrays | null;
-  /** task embedding: the (anchor, positive, negative) splits; `train` is then empty and `validation` null. */
-  pairs?: { train: TripletSplit; validation: TripletSplit | null };
   resume: boolean;
   events?: TrainEvents;
   /** Debug: append each optimizer step's row indices (into train.arrow) to this JSONL file. */
   dumpBatches?: string;
   /** Set by a signal handler: finish the current step, checkpoint, and stop. */
   shouldInterrupt?: () => boolean;
+  /** What is optimised and reported; default the classifier's cross-entropy on `train`'s labels. */
+  objective?: Objective;
 }
 
 export interface TrainResult {
@@ -85,7 +85,6 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const { config, runDir, modelConfig, train, validation } = inp;
   const t = config.train;
   const ev = inp.events ?? {};
-  const padId = inp.manifest.tokenizer.special_ids.pad ?? 0;
   const specs = new Map<string, ParamSpec>(paramSpecs(modelConfig).map((s) => [s.name, s]));
   const run = runPaths(runDir);
   const ckptDir = run.checkpoints;
@@ -101,6 +100,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       throw new UsageError(`${runDir}: nothing to resume (no complete checkpoint under last/)`);
     resumed = await readCheckpoint(target);
   }
+  const padId = inp.manifest?.tokenizer.special_ids.pad ?? 0;
+  const objective = inp.objective ?? classificationObjective({ config, modelConfig, train, validation, padId });
   const vars = new Map<string, tf.Variable>();
   // The loop owns the parameters from here: variables are made from them and the originals disposed.
   for (const [name, p] of resumed ? resumed.params : inp.params) vars.set(name, tf.variable(p, true));
@@ -118,10 +119,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     for (const [name, v] of adam.v) v.assign(resumed.moments[`v/${name}`]);
     tf.dispose(Object.values(resumed.moments));
   }
-  // task embedding: in-batch negatives over sentence vectors instead of a classifier's cross-entropy.
-  const contrastive = config.task === 'embedding' ? new EmbeddingObjective(config, modelConfig, padId) : null;
-  const pairs = inp.pairs;
-  const trainable = [...vars].filter(([n]) => !contrastive || embeddingTrains(specs.get(n)!.part));
+  // Only what the objective trains gets gradients (a bi-encoder leaves the pooler and head alone).
+  const trainable = [...vars].filter(([n]) => objective.trains?.(specs.get(n)!) ?? true);
   const watched = earlyStoppingMetric(config);
   const early = new EarlyStopping({
     metric: watched,
@@ -149,35 +148,15 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   if (resumed && early.state.bestStep !== null && isCompleteCheckpoint(bestDir))
     best = (await readCheckpoint(bestDir, false)).params;
 
-  const lengths = contrastive
-    ? exampleLengths(pairs!.train)
-    : Int32Array.from({ length: train.size }, (_, i) => train.offsets[i + 1] - train.offsets[i]);
-  const trainSize = lengths.length;
-  const batchesPerEpoch = Math.ceil(trainSize / t.batch_size);
+  const lengths =
+    objective.lengths ?? Int32Array.from({ length: train.size }, (_, i) => train.offsets[i + 1] - train.offsets[i]);
+  const batchesPerEpoch = Math.ceil(lengths.length / t.batch_size);
   const stepsPerEpoch = Math.ceil(batchesPerEpoch / t.grad_accum);
   const totalSteps = Math.min(t.max_steps ?? Infinity, stepsPerEpoch * t.epochs);
   const warmup = warmupSteps(t.warmup, totalSteps);
-  const numLabels = modelConfig.id2label.length;
-  const counts = new Array<number>(numLabels).fill(0);
-  for (const l of train.labels) counts[l]++;
-  const weights =
-    t.class_weights === null
-      ? null
-      : t.class_weights === 'balanced'
-        ? balancedWeights(counts)
-        : modelConfig.id2label.map((l) => (t.class_weights as Record<string, number>)[l] ?? 1);
-  if (t.class_weights && t.class_weights !== 'balanced') {
-    const unknown = Object.keys(t.class_weights).filter((l) => !modelConfig.id2label.includes(l));
-    if (unknown.length)
-      throw new UsageError(
-        `train.class_weights: unknown label(s) ${unknown.join(', ')}; labels are ${modelConfig.id2label.join(', ')}`,
-      );
-  }
-  const classWeights = weights ? tf.tensor1d(weights) : undefined;
   ev.log?.(
-    `training ${trainSize} rows, ${stepsPerEpoch} steps/epoch × ${t.epochs} epochs → ${totalSteps} steps ` +
-      `(warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}` +
-      (weights ? `, class weights ${weights.map((w) => w.toFixed(3)).join(' ')}` : ''),
+    `training ${lengths.length} rows, ${stepsPerEpoch} steps/epoch × ${t.epochs} epochs → ${totalSteps} steps ` +
+      `(warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}${objective.note ?? ''}`,
   );
 
   const paramsView = (): Params => vars as unknown as Params;
@@ -190,11 +169,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const pad: number[] = [];
 
   const evaluate = (): ValidationMetrics | null => {
-    const validRows = contrastive ? (pairs!.validation?.size ?? 0) : (validation?.size ?? 0);
-    if (validRows === 0) return null;
-    const m = contrastive
-      ? contrastive.validate(paramsView(), pairs!.validation!, t.batch_size, config.eval.batch_size)
-      : validationMetrics(paramsView(), modelConfig, validation!, config.eval.batch_size, padId);
+    if ((objective.validationRows ?? validation?.size ?? 0) === 0) return null;
+    const m = objective.evaluate(paramsView()) as ValidationMetrics & Record<string, number>;
     const value = m[early.s.metric];
     if (value === undefined)
       throw new UsageError(
@@ -216,13 +192,17 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       best_step: early.state.bestStep,
     });
     lastEval = m;
-    const shown = contrastive ? ['loss', 'ndcg@10', 'recall@10', 'mrr@10'] : ['loss', 'accuracy', 'macro_f1'];
-    const values = [...new Set([...shown, early.s.metric])].map((k) => `${k} ${m[k]?.toFixed(4)}`).join(' ');
-    ev.log?.(`eval step ${state.step}: ${values}${improved ? ' (best)' : ''}`);
+    const shown = objective.describe(m);
+    const watchedToo = shown.includes(`${watched} `) ? '' : ` ${watched} ${m[watched]?.toFixed(4)}`;
+    ev.log?.(`eval step ${state.step}: ${shown}${watchedToo}${improved ? ' (best)' : ''}`);
     return m;
   };
 
+  // Time-based checkpoints as well as step-based ones, so a preempted long epoch is never lost whole.
+  const everyMs = t.checkpoint_every_minutes === null ? Infinity : t.checkpoint_every_minutes * 60_000;
+  let lastCheckpointAt = performance.now();
   const checkpoint = async (withBest: boolean) => {
+    lastCheckpointAt = performance.now();
     state.adamT = adam.t;
     state.early = early.state;
     state.metricsBytes = metrics.bytes;
@@ -241,8 +221,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
 
   let openEpoch: number | null = null; // started and not yet ended, for epochEnd
   outer: for (let epoch = state.epoch; epoch < t.epochs; epoch++) {
-    // In-batch negatives want random batches (as sentence-transformers draws them), not length buckets.
-    const batches = epochBatches(lengths, t.batch_size, config.seed, epoch, !contrastive);
+    const batches = epochBatches(lengths, t.batch_size, config.seed, epoch, objective.lengthBuckets ?? true);
     pad.push(paddingFraction(lengths, batches));
     const startBatch = epoch === state.epoch ? state.batchInEpoch : 0;
     state.epoch = epoch;
@@ -260,41 +239,12 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       let grads: tf.NamedTensorMap | null = null;
       let lossSum: tf.Scalar = tf.scalar(0);
       micro.forEach((rows, k) => {
-        if (contrastive) {
-          const seed = dropoutSeed(config.seed, state.step, k);
-          const fwd = { training: t.dropout, seed };
-          const { value, grads: g } = tf.variableGrads(
-            () => tf.div(contrastive.batchLoss(paramsView(), pairs!.train, rows, fwd), micro.length) as tf.Scalar,
-            trainable.map(([, v]) => v),
-          );
-          accumulate(value, g);
-          return;
-        }
-        const inputs = padBatch(
-          rows.map((i) => rowOf(train, i)),
-          padId,
-        );
-        const labels = tf.tensor1d(
-          rows.map((i) => train.labels[i]),
-          'int32',
-        );
         const seed = dropoutSeed(config.seed, state.step, k);
         const { value, grads: g } = tf.variableGrads(
           () =>
-            tf.div(
-              weightedCrossEntropy(
-                bertLogits(paramsView(), modelConfig, inputs, { training: t.dropout, seed }),
-                labels,
-                classWeights,
-              ),
-              micro.length,
-            ) as tf.Scalar,
-          [...vars.values()],
+            tf.div(objective.loss(paramsView(), rows, { epoch, seed, training: t.dropout }), micro.length) as tf.Scalar,
+          trainable.map(([, v]) => v),
         );
-        tf.dispose([labels, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
-        accumulate(value, g);
-      });
-      function accumulate(value: tf.Scalar, g: tf.NamedTensorMap): void {
         const next = tf.add(lossSum, value) as tf.Scalar;
         tf.dispose([lossSum, value]);
         lossSum = next;
@@ -305,7 +255,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
           tf.dispose([...Object.values(grads), ...Object.values(g)]);
           grads = sum;
         }
-      }
+      });
       const byName = new Map<string, tf.Tensor>(trainable.map(([n, v]) => [n, grads![v.name]]));
       const normT = globalNorm([...byName.values()]);
       const [lossValue, norm] = [lossSum.dataSync()[0], normT.dataSync()[0]];
@@ -343,7 +293,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
 
       const evalNow = t.eval_every !== null && state.step % t.eval_every === 0;
       if (evalNow) evaluate();
-      if (evalNow || (t.checkpoint_every !== null && state.step % t.checkpoint_every === 0)) await checkpoint(evalNow);
+      const stepDue = t.checkpoint_every !== null && state.step % t.checkpoint_every === 0;
+      if (evalNow || stepDue || performance.now() - lastCheckpointAt >= everyMs) await checkpoint(evalNow);
       if (evalNow && early.shouldStop) {
         stopReason = 'early_stopping';
         break outer;
@@ -382,7 +333,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const finalParams: Params = best ?? new Map([...vars].map(([n, v]) => [n, tf.clone(v)]));
   tf.dispose([...vars.values()]);
   adam.dispose();
-  classWeights?.dispose();
+  objective.dispose();
   if (existsSync(`${lastLink}.tmp-${process.pid}`)) await rm(`${lastLink}.tmp-${process.pid}`, { force: true });
   return {
     stopReason,

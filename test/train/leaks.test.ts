@@ -8,6 +8,7 @@ import type { SplitArrays } from '../../src/data/split-reader.js';
 import type { TokenColumn, TripletSplit } from '../../src/data/triplet-shards.js';
 import { initParams, parseBertConfig } from '../../src/model/index.js';
 import { trainLoop } from '../../src/train/loop.js';
+import { embeddingObjective } from '../../src/train/embedding-objective.js';
 import { tempDir } from '../helpers/cli.js';
 
 beforeAll(async () => {
@@ -140,7 +141,10 @@ it('task embedding: numTensors is the same after step 10 as after 60 (in-batch l
     params: initParams(config, 1),
     train: empty,
     validation: null,
-    pairs: { train: syntheticTriplets(120), validation: syntheticTriplets(30) },
+    objective: embeddingObjective(recsys, config, 0, {
+      train: syntheticTriplets(120),
+      validation: syntheticTriplets(30),
+    }),
     resume: false,
     events: {
       step: ({ step }) => {
