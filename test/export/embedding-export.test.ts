@@ -3,6 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { openModel } from '../../src/infer/model.js';
+import { RowCache } from '../../src/serve/cache.js';
+import { embed } from '../../src/serve/inference.js';
+import { servedModel } from '../../src/serve/models.js';
 import { repoRoot, runCli, tempDir } from '../helpers/cli.js';
 import { referencePython } from '../helpers/python.js';
 
@@ -97,6 +101,28 @@ describe('export of a bi-encoder run', () => {
     expect(got).toHaveLength(TEXTS.length);
     expect(maxDiff(got, fromRun)).toBeLessThan(1e-4);
     await extract.dispose();
+  });
+
+  it('recsys serve /embed on the ONNX export answers the same vectors, alone and batched', async () => {
+    const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
+    const model = await openModel(exportDir, { log: quiet });
+    const served = await servedModel('emb', exportDir, model, '', {
+      batching: { maxBatch: 3, maxWaitMs: 5, maxQueue: 100, inflight: 1 },
+      pooling: 'mean',
+      normalize: true,
+      observe: () => ({}),
+    });
+    const limits = { maxItems: 64, maxChars: 2000 };
+    const together = await embed(served, { inputs: TEXTS }, limits, new RowCache(0, 60));
+    expect(maxDiff(together.vectors, fromRun)).toBeLessThan(1e-4);
+    const alone = await Promise.all(TEXTS.map((t) => embed(served, { inputs: [t] }, limits, new RowCache(0, 60))));
+    expect(
+      maxDiff(
+        alone.map((r) => r.vectors[0]),
+        fromRun,
+      ),
+    ).toBeLessThan(1e-4);
+    await model.close();
   });
 
   it('TensorFlow loads the SavedModel; its sentence_embedding equals recsys embed of the run', () => {
