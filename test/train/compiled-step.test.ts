@@ -1,0 +1,154 @@
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type GraphGradients, loadGraphGradients } from '../../src/backend/graph-gradients.js';
+import { initBackend, loadedNative } from '../../src/backend/index.js';
+import { bertLogits } from '../../src/model/bert.js';
+import { parseBertConfig } from '../../src/model/config.js';
+import { initParams } from '../../src/model/init.js';
+import { paramSpecs } from '../../src/model/params.js';
+import { AdamW, decays } from '../../src/train/adamw.js';
+import { CompiledStep } from '../../src/train/compiled/compiled-step.js';
+import { dropoutRates, emitForwardGraph } from '../../src/train/compiled/forward-graph.js';
+import { clipCoefficient, globalNorm, weightedCrossEntropy } from '../../src/train/loss.js';
+import { requirement } from '../helpers/python.js';
+
+/**
+ * The compiled training step, built without Python (recsys's forward GraphDef + the graph gradients
+ * addon's TF_AddGradients + recsys's update nodes), against the eager step the trainer takes (same
+ * loss, global-norm clipping, AdamW): same losses step by step, same parameters after.
+ */
+
+const config = parseBertConfig(
+  {
+    num_hidden_layers: 2,
+    hidden_size: 32,
+    num_attention_heads: 2,
+    intermediate_size: 64,
+    vocab_size: 120,
+    max_position_embeddings: 64,
+    num_labels: 3,
+  },
+  'tiny random BERT',
+);
+const [B, S] = [4, 16];
+
+describe('compiled step graph (no native code)', () => {
+  it('has a variable and a forward read per parameter and one seed row per dropout', () => {
+    const g = emitForwardGraph(config, { batch: B, seq: S });
+    const specs = paramSpecs(config);
+    expect(g.nodes.filter((n) => n.op === 'VarHandleOp').length).toBe(specs.length);
+    expect(g.params.map((p) => p.read)).toEqual(specs.map((s) => `${s.name}/read`));
+    expect(g.dropouts).toBe(1 + 3 * config.numHiddenLayers + 1);
+    expect(g.nodes.filter((n) => n.op === 'StatelessRandomUniform').length).toBe(g.dropouts);
+    const noDropout = { ...config, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0 };
+    expect(dropoutRates(noDropout)).toEqual([]);
+    expect(emitForwardGraph(noDropout, { batch: B, seq: S }).dropouts).toBe(0);
+  });
+});
+
+let addon: GraphGradients | undefined;
+let why = '';
+try {
+  await initBackend('tensorflow', { log: () => {} });
+  addon = loadGraphGradients(loadedNative());
+  why = 'the graph gradients addon is not in the setup:native cache; run `npm run setup:native`';
+} catch (e) {
+  why = `tensorflow backend unavailable: ${(e as Error).message}`;
+}
+// CI builds the addon with setup:native: its absence fails here (a local opt-in may skip)
+const native = requirement(addon ? null : why);
+
+describe.skipIf(native.skip)('compiled step against the eager step (tensorflow)', () => {
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'recsys-compiled-'));
+  afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+  it('gives the same losses and parameters, and a non-finite step changes nothing', async () => {
+    native.require();
+    const init = initParams(config, 3);
+    const vars = new Map([...init].map(([k, t]) => [k, tf.variable(t, true, k)]));
+    const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
+    const adam = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decayEmbeddings: false };
+    const opt = new AdamW(vars, specs, adam);
+    const decayed = new Set([...specs.values()].filter((s) => decays(s, false)).map((s) => s.name));
+    const step = await CompiledStep.create({
+      config,
+      shape: { batch: B, seq: S },
+      ...adam,
+      decayed,
+      addon: addon!,
+      cacheDir,
+    });
+    step.init(init);
+    tf.dispose([...init.values()]);
+    const inputIds = tf.randomUniform([B, S], 1, config.vocabSize, 'int32', 5) as tf.Tensor2D;
+    // padding in the last rows, and a second segment: the mask and token types matter
+    const attentionMask = tf.tensor2d(
+      Array.from({ length: B * S }, (_, i) => (i % S < S - (i / S >= 2 ? 5 : 0) ? 1 : 0)),
+      [B, S],
+      'int32',
+    );
+    const tokenTypeIds = tf.tensor2d(
+      Array.from({ length: B * S }, (_, i) => (i % S >= S / 2 ? 1 : 0)),
+      [B, S],
+      'int32',
+    );
+    const labels = tf.tensor1d([0, 2, 1, 2], 'int32');
+    const batch = { inputIds, attentionMask, tokenTypeIds, labels };
+    const [lr, maxGradNorm] = [5e-3, 0.5];
+
+    const eagerStep = (seed: number) => {
+      const { value, grads } = tf.variableGrads(() =>
+        weightedCrossEntropy(bertLogits(vars, config, batch, { training: true, seed }), labels),
+      );
+      const byName = new Map(Object.entries(grads));
+      const norm = globalNorm([...byName.values()]);
+      const coef = clipCoefficient(norm.dataSync()[0], maxGradNorm);
+      const clipped = coef < 1 ? [...byName].map(([n, g]) => [n, tf.mul(g, coef)] as const) : [];
+      for (const [n, g] of clipped) byName.set(n, g);
+      opt.step(byName, lr);
+      const loss = value.dataSync()[0];
+      tf.dispose([value, norm, ...Object.values(grads), ...clipped.map(([, g]) => g)]);
+      return loss;
+    };
+    const settings = { lr, eps: adam.eps, weightDecay: adam.weightDecay, maxGradNorm };
+    const seeds = [11, 0x9e3779b9, 7, 123456789]; // one above 2^31: both halves of the Philox seed pair
+    let before = 0; // counted after the first step: the eager AdamW makes its variables then
+    for (const [i, seed] of seeds.entries()) {
+      if (i === 1) before = tf.memory().numTensors;
+      const eager = eagerStep(seed);
+      const compiled = await step.step(batch, { ...settings, seed, t: i + 1 });
+      expect(compiled.applied).toBe(true);
+      expect(Math.abs(compiled.loss - eager) / Math.abs(eager)).toBeLessThan(1e-6);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+
+    const names = [...vars.keys()];
+    const read = step.read(names);
+    names.forEach((n, i) => {
+      const [a, b] = tf.tidy(() => [tf.norm(vars.get(n)!).dataSync()[0], tf.norm(read[i]).dataSync()[0]]);
+      // The key biases' true gradient is zero (softmax ignores a constant added to every score): their
+      // gradients are rounding noise, different on each path, which Adam scales up to steps of ~lr.
+      if (n.endsWith('attention.self.key.bias')) return expect(Math.abs(a - b)).toBeLessThan(4 * lr * Math.sqrt(32));
+      expect(Math.abs(a - b) / Math.max(Math.abs(a), 1e-3), n).toBeLessThan(1e-5);
+    });
+    const moments = step.read([`${names[0]}/m`, `${names[0]}/v`]);
+    const [mEager, mGraph] = tf.tidy(() => [
+      tf.norm(opt.m.get(names[0])!).dataSync()[0],
+      tf.norm(moments[0]).dataSync()[0],
+    ]);
+    expect(Math.abs(mEager - mGraph) / mEager).toBeLessThan(1e-4);
+
+    const poisoned = await step.step(batch, { ...settings, seed: 99, t: 5, lossScale: Number.NaN });
+    expect(poisoned.applied).toBe(false);
+    expect(poisoned.loss).toBeNaN();
+    const after = step.read(names);
+    const unchanged = read.every((x, i) => tf.tidy(() => tf.all(tf.equal(x, after[i])).dataSync()[0] === 1));
+    expect(unchanged).toBe(true);
+    tf.dispose([...read, ...after, ...moments, ...vars.values(), inputIds, attentionMask, tokenTypeIds, labels]);
+    opt.dispose();
+    step.dispose();
+  }, 120_000);
+});
