@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type GraphGradients, loadGraphGradients } from '../../src/backend/graph-gradients.js';
 import { initBackend, loadedNative } from '../../src/backend/index.js';
+import type { LoadedNative } from '../../src/backend/native.js';
 import { bertLogits } from '../../src/model/bert.js';
 import { parseBertConfig } from '../../src/model/config.js';
 import { initParams } from '../../src/model/init.js';
@@ -46,6 +47,21 @@ describe('compiled step graph (no native code)', () => {
     const noDropout = { ...config, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0 };
     expect(dropoutRates(noDropout)).toEqual([]);
     expect(emitForwardGraph(noDropout, { batch: B, seq: S }).dropouts).toBe(0);
+  });
+});
+
+describe('graph gradients addon loader', () => {
+  it('returns undefined, never throws, when the cached build has no addon or it cannot load', () => {
+    const loaded = (graphGradients?: string) =>
+      ({
+        status: {
+          source: 'cache',
+          cacheEntry: { dir: os.tmpdir(), manifest: { graphGradients } },
+        },
+      }) as unknown as LoadedNative;
+    expect(loadGraphGradients(undefined)).toBeUndefined();
+    expect(loadGraphGradients(loaded())).toBeUndefined();
+    expect(loadGraphGradients(loaded('lib/no-such-addon.node'))).toBeUndefined();
   });
 });
 
