@@ -48,7 +48,13 @@ const specs = new Map(paramSpecs(config).map((sp) => [sp.name, sp]));
 const adamS = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decayEmbeddings: false };
 const decayed = new Set([...specs.values()].filter((sp) => decays(sp, false)).map((sp) => sp.name));
 const tBuild = performance.now();
-const compiled = await CompiledStep.create({ config, shape: { batch: B, seq: S }, ...adamS, decayed, addon });
+const compiled = await CompiledStep.create({
+  config,
+  ...(process.argv.includes('--dynamic') ? {} : { shape: { batch: B, seq: S } }),
+  ...adamS,
+  decayed,
+  addon,
+});
 compiled.init(init);
 console.log(`graph built and loaded in ${(performance.now() - tBuild).toFixed(0)} ms (${compiled.dir})`);
 const vars: Params = new Map([...init].map(([k, t]) => [k, tf.variable(t, true, k)]));

@@ -38,7 +38,7 @@ const [B, S] = [4, 16];
 
 describe('compiled step graph (no native code)', () => {
   it('has a variable and a forward read per parameter and one seed row per dropout', () => {
-    const g = emitForwardGraph(config, { batch: B, seq: S });
+    const g = emitForwardGraph(config, { shape: { batch: B, seq: S } });
     const specs = paramSpecs(config);
     expect(g.nodes.filter((n) => n.op === 'VarHandleOp').length).toBe(specs.length);
     expect(g.params.map((p) => p.read)).toEqual(specs.map((s) => `${s.name}/read`));
@@ -46,7 +46,7 @@ describe('compiled step graph (no native code)', () => {
     expect(g.nodes.filter((n) => n.op === 'StatelessRandomUniform').length).toBe(g.dropouts);
     const noDropout = { ...config, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0 };
     expect(dropoutRates(noDropout)).toEqual([]);
-    expect(emitForwardGraph(noDropout, { batch: B, seq: S }).dropouts).toBe(0);
+    expect(emitForwardGraph(noDropout, { shape: { batch: B, seq: S } }).dropouts).toBe(0);
   });
 });
 
@@ -77,94 +77,117 @@ try {
 // CI builds the addon with setup:native: its absence fails here (a local opt-in may skip)
 const native = requirement(addon ? null : why);
 
+/** A batch [b, s]: padding at the end of every other row, a second segment in the second half. */
+function makeBatch(b: number, s: number, seed: number) {
+  return {
+    inputIds: tf.randomUniform([b, s], 1, config.vocabSize, 'int32', seed) as tf.Tensor2D,
+    attentionMask: tf.tensor2d(
+      Array.from({ length: b * s }, (_, i) => (i % s < s - (Math.floor(i / s) % 2) * 5 ? 1 : 0)),
+      [b, s],
+      'int32',
+    ),
+    tokenTypeIds: tf.tensor2d(
+      Array.from({ length: b * s }, (_, i) => (i % s >= s / 2 ? 1 : 0)),
+      [b, s],
+      'int32',
+    ),
+    labels: tf.tensor1d(
+      Array.from({ length: b }, (_, i) => (i * 7 + seed) % 3),
+      'int32',
+    ),
+  };
+}
+
 describe.skipIf(native.skip)('compiled step against the eager step (tensorflow)', () => {
   const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'recsys-compiled-'));
   afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
-  it('gives the same losses and parameters, and a non-finite step changes nothing', async () => {
-    native.require();
-    const init = initParams(config, 3);
-    const vars = new Map([...init].map(([k, t]) => [k, tf.variable(t, true, k)]));
-    const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
-    const adam = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decayEmbeddings: false };
-    const opt = new AdamW(vars, specs, adam);
-    const decayed = new Set([...specs.values()].filter((s) => decays(s, false)).map((s) => s.name));
-    const step = await CompiledStep.create({
-      config,
-      shape: { batch: B, seq: S },
-      ...adam,
-      decayed,
-      addon: addon!,
-      cacheDir,
-    });
-    step.init(init);
-    tf.dispose([...init.values()]);
-    const inputIds = tf.randomUniform([B, S], 1, config.vocabSize, 'int32', 5) as tf.Tensor2D;
-    // padding in the last rows, and a second segment: the mask and token types matter
-    const attentionMask = tf.tensor2d(
-      Array.from({ length: B * S }, (_, i) => (i % S < S - (i / S >= 2 ? 5 : 0) ? 1 : 0)),
-      [B, S],
-      'int32',
-    );
-    const tokenTypeIds = tf.tensor2d(
-      Array.from({ length: B * S }, (_, i) => (i % S >= S / 2 ? 1 : 0)),
-      [B, S],
-      'int32',
-    );
-    const labels = tf.tensor1d([0, 2, 1, 2], 'int32');
-    const batch = { inputIds, attentionMask, tokenTypeIds, labels };
-    const [lr, maxGradNorm] = [5e-3, 0.5];
+  const cases = [
+    { what: 'static shape', dynamic: false, weights: undefined },
+    { what: 'any shape, batches of two shapes, class weights', dynamic: true, weights: [1, 2.5, 0.5] },
+  ];
+  it.each(cases)(
+    '$what: same losses and parameters; a non-finite step changes nothing',
+    async (c) => {
+      native.require();
+      const init = initParams(config, 3);
+      const vars = new Map([...init].map(([k, t]) => [k, tf.variable(t, true, k)]));
+      const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
+      const adam = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decayEmbeddings: false };
+      const opt = new AdamW(vars, specs, adam);
+      const decayed = new Set([...specs.values()].filter((s) => decays(s, false)).map((s) => s.name));
+      const classWeights = c.weights ? tf.tensor1d(c.weights) : undefined;
+      const step = await CompiledStep.create({
+        config,
+        ...(c.dynamic ? {} : { shape: { batch: B, seq: S } }),
+        classWeights: classWeights !== undefined,
+        ...adam,
+        decayed,
+        addon: addon!,
+        cacheDir,
+      });
+      step.init(init);
+      tf.dispose([...init.values()]);
+      const batches = [makeBatch(B, S, 5), c.dynamic ? makeBatch(3, 10, 6) : makeBatch(B, S, 6)];
+      const [lr, maxGradNorm] = [5e-3, 0.5];
 
-    const eagerStep = (seed: number) => {
-      const { value, grads } = tf.variableGrads(() =>
-        weightedCrossEntropy(bertLogits(vars, config, batch, { training: true, seed }), labels),
+      const eagerStep = (batch: ReturnType<typeof makeBatch>, seed: number) => {
+        const { value, grads } = tf.variableGrads(() =>
+          weightedCrossEntropy(bertLogits(vars, config, batch, { training: true, seed }), batch.labels, classWeights),
+        );
+        const byName = new Map(Object.entries(grads));
+        const norm = globalNorm([...byName.values()]);
+        const coef = clipCoefficient(norm.dataSync()[0], maxGradNorm);
+        const clipped = coef < 1 ? [...byName].map(([n, g]) => [n, tf.mul(g, coef)] as const) : [];
+        for (const [n, g] of clipped) byName.set(n, g);
+        opt.step(byName, lr);
+        const loss = value.dataSync()[0];
+        tf.dispose([value, norm, ...Object.values(grads), ...clipped.map(([, g]) => g)]);
+        return loss;
+      };
+      const settings = { lr, eps: adam.eps, weightDecay: adam.weightDecay, maxGradNorm };
+      const seeds = [11, 0x9e3779b9, 7, 123456789]; // one above 2^31: both halves of the Philox seed pair
+      let before = 0; // counted after the first step: the eager AdamW makes its variables then
+      for (const [i, seed] of seeds.entries()) {
+        if (i === 1) before = tf.memory().numTensors;
+        const batch = batches[i % 2];
+        const eager = eagerStep(batch, seed);
+        const compiled = await step.step({ ...batch, classWeights }, { ...settings, seed, t: i + 1 });
+        expect(compiled.applied).toBe(true);
+        expect(Math.abs(compiled.loss - eager) / Math.abs(eager)).toBeLessThan(1e-6);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+
+      const names = [...vars.keys()];
+      const read = step.read(names);
+      for (const [i, n] of names.entries()) {
+        const [a, b] = tf.tidy(() => [tf.norm(vars.get(n)!).dataSync()[0], tf.norm(read[i]).dataSync()[0]]);
+        // The key biases' true gradient is zero (softmax ignores a constant added to every score): their
+        // gradients are rounding noise, different on each path, which Adam scales up to steps of ~lr.
+        if (n.endsWith('attention.self.key.bias')) expect(Math.abs(a - b)).toBeLessThan(4 * lr * Math.sqrt(32));
+        else expect(Math.abs(a - b) / Math.max(Math.abs(a), 1e-3), n).toBeLessThan(1e-5);
+      }
+      const moments = step.read([`${names[0]}/m`, `${names[0]}/v`]);
+      const [mEager, mGraph] = tf.tidy(() => [
+        tf.norm(opt.m.get(names[0])!).dataSync()[0],
+        tf.norm(moments[0]).dataSync()[0],
+      ]);
+      expect(Math.abs(mEager - mGraph) / mEager).toBeLessThan(1e-4);
+
+      const poisoned = await step.step(
+        { ...batches[0], classWeights },
+        { ...settings, seed: 99, t: 5, lossScale: Number.NaN },
       );
-      const byName = new Map(Object.entries(grads));
-      const norm = globalNorm([...byName.values()]);
-      const coef = clipCoefficient(norm.dataSync()[0], maxGradNorm);
-      const clipped = coef < 1 ? [...byName].map(([n, g]) => [n, tf.mul(g, coef)] as const) : [];
-      for (const [n, g] of clipped) byName.set(n, g);
-      opt.step(byName, lr);
-      const loss = value.dataSync()[0];
-      tf.dispose([value, norm, ...Object.values(grads), ...clipped.map(([, g]) => g)]);
-      return loss;
-    };
-    const settings = { lr, eps: adam.eps, weightDecay: adam.weightDecay, maxGradNorm };
-    const seeds = [11, 0x9e3779b9, 7, 123456789]; // one above 2^31: both halves of the Philox seed pair
-    let before = 0; // counted after the first step: the eager AdamW makes its variables then
-    for (const [i, seed] of seeds.entries()) {
-      if (i === 1) before = tf.memory().numTensors;
-      const eager = eagerStep(seed);
-      const compiled = await step.step(batch, { ...settings, seed, t: i + 1 });
-      expect(compiled.applied).toBe(true);
-      expect(Math.abs(compiled.loss - eager) / Math.abs(eager)).toBeLessThan(1e-6);
-    }
-    expect(tf.memory().numTensors).toBe(before);
-
-    const names = [...vars.keys()];
-    const read = step.read(names);
-    names.forEach((n, i) => {
-      const [a, b] = tf.tidy(() => [tf.norm(vars.get(n)!).dataSync()[0], tf.norm(read[i]).dataSync()[0]]);
-      // The key biases' true gradient is zero (softmax ignores a constant added to every score): their
-      // gradients are rounding noise, different on each path, which Adam scales up to steps of ~lr.
-      if (n.endsWith('attention.self.key.bias')) return expect(Math.abs(a - b)).toBeLessThan(4 * lr * Math.sqrt(32));
-      expect(Math.abs(a - b) / Math.max(Math.abs(a), 1e-3), n).toBeLessThan(1e-5);
-    });
-    const moments = step.read([`${names[0]}/m`, `${names[0]}/v`]);
-    const [mEager, mGraph] = tf.tidy(() => [
-      tf.norm(opt.m.get(names[0])!).dataSync()[0],
-      tf.norm(moments[0]).dataSync()[0],
-    ]);
-    expect(Math.abs(mEager - mGraph) / mEager).toBeLessThan(1e-4);
-
-    const poisoned = await step.step(batch, { ...settings, seed: 99, t: 5, lossScale: Number.NaN });
-    expect(poisoned.applied).toBe(false);
-    expect(poisoned.loss).toBeNaN();
-    const after = step.read(names);
-    const unchanged = read.every((x, i) => tf.tidy(() => tf.all(tf.equal(x, after[i])).dataSync()[0] === 1));
-    expect(unchanged).toBe(true);
-    tf.dispose([...read, ...after, ...moments, ...vars.values(), inputIds, attentionMask, tokenTypeIds, labels]);
-    opt.dispose();
-    step.dispose();
-  }, 120_000);
+      expect(poisoned.applied).toBe(false);
+      expect(poisoned.loss).toBeNaN();
+      const after = step.read(names);
+      const unchanged = read.every((x, i) => tf.tidy(() => tf.all(tf.equal(x, after[i])).dataSync()[0] === 1));
+      expect(unchanged).toBe(true);
+      tf.dispose([...read, ...after, ...moments, ...vars.values(), ...batches.flatMap((x) => Object.values(x))]);
+      classWeights?.dispose();
+      opt.dispose();
+      step.dispose();
+    },
+    120_000,
+  );
 });

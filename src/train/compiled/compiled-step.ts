@@ -6,7 +6,7 @@ import { seedStream } from '../../lib/rng.js';
 import { encodeMessage } from '../../lib/tf-proto.js';
 import type { BertConfig } from '../../model/config.js';
 import { philoxSeedPair } from '../../model/native-ops.js';
-import { emitForwardGraph, type ForwardGraph, type StepShape } from './forward-graph.js';
+import { emitForwardGraph, type ForwardGraph, type ForwardOptions } from './forward-graph.js';
 import { trainSavedModelBytes, writeTrainSavedModel } from './saved-model.js';
 import { emitUpdateGraph, type StepScalar, stepVariables } from './update-graph.js';
 
@@ -18,9 +18,8 @@ import { emitUpdateGraph, type StepScalar, stepVariables } from './update-graph.
  * losses equal the eager step's (same ops, same Philox dropout masks for the same step seed).
  */
 
-export interface CompiledStepOptions {
+export interface CompiledStepOptions extends ForwardOptions {
   config: BertConfig;
-  shape: StepShape;
   beta1: number;
   beta2: number;
   /** Parameters that get the decoupled weight decay (src/train/adamw.ts's `decays`). */
@@ -35,6 +34,8 @@ export interface StepFeeds {
   attentionMask: tf.Tensor2D;
   tokenTypeIds: tf.Tensor2D;
   labels: tf.Tensor1D;
+  /** float32 [num_labels], when the step was built with classWeights. */
+  classWeights?: tf.Tensor1D;
 }
 
 export interface StepSettings {
@@ -75,7 +76,7 @@ export class CompiledStep {
   /** Build (or find in the cache) and load the step's graph. Needs the tensorflow backend. */
   static async create(opts: CompiledStepOptions): Promise<CompiledStep> {
     if (tf.getBackend() !== 'tensorflow') throw new Error('compiled step: needs the tensorflow backend');
-    const fwd = emitForwardGraph(opts.config, opts.shape);
+    const fwd = emitForwardGraph(opts.config, opts);
     const forwardBytes = encodeMessage('GraphDef', { node: fwd.nodes, versions: { producer: 1994, minConsumer: 0 } });
     const added = opts.addon.addGradients(
       forwardBytes,
@@ -85,7 +86,7 @@ export class CompiledStep {
     const missing = fwd.params.filter((_, i) => added.grads[i] === null).map((p) => p.name);
     if (missing.length) throw new Error(`compiled step: the loss does not depend on ${missing.join(', ')}`);
     const update = emitUpdateGraph(fwd, added.grads as string[], opts);
-    const bytes = trainSavedModelBytes(fwd, added.graphDef, update, opts.shape);
+    const bytes = trainSavedModelBytes(fwd, added.graphDef, update, opts);
     const dir = await writeTrainSavedModel(opts.cacheDir ?? path.join(cacheRoot(), 'compiled-step'), bytes);
     const be = tf.backend() as unknown as SessionBackend;
     const id = be.loadSavedModelMetaGraph(dir, 'serve');
@@ -158,6 +159,7 @@ export class CompiledStep {
       ['attention_mask', batch.attentionMask],
       ['token_type_ids', batch.tokenTypeIds],
       ['labels', batch.labels],
+      ...(batch.classWeights ? [['class_weights', batch.classWeights] as [string, tf.Tensor]] : []),
       ...made,
     ];
     const out = this.run(feeds, ['loss', 'grad_norm', 'applied']);

@@ -11,16 +11,24 @@ import { type ParamSpec, paramSpecs } from '../../model/params.js';
  * native-ops.ts), so the compiled step's losses equal the eager step's. Parameters are resource
  * variables (VarHandleOp named after the parameter, shared_name the same) read once each by
  * `<param>/read`: the tensors the gradients are taken with respect to. Shapes are static (one graph
- * per batch and sequence length).
+ * per batch and sequence length), or any [batch, seq] when no shape is given.
  *
  * Inputs: input_ids, attention_mask, token_type_ids int32 [batch, seq], labels int32 [batch], seeds
  * int32 [dropouts, 2] (the Philox seed pair of each dropout, in the order the eager forward draws
  * them), loss_scale float32 [] (default 1; a test poisons a step with NaN). Output: loss_value.
  */
 
+/** Static batch and sequence length (grappler folds every shape), or absent: any shape, one graph. */
 export interface StepShape {
   batch: number;
   seq: number;
+}
+
+export interface ForwardOptions {
+  /** Absent: the inputs take any [batch, seq] (the trainer's length-bucketed batches). */
+  shape?: StepShape;
+  /** A `class_weights` float32 [num_labels] input: torch's CrossEntropyLoss(weight=w). */
+  classWeights?: boolean;
 }
 
 export interface GraphParam {
@@ -54,22 +62,45 @@ export function dropoutRates(config: BertConfig): number[] {
   return rates.filter((r) => r > 0);
 }
 
-export function emitForwardGraph(config: BertConfig, shape: StepShape): ForwardGraph {
+export function emitForwardGraph(config: BertConfig, opts: ForwardOptions = {}): ForwardGraph {
   const b = new GraphDefBuilder();
-  const { batch: B, seq: S } = shape;
   const H = config.hiddenSize;
   const A = config.numAttentionHeads;
   const D = H / A;
-  const N = B * S;
   const L = config.id2label.length;
   const op = (name: string, type: string, inputs: string[], attr: NodeDef['attr'] = tf32) =>
     b.add(b.unique(`forward/${name}`), type, inputs, attr);
   const ph = (name: string, dtype: number, dims: number[]) =>
     b.add(name, 'Placeholder', [], { dtype: T(dtype), shape: shapeAttr(dims) });
-  const ids = ph('input_ids', I32, [B, S]);
-  const mask = ph('attention_mask', I32, [B, S]);
-  const types = ph('token_type_ids', I32, [B, S]);
-  const labels = ph('labels', I32, [B]);
+  const [pb, ps] = opts.shape ? [opts.shape.batch, opts.shape.seq] : [-1, -1];
+  const ids = ph('input_ids', I32, [pb, ps]);
+  const mask = ph('attention_mask', I32, [pb, ps]);
+  const types = ph('token_type_ids', I32, [pb, ps]);
+  const labels = ph('labels', I32, [pb]);
+  // batch and sequence length: numbers when static, else int32 scalars sliced from Shape(input_ids)
+  const inputShape = opts.shape ? '' : op('input_shape', 'Shape', [ids], { T: T(I32), out_type: T(I32) });
+  const dimOf = (k: number) =>
+    op('input_dim', 'StridedSlice', [inputShape, b.i32([k]), b.i32([k + 1]), b.i32([1])], {
+      T: T(I32),
+      Index: T(I32),
+      shrink_axis_mask: { i: 1 },
+    });
+  const B: number | string = opts.shape ? opts.shape.batch : dimOf(0);
+  const S: number | string = opts.shape ? opts.shape.seq : dimOf(1);
+  /** An int32 [k] shape from numbers and int32 scalars: a Const when all are numbers. */
+  const dims = (ds: Array<number | string>) =>
+    ds.every((d) => typeof d === 'number')
+      ? b.i32(ds as number[])
+      : op(
+          'dims',
+          'Pack',
+          ds.map((d) => (typeof d === 'number' ? b.i32([d], []) : d)),
+          {
+            T: T(I32),
+            N: { i: ds.length },
+            axis: { i: 0 },
+          },
+        );
   const rates = dropoutRates(config);
   const seeds = ph('seeds', I32, [rates.length, 2]);
 
@@ -87,8 +118,8 @@ export function emitForwardGraph(config: BertConfig, shape: StepShape): ForwardG
   }
   const p = (name: string) => reads.get(name)!;
 
-  const reshape = (x: string, dims: number[], dtype: number = F) =>
-    op('reshape', 'Reshape', [x, b.i32(dims)], { T: T(dtype), Tshape: T(I32) });
+  const reshape = (x: string, to: Array<number | string>, dtype: number = F) =>
+    op('reshape', 'Reshape', [x, dims(to)], { T: T(dtype), Tshape: T(I32) });
   const linear = (prefix: string, x: string) =>
     op('bias_add', 'BiasAdd', [op('matmul', 'MatMul', [x, p(`${prefix}.weight`)]), p(`${prefix}.bias`)]);
   const meanLast = (x: string) => op('mean', 'Mean', [x, b.i32([-1])], { T: T(F), keep_dims: { b: true } });
@@ -101,7 +132,7 @@ export function emitForwardGraph(config: BertConfig, shape: StepShape): ForwardG
   };
   let drawn = 0;
   // x · floor(u + keep) / keep with u from StatelessRandomUniform(shape, seed pair): dropout() in bert.ts
-  const drop = (x: string, dims: number[], rate: number) => {
+  const drop = (x: string, rate: number) => {
     if (rate <= 0) return x;
     const i = drawn++;
     const seed = op('seed', 'StridedSlice', [seeds, b.i32([i, 0]), b.i32([i + 1, 2]), b.i32([1, 1])], {
@@ -109,7 +140,8 @@ export function emitForwardGraph(config: BertConfig, shape: StepShape): ForwardG
       Index: T(I32),
       shrink_axis_mask: { i: 1 },
     });
-    const u = op('uniform', 'StatelessRandomUniform', [b.i32(dims), seed], {
+    const shape = op('shape', 'Shape', [x], { T: T(F), out_type: T(I32) });
+    const u = op('uniform', 'StatelessRandomUniform', [shape, seed], {
       dtype: T(F),
       T: T(I32),
       Tseed: T(I32),
@@ -124,8 +156,8 @@ export function emitForwardGraph(config: BertConfig, shape: StepShape): ForwardG
       Tindices: T(I32),
       Taxis: T(I32),
     });
-  const slice = (x: string, begin: number[], end: number[]) =>
-    op('slice', 'StridedSlice', [x, b.i32(begin), b.i32(end), b.i32(begin.map(() => 1))], {
+  const slice = (x: string, begin: number[], end: Array<number | string>) =>
+    op('slice', 'StridedSlice', [x, b.i32(begin), dims(end), b.i32(begin.map(() => 1))], {
       T: T(F),
       Index: T(I32),
     });
@@ -151,8 +183,8 @@ export function emitForwardGraph(config: BertConfig, shape: StepShape): ForwardG
   const typeRows = gather(p('bert.embeddings.token_type_embeddings.weight'), types);
   const positions = slice(p('bert.embeddings.position_embeddings.weight'), [0, 0], [S, H]);
   const summed = reshape(op('embed_sum', 'AddV2', [words, typeRows]), [B, S, H]);
-  const embedded = reshape(op('embed_pos', 'AddV2', [summed, positions]), [N, H]);
-  let x = drop(norm('bert.embeddings.LayerNorm', embedded), [N, H], config.hiddenDropoutProb);
+  const embedded = reshape(op('embed_pos', 'AddV2', [summed, positions]), [-1, H]);
+  let x = drop(norm('bert.embeddings.LayerNorm', embedded), config.hiddenDropoutProb);
 
   const maskFloat = op('mask_float', 'Cast', [mask], { SrcT: T(I32), DstT: T(F) });
   const inverted = op('mask_inverted', 'Sub', [b.f32([1]), maskFloat]);
@@ -174,21 +206,21 @@ export function emitForwardGraph(config: BertConfig, shape: StepShape): ForwardG
     const heads = op('unstack', 'Unpack', [qkv], { T: T(F), num: { i: 3 }, axis: { i: 0 } });
     const scores = op('scores', 'BatchMatMulV2', [`${heads}:0`, `${heads}:1`], { T: T(F), adj_y: { b: true } });
     const masked = op('scores_masked', 'AddV2', [op('scores_scaled', 'Mul', [scores, scale]), maskAdd]);
-    const probs = drop(op('probs', 'Softmax', [masked]), [B, A, S, S], config.attentionProbsDropoutProb);
+    const probs = drop(op('probs', 'Softmax', [masked]), config.attentionProbsDropoutProb);
     const ctx = op('context', 'BatchMatMulV2', [probs, `${heads}:2`]);
     const merged = reshape(op('transpose', 'Transpose', [ctx, b.i32([0, 2, 1, 3])], { T: T(F), Tperm: T(I32) }), [
-      N,
+      -1,
       H,
     ]);
-    const attnOut = drop(linear(`${pre}.attention.output.dense`, merged), [N, H], config.hiddenDropoutProb);
+    const attnOut = drop(linear(`${pre}.attention.output.dense`, merged), config.hiddenDropoutProb);
     x = norm(`${pre}.attention.output.LayerNorm`, op('residual', 'AddV2', [attnOut, x]));
     const inter = act(linear(`${pre}.intermediate.dense`, x));
-    const ffOut = drop(linear(`${pre}.output.dense`, inter), [N, H], config.hiddenDropoutProb);
+    const ffOut = drop(linear(`${pre}.output.dense`, inter), config.hiddenDropoutProb);
     x = norm(`${pre}.output.LayerNorm`, op('residual', 'AddV2', [ffOut, x]));
   }
-  const cls = reshape(slice(reshape(x, [B, S, H]), [0, 0, 0], [B, 1, H]), [B, H]);
+  const cls = reshape(slice(reshape(x, [B, S, H]), [0, 0, 0], [B, 1, H]), [-1, H]);
   const pooled = op('pooled', 'Tanh', [linear('bert.pooler.dense', cls)]);
-  const logits = linear('classifier', drop(pooled, [B, H], config.classifierDropout ?? config.hiddenDropoutProb));
+  const logits = linear('classifier', drop(pooled, config.classifierDropout ?? config.hiddenDropoutProb));
 
   // weightedCrossEntropy without class weights: -mean(sum(logSoftmax(logits) · oneHot(labels), 1))
   const logp = op('log_probs', 'LogSoftmax', [logits]);
@@ -202,7 +234,18 @@ export function emitForwardGraph(config: BertConfig, shape: StepShape): ForwardG
     Tidx: T(I32),
     keep_dims: { b: false },
   });
-  const mean = op('mean_nll', 'Mean', [picked, b.i32([0])], { T: T(F), Tidx: T(I32), keep_dims: { b: false } });
+  const sum = (x: string) => op('sum', 'Sum', [x, b.i32([0])], { T: T(F), Tidx: T(I32), keep_dims: { b: false } });
+  let mean: string;
+  if (opts.classWeights) {
+    // Σ w[y]·log p[y] / Σ w[y], as weightedCrossEntropy with class weights
+    const table = ph('class_weights', F, [L]);
+    const w = op('weights', 'GatherV2', [table, labels, b.i32([0], [])], {
+      Tparams: T(F),
+      Tindices: T(I32),
+      Taxis: T(I32),
+    });
+    mean = op('weighted_mean', 'RealDiv', [sum(op('weighted', 'Mul', [picked, w])), sum(w)]);
+  } else mean = op('mean_nll', 'Mean', [picked, b.i32([0])], { T: T(F), Tidx: T(I32), keep_dims: { b: false } });
   const lossScale = b.add('loss_scale', 'PlaceholderWithDefault', [b.f32([1])], {
     dtype: T(F),
     shape: shapeAttr([]),

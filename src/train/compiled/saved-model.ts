@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NodeDef } from '../../lib/tf-graphdef.js';
 import { DT, encodeMessage } from '../../lib/tf-proto.js';
-import type { ForwardGraph } from './forward-graph.js';
+import type { ForwardGraph, ForwardOptions } from './forward-graph.js';
 import { STEP_SCALARS } from './update-graph.js';
 
 /**
@@ -39,9 +39,9 @@ export function trainSavedModelBytes(
   fwd: ForwardGraph,
   withGradients: Uint8Array,
   update: NodeDef[],
-  shape: { batch: number; seq: number },
+  opts: ForwardOptions,
 ): Uint8Array {
-  const { batch: B, seq: S } = shape;
+  const [B, S] = opts.shape ? [opts.shape.batch, opts.shape.seq] : [-1, -1];
   const signature = {
     methodName: 'tensorflow/serving/predict',
     inputs: {
@@ -51,6 +51,7 @@ export function trainSavedModelBytes(
       labels: info('labels:0', DT.DT_INT32, [B]),
       seeds: info('seeds:0', DT.DT_INT32, [fwd.dropouts, 2]),
       ...Object.fromEntries(STEP_SCALARS.map((k) => [k, info(`${k}:0`, DT.DT_FLOAT, [])])),
+      ...(opts.classWeights ? { class_weights: info('class_weights:0', DT.DT_FLOAT, [-1]) } : {}),
     },
     outputs: {
       loss: info('loss:0', DT.DT_FLOAT, []),
