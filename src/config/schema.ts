@@ -112,6 +112,9 @@ export const trainSchema = z
     keep_checkpoints: posInt().default(2).describe('Checkpoints kept besides the best'),
     early_stopping: earlyStoppingSchema.default({ metric: 'macro_f1', mode: null, patience: 3, min_delta: 0 }),
     dropout: bool().default(true).describe('Dropout during training, at the rates in the model config'),
+    compiled: oneOf(['auto', 'on', 'off'])
+      .default('auto')
+      .describe('One TensorFlow graph per training step; auto = when native TensorFlow and its addon are built'),
   })
   .describe('Fine-tuning');
 

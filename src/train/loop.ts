@@ -12,6 +12,7 @@ import { faultPoint } from '../lib/fault.js';
 import { bertLogits, paramSpecs, type BertConfig, type Params, type ParamSpec } from '../model/index.js';
 import { runPaths } from '../run/layout.js';
 import { AdamW } from './adamw.js';
+import { compiledTrainerStep } from './compiled/trainer-step.js';
 import { epochBatches, paddingFraction } from './batches.js';
 import { EarlyStopping, modeFor } from './early-stop.js';
 import type { ValidationMetrics } from '../eval/metrics-record.js';
@@ -75,6 +76,11 @@ export interface TrainResult {
 function dropoutSeed(seed: number, step: number, micro: number): number {
   const h = createHash('sha256').update(`${seed}:${step}:${micro}`).digest();
   return h.readUInt32LE(0);
+}
+
+function nonFinite(step: number, loss: number, norm: number): string {
+  const what = !Number.isFinite(loss) ? `loss is ${loss}` : `gradient norm is ${norm}`;
+  return `step ${step}: ${what}; stopped before applying it (lower train.lr or check the data)`;
 }
 
 export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
@@ -168,6 +174,9 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       (weights ? `, class weights ${weights.map((w) => w.toFixed(3)).join(' ')}` : ''),
   );
 
+  // One TensorFlow graph per step when it can run here (train.compiled); its variables own the weights
+  // and moments then, and sync() brings them back before anything reads vars or the moments.
+  const compiled = await compiledTrainerStep(t, modelConfig, specs, vars, adam, classWeights, ev.log);
   const paramsView = (): Params => vars as unknown as Params;
   let lastEval: ValidationMetrics | null = null;
   let stopReason: StopReason | null = null;
@@ -179,6 +188,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
 
   const evaluate = (): ValidationMetrics | null => {
     if (!validation || validation.size === 0) return null;
+    compiled?.sync();
     const m = validationMetrics(paramsView(), modelConfig, validation, config.eval.batch_size, padId);
     const value = m[early.s.metric];
     if (value === undefined)
@@ -209,6 +219,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   };
 
   const checkpoint = async (withBest: boolean) => {
+    compiled?.sync();
     state.adamT = adam.t;
     state.early = early.state;
     state.metricsBytes = metrics.bytes;
@@ -242,58 +253,71 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       const lr = learningRateAt(t.schedule, t.lr, state.step, totalSteps, warmup);
       if (inp.dumpBatches)
         appendFileSync(inp.dumpBatches, `${JSON.stringify({ step: state.step, lr, batches: micro })}\n`);
-      let grads: tf.NamedTensorMap | null = null;
-      let lossSum: tf.Scalar = tf.scalar(0);
-      micro.forEach((rows, k) => {
-        const inputs = padBatch(
-          rows.map((i) => rowOf(train, i)),
-          padId,
-        );
-        const labels = tf.tensor1d(
-          rows.map((i) => train.labels[i]),
-          'int32',
-        );
-        const seed = dropoutSeed(config.seed, state.step, k);
-        const { value, grads: g } = tf.variableGrads(
-          () =>
-            tf.div(
-              weightedCrossEntropy(
-                bertLogits(paramsView(), modelConfig, inputs, { training: t.dropout, seed }),
-                labels,
-                classWeights,
-              ),
-              micro.length,
-            ) as tf.Scalar,
-          [...vars.values()],
-        );
-        const next = tf.add(lossSum, value) as tf.Scalar;
-        tf.dispose([lossSum, value, labels, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
-        lossSum = next;
-        if (!grads) grads = g;
-        else {
-          const sum: tf.NamedTensorMap = {};
-          for (const k2 of Object.keys(g)) sum[k2] = tf.add(grads[k2], g[k2]);
-          tf.dispose([...Object.values(grads), ...Object.values(g)]);
-          grads = sum;
+      let lossValue: number;
+      let norm: number;
+      if (compiled) {
+        faultPoint('step');
+        const rows = micro[0].map((i) => rowOf(train, i));
+        const labels = micro[0].map((i) => train.labels[i]);
+        const r = await compiled.step(rows, labels, padId, dropoutSeed(config.seed, state.step, 0), lr, adam.t + 1);
+        if (!r.applied) {
+          [stopReason, error] = ['nan', nonFinite(state.step + 1, r.loss, r.gradNorm)];
+          break outer;
         }
-      });
-      const byName = new Map<string, tf.Tensor>([...vars].map(([n, v]) => [n, grads![v.name]]));
-      const normT = globalNorm([...byName.values()]);
-      const [lossValue, norm] = [lossSum.dataSync()[0], normT.dataSync()[0]];
-      normT.dispose();
-      lossSum.dispose();
-      if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) {
-        tf.dispose(Object.values(grads!));
-        stopReason = 'nan';
-        const what = !Number.isFinite(lossValue) ? `loss is ${lossValue}` : `gradient norm is ${norm}`;
-        error = `step ${state.step + 1}: ${what}; stopped before applying it (lower train.lr or check the data)`;
-        break outer;
+        adam.t++;
+        [lossValue, norm] = [r.loss, r.gradNorm];
+      } else {
+        let grads: tf.NamedTensorMap | null = null;
+        let lossSum: tf.Scalar = tf.scalar(0);
+        micro.forEach((rows, k) => {
+          const inputs = padBatch(
+            rows.map((i) => rowOf(train, i)),
+            padId,
+          );
+          const labels = tf.tensor1d(
+            rows.map((i) => train.labels[i]),
+            'int32',
+          );
+          const seed = dropoutSeed(config.seed, state.step, k);
+          const { value, grads: g } = tf.variableGrads(
+            () =>
+              tf.div(
+                weightedCrossEntropy(
+                  bertLogits(paramsView(), modelConfig, inputs, { training: t.dropout, seed }),
+                  labels,
+                  classWeights,
+                ),
+                micro.length,
+              ) as tf.Scalar,
+            [...vars.values()],
+          );
+          const next = tf.add(lossSum, value) as tf.Scalar;
+          tf.dispose([lossSum, value, labels, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
+          lossSum = next;
+          if (!grads) grads = g;
+          else {
+            const sum: tf.NamedTensorMap = {};
+            for (const k2 of Object.keys(g)) sum[k2] = tf.add(grads[k2], g[k2]);
+            tf.dispose([...Object.values(grads), ...Object.values(g)]);
+            grads = sum;
+          }
+        });
+        const byName = new Map<string, tf.Tensor>([...vars].map(([n, v]) => [n, grads![v.name]]));
+        const normT = globalNorm([...byName.values()]);
+        [lossValue, norm] = [lossSum.dataSync()[0], normT.dataSync()[0]];
+        normT.dispose();
+        lossSum.dispose();
+        if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) {
+          tf.dispose(Object.values(grads!));
+          [stopReason, error] = ['nan', nonFinite(state.step + 1, lossValue, norm)];
+          break outer;
+        }
+        faultPoint('step');
+        const coef = clipCoefficient(norm, t.clip_norm);
+        if (coef < 1) for (const [n, g] of byName) byName.set(n, tf.mul(g, coef));
+        adam.step(byName, lr);
+        tf.dispose([...Object.values(grads!), ...(coef < 1 ? [...byName.values()] : [])]);
       }
-      faultPoint('step');
-      const coef = clipCoefficient(norm, t.clip_norm);
-      if (coef < 1) for (const [n, g] of byName) byName.set(n, tf.mul(g, coef));
-      adam.step(byName, lr);
-      tf.dispose([...Object.values(grads!), ...(coef < 1 ? [...byName.values()] : [])]);
       state.step++;
       state.batchInEpoch = b + micro.length;
       const samples = micro.reduce((a, r) => a + r.length, 0);
@@ -350,6 +374,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     await checkpoint(true);
   metrics.close();
   const seconds = startSeconds + (performance.now() - startWall) / 1000;
+  compiled?.sync();
+  compiled?.dispose();
   const finalParams: Params = best ?? new Map([...vars].map(([n, v]) => [n, tf.clone(v)]));
   tf.dispose([...vars.values()]);
   adam.dispose();

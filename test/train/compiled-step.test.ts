@@ -12,6 +12,7 @@ import { initParams } from '../../src/model/init.js';
 import { paramSpecs } from '../../src/model/params.js';
 import { AdamW, decays } from '../../src/train/adamw.js';
 import { CompiledStep } from '../../src/train/compiled/compiled-step.js';
+import { compiledTrainerStep, type TrainerSettings } from '../../src/train/compiled/trainer-step.js';
 import { dropoutRates, emitForwardGraph } from '../../src/train/compiled/forward-graph.js';
 import { clipCoefficient, globalNorm, weightedCrossEntropy } from '../../src/train/loss.js';
 import { requirement } from '../helpers/python.js';
@@ -190,4 +191,30 @@ describe.skipIf(native.skip)('compiled step against the eager step (tensorflow)'
     },
     120_000,
   );
+});
+
+describe.skipIf(native.skip)('the trainer seam (train.compiled)', () => {
+  const settings: TrainerSettings = {
+    compiled: 'auto',
+    grad_accum: 1,
+    dropout: true,
+    adam_beta1: 0.9,
+    adam_beta2: 0.999,
+    adam_eps: 1e-8,
+    weight_decay: 0.01,
+    decay_embeddings: false,
+    clip_norm: 1,
+  };
+  const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
+  const make = (over: Partial<TrainerSettings>, log?: (m: string) => void) =>
+    compiledTrainerStep({ ...settings, ...over }, config, specs, new Map(), {} as AdamW, undefined, log);
+
+  it('off is the eager step; auto falls back to it (saying why) where the graph cannot run; on refuses', async () => {
+    native.require();
+    expect(await make({ compiled: 'off' })).toBeUndefined();
+    const said: string[] = [];
+    expect(await make({ grad_accum: 2 }, (m) => said.push(m))).toBeUndefined();
+    expect(said).toEqual(['eager training step (train.grad_accum > 1 is not compiled yet)']);
+    await expect(make({ compiled: 'on', grad_accum: 2 })).rejects.toThrow(/train.compiled: on, but train.grad_accum/);
+  });
 });
