@@ -36,7 +36,8 @@ it.each([
   { accum: 2, compiled: 'auto' },
   { accum: 1, compiled: 'on' },
 ])(
-  'numTensors is the same after step 10 as after 100 (training, evaluation, best weights, checkpoints), grad_accum $accum, compiled $compiled',
+  'numTensors is the same after step 10 as after 100 (training, evaluation, best weights, checkpoints), ' +
+    'grad_accum $accum, compiled $compiled',
   async ({ accum, compiled }) => {
     const config = parseBertConfig(
       {
