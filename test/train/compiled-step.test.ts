@@ -216,5 +216,8 @@ describe.skipIf(native.skip)('the trainer seam (train.compiled)', () => {
     expect(await make({ grad_accum: 2 }, (m) => said.push(m))).toBeUndefined();
     expect(said).toEqual(['eager training step (train.grad_accum > 1 is not compiled yet)']);
     await expect(make({ compiled: 'on', grad_accum: 2 })).rejects.toThrow(/train.compiled: on, but train.grad_accum/);
+    const regression = { ...config, problemType: 'regression' as const };
+    const step = await compiledTrainerStep(settings, regression, specs, new Map(), {} as AdamW, undefined);
+    expect(step).toBeUndefined();
   });
 });

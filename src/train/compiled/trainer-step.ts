@@ -45,8 +45,10 @@ export interface TrainerStep {
 }
 
 /** Why the compiled step cannot run here, or undefined when it can. */
-function unavailable(s: TrainerSettings): string | undefined {
+function unavailable(s: TrainerSettings, modelConfig: BertConfig): string | undefined {
   if (tf.getBackend() !== 'tensorflow') return `the backend is ${tf.getBackend()}, not tensorflow`;
+  const problem = modelConfig.problemType;
+  if (problem && problem !== 'single_label_classification') return `the ${problem} loss is not compiled yet`;
   if (s.grad_accum > 1) return 'train.grad_accum > 1 is not compiled yet';
   if (!loadGraphGradients(loadedNative())) return 'the graph gradients addon is not built (`npm run setup:native`)';
   return undefined;
@@ -66,7 +68,7 @@ export async function compiledTrainerStep(
   log?: (msg: string) => void,
 ): Promise<TrainerStep | undefined> {
   if (s.compiled === 'off') return undefined;
-  const why = unavailable(s);
+  const why = unavailable(s, modelConfig);
   if (why) {
     if (s.compiled === 'on') throw new UsageError(`train.compiled: on, but ${why}`);
     log?.(`eager training step (${why})`);
