@@ -434,6 +434,48 @@ async function buildGate(dir, nodedir) {
   }
 }
 
+// ---------------------------------------------------------------- graph gradients addon
+// scripts/native/graph_gradients.c: TF_AddGradients for the compiled training step (src/train/compiled/),
+// so its backward graph needs no Python. Linked against the cached libtensorflow (RUNPATH
+// $ORIGIN/../deps/lib); compiled against the wheel's include/ on a fresh build, and against the
+// declarations in the source when a cached build has no headers left. Optional: without it
+// training takes the eager path.
+const GRAD_ADDON_PATH = 'lib/graph_gradients.node';
+
+/** Build lib/graph_gradients.node into dir; returns its relative path, or undefined if that failed. */
+async function buildGradAddon(dir, nodedir, includeDir) {
+  if (!nodedir) return undefined;
+  const out = path.join(dir, GRAD_ADDON_PATH);
+  try {
+    fs.mkdirSync(path.join(dir, 'lib'), { recursive: true });
+    const headers = includeDir && fs.existsSync(includeDir) ? [`-I${includeDir}`] : [];
+    await run(
+      process.env.CC || 'cc',
+      [
+        ...['-O2', '-shared', '-fPIC', `-I${path.join(nodedir, 'include', 'node')}`, ...headers],
+        ...['-o', `${out}.tmp`, path.join(projectRoot, 'scripts', 'native', 'graph_gradients.c')],
+        ...[`-L${path.join(dir, 'deps', 'lib')}`, '-l:libtensorflow.so.2', '-l:libtensorflow_framework.so.2'],
+        '-Wl,-rpath,$ORIGIN/../deps/lib',
+      ],
+      { what: 'compiling the graph gradients addon', todo: '' },
+    );
+    fs.renameSync(`${out}.tmp`, out);
+    const env = { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' };
+    const probe = runSync(process.execPath, ['-e', `process.stdout.write(require(${JSON.stringify(out)}).version())`], {
+      env,
+    });
+    if (!probe.ok) throw new Error(probe.stderr.trim().split('\n')[0]);
+    detail(`graph gradients addon built (TensorFlow ${probe.stdout.trim()})`);
+    return GRAD_ADDON_PATH;
+  } catch (e) {
+    appendLog(`graph gradients addon not built: ${e.message}\n`);
+    detail(`graph gradients addon not built (${e.message}); training keeps the eager step`);
+    fs.rmSync(out, { force: true });
+    fs.rmSync(`${out}.tmp`, { force: true });
+    return undefined;
+  }
+}
+
 // ---------------------------------------------------------------- build
 
 function readDistVersion(sitePackages) {
@@ -565,6 +607,7 @@ async function build({ pkg, pkgDir, pkgJson, napi, tfSpec, finalDir, nativeRoot 
     }
     info(`compiled the binding (${seconds(t).toFixed(1)} s)`);
     rmrf(path.join(out, 'build'));
+    const graphGradients = await buildGradAddon(out, nodedir, path.join(out, 'deps', 'include'));
     rmrf(path.join(out, 'deps', 'include')); // only needed to compile; keeps the cache small
     const stderrGate = await buildGate(out, nodedir);
 
@@ -577,6 +620,7 @@ async function build({ pkg, pkgDir, pkgJson, napi, tfSpec, finalDir, nativeRoot 
       napi,
       binding: `${modulePath}/tfjs_binding.node`,
       ...(stderrGate ? { stderrGate } : {}),
+      ...(graphGradients ? { graphGradients } : {}),
       platform: process.platform,
       arch: process.arch,
       node: process.version,
@@ -714,6 +758,13 @@ async function main() {
       const gate = await buildGate(cacheDir, findNodeDir());
       if (gate) {
         manifest = { ...manifest, stderrGate: gate };
+        fs.writeFileSync(path.join(cacheDir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+      }
+    }
+    if (!manifest.graphGradients || !fs.existsSync(path.join(cacheDir, manifest.graphGradients))) {
+      const graphGradients = await buildGradAddon(cacheDir, findNodeDir());
+      if (graphGradients) {
+        manifest = { ...manifest, graphGradients };
         fs.writeFileSync(path.join(cacheDir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
       }
     }

@@ -109,6 +109,11 @@ function tryNative(opts: InitBackendOptions): { loaded?: LoadedNative; problems:
   return { problems };
 }
 
+/** The native package initBackend loaded, if any (the compiled training step finds its addon through it). */
+export function loadedNative(): LoadedNative | undefined {
+  return native;
+}
+
 async function useNative(): Promise<void> {
   if (tf.getBackend() !== 'tensorflow' && !(await tf.setBackend('tensorflow'))) {
     throw new Error('the tensorflow backend is registered but could not be activated');

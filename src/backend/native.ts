@@ -28,6 +28,8 @@ export interface NativeManifest {
   binding: string;
   /** Optional N-API helper that mutes fd 2 while libtensorflow loads (see setup-native.mjs). */
   stderrGate?: string;
+  /** Optional N-API addon running TF_AddGradients, for the compiled training step (see setup-native.mjs). */
+  graphGradients?: string;
   platform: string;
   arch: string;
   builtAt: string;

@@ -139,6 +139,9 @@ export const trainSchema = z
     mnrl_symmetric: bool()
       .default(false)
       .describe('task embedding: also a positive → anchors term (symmetric in-batch negatives loss)'),
+    compiled: oneOf(['auto', 'on', 'off'])
+      .default('auto')
+      .describe('One TensorFlow graph per training step; auto = when native TensorFlow and its addon are built'),
   })
   .describe('Fine-tuning');
 

@@ -68,6 +68,14 @@ export interface AdamScalars {
   eps: tf.Scalar;
 }
 
+/**
+ * The int32 seed pair StatelessRandomUniform takes for a dropout seed: its two 31-bit halves (the
+ * compiled training step feeds the same pairs, so its masks are the same draws).
+ */
+export function philoxSeedPair(seed: number): [number, number] {
+  return [seed & 0x7fffffff, Math.floor(seed / 0x80000000) | 0x5eed];
+}
+
 /** TensorFlow's name for "a variable owned by its handle" (deleted with the last handle). */
 const ANONYMOUS_NAME = 'cd2c89b7-88b7-44c8-ad83-06c2a9158347';
 
@@ -81,8 +89,7 @@ function make(be: TensorflowBackend): NativeOps {
   const ops: NativeOps = {
     statelessUniform(shape, seed) {
       return tf.tidy(() => {
-        // two 31-bit halves of the seed: the op's seed is an int32 pair
-        const seeds = tf.tensor1d([seed & 0x7fffffff, Math.floor(seed / 0x80000000) | 0x5eed], 'int32');
+        const seeds = tf.tensor1d(philoxSeedPair(seed), 'int32');
         return be.executeSingleOutput(
           'StatelessRandomUniform',
           [type('dtype', TF_FLOAT), type('T', TF_INT32), type('Tseed', TF_INT32)],

@@ -15,7 +15,7 @@ export function classificationObjective(o: {
   train: SplitArrays;
   validation: SplitArrays | null;
   padId: number;
-}): Objective {
+}): Objective & { classWeights?: tf.Tensor1D } {
   const t = o.config.train;
   const labels = o.modelConfig.id2label;
   const counts = new Array<number>(labels.length).fill(0);
@@ -35,6 +35,7 @@ export function classificationObjective(o: {
         : labels.map((l) => (t.class_weights as Record<string, number>)[l] ?? 1);
   const classWeights = weights ? tf.tensor1d(weights) : undefined;
   return {
+    classWeights,
     note: weights ? `, class weights ${weights.map((w) => w.toFixed(3)).join(' ')}` : '',
     loss(params, rows, ctx) {
       return tf.tidy(() => {

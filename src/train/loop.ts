@@ -5,12 +5,13 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { RecsysConfig } from '../config/schema.js';
 import type { DatasetManifest } from '../data/manifest.js';
-import type { SplitArrays } from '../data/split-reader.js';
+import { rowOf, type SplitArrays } from '../data/split-reader.js';
 import { RecsysError, UsageError } from '../lib/errors.js';
 import { faultPoint } from '../lib/fault.js';
 import { paramSpecs, type BertConfig, type Params, type ParamSpec } from '../model/index.js';
 import { runPaths } from '../run/layout.js';
 import { AdamW } from './adamw.js';
+import { compiledTrainerStep } from './compiled/trainer-step.js';
 import { epochBatches, paddingFraction } from './batches.js';
 import { classificationObjective } from './classification-objective.js';
 import { EarlyStopping, modeFor } from './early-stop.js';
@@ -81,6 +82,11 @@ function dropoutSeed(seed: number, step: number, micro: number): number {
   return h.readUInt32LE(0);
 }
 
+function nonFinite(step: number, loss: number, norm: number): string {
+  const what = !Number.isFinite(loss) ? `loss is ${loss}` : `gradient norm is ${norm}`;
+  return `step ${step}: ${what}; stopped before applying it (lower train.lr or check the data)`;
+}
+
 export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const { config, runDir, modelConfig, train, validation } = inp;
   const t = config.train;
@@ -101,7 +107,9 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     resumed = await readCheckpoint(target);
   }
   const padId = inp.manifest?.tokenizer.special_ids.pad ?? 0;
-  const objective = inp.objective ?? classificationObjective({ config, modelConfig, train, validation, padId });
+  // The default objective is the single-label classifier, the one loss the compiled step has.
+  const classifier = inp.objective ? null : classificationObjective({ config, modelConfig, train, validation, padId });
+  const objective = inp.objective ?? classifier!;
   const vars = new Map<string, tf.Variable>();
   // The loop owns the parameters from here: variables are made from them and the originals disposed.
   for (const [name, p] of resumed ? resumed.params : inp.params) vars.set(name, tf.variable(p, true));
@@ -159,6 +167,9 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       `(warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}${objective.note ?? ''}`,
   );
 
+  // One TensorFlow graph per step when it can run here (train.compiled); its variables own the weights
+  // and moments then, and sync() brings them back before anything reads vars or the moments.
+  const compiled = await compiledTrainerStep(t, modelConfig, specs, vars, adam, classifier, ev.log);
   const paramsView = (): Params => vars as unknown as Params;
   let lastEval: ValidationMetrics | null = null;
   let stopReason: StopReason | null = null;
@@ -170,6 +181,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
 
   const evaluate = (): ValidationMetrics | null => {
     if ((objective.validationRows ?? validation?.size ?? 0) === 0) return null;
+    compiled?.sync();
     const m = objective.evaluate(paramsView()) as ValidationMetrics & Record<string, number>;
     const value = m[early.s.metric];
     if (value === undefined)
@@ -203,6 +215,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   let lastCheckpointAt = performance.now();
   const checkpoint = async (withBest: boolean) => {
     lastCheckpointAt = performance.now();
+    compiled?.sync();
     state.adamT = adam.t;
     state.early = early.state;
     state.metricsBytes = metrics.bytes;
@@ -236,43 +249,59 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       const lr = learningRateAt(t.schedule, t.lr, state.step, totalSteps, warmup);
       if (inp.dumpBatches)
         appendFileSync(inp.dumpBatches, `${JSON.stringify({ step: state.step, lr, batches: micro })}\n`);
-      let grads: tf.NamedTensorMap | null = null;
-      let lossSum: tf.Scalar = tf.scalar(0);
-      micro.forEach((rows, k) => {
-        const seed = dropoutSeed(config.seed, state.step, k);
-        const { value, grads: g } = tf.variableGrads(
-          () =>
-            tf.div(objective.loss(paramsView(), rows, { epoch, seed, training: t.dropout }), micro.length) as tf.Scalar,
-          trainable.map(([, v]) => v),
-        );
-        const next = tf.add(lossSum, value) as tf.Scalar;
-        tf.dispose([lossSum, value]);
-        lossSum = next;
-        if (!grads) grads = g;
-        else {
-          const sum: tf.NamedTensorMap = {};
-          for (const k2 of Object.keys(g)) sum[k2] = tf.add(grads[k2], g[k2]);
-          tf.dispose([...Object.values(grads), ...Object.values(g)]);
-          grads = sum;
+      let lossValue: number;
+      let norm: number;
+      if (compiled) {
+        faultPoint('step');
+        const rows = micro[0].map((i) => rowOf(train, i));
+        const labels = micro[0].map((i) => train.labels[i]);
+        const r = await compiled.step(rows, labels, padId, dropoutSeed(config.seed, state.step, 0), lr, adam.t + 1);
+        if (!r.applied) {
+          [stopReason, error] = ['nan', nonFinite(state.step + 1, r.loss, r.gradNorm)];
+          break outer;
         }
-      });
-      const byName = new Map<string, tf.Tensor>(trainable.map(([n, v]) => [n, grads![v.name]]));
-      const normT = globalNorm([...byName.values()]);
-      const [lossValue, norm] = [lossSum.dataSync()[0], normT.dataSync()[0]];
-      normT.dispose();
-      lossSum.dispose();
-      if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) {
-        tf.dispose(Object.values(grads!));
-        stopReason = 'nan';
-        const what = !Number.isFinite(lossValue) ? `loss is ${lossValue}` : `gradient norm is ${norm}`;
-        error = `step ${state.step + 1}: ${what}; stopped before applying it (lower train.lr or check the data)`;
-        break outer;
+        adam.t++;
+        [lossValue, norm] = [r.loss, r.gradNorm];
+      } else {
+        let grads: tf.NamedTensorMap | null = null;
+        let lossSum: tf.Scalar = tf.scalar(0);
+        micro.forEach((rows, k) => {
+          const seed = dropoutSeed(config.seed, state.step, k);
+          const { value, grads: g } = tf.variableGrads(
+            () =>
+              tf.div(
+                objective.loss(paramsView(), rows, { epoch, seed, training: t.dropout }),
+                micro.length,
+              ) as tf.Scalar,
+            trainable.map(([, v]) => v),
+          );
+          const next = tf.add(lossSum, value) as tf.Scalar;
+          tf.dispose([lossSum, value]);
+          lossSum = next;
+          if (!grads) grads = g;
+          else {
+            const sum: tf.NamedTensorMap = {};
+            for (const k2 of Object.keys(g)) sum[k2] = tf.add(grads[k2], g[k2]);
+            tf.dispose([...Object.values(grads), ...Object.values(g)]);
+            grads = sum;
+          }
+        });
+        const byName = new Map<string, tf.Tensor>(trainable.map(([n, v]) => [n, grads![v.name]]));
+        const normT = globalNorm([...byName.values()]);
+        [lossValue, norm] = [lossSum.dataSync()[0], normT.dataSync()[0]];
+        normT.dispose();
+        lossSum.dispose();
+        if (!Number.isFinite(lossValue) || !Number.isFinite(norm)) {
+          tf.dispose(Object.values(grads!));
+          [stopReason, error] = ['nan', nonFinite(state.step + 1, lossValue, norm)];
+          break outer;
+        }
+        faultPoint('step');
+        const coef = clipCoefficient(norm, t.clip_norm);
+        if (coef < 1) for (const [n, g] of byName) byName.set(n, tf.mul(g, coef));
+        adam.step(byName, lr);
+        tf.dispose([...Object.values(grads!), ...(coef < 1 ? [...byName.values()] : [])]);
       }
-      faultPoint('step');
-      const coef = clipCoefficient(norm, t.clip_norm);
-      if (coef < 1) for (const [n, g] of byName) byName.set(n, tf.mul(g, coef));
-      adam.step(byName, lr);
-      tf.dispose([...Object.values(grads!), ...(coef < 1 ? [...byName.values()] : [])]);
       state.step++;
       state.batchInEpoch = b + micro.length;
       const samples = micro.reduce((a, r) => a + r.length, 0);
@@ -330,6 +359,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     await checkpoint(true);
   metrics.close();
   const seconds = startSeconds + (performance.now() - startWall) / 1000;
+  compiled?.sync();
+  compiled?.dispose();
   const finalParams: Params = best ?? new Map([...vars].map(([n, v]) => [n, tf.clone(v)]));
   tf.dispose([...vars.values()]);
   adam.dispose();

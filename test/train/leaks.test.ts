@@ -33,53 +33,62 @@ function synthetic(n: number, labels: number): SplitArrays {
   };
 }
 
-it('numTensors is the same after step 10 as after 100 (training, evaluation, best weights, checkpoints)', async () => {
-  const config = parseBertConfig(
-    {
-      vocab_size: 50,
-      hidden_size: 16,
-      num_hidden_layers: 1,
-      num_attention_heads: 2,
-      intermediate_size: 32,
-      max_position_embeddings: 32,
-      id2label: { 0: 'a', 1: 'b', 2: 'c' },
-    },
-    'test',
-  );
-  const recsys = loadConfig({
-    sets: [
-      'train.max_steps=100',
-      'train.epochs=10',
-      'train.early_stopping.patience=1000',
-      'train.batch_size=8',
-      'train.eval_every=5',
-      'train.checkpoint_every=25',
-      'train.grad_accum=2',
-      'train.class_weights=balanced',
-    ],
-  });
-  const manifest = { tokenizer: { special_ids: { pad: 0 } } } as unknown as DatasetManifest;
-  const counts: Record<number, number> = {};
-  const result = await trainLoop({
-    config: recsys,
-    manifest,
-    runDir: path.join(tempDir(), 'run'),
-    modelConfig: config,
-    params: initParams(config, 1),
-    train: synthetic(200, 3),
-    validation: synthetic(40, 3),
-    resume: false,
-    events: {
-      step: ({ step }) => {
-        counts[step] = tf.memory().numTensors;
+// grad_accum 2 takes the eager step; grad_accum 1 with train.compiled=on the compiled one (one graph per step)
+it.each([
+  { accum: 2, compiled: 'auto' },
+  { accum: 1, compiled: 'on' },
+])(
+  'numTensors is the same after step 10 as after 100 (training, evaluation, best weights, checkpoints), ' +
+    'grad_accum $accum, compiled $compiled',
+  async ({ accum, compiled }) => {
+    const config = parseBertConfig(
+      {
+        vocab_size: 50,
+        hidden_size: 16,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        intermediate_size: 32,
+        max_position_embeddings: 32,
+        id2label: { 0: 'a', 1: 'b', 2: 'c' },
       },
-    },
-  });
-  expect(result.steps).toBe(100);
-  expect(counts[10]).toBeGreaterThan(0);
-  expect(counts[100]).toBe(counts[10]);
-  tf.dispose([...result.params.values()]);
-});
+      'test',
+    );
+    const recsys = loadConfig({
+      sets: [
+        'train.max_steps=100',
+        'train.epochs=10',
+        'train.early_stopping.patience=1000',
+        'train.batch_size=8',
+        'train.eval_every=5',
+        'train.checkpoint_every=25',
+        `train.grad_accum=${accum}`,
+        `train.compiled=${compiled}`,
+        'train.class_weights=balanced',
+      ],
+    });
+    const manifest = { tokenizer: { special_ids: { pad: 0 } } } as unknown as DatasetManifest;
+    const counts: Record<number, number> = {};
+    const result = await trainLoop({
+      config: recsys,
+      manifest,
+      runDir: path.join(tempDir(), 'run'),
+      modelConfig: config,
+      params: initParams(config, 1),
+      train: synthetic(200, 3),
+      validation: synthetic(40, 3),
+      resume: false,
+      events: {
+        step: ({ step }) => {
+          counts[step] = tf.memory().numTensors;
+        },
+      },
+    });
+    expect(result.steps).toBe(100);
+    expect(counts[10]).toBeGreaterThan(0);
+    expect(counts[100]).toBe(counts[10]);
+    tf.dispose([...result.params.values()]);
+  },
+);
 
 function syntheticTriplets(n: number): TripletSplit {
   const column = (salt: number, everyOther = false): TokenColumn => {

@@ -1,6 +1,16 @@
 import { endianness } from 'node:os';
 import type { GraphOp, InferenceGraph } from '../graph.js';
 import { DT } from './proto.js';
+import { GraphDefBuilder, type NodeDef, shapeAttr, T } from '../../lib/tf-graphdef.js';
+
+export {
+  type AttrValue,
+  GraphDefBuilder,
+  type NodeDef,
+  stringTensor,
+  type TensorValue,
+  tensorValue,
+} from '../../lib/tf-graphdef.js';
 
 /**
  * The TensorFlow emitter: lowers the inference graph description (graph.ts) to GraphDef NodeDefs
@@ -14,31 +24,6 @@ import { DT } from './proto.js';
  * restored from a TensorBundle by the saver subgraph in savedmodel.ts) or frozen Consts with the
  * same `<param>/read` names; both have identical consumers.
  */
-
-export interface AttrValue {
-  type?: number;
-  i?: number;
-  f?: number;
-  b?: boolean;
-  s?: Uint8Array;
-  shape?: { dim?: Array<{ size: number }>; unknownRank?: boolean };
-  tensor?: TensorValue;
-  list?: { type?: number[]; s?: Uint8Array[]; i?: number[] };
-}
-
-export interface TensorValue {
-  dtype: number;
-  tensorShape: { dim: Array<{ size: number }> };
-  tensorContent?: Uint8Array;
-  stringVal?: Uint8Array[];
-}
-
-export interface NodeDef {
-  name: string;
-  op: string;
-  input: string[];
-  attr: Record<string, AttrValue>;
-}
 
 export type IntDtype = 'int32' | 'int64';
 
@@ -64,72 +49,6 @@ export interface TfGraph {
   variables: TfVariable[];
   inputs: Array<{ name: string; tensor: string; dtype: number }>;
   outputs: Array<{ name: string; tensor: string; dims: number[] }>;
-}
-
-const T = (dt: number): AttrValue => ({ type: dt });
-const shapeAttr = (dims: number[]): AttrValue => ({ shape: { dim: dims.map((size) => ({ size })) } });
-
-function bytesOf(a: Float32Array | Int32Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();
-}
-
-export function tensorValue(dtype: number, dims: number[], values: Float32Array | Int32Array): TensorValue {
-  return { dtype, tensorShape: { dim: dims.map((size) => ({ size })) }, tensorContent: bytesOf(values) };
-}
-
-export function stringTensor(dims: number[], values: string[]): TensorValue {
-  return {
-    dtype: DT.DT_STRING,
-    tensorShape: { dim: dims.map((size) => ({ size })) },
-    stringVal: values.map((v) => Buffer.from(v, 'utf8')),
-  };
-}
-
-export class GraphDefBuilder {
-  readonly nodes: NodeDef[] = [];
-  private readonly names = new Set<string>();
-  private readonly consts = new Map<string, string>();
-
-  unique(base: string): string {
-    let name = base;
-    for (let i = 1; this.names.has(name); i++) name = `${base}_${i}`;
-    return name;
-  }
-
-  add(name: string, op: string, input: string[], attr: Record<string, AttrValue> = {}): string {
-    if (this.names.has(name)) throw new Error(`GraphDef: node name ${name} used twice`);
-    if (!/^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$/.test(name))
-      throw new Error(`GraphDef: invalid node name ${JSON.stringify(name)}`);
-    this.names.add(name);
-    this.nodes.push({ name, op, input, attr });
-    return name;
-  }
-
-  const(base: string, dtype: number, dims: number[], values: Float32Array | Int32Array, dedup = true): string {
-    const key = `${dtype}:${dims.join('x')}:${Array.from(values).join(',')}`;
-    const hit = dedup ? this.consts.get(key) : undefined;
-    if (hit) return hit;
-    const name = this.add(this.unique(base), 'Const', [], {
-      dtype: T(dtype),
-      value: { tensor: tensorValue(dtype, dims, values) },
-    });
-    if (dedup) this.consts.set(key, name);
-    return name;
-  }
-
-  f32(values: number[], dims: number[] = []): string {
-    const label = values.length === 1 ? String(values[0]).replace(/[^0-9a-zA-Z]/g, '_') : `${values.length}`;
-    return this.const(`const/f32_${label}`, DT.DT_FLOAT, dims, Float32Array.from(values));
-  }
-
-  i32(values: number[], dims: number[] = [values.length]): string {
-    return this.const(
-      `const/i32_${values.map((v) => String(v).replace('-', 'm')).join('_')}${dims.length ? '' : '_scalar'}`,
-      DT.DT_INT32,
-      dims,
-      Int32Array.from(values),
-    );
-  }
 }
 
 interface Ctx {

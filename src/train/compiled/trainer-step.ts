@@ -1,0 +1,126 @@
+import * as tf from '@tensorflow/tfjs';
+import { loadGraphGradients } from '../../backend/graph-gradients.js';
+import { loadedNative } from '../../backend/index.js';
+import { type EncodedRow, padBatch } from '../../data/batch.js';
+import type { BertConfig } from '../../model/config.js';
+import type { ParamSpec } from '../../model/params.js';
+import { UsageError } from '../../lib/errors.js';
+import { type AdamW, decays } from '../adamw.js';
+import { CompiledStep } from './compiled-step.js';
+
+/**
+ * The trainer's seam to the compiled step: whether to take it (`train.compiled`), and keeping the
+ * trainer's tf.Variables and AdamW moments in step with the graph's variables, which own the truth
+ * while it runs (read back before validation, checkpoints and the end of training; on resume the graph
+ * starts from the checkpoint's weights and moments).
+ */
+
+export type CompiledMode = 'auto' | 'on' | 'off';
+
+export interface TrainerSettings {
+  compiled: CompiledMode;
+  grad_accum: number;
+  dropout: boolean;
+  adam_beta1: number;
+  adam_beta2: number;
+  adam_eps: number;
+  weight_decay: number;
+  decay_embeddings: boolean;
+  clip_norm: number;
+}
+
+export interface TrainerStep {
+  /** One optimizer step on one batch; not applied (and `applied` false) when loss or norm is not finite. */
+  step(
+    rows: EncodedRow[],
+    labels: number[],
+    padId: number,
+    seed: number,
+    lr: number,
+    t: number,
+  ): Promise<{ loss: number; gradNorm: number; applied: boolean }>;
+  /** Copy the graph's parameters into `vars` and its moments into the optimizer's m and v. */
+  sync(): void;
+  dispose(): void;
+}
+
+/** Why the compiled step cannot run here, or undefined when it can. */
+function unavailable(s: TrainerSettings, modelConfig: BertConfig): string | undefined {
+  if (tf.getBackend() !== 'tensorflow') return `the backend is ${tf.getBackend()}, not tensorflow`;
+  const problem = modelConfig.problemType;
+  if (problem && problem !== 'single_label_classification') return `the ${problem} loss is not compiled yet`;
+  if (s.grad_accum > 1) return 'train.grad_accum > 1 is not compiled yet';
+  if (!loadGraphGradients(loadedNative())) return 'the graph gradients addon is not built (`npm run setup:native`)';
+  return undefined;
+}
+
+/**
+ * The compiled step for this run, or undefined for the eager one (`off`, or `auto` when it cannot run
+ * here, said through `log`). `on` when it cannot run is a UsageError.
+ */
+export async function compiledTrainerStep(
+  s: TrainerSettings,
+  modelConfig: BertConfig,
+  specs: Map<string, ParamSpec>,
+  vars: Map<string, tf.Variable>,
+  adam: AdamW,
+  /** The single-label classifier's objective (the one loss compiled so far), or null for another one. */
+  classifier: { classWeights?: tf.Tensor1D } | null,
+  log?: (msg: string) => void,
+): Promise<TrainerStep | undefined> {
+  if (s.compiled === 'off') return undefined;
+  const why = classifier ? unavailable(s, modelConfig) : 'only the single-label classifier loss is compiled yet';
+  if (why) {
+    if (s.compiled === 'on') throw new UsageError(`train.compiled: on, but ${why}`);
+    log?.(`eager training step (${why})`);
+    return undefined;
+  }
+  const config = s.dropout
+    ? modelConfig
+    : { ...modelConfig, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0, classifierDropout: 0 };
+  const decayed = new Set(
+    [...specs.values()].filter((p) => s.weight_decay > 0 && decays(p, s.decay_embeddings)).map((p) => p.name),
+  );
+  const t0 = performance.now();
+  const graph = await CompiledStep.create({
+    config,
+    classWeights: classifier?.classWeights !== undefined,
+    beta1: s.adam_beta1,
+    beta2: s.adam_beta2,
+    decayed,
+    addon: loadGraphGradients(loadedNative())!,
+  });
+  const names = [...vars.keys()];
+  graph.init(
+    new Map<string, tf.Tensor>([
+      ...vars,
+      ...names.map((n) => [`${n}/m`, adam.m.get(n)!] as const),
+      ...names.map((n) => [`${n}/v`, adam.v.get(n)!] as const),
+    ]),
+  );
+  log?.(`compiled training step (one TensorFlow graph per step, built in ${(performance.now() - t0).toFixed(0)} ms)`);
+  return {
+    async step(rows, labels, padId, seed, lr, t) {
+      const inputs = padBatch(rows, padId);
+      const y = tf.tensor1d(labels, 'int32');
+      try {
+        const settings = { seed, lr, t, eps: s.adam_eps, weightDecay: s.weight_decay, maxGradNorm: s.clip_norm };
+        return await graph.step({ ...inputs, labels: y, classWeights: classifier?.classWeights }, settings);
+      } finally {
+        tf.dispose([y, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
+      }
+    },
+    sync() {
+      const all = [...names, ...names.map((n) => `${n}/m`), ...names.map((n) => `${n}/v`)];
+      const values = graph.read(all);
+      const targets = [
+        ...names.map((n) => vars.get(n)!),
+        ...names.map((n) => adam.m.get(n)!),
+        ...names.map((n) => adam.v.get(n)!),
+      ];
+      for (const [i, v] of targets.entries()) v.assign(values[i]);
+      tf.dispose(values);
+    },
+    dispose: () => graph.dispose(),
+  };
+}
