@@ -23,5 +23,8 @@ describe('scripts/baseline-rank.ts', () => {
     expect(majority).toBeCloseTo(0.8308, 3);
     expect(bow).toBeCloseTo(0.9486, 3);
     expect(bow).toBeLessThan(0.99); // the ranking is learnable, not given away
+    // Trained also on the mined negatives (scripts/mine-negatives.ts), on the same test rows.
+    expect(out.results.bag_of_words_lr_mined.n_queries).toBe(91);
+    expect(out.results.bag_of_words_lr_mined.metrics['ndcg@10']).toBeCloseTo(0.9567, 3);
   });
 });
