@@ -298,6 +298,8 @@ cross-encoder |
 | \`triplets.csv\` | ${shop.triplets.length} | ${SHOP_COLUMNS.triplets.join(', ')}: one row per Exact \
 judgement; the negative is an Irrelevant product of the same query (a hard negative sharing its words), else \
 a Complement, else a product judged for another query |
+| \`pairs-mined.csv\` | | \`pairs.csv\` plus unjudged products as Irrelevant for the train and validation \
+queries (\`npx tsx scripts/mine-negatives.ts\`, run after this generator): the re-ranker's training file |
 
 Unjudged products count as not relevant, as in any judged collection: an unjudged product that fits a
 query is a real possibility here too.
