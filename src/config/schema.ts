@@ -28,6 +28,17 @@ export const dataSchema = z
     text_column: str().default('text').describe('Column with the (first) text'),
     pair_column: column().default(null).describe('Optional second text (query + product pairs); encoded as segment B'),
     label_column: str().default('label').describe('Column with the label (string or integer)'),
+    label_columns: z
+      .array(str())
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('regression: numeric target columns; multi_label_classification: one 0/1 column per label'),
+    label_separator: z
+      .string({ error: 'expected a non-empty string' })
+      .min(1, { error: 'expected a non-empty string' })
+      .default('|')
+      .describe('multi_label_classification: separator of the labels in label_column (e.g. "a|b")'),
     id_column: column().default(null).describe('Optional id column carried into predictions'),
     split_column: column()
       .default(null)
@@ -107,6 +118,13 @@ export const trainSchema = z
       .nullable()
       .default(null)
       .describe('Class weights in the loss: balanced, or a map label → weight'),
+    pos_weight: z
+      .union([z.literal('balanced'), z.record(z.string(), posNumber())], {
+        error: 'expected "balanced" or a map {label: weight}',
+      })
+      .nullable()
+      .default(null)
+      .describe('multi_label_classification: BCE pos_weight per label; balanced = negatives / positives'),
     eval_every: posInt().nullable().default(null).describe('Evaluate every N steps (also at each epoch end)'),
     checkpoint_every: posInt().nullable().default(null).describe('Checkpoint every N steps (also at each evaluation)'),
     keep_checkpoints: posInt().default(2).describe('Checkpoints kept besides the best'),
@@ -248,7 +266,7 @@ export const searchSchema = z
 
 export const configSchema = z
   .strictObject({
-    task: oneOf(['single_label_classification'])
+    task: oneOf(['single_label_classification', 'regression', 'multi_label_classification'])
       .default('single_label_classification')
       .describe('Head type (Hugging Face problem_type)'),
     seed: nonNegInt().default(42).describe('Seed for splits, initialisation, dropout and shuffling'),

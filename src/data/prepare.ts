@@ -15,6 +15,7 @@ import { RejectsWriter } from './rejects.js';
 import { examineRow } from './row.js';
 import { ShardWriter } from './shards.js';
 import { SplitPlanner, SPLITS, type SplitName } from './split.js';
+import { targetCounts, targetNames, targetSpecOf, targetsOf } from './targets.js';
 import { LengthStats } from './stats.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer/index.js';
 import { type ChunkEncoder, inlineEncoder, resolveWorkers, workerEncoder } from './tokenize-pool.js';
@@ -107,10 +108,11 @@ export async function prepareDataset(config: RecsysConfig, opts: PrepareOptions 
   const format = detectFormat(input, data.format);
 
   const columns = await source.columns();
+  const targets = targetSpecOf(config);
   const wanted = [
     data.text_column,
     data.pair_column,
-    data.label_column,
+    ...(targets ? targets.columns : [data.label_column]),
     data.id_column,
     data.split_column,
     data.group_column,
@@ -180,8 +182,8 @@ async function writeDatasetWith(
   tokenizer: TextTokenizer,
 ): Promise<DatasetManifest> {
   const data = config.data;
-
-  const allowed = data.labels ? new Set(data.labels) : null;
+  const targets = targetSpecOf(config);
+  const allowed = data.labels && !targets ? new Set(data.labels) : null;
   const rejects = new RejectsWriter(path.join(out, 'rejects.csv'));
   const progress = opts.progress;
 
@@ -197,7 +199,7 @@ async function writeDatasetWith(
   for await (const r of source.rows()) {
     rowsRead++;
     if (rowsRead % 1000 === 0) progress?.tick(rowsRead);
-    const e = examineRow(r, data, allowed);
+    const e = examineRow(r, data, allowed, targets);
     if (!e.ok) {
       rejects.add({ row: r.row, line: r.line, reason: e.reason, raw: r.raw });
       continue;
@@ -227,8 +229,8 @@ async function writeDatasetWith(
     await rejects.close();
     throw new DataError(`${input}: no usable rows`);
   }
-  const labels = buildLabelList(seenLabels, data.labels);
-  if (labels.length < 2) {
+  const labels = targets ? targetNames(targets, seenLabels) : buildLabelList(seenLabels, data.labels);
+  if (labels.length < (targets?.task === 'regression' ? 1 : 2)) {
     await rejects.close();
     throw new DataError(
       `${input}: every usable row has the label ${JSON.stringify(labels[0])} (column ` +
@@ -236,7 +238,7 @@ async function writeDatasetWith(
     );
   }
   const labelId = new Map(labels.map((l, i) => [l, i]));
-  if (data.split_column) {
+  if (data.split_column && !targets) {
     try {
       checkEvalLabelsInTrain(columnSplitCounts, input);
     } catch (err) {
@@ -250,7 +252,7 @@ async function writeDatasetWith(
 
   // Pass 2: stream each spilled row into its split's shard (temp names until the end).
   const writers = Object.fromEntries(
-    SPLITS.map((s) => [s, new ShardWriter(tempNameFor(path.join(out, `${s}.arrow`)), !!data.id_column)]),
+    SPLITS.map((s) => [s, new ShardWriter(tempNameFor(path.join(out, `${s}.arrow`)), !!data.id_column, !!targets)]),
   ) as Record<SplitName, ShardWriter>;
   const labelCounts = Object.fromEntries(SPLITS.map((s) => [s, new Map<string, number>()])) as Record<
     SplitName,
@@ -262,7 +264,7 @@ async function writeDatasetWith(
     spill,
     data,
     assigner,
-    { writers, labelCounts, labelId, lengths, rejects },
+    { writers, labelCounts, labelId, lengths, rejects, targetsOf: targets ? targetsOf(targets, labels) : undefined },
     (rows) => progress?.tick(rows),
   );
   progress?.done();
@@ -273,7 +275,7 @@ async function writeDatasetWith(
     await cleanup();
     throw tooManyRejects(rejects, data.max_bad_rows, input);
   }
-  if (!data.split_column) {
+  if (!data.split_column && !targets) {
     try {
       checkEvalLabelsInTrain(labelCounts, input);
     } catch (err) {
@@ -293,7 +295,9 @@ async function writeDatasetWith(
       file: `${s}.arrow`,
       rows: writers[s].rows,
       sha256: await sha256File(file),
-      label_counts: Object.fromEntries(labels.map((l) => [l, labelCounts[s].get(l) ?? 0])),
+      label_counts: targets
+        ? targetCounts(targets, labels, labelCounts[s])
+        : Object.fromEntries(labels.map((l) => [l, labelCounts[s].get(l) ?? 0])),
     };
   }
   await rm(path.join(out, 'tokenizer'), { recursive: true, force: true });

@@ -2,6 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import {
   Field,
+  Float32,
   Int8,
   Int32,
   Int64,
@@ -22,6 +23,8 @@ export interface Example {
   label: number;
   row: number;
   id?: string;
+  /** Regression / multi-label: the head's target vector (a `targets` column, List<Float32>). */
+  targets?: ArrayLike<number>;
 }
 
 export const SHARD_COLUMNS = ['input_ids', 'token_type_ids', 'label', 'length', 'row'] as const;
@@ -42,6 +45,7 @@ export class ShardWriter {
   constructor(
     readonly file: string,
     private readonly withId: boolean,
+    private readonly withTargets = false,
   ) {
     const fields: Field[] = [
       new Field('input_ids', new List(new Field('item', new Int32(), false)), false),
@@ -51,6 +55,7 @@ export class ShardWriter {
       new Field('row', new Int64(), false),
     ];
     if (withId) fields.push(new Field('id', new Utf8(), true));
+    if (withTargets) fields.push(new Field('targets', new List(new Field('item', new Float32(), false)), false));
     this.schema = new Schema(fields);
     this.out = createWriteStream(file);
     this.writer.toNodeStream().pipe(this.out);
@@ -64,13 +69,13 @@ export class ShardWriter {
 
   private flush(): void {
     if (this.pending.length === 0) return;
-    this.writer.write(toRecordBatch(this.schema, this.pending, this.withId));
+    this.writer.write(toRecordBatch(this.schema, this.pending, this.withId, this.withTargets));
     this.pending = [];
   }
 
   async close(): Promise<void> {
     this.flush();
-    if (this.rows === 0) this.writer.write(toRecordBatch(this.schema, [], this.withId));
+    if (this.rows === 0) this.writer.write(toRecordBatch(this.schema, [], this.withId, this.withTargets));
     this.writer.finish();
     await finished(this.out);
     const fd = await import('node:fs/promises').then((m) => m.open(this.file, 'r+'));
@@ -79,10 +84,10 @@ export class ShardWriter {
   }
 }
 
-function listData<T extends Int32 | Int8>(
+function listData<T extends Int32 | Int8 | Float32>(
   type: T,
   rows: ArrayLike<number>[],
-  Values: typeof Int32Array | typeof Int8Array,
+  Values: typeof Int32Array | typeof Int8Array | typeof Float32Array,
 ) {
   const offsets = new Int32Array(rows.length + 1);
   let total = 0;
@@ -96,9 +101,9 @@ function listData<T extends Int32 | Int8>(
     flat.set(r, at);
     at += r.length;
   }
-  const child = makeData({ type, length: total, nullCount: 0, data: flat as never });
+  const child = makeData({ type: type as Int32, length: total, nullCount: 0, data: flat as never });
   return makeData({
-    type: new List(new Field('item', type, false)),
+    type: new List(new Field('item', type as Int32, false)),
     length: rows.length,
     nullCount: 0,
     valueOffsets: offsets,
@@ -106,7 +111,7 @@ function listData<T extends Int32 | Int8>(
   });
 }
 
-function toRecordBatch(schema: Schema, rows: Example[], withId: boolean): RecordBatch {
+function toRecordBatch(schema: Schema, rows: Example[], withId: boolean, withTargets: boolean): RecordBatch {
   const n = rows.length;
   const children = [
     listData(
@@ -129,6 +134,14 @@ function toRecordBatch(schema: Schema, rows: Example[], withId: boolean): Record
         rows.map((r) => r.id ?? null),
         new Utf8(),
       ).data[0] as never,
+    );
+  if (withTargets)
+    children.push(
+      listData(
+        new Float32(),
+        rows.map((r) => r.targets ?? []),
+        Float32Array,
+      ) as never,
     );
   const struct = makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children });
   return new RecordBatch(schema, struct);
