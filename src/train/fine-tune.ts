@@ -6,6 +6,7 @@ import { initBackend } from '../backend/index.js';
 import type { RecsysConfig } from '../config/schema.js';
 import { readManifest, type DatasetManifest } from '../data/manifest.js';
 import { loadSplit, splitFile } from '../data/split-reader.js';
+import { HEADS, isHeadTask } from '../eval/heads.js';
 import { defaultTopK, metricNames } from '../eval/metrics.js';
 import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
 import { DataError, UsageError } from '../lib/errors.js';
@@ -21,13 +22,16 @@ import { modeFor } from './early-stop.js';
 import { NonFiniteError, trainLoop, type TrainEvents, type TrainResult } from './loop.js';
 import { initialModel, type InitialModel } from './model-init.js';
 import { warmupSteps } from './schedule.js';
+import { padIdOf, saveThresholds } from './thresholds.js';
 import { readCheckpoint, resolveLink } from './state.js';
 
-function checkEarlyStoppingMetric(metric: string, labels: string[]): void {
-  const watchable = metricNames({ labels, topK: defaultTopK(labels.length) });
+function checkEarlyStoppingMetric(metric: string, labels: string[], task: RecsysConfig['task']): void {
+  const watchable = isHeadTask(task)
+    ? HEADS[task].metricNames(labels)
+    : metricNames({ labels, topK: defaultTopK(labels.length) });
   if (!watchable.includes(metric)) {
     throw new UsageError(
-      `train.early_stopping.metric: "${metric}" is not a reported metric; use one of ` +
+      `train.early_stopping.metric: "${metric}" is not a reported ${task} metric; use one of ` +
         `${watchable.slice(0, 12).join(', ')}, …`,
     );
   }
@@ -98,9 +102,14 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
   const mode = checkRunDirForTraining(runDir, req.resume, req.overwrite);
   if (mode === 'resume') checkLinksStayInside(runDir);
   const manifest = readManifest(datasetDir);
-  checkEarlyStoppingMetric(t.early_stopping.metric, manifest.labels);
+  const task = manifest.task ?? 'single_label_classification';
+  if (task !== config.task)
+    throw new UsageError(
+      `task: ${config.task}, but ${datasetDir} was prepared for ${task}; re-run recsys prepare with this task`,
+    );
+  checkEarlyStoppingMetric(t.early_stopping.metric, manifest.labels, task);
   checkClassWeights(t.class_weights, manifest.labels);
-  if (manifest.labels.length < 2)
+  if (manifest.labels.length < 2 && task !== 'regression')
     throw new DataError(
       `${datasetDir}: the dataset has a single label (${JSON.stringify(manifest.labels[0])}); a ` +
         `classifier needs at least two`,
@@ -181,6 +190,9 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
   // The run's model: the best weights, in HF format (+ tokenizer files) and the native format.
   const modelDir = paths.model;
   await saveHfModel(modelDir, start.config, result.params);
+  // Multi-label: per-label decision thresholds chosen on validation with the saved weights.
+  if (task === 'multi_label_classification' && validation)
+    log.info(await saveThresholds(modelDir, start.config, result.params, validation, config.eval.batch_size, padIdOf(manifest)));
   await saveCheckpoint(modelDir, start.config, result.params, { best: result.best });
   for (const f of readdirSync(path.join(datasetDir, manifest.tokenizer.dir)))
     await copyFile(path.join(datasetDir, manifest.tokenizer.dir, f), path.join(modelDir, f));

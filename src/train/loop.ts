@@ -16,7 +16,9 @@ import { epochBatches, paddingFraction } from './batches.js';
 import { EarlyStopping, modeFor } from './early-stop.js';
 import type { ValidationMetrics } from '../eval/metrics-record.js';
 import { validationMetrics } from './evaluate.js';
-import { balancedWeights, clipCoefficient, globalNorm, weightedCrossEntropy } from './loss.js';
+import { headlineText, isHeadTask } from '../eval/heads.js';
+import { clipCoefficient, globalNorm } from './loss.js';
+import { objectiveFor } from './objectives.js';
 import { MetricsLog } from './metrics-log.js';
 import { learningRateAt, warmupSteps } from './schedule.js';
 import {
@@ -145,15 +147,6 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const stepsPerEpoch = Math.ceil(batchesPerEpoch / t.grad_accum);
   const totalSteps = Math.min(t.max_steps ?? Infinity, stepsPerEpoch * t.epochs);
   const warmup = warmupSteps(t.warmup, totalSteps);
-  const numLabels = modelConfig.id2label.length;
-  const counts = new Array<number>(numLabels).fill(0);
-  for (const l of train.labels) counts[l]++;
-  const weights =
-    t.class_weights === null
-      ? null
-      : t.class_weights === 'balanced'
-        ? balancedWeights(counts)
-        : modelConfig.id2label.map((l) => (t.class_weights as Record<string, number>)[l] ?? 1);
   if (t.class_weights && t.class_weights !== 'balanced') {
     const unknown = Object.keys(t.class_weights).filter((l) => !modelConfig.id2label.includes(l));
     if (unknown.length)
@@ -161,11 +154,17 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
         `train.class_weights: unknown label(s) ${unknown.join(', ')}; labels are ${modelConfig.id2label.join(', ')}`,
       );
   }
-  const classWeights = weights ? tf.tensor1d(weights) : undefined;
+  // The loss of the task's head (train/objectives.ts): cross-entropy, MSE or BCE-with-logits.
+  const objective = objectiveFor({
+    task: config.task,
+    labels: modelConfig.id2label,
+    train,
+    classWeights: t.class_weights,
+    posWeight: t.pos_weight,
+  });
   ev.log?.(
     `training ${train.size} rows, ${stepsPerEpoch} steps/epoch × ${t.epochs} epochs → ${totalSteps} steps ` +
-      `(warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}` +
-      (weights ? `, class weights ${weights.map((w) => w.toFixed(3)).join(' ')}` : ''),
+      `(warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}, loss: ${objective.describe}`,
   );
 
   const paramsView = (): Params => vars as unknown as Params;
@@ -201,10 +200,11 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       best_step: early.state.bestStep,
     });
     lastEval = m;
-    ev.log?.(
-      `eval step ${state.step}: loss ${m.loss.toFixed(4)} accuracy ${m.accuracy.toFixed(4)} ` +
-        `macro_f1 ${m.macro_f1.toFixed(4)}${improved ? ' (best)' : ''}`,
-    );
+    const task = modelConfig.problemType;
+    const shown = isHeadTask(task)
+      ? headlineText(task, m)
+      : `loss ${m.loss.toFixed(4)} accuracy ${m.accuracy.toFixed(4)} macro_f1 ${m.macro_f1.toFixed(4)}`;
+    ev.log?.(`eval step ${state.step}: ${shown}${improved ? ' (best)' : ''}`);
     return m;
   };
 
@@ -249,19 +249,12 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
           rows.map((i) => rowOf(train, i)),
           padId,
         );
-        const labels = tf.tensor1d(
-          rows.map((i) => train.labels[i]),
-          'int32',
-        );
+        const labels = objective.targets(train, rows);
         const seed = dropoutSeed(config.seed, state.step, k);
         const { value, grads: g } = tf.variableGrads(
           () =>
             tf.div(
-              weightedCrossEntropy(
-                bertLogits(paramsView(), modelConfig, inputs, { training: t.dropout, seed }),
-                labels,
-                classWeights,
-              ),
+              objective.loss(bertLogits(paramsView(), modelConfig, inputs, { training: t.dropout, seed }), labels),
               micro.length,
             ) as tf.Scalar,
           [...vars.values()],
@@ -353,7 +346,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const finalParams: Params = best ?? new Map([...vars].map(([n, v]) => [n, tf.clone(v)]));
   tf.dispose([...vars.values()]);
   adam.dispose();
-  classWeights?.dispose();
+  objective.dispose();
   if (existsSync(`${lastLink}.tmp-${process.pid}`)) await rm(`${lastLink}.tmp-${process.pid}`, { force: true });
   return {
     stopReason,

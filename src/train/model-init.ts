@@ -30,7 +30,7 @@ export async function initialModel(
   const labels = manifest.labels;
   let result: InitialModel;
   if (modelPath.endsWith('.json') && existsSync(modelPath) && statSync(modelPath).isFile()) {
-    const config = withLabels(await readBertConfig(modelPath), labels, 'single_label_classification');
+    const config = withLabels(await readBertConfig(modelPath), labels, manifest.task ?? 'single_label_classification');
     result = {
       config,
       params: initParams(config, seed),
@@ -45,7 +45,7 @@ export async function initialModel(
       throw new UsageError(`${dir}: no config.json; model.path must be a Hugging Face model dir or a config.json`);
     checkTokenizerMatches(dir, manifest, datasetDir);
     const loaded = await importHfModel(dir, { id2label: labels, seed });
-    const config = withLabels(loaded.config, labels, 'single_label_classification');
+    const config = withLabels(loaded.config, labels, manifest.task ?? 'single_label_classification');
     result = { config, params: loaded.params, source: dir, messages: loaded.report.messages };
   }
   const c = result.config;
