@@ -1,3 +1,4 @@
+import { sigmoid } from '../infer/activation.js';
 import type { Flat } from './regression.js';
 
 /**
@@ -15,10 +16,6 @@ import type { Flat } from './regression.js';
  */
 export const MULTI_LABEL_AVERAGES = ['micro', 'macro', 'weighted', 'samples'] as const;
 export const MULTI_LABEL_PER_LABEL = ['precision', 'recall', 'f1', 'support', 'threshold'] as const;
-
-export function sigmoid(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-}
 
 /** log(1 + e^x) without overflow. */
 function softplus(x: number): number {

@@ -1,4 +1,4 @@
-import { sigmoid } from './multilabel.js';
+import { sigmoid } from '../infer/activation.js';
 
 /**
  * Per-label decision thresholds for a multi-label head, chosen on the validation split: for each

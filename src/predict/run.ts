@@ -3,6 +3,7 @@ import { openSource, type InputFormat } from '../data/readers/index.js';
 import { RejectsWriter } from '../data/rejects.js';
 import type { Encoded } from '../data/tokenizer/index.js';
 import type { InferenceModel } from '../infer/model.js';
+import { DECODERS, EXTRA_COLUMNS } from './decode.js';
 import { PredictionWriter, type Prediction } from './writer.js';
 
 export interface PredictOptions {
@@ -28,12 +29,7 @@ export interface PredictSummary {
 
 type Pending = { row: number; id?: string; enc?: Encoded; error?: string; line?: number; raw?: string };
 
-export function softmax(logits: ArrayLike<number>): number[] {
-  const max = Math.max(...Array.from(logits));
-  const exps = Array.from(logits, (x) => Math.exp(x - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / sum);
-}
+export { softmax } from '../infer/activation.js';
 
 /**
  * Raw text in, predictions out: one output row per input row, in input order. Rows that cannot be
@@ -45,7 +41,10 @@ export async function runPredict(model: InferenceModel, opts: PredictOptions): P
   await requireColumns(source, opts.input, [opts.textColumn, opts.pairColumn, opts.idColumn]);
 
   const labels = model.labels;
-  const writer = new PredictionWriter(opts.output, !!opts.idColumn);
+  const writer = new PredictionWriter(opts.output, !!opts.idColumn, EXTRA_COLUMNS[model.headKind]);
+  // Scores by the model's head: softmax, sigmoid with the run's thresholds, or the raw outputs.
+  const decode = DECODERS[model.headKind];
+  const decodeOptions = { labels, topK: opts.topK, thresholds: model.thresholds };
   const rejectsFile = opts.output.replace(/(\.[^./]+)?$/, '.rejects.csv');
   const rejects = new RejectsWriter(rejectsFile);
   let pending: Pending[] = [];
@@ -69,11 +68,7 @@ export async function runPredict(model: InferenceModel, opts: PredictOptions): P
       }
       const l = all!.subarray(k * n, (k + 1) * n);
       k++;
-      const probs = softmax(l);
-      const order = probs.map((s, i) => [s, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-      pred.label = labels[order[0][1]];
-      pred.score = order[0][0];
-      if (opts.topK > 1) pred.top_k = order.slice(0, opts.topK).map(([s, i]) => ({ label: labels[i], score: s }));
+      Object.assign(pred, decode(l, decodeOptions));
       if (opts.logits) pred.logits = Array.from(l);
       predicted++;
     }
