@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readThresholds, THRESHOLDS_FILE } from '../infer/thresholds.js';
+import { decisionFor } from './decisions.js';
 import path from 'node:path';
 import { removeStaleTemps, tempNameFor, writeJsonAtomic } from '../lib/atomic.js';
 import { faultPoint } from '../lib/fault.js';
@@ -175,6 +177,9 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   // untouched, or marked incomplete by export.json if publishing had begun.
   const interrupts = catchInterrupts({ cleanup });
   const reference = tfjsRunner(run.params, run.config);
+  const thresholds =
+    run.config.problemType === 'multi_label_classification' ? readThresholds(run.modelDir, run.config.id2label) : null;
+  const decide = decisionFor(run.config.problemType, thresholds);
   const results: ParityResult[] = [];
   const records: Partial<Record<ExportFormat, FormatRecord>> = {};
   let quantizedDoc: Int8Report | undefined;
@@ -184,6 +189,8 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
     await writeFile(path.join(stage, 'config.json'), `${JSON.stringify(toHfConfig(run.config), null, 2)}\n`);
     for (const [name, content] of Object.entries(run.tokenizerFiles)) await writeFile(path.join(stage, name), content);
     await writeFile(path.join(stage, 'manifest.json'), `${JSON.stringify(run.manifest, null, 2)}\n`);
+    // A multi-label run's decision thresholds travel with the model.
+    if (thresholds) await copyFile(path.join(run.modelDir, THRESHOLDS_FILE), path.join(stage, THRESHOLDS_FILE));
 
     for (const format of formats) {
       const t0 = performance.now();
@@ -194,7 +201,7 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
       const runner = await artifact.runner(stage);
       let parity: ParityResult;
       try {
-        parity = await checkParity(format, rows, reference, runner, run.config.id2label.length, atol);
+        parity = await checkParity(format, rows, reference, runner, run.config.id2label.length, atol, decide);
       } finally {
         await runner.close();
       }
