@@ -37,7 +37,8 @@ function chooseOne(scores: Float64Array, truth: Uint8Array): { threshold: number
     // The top k rows are predicted positive: only where the next score differs.
     if (k < order.length && scores[order[k]] === scores[order[k - 1]]) continue;
     const threshold = k < order.length ? (scores[order[k - 1]] + scores[order[k]]) / 2 : scores[order[k - 1]] / 2;
-    const f1 = (2 * tp) / (tp + k + positives);
+    // 2tp + fp + fn = k + positives, with fp = k − tp and fn = positives − tp.
+    const f1 = (2 * tp) / (k + positives);
     const better =
       f1 > best.f1 + 1e-12 ||
       (Math.abs(f1 - best.f1) <= 1e-12 && Math.abs(threshold - 0.5) < Math.abs(best.threshold - 0.5));
