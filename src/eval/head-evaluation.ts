@@ -39,7 +39,9 @@ export async function evaluateHeadModel(
       req.baselineMetrics
         ?.split(',')
         .map((s) => s.trim())
-        .filter(Boolean) ?? config.eval.baseline_metrics ?? undefined,
+        .filter(Boolean) ??
+      config.eval.baseline_metrics ??
+      undefined,
   });
   const interrupts = catchInterrupts();
   try {

@@ -5,10 +5,11 @@ import type { Flat } from './regression.js';
 import { REPORT_FORMAT, REPORT_VERSION, type EvalReport } from './report.js';
 
 /** `recsys eval`'s report for a regression or multi-label head: the same envelope, its own metrics. */
-export interface HeadReport extends Pick<
-  EvalReport,
-  'format' | 'version' | 'created' | 'split' | 'source' | 'backend' | 'seconds' | 'rows_per_second' | 'gates'
-> {
+export interface HeadReport
+  extends Pick<
+    EvalReport,
+    'format' | 'version' | 'created' | 'split' | 'source' | 'backend' | 'seconds' | 'rows_per_second' | 'gates'
+  > {
   task: HeadTask;
   labels: string[];
   rows: number;
@@ -73,7 +74,9 @@ export function buildHeadGates(task: HeadTask, labels: string[], g: HeadGateInpu
   if (g.baseline) {
     const base = g.baseline.report as Partial<HeadReport>;
     if (!isHeadReport(base) || base.task !== task)
-      throw new UsageError(`${g.baseline.file}: not a ${task} eval report (its task: ${base.task ?? 'classification'})`);
+      throw new UsageError(
+        `${g.baseline.file}: not a ${task} eval report (its task: ${base.task ?? 'classification'})`,
+      );
     const maxDrop = g.maxDrop ?? 0;
     const metrics = g.baselineMetrics ?? head.headline.filter((m) => m !== 'loss');
     for (const metric of metrics) {

@@ -76,14 +76,17 @@ export async function evaluateHeadSplit(model: EvalModel, opts: HeadSplitOptions
         let text = '';
         for (let i = 0; i < b.size; i++) {
           const targets = Array.from(b.targets!.subarray(i * n, (i + 1) * n));
-          text += `${JSON.stringify({ row: b.rows[i], targets, logits: Array.from(logits.subarray(i * n, (i + 1) * n)) })}\n`;
+          const rowLogits = Array.from(logits.subarray(i * n, (i + 1) * n));
+          text += `${JSON.stringify({ row: b.rows[i], targets, logits: rowLogits })}\n`;
         }
         await writer.write(text);
       }
       seen += b.size;
     }
     if (seen !== opts.expectedRows)
-      throw new DataError(`${opts.file}: ${seen} rows, but the manifest says ${opts.expectedRows}; re-run recsys prepare`);
+      throw new DataError(
+        `${opts.file}: ${seen} rows, but the manifest says ${opts.expectedRows}; re-run recsys prepare`,
+      );
     if (seen === 0) throw new DataError(`${opts.file}: the split has no rows; nothing to evaluate`);
     const sha256 = await shaPromise;
     if (opts.expectedSha256 && sha256 !== opts.expectedSha256)

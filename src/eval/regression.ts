@@ -101,7 +101,9 @@ export class RegressionAccumulator {
   }
 
   compute(): Flat {
-    const per = this.names.map((_, j) => outputMetrics(Float64Array.from(this.truth[j]), Float64Array.from(this.pred[j])));
+    const per = this.names.map((_, j) =>
+      outputMetrics(Float64Array.from(this.truth[j]), Float64Array.from(this.pred[j])),
+    );
     const out: Flat = {};
     for (const m of REGRESSION_METRICS) {
       const values = per.map((p) => p[m]);

@@ -48,7 +48,11 @@ function chooseOne(scores: Float64Array, truth: Uint8Array): { threshold: number
 }
 
 /** Row-major [rows, labels] logits and 0/1 targets → one threshold per label. */
-export function chooseThresholds(logits: ArrayLike<number>, targets: ArrayLike<number>, labels: number): ThresholdChoice {
+export function chooseThresholds(
+  logits: ArrayLike<number>,
+  targets: ArrayLike<number>,
+  labels: number,
+): ThresholdChoice {
   const rows = logits.length / labels;
   const thresholds: number[] = [];
   const f1: number[] = [];

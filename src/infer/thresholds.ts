@@ -24,6 +24,8 @@ export function readThresholds(dir: string, labels: string[]): number[] | null {
   if (!Array.isArray(t) || t.length !== labels.length || !t.every((x) => typeof x === 'number' && x >= 0 && x <= 1))
     throw new DataError(`${file}: "thresholds" must be ${labels.length} numbers in [0, 1], one per label`);
   if (JSON.stringify(doc.labels) !== JSON.stringify(labels))
-    throw new DataError(`${file}: its labels ${JSON.stringify(doc.labels)} are not the model's ${JSON.stringify(labels)}`);
+    throw new DataError(
+      `${file}: its labels ${JSON.stringify(doc.labels)} are not the model's ${JSON.stringify(labels)}`,
+    );
   return t;
 }

@@ -192,7 +192,16 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
   await saveHfModel(modelDir, start.config, result.params);
   // Multi-label: per-label decision thresholds chosen on validation with the saved weights.
   if (task === 'multi_label_classification' && validation)
-    log.info(await saveThresholds(modelDir, start.config, result.params, validation, config.eval.batch_size, padIdOf(manifest)));
+    log.info(
+      await saveThresholds(
+        modelDir,
+        start.config,
+        result.params,
+        validation,
+        config.eval.batch_size,
+        padIdOf(manifest),
+      ),
+    );
   await saveCheckpoint(modelDir, start.config, result.params, { best: result.best });
   for (const f of readdirSync(path.join(datasetDir, manifest.tokenizer.dir)))
     await copyFile(path.join(datasetDir, manifest.tokenizer.dir, f), path.join(modelDir, f));

@@ -30,7 +30,9 @@ function targetRows(split: SplitArrays, rows: number[]): tf.Tensor2D {
   if (!split.targets || width === 0)
     throw new UsageError('the dataset has no targets column; re-run recsys prepare with this task');
   const out = new Float32Array(rows.length * width);
-  rows.forEach((r, i) => out.set(split.targets!.subarray(r * width, (r + 1) * width), i * width));
+  rows.forEach((r, i) => {
+    out.set(split.targets!.subarray(r * width, (r + 1) * width), i * width);
+  });
   return tf.tensor2d(out, [rows.length, width]);
 }
 

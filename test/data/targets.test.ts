@@ -16,7 +16,10 @@ describe('regression and multi-label targets', () => {
       ok: false,
       reason: 'non-numeric regression target (column "rating")',
     });
-    expect(spec.read({ rating: '', fav: 1 })).toEqual({ ok: false, reason: 'missing regression target (column "rating")' });
+    expect(spec.read({ rating: '', fav: 1 })).toEqual({
+      ok: false,
+      reason: 'missing regression target (column "rating")',
+    });
     expect(Array.from(targetsOf(spec, ['rating', 'fav'])('4.5,0.25'))).toEqual([4.5, 0.25]);
   });
 
@@ -56,7 +59,8 @@ describe('regression and multi-label targets', () => {
     const first = t.get(0)!.toJSON() as { row: bigint; targets: { toArray(): Float32Array } };
     const i = Number(first.row) - 1;
     expect(Array.from(first.targets.toArray())).toEqual([i % 2, i % 3 === 0 ? 1 : 0]);
-    const positives = m.splits.train.label_counts.eco + m.splits.validation.label_counts.eco + m.splits.test.label_counts.eco;
+    const positives =
+      m.splits.train.label_counts.eco + m.splits.validation.label_counts.eco + m.splits.test.label_counts.eco;
     expect(positives).toBe(20);
   });
 });

@@ -40,7 +40,19 @@ function pipeline(name: string, steps: number) {
   const noGates = ['--set', 'eval.min={}', '--set', 'eval.max={}'];
   cli(['eval', '-c', cfg, '--run', run, '--data', ds, '--predictions', predictions, '--report', reportDir, ...noGates]);
   const report = JSON.parse(readFileSync(path.join(reportDir, 'report.json'), 'utf8'));
-  const e = runCli(['export', '-c', cfg, '--run', run, '--out', exp, '--format', 'onnx,savedmodel', '--check-rows', '64']);
+  const e = runCli([
+    'export',
+    '-c',
+    cfg,
+    '--run',
+    run,
+    '--out',
+    exp,
+    '--format',
+    'onnx,savedmodel',
+    '--check-rows',
+    '64',
+  ]);
   expect(e.code, e.stderr).toBe(0);
   expect(e.stderr.match(/→ passed/g)).toHaveLength(2);
   return { cfg, ds, run, exp, manifest, predictions, report, noGates };
@@ -60,11 +72,20 @@ describe('regression and multi-label sample configs: the whole pipeline', () => 
     expect(p.report.task).toBe('regression');
     expectClose(p.report.metrics, sklearn(p.predictions, 'regression', ['rating']));
     const input = path.join(root, 'reviews-in.csv');
-    const reviews = ['Broke after a week.', 'Works as described.', 'Best purchase this year!', 'Meh.', 'Not bad at all.'];
+    const reviews = [
+      'Broke after a week.',
+      'Works as described.',
+      'Best purchase this year!',
+      'Meh.',
+      'Not bad at all.',
+    ];
     writeFileSync(input, `review\n${reviews.join('\n')}\n`);
     const out = path.join(root, 'reg-pred.jsonl');
     cli(['predict', '--model', p.exp, '--input', input, '--text-column', 'review', '--output', out, '--logits']);
-    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows).toHaveLength(5);
     for (const r of rows) {
       expect(r.values.rating).toBeCloseTo(r.logits[0], 6); // identity
@@ -97,7 +118,10 @@ describe('regression and multi-label sample configs: the whole pipeline', () => 
     );
     const out = path.join(root, 'ml-pred.jsonl');
     cli(['predict', '--model', p.exp, '--input', input, '--text-column', 'title', '--output', out, '--logits']);
-    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows).toHaveLength(20);
     for (const r of rows) {
       const want = labels.filter((_, j) => 1 / (1 + Math.exp(-r.logits[j])) >= t.thresholds[j]);

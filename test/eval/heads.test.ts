@@ -24,9 +24,10 @@ describe('head metrics on hand-checked cases', () => {
   it('multi-label: a row with no true and no predicted label scores 0 in samples F1 (sklearn)', () => {
     const acc = new MultiLabelAccumulator(['a', 'b', 'c'], [0.5, 0.5, 0.5]);
     const l = (on: boolean) => (on ? 2 : -2);
-    acc.add([l(true), l(false), l(false), l(false), l(false), l(false), l(false), l(false), l(false)], [
-      1, 0, 0, 0, 0, 0, 0, 1, 0,
-    ]);
+    acc.add(
+      [l(true), l(false), l(false), l(false), l(false), l(false), l(false), l(false), l(false)],
+      [1, 0, 0, 0, 0, 0, 0, 1, 0],
+    );
     const m = acc.compute();
     expect(m).toMatchObject({ micro_precision: 1, micro_recall: 0.5, subset_accuracy: 2 / 3 });
     expect(m.micro_f1).toBeCloseTo(2 / 3, 12);

@@ -31,7 +31,16 @@ const cases: Record<string, Case> = {};
 
 function prepareCase(name: string, config: string, task: string, maxLength: number): void {
   const dataset = path.join(dir, `${name}-ds`);
-  const prep = runCli(['prepare', '-c', path.join(repoRoot, config), '--out', dataset, '--max-length', String(maxLength), '--json']);
+  const prep = runCli([
+    'prepare',
+    '-c',
+    path.join(repoRoot, config),
+    '--out',
+    dataset,
+    '--max-length',
+    String(maxLength),
+    '--json',
+  ]);
   if (prep.code !== 0) throw new Error(prep.stderr);
   const labels = JSON.parse(prep.stdout).labels as string[];
   const checkpoint = path.join(dir, `${name}-ckpt`);
@@ -105,7 +114,9 @@ function trainBoth(c: Case, name: string, extra: string[], refExtra: string[] = 
     .filter((m) => m.type === 'train')
     .map((m) => m.loss as number);
   const rel = ours.map((l, i) => Math.abs(l - ref.losses[i]) / Math.abs(ref.losses[i]));
-  console.info(`[fidelity ${name}] max relative loss difference over ${STEPS} steps: ${Math.max(...rel).toExponential(2)}`);
+  console.info(
+    `[fidelity ${name}] max relative loss difference over ${STEPS} steps: ${Math.max(...rel).toExponential(2)}`,
+  );
   return { run, ref, ours, rel };
 }
 
