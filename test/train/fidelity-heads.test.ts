@@ -12,6 +12,8 @@ import { referencePython } from '../helpers/python.js';
  * so this is also the import of such checkpoints.
  */
 const STEPS = 20;
+/** Two CLI runs and a torch run per test on a shared machine: minutes, not the default two. */
+const TIMEOUT = 900_000;
 let dir = '';
 
 function python(args: string[]): string {
@@ -129,45 +131,57 @@ function hfConfig(run: string): { problem_type: string; num_labels: number } {
 }
 
 describe('regression and multi-label training fidelity vs Hugging Face + torch (tensorflow backend)', () => {
-  it(`regression (MSE): every step's loss within 1e-3 relative for ${STEPS} steps; HF reloads it as regression`, () => {
-    const { run, ours, ref, rel } = trainBoth(cases.regression, 'regression', []);
-    expect(ours).toHaveLength(STEPS);
-    expect(ref.losses).toHaveLength(STEPS);
-    expect(Math.max(...rel)).toBeLessThan(1e-3);
-    expect(ours[STEPS - 1]).toBeLessThan(ours[0]);
-    expect(hfConfig(run)).toEqual({ problem_type: 'regression', num_labels: 1 });
-  });
+  it(
+    `regression (MSE): every step's loss within 1e-3 relative for ${STEPS} steps; HF reloads it as regression`,
+    () => {
+      const { run, ours, ref, rel } = trainBoth(cases.regression, 'regression', []);
+      expect(ours).toHaveLength(STEPS);
+      expect(ref.losses).toHaveLength(STEPS);
+      expect(Math.max(...rel)).toBeLessThan(1e-3);
+      expect(ours[STEPS - 1]).toBeLessThan(ours[0]);
+      expect(hfConfig(run)).toEqual({ problem_type: 'regression', num_labels: 1 });
+    },
+    TIMEOUT,
+  );
 
-  it(`multi-label (BCE-with-logits): every step's loss within 1e-3 relative for ${STEPS} steps`, () => {
-    const c = cases.multilabel;
-    const { run, ours, ref, rel } = trainBoth(c, 'multilabel', []);
-    expect(ours).toHaveLength(STEPS);
-    expect(Math.max(...rel)).toBeLessThan(1e-3);
-    expect(ours[STEPS - 1]).toBeLessThan(ours[0]);
-    expect(hfConfig(run)).toEqual({ problem_type: 'multi_label_classification', num_labels: c.labels.length });
-    const t = JSON.parse(readFileSync(path.join(run, 'model/thresholds.json'), 'utf8'));
-    expect(t.labels).toEqual(c.labels);
-    expect(t.thresholds).toHaveLength(c.labels.length);
-    expect(ref.losses).toHaveLength(STEPS);
-  });
+  it(
+    `multi-label (BCE-with-logits): every step's loss within 1e-3 relative for ${STEPS} steps`,
+    () => {
+      const c = cases.multilabel;
+      const { run, ours, ref, rel } = trainBoth(c, 'multilabel', []);
+      expect(ours).toHaveLength(STEPS);
+      expect(Math.max(...rel)).toBeLessThan(1e-3);
+      expect(ours[STEPS - 1]).toBeLessThan(ours[0]);
+      expect(hfConfig(run)).toEqual({ problem_type: 'multi_label_classification', num_labels: c.labels.length });
+      const t = JSON.parse(readFileSync(path.join(run, 'model/thresholds.json'), 'utf8'));
+      expect(t.labels).toEqual(c.labels);
+      expect(t.thresholds).toHaveLength(c.labels.length);
+      expect(ref.losses).toHaveLength(STEPS);
+    },
+    TIMEOUT,
+  );
 
-  it('multi-label pos_weight (balanced) weighs the loss exactly as BCEWithLogitsLoss(pos_weight=…)', () => {
-    const c = cases.multilabel;
-    const m = JSON.parse(readFileSync(path.join(c.dataset, 'manifest.json'), 'utf8'));
-    const rows = m.splits.train.rows as number;
-    const posWeight = c.labels.map((l) => (rows - m.splits.train.label_counts[l]) / m.splits.train.label_counts[l]);
-    const { ours, rel } = trainBoth(
-      c,
-      'multilabel-pw',
-      ['--set', 'train.pos_weight=balanced'],
-      ['--pos-weight', posWeight.join(',')],
-    );
-    expect(Math.max(...rel)).toBeLessThan(1e-3);
-    const plain = readFileSync(path.join(dir, 'multilabel', 'metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .filter((x) => x.type === 'train');
-    expect(Math.abs(plain[0].loss - ours[0])).toBeGreaterThan(1e-3); // the weights do change the loss
-  });
+  it(
+    'multi-label pos_weight (balanced) weighs the loss exactly as BCEWithLogitsLoss(pos_weight=…)',
+    () => {
+      const c = cases.multilabel;
+      const m = JSON.parse(readFileSync(path.join(c.dataset, 'manifest.json'), 'utf8'));
+      const rows = m.splits.train.rows as number;
+      const posWeight = c.labels.map((l) => (rows - m.splits.train.label_counts[l]) / m.splits.train.label_counts[l]);
+      const { ours, rel } = trainBoth(
+        c,
+        'multilabel-pw',
+        ['--set', 'train.pos_weight=balanced'],
+        ['--pos-weight', posWeight.join(',')],
+      );
+      expect(Math.max(...rel)).toBeLessThan(1e-3);
+      const plain = readFileSync(path.join(dir, 'multilabel', 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .filter((x) => x.type === 'train');
+      expect(Math.abs(plain[0].loss - ours[0])).toBeGreaterThan(1e-3); // the weights do change the loss
+    },
+    TIMEOUT,
+  );
 });
