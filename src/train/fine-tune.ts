@@ -31,8 +31,8 @@ function checkEarlyStoppingMetric(metric: string, labels: string[], task: Recsys
     : metricNames({ labels, topK: defaultTopK(labels.length) });
   if (!watchable.includes(metric)) {
     throw new UsageError(
-      `train.early_stopping.metric: "${metric}" is not a reported ${task} metric; use one of ` +
-        `${watchable.slice(0, 12).join(', ')}, …`,
+      `train.early_stopping.metric: "${metric}" is not a reported metric for ${task}; use one of ` +
+        `${watchable.slice(0, 12).join(', ')}${watchable.length > 12 ? ', …' : ''}`,
     );
   }
 }
