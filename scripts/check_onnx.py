@@ -26,7 +26,9 @@ def check(path: str) -> dict:
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     ids = np.array([[101, 7, 8, 102, 0], [101, 9, 102, 0, 0]], dtype=np.int64)
     mask = (ids != 0).astype(np.int64)
-    logits = sess.run(["logits"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+    # A classifier's output is logits; a bi-encoder's first output is sentence_embedding.
+    first = sess.get_outputs()[0].name
+    logits = sess.run([first], {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
     return {
         "file": path, "ir_version": m.ir_version, "opset": opset, "onnx": onnx.__version__, "onnxruntime": ort.__version__,
         "inputs": [[i.name, [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim]] for i in m.graph.input],

@@ -2,7 +2,8 @@
 # The main job on the bundled sample data, end to end on the default backend (native TensorFlow if
 # `npm run setup:native` was run, else the embedded wasm backend): prepare → train → eval → export → predict.
 #   npm run demo            the intent task (a few minutes on wasm, about a minute on native)
-#   npm run demo -- --all   intent, esci and reviews
+#   npm run demo -- --all   intent, esci and reviews, then the shop: a cross-encoder re-ranker
+#                           (configs/rerank.yaml) and retrieve → re-rank → metrics on held-out queries
 # Outputs go under out/ (git-ignored). Safe to re-run: previous demo runs are replaced.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,25 @@ for task in "${tasks[@]}"; do
     --output "out/$task/predictions.jsonl" --top-k 3
   head -n 3 "out/$task/predictions.jsonl"
 done
+if [ "${1:-}" = "--all" ]; then
+  echo "== shop: cross-encoder re-ranker on query–product pairs (configs/rerank.yaml), nDCG@10 gate on test queries"
+  recsys prepare -c configs/rerank.yaml
+  recsys train -c configs/rerank.yaml --overwrite
+  recsys eval -c configs/rerank.yaml
+  echo "== shop: retrieve top-100 (BM25 + vectors, hybrid) → re-rank with the cross-encoder → metrics (test queries)"
+  # The query encoder here is the re-ranker's own BERT (mean pooling); a trained bi-encoder replaces it.
+  node --import tsx scripts/select-split.ts --input data/queries.csv --split test --out out/shop/test-queries.csv
+  recsys embed --model out/rerank/run --input data/catalogue.csv --text-column title --id-column product_id \
+    --out out/shop/emb --overwrite
+  recsys index --vectors out/shop/emb --out out/shop/index --texts data/catalogue.csv --text-column title --overwrite
+  recsys search --index out/shop/index --model out/rerank/run --queries out/shop/test-queries.csv \
+    --text-column query --id-column query_id --hybrid --k 100 --output out/shop/hits.jsonl --qrels data/qrels.csv
+  recsys rank --model out/rerank/run --hits out/shop/hits.jsonl --queries data/queries.csv \
+    --catalogue data/catalogue.csv --query-column query --group-column query_id --text-column title \
+    --id-column product_id --output out/shop/ranked.jsonl --qrels data/qrels.csv
+  head -c 300 out/shop/ranked.jsonl
+  echo
+fi
 echo
 echo "Runs are in out/<task>/run, HTML reports in out/<task>/report/, exports in out/<task>/export."
 echo "The ONNX export loads in onnxruntime and transformers.js; the SavedModel in TF Serving."

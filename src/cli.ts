@@ -55,12 +55,39 @@ export function buildCli(): Command {
     .option('--lr <x>', 'peak learning rate', numArg)
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu')
     .option('--seed <n>', 'random seed', intArg)
-    .option('--resume', "continue from the run dir's last checkpoint")
+    .option('--resume', "continue from the run dir's last checkpoint (from step 0 if it has none yet)")
     .option('--overwrite', 'replace a finished run in --out')
     .option('--offline', 'never touch the network')
     .addOption(new Option('--dump-batches <file>', "debug: write each step's row indices as JSONL").hideHelp())
     .addOption(new Option('--no-progress', 'no progress bar'))
     .action(async (opts) => (await import('./commands/train.js')).trainCommand(opts));
+
+  withConfigOptions(
+    program.command('pretrain').description('masked-LM pretraining (domain adaptation) of BERT on unlabelled text'),
+  )
+    .option('--input <file>', 'unlabelled text (.csv .tsv .jsonl .arrow) (pretrain.input)')
+    .option('--text-column <name>', 'text column (pretrain.text_column)')
+    .option('--model <dir|config.json|org/name>', 'a config.json (from scratch), or a HF BERT dir / hub id to continue')
+    .option('--tokenizer <path>', 'vocab.txt or tokenizer dir (tokenizer.path; a model dir brings its own)')
+    .option('--out <dir>', 'run directory (pretrain.out)')
+    .option('--max-length <n>', 'tokens per block or text (pretrain.max_length)', intArg)
+    .option('--epochs <n>', 'epochs (pretrain.epochs, else train.epochs)', intArg)
+    .option('--max-steps <n>', 'stop after this many optimizer steps', intArg)
+    .option('--batch-size <n>', 'blocks per step', intArg)
+    .option('--lr <x>', 'peak learning rate', numArg)
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu')
+    .option('--seed <n>', 'random seed', intArg)
+    .option('--resume', "continue from the run dir's last checkpoint (from step 0 if it has none yet)")
+    .option('--overwrite', 'replace a finished run in --out')
+    .option('--offline', 'never touch the network')
+    .addOption(
+      new Option(
+        '--dump-batches <file>',
+        "debug: each step's rows, and each micro-batch's masks in FILE.masks.jsonl",
+      ).hideHelp(),
+    )
+    .addOption(new Option('--no-progress', 'no progress bar'))
+    .action(async (opts) => (await import('./commands/pretrain.js')).pretrainCommand(opts));
 
   program
     .command('predict')
@@ -115,6 +142,9 @@ export function buildCli(): Command {
     .option('--vectors <dir>', 'embeddings dir (the --out of recsys embed)')
     .option('--out <dir>', 'index dir (built aside and renamed into place)')
     .option('--ann <kind>', 'auto | none | ivf_pq | hnsw (default: index.ann, auto)')
+    .option('--texts <file>', 'item texts for a BM25 full-text index (search --fts / --hybrid), e.g. the embed input')
+    .option('--text-column <name>', 'text column of --texts')
+    .option('--text-id-column <name>', 'id column of --texts (default: the id column the vectors were embedded with)')
     .option('--overwrite', 'replace an index of other vectors in --out')
     .addOption(new Option('--no-progress', 'no progress bar'))
     .action(async (opts) => (await import('./commands/index.js')).indexCommand(opts));
@@ -149,7 +179,63 @@ export function buildCli(): Command {
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu (default auto)')
     .option('--qrels <file>', 'judgments (TREC or CSV/TSV/JSONL): print recall@k, nDCG@k, MRR@k and MAP')
     .option('--min <metric=value>', 'gate with --qrels: fail below this, e.g. ndcg@10=0.5 (repeatable)', collect)
+    .option('--baseline <file>', 'gate with --qrels: a previous search/rank --json report; exit 1 on a drop')
+    .option('--max-drop <x>', 'with --baseline: largest allowed drop below it (default 0)')
+    .option('--baseline-metrics <list>', 'with --baseline: metrics compared (default ndcg@k, recall@k, mrr@k, map)')
+    .option('--hybrid', 'full-text (BM25) and vector hits fused by reciprocal rank (index built with --text-column)')
+    .option('--fts', 'full-text (BM25) search only (index built with --text-column)')
     .action(async (opts) => (await import('./commands/search.js')).searchCommand(opts));
+
+  withConfigOptions(
+    program
+      .command('serve')
+      .description('HTTP inference service for exports: micro-batching, cache, Prometheus metrics, reload, drain'),
+  )
+    .option('--model <[name=]dir>', 'export dir (recsys export), optionally named; repeatable', collect)
+    .option('--host <addr>', 'address to bind (default: serve.host, 127.0.0.1)')
+    .option('--port <n>', 'TCP port, 0 for any free one (default: serve.port, 8080)', intArg)
+    .option('--quantized', 'serve onnx/model_quantized.onnx (serve.quantized)')
+    .option('--threads <n>', 'onnxruntime intra-op threads per session (default: the cores but one)', intArg)
+    .option('--workers <n>', 'inference worker threads per model, 0: main thread (default: serve.workers, 1)', intArg)
+    .option('--max-batch-size <n>', 'most rows per forward pass (default: serve.max_batch_size, 32)', intArg)
+    .option('--max-wait-ms <ms>', 'longest a row waits for a batch (default: serve.max_wait_ms, 0)', numArg)
+    .option('--max-queue <n>', 'rows waiting per model before 429 (default: serve.max_queue, 1024)', intArg)
+    .option('--index <dir>', 'vector index (recsys index) for /search with its embedding model')
+    .option('--log-level <level>', 'JSON log level on stderr (default: serve.log_level, info)')
+    .action(async (opts) => (await import('./commands/serve.js')).serveCommand(opts));
+
+  withConfigOptions(
+    program
+      .command('rank')
+      .description('re-rank (query, product) candidates with a pair classifier; ranking metrics with --qrels'),
+  )
+    .option('--model <dir|org/name>', 'pair classifier: run dir, export dir, Hugging Face dir or hub id')
+    .option('--offline', 'never touch the network (also HF_HUB_OFFLINE=1)')
+    .option('--candidates <file>', "one row per (query, product) pair; a query's rows adjacent")
+    .option(
+      '--hits <file>',
+      'recsys search output (hits.jsonl) instead of --candidates, with --queries and --catalogue',
+    )
+    .option('--queries <file>', 'with --hits: query id (--group-column) → text (--query-column)')
+    .option('--catalogue <file>', 'with --hits: product id (--id-column) → text (--text-column)')
+    .option('--format <fmt>', 'auto | csv | tsv | jsonl | arrow (--candidates)')
+    .option('--query-column <name>', 'query text column', 'query')
+    .option('--text-column <name>', 'product text column', 'text')
+    .option('--group-column <name>', 'query id column', 'query_id')
+    .option('--id-column <name>', 'product id column (default: the 1-based source row)')
+    .option('--output <file>', 'ranked.jsonl: one line per query {query_id, hits: [{id, score}]}, best first')
+    .option('--score <kind>', 'expected_gain | label_probability (default: rank.score, expected_gain)')
+    .option('--score-label <label>', 'the label of --score label_probability (default: rank.score_label, Exact)')
+    .option('--top <n>', 'candidates kept per query (default: all)', intArg)
+    .option('--batch-size <n>', 'pairs per forward pass (default: rank.batch_size, 64)', intArg)
+    .option('--backend <name>', 'auto | tensorflow | wasm | cpu (default auto)')
+    .option('--qrels <file>', 'judgments (TREC or CSV/TSV/JSONL): print nDCG@k, recall@k, MRR@k and MAP')
+    .option('--min <metric=value>', 'gate with --qrels: fail below this, e.g. ndcg@10=0.5 (repeatable)', collect)
+    .option('--baseline <file>', 'gate with --qrels: a previous rank/search --json report; exit 1 on a drop')
+    .option('--max-drop <x>', 'with --baseline: largest allowed drop below it (default 0)')
+    .option('--baseline-metrics <list>', 'with --baseline: metrics compared (default ndcg@k, recall@k, mrr@k, map)')
+    .addOption(new Option('--no-progress', 'no progress bar'))
+    .action(async (opts) => (await import('./commands/rank.js')).rankCommand(opts));
 
   program
     .command('doctor')

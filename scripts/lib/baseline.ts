@@ -180,6 +180,12 @@ export class LogisticRegression {
     const p = this.probs(this.encode(ex, false));
     return this.labels[p.indexOf(Math.max(...p))];
   }
+
+  /** Label → probability (for ranking by expected gain). */
+  probabilities(ex: Example): Record<string, number> {
+    const p = this.probs(this.encode(ex, false));
+    return Object.fromEntries(this.labels.map((l, i) => [l, p[i]]));
+  }
 }
 
 export function macroF1(gold: string[], pred: string[]): number {

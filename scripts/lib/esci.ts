@@ -36,7 +36,7 @@ export interface Product {
   values: Record<string, string>;
 }
 
-interface QuerySpec {
+export interface QuerySpec {
   family: Family;
   brand: string | null;
   /** Attributes the query asked for. */
@@ -109,7 +109,7 @@ function fill(template: string, values: Record<string, string>): string {
   return template.replace(/\{(\w+)\}/g, (_, name: string) => values[name]);
 }
 
-function randomProduct(rng: Rng, family: Family, fixed: Record<string, string> = {}, brand?: string): Product {
+export function randomProduct(rng: Rng, family: Family, fixed: Record<string, string> = {}, brand?: string): Product {
   const values: Record<string, string> = {};
   for (const a of family.attrs)
     values[a.name] =
@@ -125,7 +125,7 @@ function queryValue(rng: Rng, v: string): string {
   return s;
 }
 
-function makeQuery(rng: Rng, pTypo: number): QuerySpec {
+export function makeQuery(rng: Rng, pTypo: number): QuerySpec {
   const family = rng.pick(FAMILY_LIST);
   const product = randomProduct(rng, family);
   const asked: Record<string, string> = {};
@@ -161,7 +161,7 @@ function makeQuery(rng: Rng, pTypo: number): QuerySpec {
   return { family, brand, asked, text };
 }
 
-function renderTitle(rng: Rng, p: Product, asked: Record<string, string>): string {
+export function renderTitle(rng: Rng, p: Product, asked: Record<string, string>): string {
   const used = new Set<string>();
   const noun = p.family.noun.replace(/\{(\w+)\}/g, (_, n: string) => {
     used.add(n);
@@ -184,7 +184,7 @@ function renderTitle(rng: Rng, p: Product, asked: Record<string, string>): strin
   return title;
 }
 
-function renderDescription(rng: Rng, p: Product): string {
+export function renderDescription(rng: Rng, p: Product): string {
   const sentences = rng.sample(p.family.blurbs, rng.range(1, 2));
   if (rng.chance(0.5)) sentences.push(rng.pick(CATEGORY_BLURBS[p.family.category]));
   if (rng.chance(0.3)) sentences.push(rng.pick(GENERIC_BLURBS));
@@ -196,7 +196,7 @@ function renderDescription(rng: Rng, p: Product): string {
 }
 
 /** A product judged `label` against the query, or null when this query has none of that kind. */
-function productFor(rng: Rng, q: QuerySpec, label: EsciLabel): Product | null {
+export function productFor(rng: Rng, q: QuerySpec, label: EsciLabel): Product | null {
   const f = q.family;
   switch (label) {
     case 'Exact':
@@ -242,7 +242,7 @@ function productFor(rng: Rng, q: QuerySpec, label: EsciLabel): Product | null {
 }
 
 /** Label mixes of three kinds of query: most are plain, some draw many substitutes, some are broad. */
-const QUERY_MIXES: [readonly (readonly [EsciLabel, number])[], number][] = [
+export const QUERY_MIXES: [readonly (readonly [EsciLabel, number])[], number][] = [
   [
     [
       ['Exact', 0.54],
@@ -273,7 +273,7 @@ const QUERY_MIXES: [readonly (readonly [EsciLabel, number])[], number][] = [
 ];
 
 /** Annotator disagreement: Exact and Substitute swap both ways; a Complement may be judged Irrelevant. */
-const FLIPS: Record<EsciLabel, EsciLabel> = {
+export const FLIPS: Record<EsciLabel, EsciLabel> = {
   Exact: 'Substitute',
   Substitute: 'Exact',
   Complement: 'Irrelevant',

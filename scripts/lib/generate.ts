@@ -11,6 +11,15 @@ import { toCsv } from './csv.js';
 import { ESCI_DEFAULTS, ESCI_LABELS, generateEsci } from './esci.js';
 import { generateIntent, INTENT_DEFAULTS, INTENTS } from './intent.js';
 import { Rng } from './prng.js';
+import {
+  generateShop,
+  SHOP_COLUMNS,
+  SHOP_FILES,
+  SHOP_QUERIES,
+  SHOP_UNJUDGED,
+  type Shop,
+  type ShopFile,
+} from './shop.js';
 import { generateReviews, RATING_WEIGHTS, REVIEW_DEFAULTS, SENTIMENTS } from './reviews.js';
 
 export const DEFAULT_SEED = 7;
@@ -46,6 +55,7 @@ export interface Generated {
   /** File name → contents, README.md included. */
   files: Record<string, string>;
   summary: Record<Task, FileSummary>;
+  shop: Record<ShopFile, number>;
 }
 
 export function rowsFor(task: Task, scale: number): number {
@@ -83,8 +93,14 @@ export function generateSamples(opts: GenerateOptions = {}): Generated {
   }
   const files: Record<string, string> = {};
   for (const task of Object.keys(csv) as Task[]) files[FILES[task]] = csv[task];
-  files['README.md'] = readme(seed, scale, summary);
-  return { files, summary };
+  const shop = generateShop(Rng.derive(seed, 'shop'), Math.max(20, Math.round(SHOP_QUERIES * scale)));
+  const shopRows = {} as Record<ShopFile, number>;
+  for (const name of Object.keys(SHOP_FILES) as ShopFile[]) {
+    files[SHOP_FILES[name]] = toCsv(SHOP_COLUMNS[name], shop[name]);
+    shopRows[name] = shop[name].length;
+  }
+  files['README.md'] = readme(seed, scale, summary) + shopReadme(shop);
+  return { files, summary, shop: shopRows };
 }
 
 export function writeSamples(outDir: string, generated: Generated): void {
@@ -246,5 +262,48 @@ ${baselineRows.join('\n')}
   Google's BERT release), so the repository runs without downloading a tokenizer.
 - \`tiny-bert/config.json\`: a from-scratch BERT-tiny (2 layers, hidden 128, 2 heads,
   intermediate 512) that \`configs/*.yaml\` train on these files.
+`;
+}
+
+function shopReadme(shop: Shop): string {
+  const labels: Record<string, number> = Object.fromEntries(ESCI_LABELS.map((l) => [l, 0]));
+  for (const r of shop.qrels) labels[r.esci_label] = (labels[r.esci_label] ?? 0) + 1;
+  const splits: Record<string, number> = { train: 0, validation: 0, test: 0 };
+  for (const r of shop.queries) splits[r.split] = (splits[r.split] ?? 0) + 1;
+  const judgedIds = new Set(shop.qrels.map((r) => r.product_id));
+  const n = shop.qrels.length;
+  const labelRows = Object.entries(labels).map(([l, c]) => `| \`${l}\` | ${c} | ${pct(c / n)} |`);
+  return `
+## The shop: catalogue, queries, judgements (retrieval and re-ranking)
+
+Five files describe one synthetic shop, for \`recsys embed/index/search\` (retrieval), \`recsys rank\`
+(a cross-encoder re-ranker) and bi-encoder training. Queries, titles and labels are made the way
+\`esci.csv\` makes them (same ambiguity, typos, hard negatives and ${whole(ESCI_DEFAULTS.pFlip)} label \
+flips), on a
+random stream of their own. Each query is in one split (\`train\`/\`validation\`/\`test\`, 80/10/10:
+${Object.entries(splits)
+  .map(([k, v]) => `${k} ${v}`)
+  .join(', ')}) and every file carries it, so held-out queries stay held out everywhere.
+
+| file | rows | columns |
+| --- | ---: | --- |
+| \`catalogue.csv\` | ${shop.catalogue.length} | ${SHOP_COLUMNS.catalogue.join(', ')}: ${judgedIds.size} judged \
+products and ${shop.catalogue.length - judgedIds.size} that no query judged (${whole(SHOP_UNJUDGED)} more), \
+so retrieval must find the judged ones among others; a title judged for two queries is one product |
+| \`queries.csv\` | ${shop.queries.length} | ${SHOP_COLUMNS.queries.join(', ')} |
+| \`qrels.csv\` | ${n} | ${SHOP_COLUMNS.qrels.join(', ')}: graded judgements, ESCI gains by default \
+(Exact 1, Substitute 0.1, Complement 0.01, Irrelevant 0) |
+| \`pairs.csv\` | ${shop.pairs.length} | ${SHOP_COLUMNS.pairs.join(', ')}: the judgements as text pairs for a \
+cross-encoder |
+| \`triplets.csv\` | ${shop.triplets.length} | ${SHOP_COLUMNS.triplets.join(', ')}: one row per Exact \
+judgement; the negative is an Irrelevant product of the same query (a hard negative sharing its words), else \
+a Complement, else a product judged for another query |
+
+Unjudged products count as not relevant, as in any judged collection: an unjudged product that fits a
+query is a real possibility here too.
+
+| label | judgements | share |
+| --- | ---: | ---: |
+${labelRows.join('\n')}
 `;
 }

@@ -26,7 +26,7 @@ interface TrainFlags extends CommonOptions {
   [k: string]: unknown;
 }
 
-function progressEvents(enabled: boolean, log: (m: string) => void): TrainEvents {
+export function progressEvents(enabled: boolean, log: (m: string) => void): TrainEvents {
   let bar: ProgressBar | undefined;
   const format = (epoch: number) =>
     `epoch ${epoch + 1} [{bar}] {value}/{total} steps | loss {loss} | lr {lr} | {sps} samples/s | ETA {eta_formatted}`;

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { pretrainSchema } from './pretrain-schema.js';
+import { rankSchema, serveSchema } from './serve-schema.js';
 import { bool, column, fraction, nonNegInt, nonNegNumber, oneOf, path, posInt, posNumber, str } from './fields.js';
 
 /**
@@ -26,7 +28,24 @@ export const dataSchema = z
       .optional()
       .describe('CSV field delimiter (default "," or tab for .tsv)'),
     text_column: str().default('text').describe('Column with the (first) text'),
-    pair_column: column().default(null).describe('Optional second text (query + product pairs); encoded as segment B'),
+    pair_column: column()
+      .default(null)
+      .describe('Optional second text: segment B of a pair; task embedding: the positive text'),
+    negative_column: column()
+      .default(null)
+      .describe('task embedding: optional hard-negative text (each text is tokenized on its own)'),
+    positive_labels: z
+      .array(str())
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('task embedding, relevance data: label values whose pair text is a positive of the query'),
+    negative_labels: z
+      .array(str())
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('task embedding, relevance data: label values whose pair text is a hard negative of the query'),
     label_column: str().default('label').describe('Column with the label (string or integer)'),
     label_columns: z
       .array(str())
@@ -127,9 +146,18 @@ export const trainSchema = z
       .describe('multi_label_classification: BCE pos_weight per label; balanced = negatives / positives'),
     eval_every: posInt().nullable().default(null).describe('Evaluate every N steps (also at each epoch end)'),
     checkpoint_every: posInt().nullable().default(null).describe('Checkpoint every N steps (also at each evaluation)'),
+    checkpoint_every_minutes: posNumber()
+      .nullable()
+      .default(10)
+      .describe('Also checkpoint when this many minutes passed since the last one (null = off)'),
     keep_checkpoints: posInt().default(2).describe('Checkpoints kept besides the best'),
     early_stopping: earlyStoppingSchema.default({ metric: 'macro_f1', mode: null, patience: 3, min_delta: 0 }),
     dropout: bool().default(true).describe('Dropout during training, at the rates in the model config'),
+    pooling: oneOf(['mean', 'cls']).default('mean').describe('task embedding: sentence vector of the encoder states'),
+    mnrl_scale: posNumber().default(20).describe('task embedding: scale of the cosine scores (1 / temperature)'),
+    mnrl_symmetric: bool()
+      .default(false)
+      .describe('task embedding: also a positive → anchors term (symmetric in-batch negatives loss)'),
   })
   .describe('Fine-tuning');
 
@@ -264,11 +292,13 @@ export const searchSchema = z
   })
   .describe('Nearest-neighbour search over an index (recsys search)');
 
+export { rankSchema, serveSchema };
+
 export const configSchema = z
   .strictObject({
-    task: oneOf(['single_label_classification', 'regression', 'multi_label_classification'])
+    task: oneOf(['single_label_classification', 'regression', 'multi_label_classification', 'embedding'])
       .default('single_label_classification')
-      .describe('Head type (Hugging Face problem_type)'),
+      .describe('Head type (Hugging Face problem_type); embedding: a bi-encoder trained with in-batch negatives'),
     seed: nonNegInt().default(42).describe('Seed for splits, initialisation, dropout and shuffling'),
     backend: oneOf(['auto', 'tensorflow', 'wasm', 'cpu'])
       .default('auto')
@@ -283,6 +313,9 @@ export const configSchema = z
     embed: embedSchema.default(() => embedSchema.parse({})),
     index: indexSchema.default(() => indexSchema.parse({})),
     search: searchSchema.default(() => searchSchema.parse({})),
+    serve: serveSchema.default(() => serveSchema.parse({})),
+    rank: rankSchema.default(() => rankSchema.parse({})),
+    pretrain: pretrainSchema.default(() => pretrainSchema.parse({})),
   })
   .describe('recsys configuration');
 
@@ -299,6 +332,9 @@ export const PATH_KEYS = [
   'train.out',
   'eval.baseline',
   'export.out',
+  'serve.index',
+  'pretrain.input',
+  'pretrain.out',
 ] as const;
 
 /** Keys that may hold a hub id (org/name) instead of a path: kept verbatim when nothing exists there. */

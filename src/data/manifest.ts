@@ -131,7 +131,13 @@ const plainName = (v: unknown): v is string =>
 /** The fields train/eval/export rely on, checked once so a hand-edited manifest is a clear error, not a crash. */
 function checkManifestShape(m: DatasetManifest, file: string): void {
   const bad = (what: string) => new DataError(`${file}: ${what}; re-run recsys prepare`);
-  if (!Array.isArray(m.labels) || m.labels.length === 0 || !m.labels.every((l) => typeof l === 'string'))
+  // A bi-encoder dataset (task embedding) has no labels.
+  const labelsNeeded = m.task !== 'embedding';
+  if (
+    !Array.isArray(m.labels) ||
+    (labelsNeeded && m.labels.length === 0) ||
+    !m.labels.every((l) => typeof l === 'string')
+  )
     throw bad('"labels" is not a non-empty list of strings');
   if (!Number.isInteger(m.max_length) || m.max_length <= 0) throw bad('"max_length" is not a positive integer');
   // predict and export cut raw text with it: a damaged value must not fall back to a default

@@ -21,6 +21,8 @@ import { loadTokenizer, type TextTokenizer } from './tokenizer/index.js';
 import { type ChunkEncoder, inlineEncoder, resolveWorkers, workerEncoder } from './tokenize-pool.js';
 import { ChunkPipeline, writeSpilledRows } from './tokenize-pass.js';
 import { TokenSpill } from './token-spill.js';
+import { tripletPasses } from './prepare-triplets.js';
+import { tripletConfigProblem } from './triplet-row.js';
 
 export interface PrepareProgress {
   phase(name: 'scan' | 'write', total?: number): void;
@@ -55,8 +57,10 @@ const OWN_FILES = new Set([...SPLITS.map((s) => `${s}.arrow`), 'rejects.csv', 't
 function fingerprintOf(config: RecsysConfig, tokenizerSha: string): string {
   // Output location, tolerance and thread count do not change the dataset's bytes.
   const { out: _out, max_bad_rows: _m, workers: _w, ...data } = config.data;
+  const base = { data, tokenizer: tokenizerSha, lowercase: config.tokenizer.lowercase, seed: config.seed };
+  // The task joins the fingerprint only when it is not the default, so older datasets keep theirs.
   return sha256Text(
-    JSON.stringify({ data, tokenizer: tokenizerSha, lowercase: config.tokenizer.lowercase, seed: config.seed }),
+    JSON.stringify(config.task === 'single_label_classification' ? base : { ...base, task: config.task }),
   );
 }
 
@@ -109,10 +113,16 @@ export async function prepareDataset(config: RecsysConfig, opts: PrepareOptions 
 
   const columns = await source.columns();
   const targets = targetSpecOf(config);
+  const embedding = config.task === 'embedding';
+  if (embedding) {
+    const problem = tripletConfigProblem(data);
+    if (problem) throw new UsageError(problem);
+  }
   const wanted = [
     data.text_column,
     data.pair_column,
-    ...(targets ? targets.columns : [data.label_column]),
+    data.negative_column,
+    ...(targets ? targets.columns : [!embedding || data.positive_labels ? data.label_column : null]),
     data.id_column,
     data.split_column,
     data.group_column,
@@ -186,10 +196,15 @@ async function writeDatasetWith(
   const allowed = data.labels && !targets ? new Set(data.labels) : null;
   const rejects = new RejectsWriter(path.join(out, 'rejects.csv'));
   const progress = opts.progress;
+  const inputSha = sha256File(input);
+  if (config.task === 'embedding') {
+    const r = await tripletPasses({ config, source, out, encoderReady, spill, rejects, progress });
+    const publishAs = { config, format, input, inputSha, out, fingerprint, tokenizer, rejects, rowsRead: r.rowsRead };
+    return finishDataset({ ...publishAs, writers: r.writers, written: r.written, lengths: r.lengths, labels: [] });
+  }
 
   // Pass 1: validate rows, count labels per split or plan the seeded split, and tokenize (on the
   // workers) into the spill file: the input is parsed once. Hash the input alongside.
-  const inputSha = sha256File(input);
   const pipeline = new ChunkPipeline(encoderReady, !!data.pair_column, (rows, chunk) => spill.append(rows, chunk));
   const planner = new SplitPlanner();
   const columnSplitCounts: Record<string, Map<string, number>> = {};
@@ -252,7 +267,10 @@ async function writeDatasetWith(
 
   // Pass 2: stream each spilled row into its split's shard (temp names until the end).
   const writers = Object.fromEntries(
-    SPLITS.map((s) => [s, new ShardWriter(tempNameFor(path.join(out, `${s}.arrow`)), !!data.id_column, !!targets)]),
+    SPLITS.map((s) => [
+      s,
+      new ShardWriter(tempNameFor(path.join(out, `${s}.arrow`)), !!data.id_column, !!data.group_column, !!targets),
+    ]),
   ) as Record<SplitName, ShardWriter>;
   const labelCounts = Object.fromEntries(SPLITS.map((s) => [s, new Map<string, number>()])) as Record<
     SplitName,
@@ -284,6 +302,58 @@ async function writeDatasetWith(
     }
   }
 
+  return publishDataset({
+    config,
+    format,
+    input,
+    inputSha,
+    out,
+    fingerprint,
+    tokenizer,
+    rejects,
+    rowsRead,
+    writers,
+    written,
+    lengths,
+    labels,
+    labelCounts,
+  });
+}
+
+interface PublishInputs {
+  config: RecsysConfig;
+  format: string;
+  input: string;
+  inputSha: Promise<string>;
+  out: string;
+  fingerprint: string;
+  tokenizer: TextTokenizer;
+  rejects: RejectsWriter;
+  rowsRead: number;
+  writers: Record<SplitName, { file: string; rows: number; close(): Promise<void> }>;
+  written: number;
+  lengths: LengthStats;
+  labels: string[];
+  labelCounts?: Record<SplitName, Map<string, number>>;
+}
+
+/** The end of both passes for a dataset without label checks (task embedding): close, check rejects, publish. */
+async function finishDataset(p: PublishInputs): Promise<DatasetManifest> {
+  for (const w of Object.values(p.writers)) await w.close();
+  await p.rejects.close();
+  const max = p.config.data.max_bad_rows;
+  if (p.rejects.count > max) {
+    await Promise.all(Object.values(p.writers).map((w) => rm(w.file, { force: true })));
+    throw tooManyRejects(p.rejects, max, p.input);
+  }
+  if (p.written === 0) throw new DataError(`${p.input}: no usable examples (every row was rejected or skipped)`);
+  return publishDataset(p);
+}
+
+/** Rename the shards into place, copy the tokenizer, and write the manifest last. */
+async function publishDataset(p: PublishInputs): Promise<DatasetManifest> {
+  const { config, out, writers, labels, tokenizer, rejects } = p;
+  const targets = targetSpecOf(config);
   // Publish: drop the old manifest first, so a crash in between never pairs it with new shards.
   await rm(path.join(out, MANIFEST_FILE), { force: true });
   const splitInfo: DatasetManifest['splits'] = {};
@@ -296,8 +366,8 @@ async function writeDatasetWith(
       rows: writers[s].rows,
       sha256: await sha256File(file),
       label_counts: targets
-        ? targetCounts(targets, labels, labelCounts[s])
-        : Object.fromEntries(labels.map((l) => [l, labelCounts[s].get(l) ?? 0])),
+        ? targetCounts(targets, labels, p.labelCounts?.[s] ?? new Map())
+        : Object.fromEntries(labels.map((l) => [l, p.labelCounts?.[s].get(l) ?? 0])),
     };
   }
   await rm(path.join(out, 'tokenizer'), { recursive: true, force: true });
@@ -307,15 +377,15 @@ async function writeDatasetWith(
   faultPoint('prepare-publish');
   const manifest = buildManifest({
     config,
-    format,
-    input,
-    inputSha: await inputSha,
-    fingerprint,
+    format: p.format,
+    input: p.input,
+    inputSha: await p.inputSha,
+    fingerprint: p.fingerprint,
     labels,
     tokenizer,
     splits: splitInfo,
-    rows: { read: rowsRead, written, rejected: rejects.count },
-    lengths: lengths.summary(),
+    rows: { read: p.rowsRead, written: p.written, rejected: rejects.count },
+    lengths: p.lengths.summary(),
   });
   await writeJsonAtomic(path.join(out, MANIFEST_FILE), manifest);
   return manifest;

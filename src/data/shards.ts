@@ -23,6 +23,8 @@ export interface Example {
   label: number;
   row: number;
   id?: string;
+  /** The group key (data.group_column, e.g. the query of a query–product pair): eval ranks within it. */
+  group?: string;
   /** Regression / multi-label: the head's target vector (a `targets` column, List<Float32>). */
   targets?: ArrayLike<number>;
 }
@@ -44,8 +46,9 @@ export class ShardWriter {
 
   constructor(
     readonly file: string,
-    private readonly withId: boolean,
-    private readonly withTargets = false,
+    withId: boolean,
+    withGroup = false,
+    withTargets = false,
   ) {
     const fields: Field[] = [
       new Field('input_ids', new List(new Field('item', new Int32(), false)), false),
@@ -55,6 +58,7 @@ export class ShardWriter {
       new Field('row', new Int64(), false),
     ];
     if (withId) fields.push(new Field('id', new Utf8(), true));
+    if (withGroup) fields.push(new Field('group', new Utf8(), true));
     if (withTargets) fields.push(new Field('targets', new List(new Field('item', new Float32(), false)), false));
     this.schema = new Schema(fields);
     this.out = createWriteStream(file);
@@ -69,13 +73,13 @@ export class ShardWriter {
 
   private flush(): void {
     if (this.pending.length === 0) return;
-    this.writer.write(toRecordBatch(this.schema, this.pending, this.withId, this.withTargets));
+    this.writer.write(toRecordBatch(this.schema, this.pending));
     this.pending = [];
   }
 
   async close(): Promise<void> {
     this.flush();
-    if (this.rows === 0) this.writer.write(toRecordBatch(this.schema, [], this.withId, this.withTargets));
+    if (this.rows === 0) this.writer.write(toRecordBatch(this.schema, []));
     this.writer.finish();
     await finished(this.out);
     const fd = await import('node:fs/promises').then((m) => m.open(this.file, 'r+'));
@@ -111,7 +115,7 @@ function listData<T extends Int32 | Int8 | Float32>(
   });
 }
 
-function toRecordBatch(schema: Schema, rows: Example[], withId: boolean, withTargets: boolean): RecordBatch {
+function toRecordBatch(schema: Schema, rows: Example[]): RecordBatch {
   const n = rows.length;
   const children = [
     listData(
@@ -128,14 +132,16 @@ function toRecordBatch(schema: Schema, rows: Example[], withId: boolean, withTar
     makeData({ type: new Int32(), length: n, nullCount: 0, data: Int32Array.from(rows, (r) => r.ids.length) }),
     makeData({ type: new Int64(), length: n, nullCount: 0, data: BigInt64Array.from(rows, (r) => BigInt(r.row)) }),
   ];
-  if (withId)
-    children.push(
-      vectorFromArray(
-        rows.map((r) => r.id ?? null),
-        new Utf8(),
-      ).data[0] as never,
-    );
-  if (withTargets)
+  const strings = (pick: (r: Example) => string | undefined) =>
+    vectorFromArray(
+      rows.map((r) => pick(r) ?? null),
+      new Utf8(),
+    ).data[0] as never;
+  const has = (name: string) => schema.fields.some((f) => f.name === name);
+  // The optional columns in the schema's order: id, group, targets.
+  if (has('id')) children.push(strings((r) => r.id));
+  if (has('group')) children.push(strings((r) => r.group));
+  if (has('targets'))
     children.push(
       listData(
         new Float32(),

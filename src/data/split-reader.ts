@@ -28,6 +28,8 @@ export interface SplitBatch {
   size: number;
   targets?: Float32Array;
   width?: number;
+  /** The group key of each row (data.group_column, e.g. the query of a pair), when the dataset has one. */
+  groups?: (string | null)[];
 }
 
 /** The column types recsys prepare writes (data/shards.ts), as apache-arrow names them. */
@@ -54,6 +56,7 @@ function columnsOf(batch: RecordBatch, file: string): SplitBatch {
         `${file}: column "${name}" is ${got}, expected ${want} (not a recsys dataset shard); re-run recsys prepare`,
       );
   }
+  const group = batch.getChild('group');
   const off = ids.valueOffsets as Int32Array;
   const start = off[0];
   const end = off[batch.numRows];
@@ -66,6 +69,7 @@ function columnsOf(batch: RecordBatch, file: string): SplitBatch {
     offsets,
     labels: Int32Array.from(label.toArray() as Int32Array),
     rows: Float64Array.from(row.toArray() as BigInt64Array, Number),
+    ...(group ? { groups: Array.from(group.toArray() as (string | null)[]) } : {}),
   };
 }
 
@@ -92,6 +96,11 @@ export function splitFile(datasetDir: string, manifest: DatasetManifest, split: 
 
 /** Stream a split batch by batch (evaluation: constant memory). */
 export async function* readSplitBatches(file: string): AsyncGenerator<SplitBatch> {
+  for await (const batch of readSplitBatchesRaw(file)) yield columnsOf(batch, file);
+}
+
+/** A shard's Arrow record batches, with a truncated or corrupt file reported as a DataError. */
+export async function* readSplitBatchesRaw(file: string): AsyncGenerator<RecordBatch> {
   // apache-arrow reports a truncated or corrupt file as a JS TypeError: say what it means.
   const unreadable = (err: unknown) =>
     new DataError(
@@ -117,7 +126,7 @@ export async function* readSplitBatches(file: string): AsyncGenerator<SplitBatch
       throw unreadable(err);
     }
     if (next.done) return;
-    yield columnsOf(next.value, file);
+    yield next.value;
   }
 }
 

@@ -11,6 +11,8 @@ export interface RowMeta {
   group?: string;
   split?: SplitName;
   id?: string;
+  /** task embedding: which of the row's texts (0 anchor, 1 positive, 2 negative, 3 a query's hard negative). */
+  part?: number;
 }
 
 export interface SpilledRow extends RowMeta {

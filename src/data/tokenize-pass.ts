@@ -102,6 +102,7 @@ export async function writeSpilledRows(
       targets: out.targetsOf?.(m.label),
       row: m.row,
       id: m.id,
+      group: m.group,
     });
     out.labelCounts[split].set(m.label, (out.labelCounts[split].get(m.label) ?? 0) + 1);
     written++;

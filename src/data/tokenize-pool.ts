@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../lib/worker.js';
 import type { TextTokenizer, Truncation } from './tokenizer/index.js';
 
 /**
@@ -89,27 +86,6 @@ function unpack(c: PackedChunk): EncodedChunk {
   };
 }
 
-/**
- * The worker runs the TypeScript sources the way the main thread does: compiled JavaScript runs
- * as is; from source (bin/recsys.js, tests) the worker first registers tsx's loader, which a
- * worker thread does not inherit from the thread that started it.
- */
-function startWorker(workerData: unknown): Worker {
-  const own = new URL(import.meta.url);
-  if (!own.pathname.endsWith('.ts')) return new Worker(new URL('./tokenize-worker.js', own), { workerData });
-  const entry = new URL('./tokenize-worker.ts', own).href;
-  const api = JSON.stringify(tsxEsmApi(own));
-  const boot = `import(${api}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData });
-}
-
-/** File URL of tsx's ESM register API (its CommonJS twin cannot register ESM hooks from a worker). */
-function tsxEsmApi(from: URL): string {
-  const manifest = createRequire(from).resolve('tsx/package.json');
-  const exports = JSON.parse(readFileSync(manifest, 'utf8')).exports['./esm/api'];
-  return pathToFileURL(path.join(path.dirname(manifest), exports.import.default)).href;
-}
-
 interface Job {
   resolve(c: EncodedChunk): void;
   reject(err: Error): void;
@@ -133,7 +109,7 @@ export async function workerEncoder(
   };
   const ready: Promise<void>[] = [];
   for (let w = 0; w < threads; w++) {
-    const worker = startWorker({ spec: tokenizer.spec, maxLength, truncation });
+    const worker = startWorker(import.meta.url, './tokenize-worker', { spec: tokenizer.spec, maxLength, truncation });
     workers.push(worker);
     queued.push(0);
     ready.push(

@@ -12,6 +12,8 @@ import type { Logger } from '../lib/log.js';
 import { rowsProgress } from '../lib/progress.js';
 import { checkDatasetMatchesRun } from '../run/compat.js';
 import { buildGates, evaluateGates, gateTopKs, parseBaseline, type GateReport } from './gates.js';
+import { GroupedRanking, pairScoring } from './grouped.js';
+import { parseRankingMetric } from './ranking.js';
 import { htmlReport, readTrainingCurves } from './html.js';
 import { defaultTopK, flatMetrics } from './metrics.js';
 import { buildReport } from './report.js';
@@ -131,6 +133,9 @@ export async function evaluateModel(req: EvalRequest): Promise<Evaluation> {
 
   // Gates are checked before any model work, so a typo fails in a second.
   const labels = source.manifest.labels;
+  const groupColumn = data.manifest.columns.group;
+  const rankK = groupColumn ? Math.max(...config.rank.k) : 0;
+  const rankingSpace = groupColumn ? [`ndcg@${rankK}`, `mrr@${rankK}`, `recall@${rankK}`] : undefined;
   let baseline: { file: string; report: ReturnType<typeof parseBaseline> } | null = null;
   if (config.eval.baseline) {
     const file = config.eval.baseline;
@@ -152,8 +157,13 @@ export async function evaluateModel(req: EvalRequest): Promise<Evaluation> {
       baselineMetrics: flagBaselineMetrics ?? config.eval.baseline_metrics ?? undefined,
       baselineMetricsSource: flagBaselineMetrics ? '--baseline-metrics' : 'eval.baseline_metrics',
     },
-    { labels },
+    { labels, ranking: rankingSpace },
   );
+  // A label without a gain fails here rather than after the split ran.
+  const scoring = groupColumn ? pairScoring(labels, config.rank) : undefined;
+  const cutoffs = specs.map((g) => parseRankingMetric(g.metric)?.k).filter((k): k is number => k !== undefined);
+  const rankConfig = { ...config.rank, k: [...new Set([...config.rank.k, ...cutoffs])].sort((a, b) => a - b) };
+  const ranking = scoring ? new GroupedRanking(labels, scoring, rankConfig, groupColumn) : undefined;
   if (baseline) {
     const b = baseline.report;
     if (b.split !== split)
@@ -184,6 +194,7 @@ export async function evaluateModel(req: EvalRequest): Promise<Evaluation> {
         predictions: req.predictions ? path.resolve(req.predictions) : undefined,
         onProgress: bar?.tick,
         interrupted: () => interrupts.signal,
+        ranking,
       });
     } finally {
       bar?.stop();
@@ -206,9 +217,15 @@ export async function evaluateModel(req: EvalRequest): Promise<Evaluation> {
     backend: model.backend,
     seconds: result.seconds,
   });
+  if (result.ranking) report.ranking = result.ranking;
+  else if (ranking)
+    log.warn(
+      `${data.dir}: the manifest names group column "${groupColumn}" but the shards do not carry it ` +
+        '(prepared by an older recsys); re-run recsys prepare for per-query ranking metrics',
+    );
   let gates: GateReport | null = null;
   if (specs.length || skipped.length) {
-    gates = evaluateGates(specs, flatMetrics(result.metrics), skipped);
+    gates = evaluateGates(specs, { ...flatMetrics(result.metrics), ...result.ranking?.metrics }, skipped);
     report.gates = gates;
   }
   if (req.report) {

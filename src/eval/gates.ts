@@ -1,6 +1,7 @@
 import { closest } from '../config/suggest.js';
 import { UsageError } from '../lib/errors.js';
 import { LOWER_IS_BETTER, PER_CLASS_METRICS } from './metrics.js';
+import { parseRankingMetric } from './ranking.js';
 import { REPORT_FORMAT, type EvalReport } from './report.js';
 
 /**
@@ -56,6 +57,11 @@ export function defaultBaselineMetrics(numLabels: number): string[] {
 /** What a task offers: its labels and whether it is binary. */
 export interface GateSpace {
   labels: string[];
+  /**
+   * A grouped dataset: per-query ranking metrics (ndcg@10, mrr, …) may be gated too, and these are
+   * compared with a baseline by default.
+   */
+  ranking?: string[];
 }
 
 const GLOBAL = [
@@ -74,6 +80,7 @@ function validNamesText(space: GateSpace): string {
   if (space.labels.length > 2) names.push(`top_K_accuracy (1 < K < ${space.labels.length})`);
   if (space.labels.length === 2) names.push('roc_auc', 'pr_auc');
   names.push(...PER_CLASS_METRICS.map((m) => `${m}:<label>`));
+  if (space.ranking) names.push('ndcg@K, recall@K, mrr@K, map@K, precision@K, hit_rate@K, dcg@K, ndcg, mrr, map');
   return `valid metrics: ${names.join(', ')}; labels: ${space.labels.join(', ')}`;
 }
 
@@ -86,6 +93,12 @@ export function topKOf(metric: string): number | undefined {
 /** Check a metric name against the task; a usage error lists the valid names. */
 export function checkMetricName(metric: string, space: GateSpace, where: string): void {
   const n = space.labels.length;
+  if (parseRankingMetric(metric)) {
+    if (space.ranking) return;
+    throw new UsageError(
+      `${where}: ${metric} is a per-query ranking metric: it needs a dataset prepared with data.group_column`,
+    );
+  }
   const colon = metric.indexOf(':');
   if (colon >= 0) {
     const kind = metric.slice(0, colon);
@@ -184,6 +197,7 @@ export function reportValue(r: EvalReport, metric: string): number | null | unde
   }
   const k = topKOf(metric);
   if (k !== undefined) return r.top_k_accuracy?.[String(k)];
+  if (r.ranking && parseRankingMetric(metric)) return r.ranking.metrics[metric];
   const v = (r as unknown as Record<string, unknown>)[metric];
   return typeof v === 'number' ? v : v === null ? null : undefined;
 }
@@ -230,7 +244,14 @@ export function buildGates(inputs: GateInputs, space: GateSpace): { specs: GateS
     if (metrics)
       for (const m of metrics)
         checkMetricName(m, space, `${inputs.baselineMetricsSource ?? '--baseline-metrics'} ${m}`);
-    else metrics = [...new Set([...defaultBaselineMetrics(space.labels.length), ...specs.map((s) => s.metric)])];
+    else
+      metrics = [
+        ...new Set([
+          ...defaultBaselineMetrics(space.labels.length),
+          ...(space.ranking ?? []),
+          ...specs.map((s) => s.metric),
+        ]),
+      ];
     for (const metric of metrics) {
       const base = reportValue(report, metric);
       if (base === undefined) {

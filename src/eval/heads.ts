@@ -40,7 +40,7 @@ export const HEADS: Record<HeadTask, HeadSpec> = {
   },
 };
 
-export function isHeadTask(t: ProblemType | null | undefined): t is HeadTask {
+export function isHeadTask(t: string | null | undefined): t is HeadTask {
   return t === 'regression' || t === 'multi_label_classification';
 }
 

@@ -1,6 +1,7 @@
 import type { ClassificationMetrics } from './metrics.js';
 import { codePoints, formatFixed, padEnd, padStart } from './format.js';
 import type { GateReport } from './gates.js';
+import { type GroupedRankingReport, groupedRankingText } from './grouped.js';
 
 export const REPORT_FORMAT = 'recsys-eval';
 export const REPORT_VERSION = 1;
@@ -54,6 +55,8 @@ export interface EvalReport extends ReportMetrics {
   seconds: number;
   rows_per_second: number;
   gates: GateReport | null;
+  /** A grouped dataset (data.group_column): per-query ranking metrics of the model's scores. */
+  ranking?: GroupedRankingReport;
 }
 
 export interface ReportContext {
@@ -215,6 +218,7 @@ export function textReport(r: EvalReport, digits = 4): string {
     `${extraLines(r, digits).join('\n')}\n`,
     confusionText(r.labels, r.confusion_matrix),
   ];
+  if (r.ranking) parts.push(groupedRankingText(r.ranking, digits));
   if (r.notes.length) parts.push(`notes:\n${r.notes.map((n) => `  - ${n}`).join('\n')}\n`);
   return parts.join('\n');
 }

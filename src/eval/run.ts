@@ -4,6 +4,7 @@ import { AtomicTextStream } from '../lib/atomic-stream.js';
 import { DataError } from '../lib/errors.js';
 import { Interrupted } from '../lib/interrupt.js';
 import { sha256File } from '../lib/hash.js';
+import type { GroupedRanking, GroupedRankingReport } from './grouped.js';
 import { MetricsAccumulator, type ClassificationMetrics, type RowResult } from './metrics.js';
 
 /** Rows sorted by length inside this window before batching (dynamic padding wastes less). */
@@ -24,12 +25,15 @@ export interface EvalSplitOptions {
   onProgress?: (rows: number) => void;
   /** Checked between batches: a signal name stops the evaluation (Interrupted). */
   interrupted?: () => NodeJS.Signals | null;
+  /** A grouped dataset: rank each group's rows by the model's score (per-query ranking metrics). */
+  ranking?: GroupedRanking;
 }
 
 export interface EvalSplitResult {
   metrics: ClassificationMetrics;
   seconds: number;
   sha256: string;
+  ranking?: GroupedRankingReport;
 }
 
 /**
@@ -44,6 +48,7 @@ interface Row {
   typeIds: Int8Array;
   label: number;
   row: number;
+  group?: string | null;
 }
 
 /** The rows of one record batch (views into its typed arrays, no copies). */
@@ -56,6 +61,7 @@ function* rowsOf(b: SplitBatch): Generator<Row> {
       typeIds: b.typeIds.subarray(start, end),
       label: b.labels[i],
       row: b.rows[i],
+      group: b.groups?.[i],
     };
   }
 }
@@ -83,6 +89,10 @@ export async function evaluateSplit(model: EvalModel, opts: EvalSplitOptions): P
       const { results, logits } = await forwardWindow(model, window, opts, acc, (rows) =>
         opts.onProgress?.(done + rows),
       );
+      if (opts.ranking)
+        window.forEach((r, i) => {
+          opts.ranking!.add(`${opts.file}: row ${r.row}`, r.group, logits.subarray(i * n, (i + 1) * n), r.label);
+        });
       if (writer) {
         let text = '';
         window.forEach((r, i) => {
@@ -130,7 +140,8 @@ export async function evaluateSplit(model: EvalModel, opts: EvalSplitOptions): P
       );
     }
     ok = true;
-    return { metrics: acc.compute(), seconds: (performance.now() - t0) / 1000, sha256 };
+    const seconds = (performance.now() - t0) / 1000;
+    return { metrics: acc.compute(), seconds, sha256, ranking: opts.ranking?.summary() };
   } finally {
     await (ok ? writer?.commit() : writer?.abort());
   }

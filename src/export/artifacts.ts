@@ -64,13 +64,13 @@ export async function writeOnnx(
   return {
     format: 'onnx',
     path: 'onnx',
-    runner: (s) => onnxRunner(path.join(s, 'onnx', 'model.onnx')),
+    runner: (s) => onnxRunner(path.join(s, 'onnx', 'model.onnx'), { output: graph.outputs[0].name }),
     extra: {
       opset,
       ir_version: IR_VERSION_FOR[opset],
       external_data: r.externalData,
       inputs: 'int64 [batch_size, sequence_length]',
-      output: 'logits float32 [batch_size, num_labels]',
+      output: describeOutputs(graph, 'batch_size'),
     },
   };
 }
@@ -83,17 +83,30 @@ export async function writeSm(stage: string, run: RunSource, graph: InferenceGra
   return {
     format: 'savedmodel',
     path: 'savedmodel',
-    runner: (s) => savedModelTfjsRunner(path.join(s, 'savedmodel')),
+    runner: (s) => savedModelTfjsRunner(path.join(s, 'savedmodel'), graph.outputs[0].name),
     extra: {
       tags: ['serve'],
       signature: SIGNATURE_KEY,
       method: 'tensorflow/serving/predict',
       inputs: 'int32 [-1, -1]',
-      output: 'logits float32 [-1, num_labels]',
+      output: describeOutputs(graph, '-1'),
       nodes: r.nodes,
       variables: r.variables,
     },
   };
+}
+
+/** What the artifact outputs, e.g. "logits float32 [batch_size, num_labels]" (`dynamic`: the batch axis's name). */
+function describeOutputs(graph: InferenceGraph, dynamic: string): string {
+  return graph.outputs
+    .map((o) => {
+      const dims =
+        o.name === 'logits'
+          ? [dynamic, 'num_labels']
+          : o.dims.map((d) => (typeof d === 'string' ? (dynamic === '-1' ? -1 : d) : d));
+      return `${o.name} float32 [${dims.join(', ')}]`;
+    })
+    .join('; ');
 }
 
 let cachedVersion: string | undefined;

@@ -22,6 +22,7 @@ import { tfjsRunner } from '../infer/runners.js';
 import { catchInterrupts } from '../lib/interrupt.js';
 import { writeOnnx, writeSm } from './artifacts.js';
 import { buildInferenceGraph, opHistogram } from './graph.js';
+import { embeddingHeadOf, embeddingReference, loadEmbeddingCheckRows } from './embedding-check.js';
 import { checkMinAgreement, gateQuantized, type Int8Report } from './int8-gate.js';
 import { ONNX_OPSETS, type OnnxOpset } from './onnx.js';
 import { checkParity, loadCheckRows, parityLine, type CheckRows, type ParityResult } from './parity.js';
@@ -158,13 +159,18 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   for (const m of run.messages) log.debug(m);
   const previous = checkOutDir(out, run, !!opts.overwrite);
   const data = resolveCheckData(run, opts.checkData && path.resolve(opts.checkData));
-  const rows: CheckRows = await loadCheckRows(data.dir, data.manifest, split, checkRows, run.padId);
+  // task embedding: outputs sentence_embedding and last_hidden_state, checked on single texts.
+  const head = embeddingHeadOf(run.manifest);
+  if (head && opts.quantize) throw new UsageError('--quantize int8: not available for task embedding exports yet');
+  const rows: CheckRows = head
+    ? await loadEmbeddingCheckRows(data.dir, data.manifest, split, checkRows, run.padId)
+    : await loadCheckRows(data.dir, data.manifest, split, checkRows, run.padId);
   log.info(
     `export: ${run.runDir} → ${out} (${formats.join(', ')}); parity check on ${rows.rows} rows of ` +
       `${path.join(data.dir, rows.file)} (${data.source})`,
   );
 
-  const graph = buildInferenceGraph(run.config, run.params);
+  const graph = buildInferenceGraph(run.config, run.params, head);
   log.debug(`inference graph: ${JSON.stringify(opHistogram(graph))}`);
 
   // What an interrupted export left: its stage beside OUT, and replaced entries inside OUT.
@@ -176,10 +182,11 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   // Ctrl-C / SIGTERM: the stage goes at once and the export stops there (exit 130 / 143); OUT is
   // untouched, or marked incomplete by export.json if publishing had begun.
   const interrupts = catchInterrupts({ cleanup });
-  const reference = tfjsRunner(run.params, run.config);
+  const reference = head ? embeddingReference(run.params, run.config, head) : tfjsRunner(run.params, run.config);
   const thresholds =
     run.config.problemType === 'multi_label_classification' ? readThresholds(run.modelDir, run.config.id2label) : null;
-  const decide = decisionFor(run.config.problemType, thresholds);
+  // An embedding export is held to its vectors (and their argmax, as before); a head to its decision.
+  const decide = head ? undefined : decisionFor(run.config.problemType, thresholds);
   const results: ParityResult[] = [];
   const records: Partial<Record<ExportFormat, FormatRecord>> = {};
   let quantizedDoc: Int8Report | undefined;
@@ -201,7 +208,8 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
       const runner = await artifact.runner(stage);
       let parity: ParityResult;
       try {
-        parity = await checkParity(format, rows, reference, runner, run.config.id2label.length, atol, decide);
+        const width = head ? run.config.hiddenSize : run.config.id2label.length;
+        parity = await checkParity(format, rows, reference, runner, width, atol, decide);
       } finally {
         await runner.close();
       }

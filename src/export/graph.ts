@@ -46,7 +46,11 @@ export type GraphOp =
   /** softmax over the last axis */
   | { op: 'softmax'; out: string; x: string }
   /** x[:, 0, :]: [B, S, H] → [B, H] */
-  | { op: 'firstToken'; out: string; x: string };
+  | { op: 'firstToken'; out: string; x: string }
+  /** Σ_s x[:, s, :]·mask[:, s] / max(Σ_s mask[:, s], 1e-9): x [B, S, H], mask [B, S] integer → [B, H] */
+  | { op: 'meanPool'; out: string; x: string; mask: string }
+  /** x / max(‖x‖₂, 1e-12) over the last axis */
+  | { op: 'l2Normalize'; out: string; x: string };
 
 export type OpKind = GraphOp['op'];
 
@@ -82,6 +86,12 @@ const ACTIVATION_OF: Record<BertConfig['hiddenAct'], ActivationFn> = {
   relu: 'relu',
 };
 
+/** A bi-encoder's outputs (task embedding): how the sentence vector is made from the encoder states. */
+export interface EmbeddingHead {
+  pooling: 'mean' | 'cls';
+  normalize: boolean;
+}
+
 /** Shapes of the parameters the graph reads: from a tfjs parameter map or any name → shape map. */
 export type ParamShapes = ReadonlyMap<string, { shape: readonly number[] }> | ReadonlyMap<string, readonly number[]>;
 
@@ -96,7 +106,11 @@ function shapeOf(params: ParamShapes, name: string): readonly number[] | undefin
  * BertForSequenceClassification table lists must be present with the shape the config implies;
  * a missing or misshapen one is an error naming it.
  */
-export function buildInferenceGraph(config: BertConfig, params: ParamShapes): InferenceGraph {
+export function buildInferenceGraph(
+  config: BertConfig,
+  params: ParamShapes,
+  embedding: EmbeddingHead | null = null,
+): InferenceGraph {
   const ops: GraphOp[] = [];
   const ranks = new Map<string, number>();
   const emit = <T extends GraphOp>(op: T, rank: number): string => {
@@ -127,7 +141,8 @@ export function buildInferenceGraph(config: BertConfig, params: ParamShapes): In
       `cannot build the inference graph: ` +
         `${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (+${problems.length - 3} more)` : ''}`,
     );
-  for (const spec of specs)
+  // A bi-encoder reads the encoder only: its (untrained) pooler and head stay out of the export.
+  for (const spec of specs.filter((p) => !embedding || p.part === 'body'))
     emit({ op: 'weight', out: spec.name, param: spec.name, shape: [...spec.shape] }, spec.shape.length);
 
   const H = config.hiddenSize;
@@ -190,7 +205,31 @@ export function buildInferenceGraph(config: BertConfig, params: ParamShapes): In
     const activated = emit({ op: 'activation', out: `${p}.intermediate.output`, x: inter, fn: act }, 3);
     const ff = dense(`${p}.output.dense_out`, activated, `${p}.output.dense`);
     const res2 = emit({ op: 'add', out: `${p}.output.residual`, a: ff, b: x }, 3);
-    x = norm(`${p}.output.output`, res2, `${p}.output.LayerNorm`);
+    // Exporters name an output's node after it: a bi-encoder's last layer is last_hidden_state itself.
+    const last = embedding && l === config.numHiddenLayers - 1;
+    x = norm(last ? 'last_hidden_state' : `${p}.output.output`, res2, `${p}.output.LayerNorm`);
+  }
+
+  if (embedding) {
+    // sentence-transformers' Transformer → Pooling (→ Normalize): last_hidden_state and sentence_embedding.
+    const pooledName = embedding.normalize ? 'pooling.output' : 'sentence_embedding';
+    const pooledSentence =
+      embedding.pooling === 'cls'
+        ? emit({ op: 'firstToken', out: pooledName, x }, 2)
+        : emit({ op: 'meanPool', out: pooledName, x, mask: 'attention_mask' }, 2);
+    const sentence = embedding.normalize
+      ? emit({ op: 'l2Normalize', out: 'sentence_embedding', x: pooledSentence }, 2)
+      : pooledSentence;
+    return {
+      ops,
+      inputs: [...INPUT_NAMES],
+      outputs: [
+        { name: 'sentence_embedding', value: sentence, dims: [BATCH_AXIS, H] },
+        { name: 'last_hidden_state', value: x, dims: [BATCH_AXIS, SEQUENCE_AXIS, H] },
+      ],
+      ranks,
+      config,
+    };
   }
 
   const cls = emit({ op: 'firstToken', out: 'bert.pooler.first_token', x }, 2);
@@ -240,7 +279,10 @@ export function opInputs(op: GraphOp): string[] {
     case 'scale':
     case 'softmax':
     case 'firstToken':
+    case 'l2Normalize':
       return [op.x];
+    case 'meanPool':
+      return [op.x, op.mask];
   }
 }
 

@@ -154,5 +154,23 @@ export function lower(op: Exclude<GraphOp, { op: 'input' } | { op: 'weight' }>, 
     case 'firstToken':
       g.node('Gather', [op.x, g.constI64([0], [])], out, [attrI('axis', 1)]);
       return;
+    case 'meanPool': {
+      // ReduceSum takes its axes as an input from opset 13, so 14 and 17 lower alike.
+      const m = g.node('Cast', [op.mask], tmp('mask_float'), [attrI('to', F32)]);
+      const m3 = g.node('Unsqueeze', [m, g.constI64([2], [1])], tmp('mask_expanded'));
+      const summed = g.node('ReduceSum', [g.node('Mul', [op.x, m3], tmp('masked')), g.constI64([1], [1])], tmp('sum'), [
+        attrI('keepdims', 0),
+      ]);
+      const count = g.node('ReduceSum', [m3, g.constI64([1], [1])], tmp('count'), [attrI('keepdims', 0)]);
+      g.node('Div', [summed, g.node('Max', [count, f(1e-9)], tmp('count_clamped'))], out);
+      return;
+    }
+    case 'l2Normalize': {
+      const sq = g.node('Mul', [op.x, op.x], tmp('squared'));
+      const ss = g.node('ReduceSum', [sq, g.constI64([-1], [1])], tmp('sum_squares'), [attrI('keepdims', 1)]);
+      const norm = g.node('Max', [g.node('Sqrt', [ss], tmp('norm')), f(1e-12)], tmp('norm_clamped'));
+      g.node('Div', [op.x, norm], out);
+      return;
+    }
   }
 }

@@ -68,7 +68,11 @@ const toI64 = (a: Int32Array) => {
 };
 
 /** An ONNX file in onnxruntime-node (CPU execution provider). */
-export async function onnxRunner(file: string, opts: { threads?: number } = {}): Promise<LogitsRunner> {
+export async function onnxRunner(
+  file: string,
+  opts: { threads?: number; output?: string } = {},
+): Promise<LogitsRunner> {
+  const output = opts.output ?? 'logits';
   const mod = (await import('onnxruntime-node')) as unknown as typeof import('onnxruntime-node') & {
     default?: typeof import('onnxruntime-node');
   };
@@ -95,7 +99,7 @@ export async function onnxRunner(file: string, opts: { threads?: number } = {}):
     name: `onnxruntime-node ${version} (cpu)`.replace('  ', ' '),
     async run(b) {
       const out = await session.run(feeds(b));
-      const v = Float32Array.from(out.logits.data as Float32Array);
+      const v = Float32Array.from(out[output].data as Float32Array);
       for (const t of Object.values(out)) t.dispose?.();
       return v;
     },

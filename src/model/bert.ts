@@ -150,8 +150,27 @@ export function bertLogits(
   return tf.tidy(() => compute(params, config, inputs, { ...opts, returnHidden: false, headless: false }).logits!);
 }
 
+/**
+ * The encoder's last hidden state [batch, seq, hidden] without pooler or classifier: what a
+ * BertForMaskedLM head reads (its parameter table has no pooler).
+ */
+export function bertHidden(
+  params: Params,
+  config: BertConfig,
+  inputs: BertInputs,
+  opts: ForwardOptions = {},
+): tf.Tensor3D {
+  checkInputs(config, inputs);
+  return tf.tidy(() => compute(params, config, inputs, { ...opts, encoderOnly: true }).lastHidden!);
+}
+
 /** The forward graph without the tidy scope (callers wrap it). */
-function compute(params: Params, config: BertConfig, inputs: BertInputs, opts: ForwardOptions): BertOutputs {
+function compute(
+  params: Params,
+  config: BertConfig,
+  inputs: BertInputs,
+  opts: ForwardOptions & { encoderOnly?: boolean },
+): BertOutputs {
   const training = opts.training ?? false;
   const nextSeed = seedStream(opts.seed ?? 0);
   const drop = (x: tf.Tensor, rate: number): tf.Tensor => (training && rate > 0 ? dropout(x, rate, nextSeed()) : x);
@@ -212,6 +231,7 @@ function compute(params: Params, config: BertConfig, inputs: BertInputs, opts: F
   }
 
   const hidden = x.reshape([batch, seq, H]) as tf.Tensor3D;
+  if (opts.encoderOnly) return { lastHidden: hidden } as BertOutputs;
   const cls = tf.slice(hidden, [0, 0, 0], [batch, 1, H]).reshape([batch, H]) as tf.Tensor2D;
   const pooled = tf.tanh(linear(params, 'bert.pooler.dense', cls)) as tf.Tensor2D;
   const out: BertOutputs = { pooled };

@@ -101,7 +101,11 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
         `(expected ${CHECKPOINT_VERSION})`,
     );
   }
-  const config = parseBertConfig(manifest.modelTopology?.config, `${modelJson} (modelTopology.config)`);
+  const topology = manifest.modelTopology?.config as { architectures?: unknown } | undefined;
+  const parsed = parseBertConfig(topology, `${modelJson} (modelTopology.config)`);
+  // recsys writes the architecture it saved, so the head of its own checkpoints is known from it.
+  const masked = Array.isArray(topology?.architectures) && topology.architectures[0] === 'BertForMaskedLM';
+  const config: BertConfig = masked ? { ...parsed, head: 'masked_lm' } : parsed;
   const groups = manifest.weightsManifest ?? [];
   const meta = manifest.userDefinedMetadata ?? {};
   const chunks: Buffer[] = [];
@@ -151,7 +155,8 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
 /**
  * Save as a Hugging Face BertForSequenceClassification directory: `config.json` (with id2label,
  * label2id, problem_type) and `model.safetensors` (float32, PyTorch [out, in] kernels, `bert.` names),
- * loadable by `BertForSequenceClassification.from_pretrained(dir)`.
+ * loadable by `BertForSequenceClassification.from_pretrained(dir)`. With the masked-LM head it is a
+ * BertForMaskedLM dir (`cls.predictions.*`, the decoder tied to the word embeddings, no pooler).
  */
 export async function saveHfModel(dir: string, config: BertConfig, params: Params): Promise<void> {
   const entries = [];

@@ -29,6 +29,12 @@ export interface BertConfig {
   /** Label names by id; its length is num_labels. */
   id2label: string[];
   problemType: ProblemType | null;
+  /**
+   * Which head the parameter table carries: absent = the sequence classifier (+ pooler); 'masked_lm' =
+   * BertForMaskedLM's `cls.predictions.*` (no pooler). Set by the caller, never read from a config.json
+   * (a pretrained BERT names BertForMaskedLM in `architectures` and is still fine-tuned as a classifier).
+   */
+  head?: 'masked_lm';
 }
 
 type Kind = 'posInt' | 'nonNegInt' | 'posNumber' | 'prob' | 'act';
@@ -211,7 +217,7 @@ export function numLabels(config: BertConfig): number {
 /** The Hugging Face `config.json` object for a BertForSequenceClassification with this config. */
 export function toHfConfig(config: BertConfig): Record<string, unknown> {
   const out: Record<string, unknown> = {
-    architectures: ['BertForSequenceClassification'],
+    architectures: [config.head === 'masked_lm' ? 'BertForMaskedLM' : 'BertForSequenceClassification'],
     model_type: 'bert',
   };
   for (const [hfKey, key] of FIELDS) out[hfKey] = config[key];
@@ -224,10 +230,11 @@ export function toHfConfig(config: BertConfig): Record<string, unknown> {
   return out;
 }
 
-/** Same config with another label set (e.g. the dataset's). */
+/** Same config with another label set (e.g. the dataset's): a classifier, whatever head it had. */
 export function withLabels(config: BertConfig, id2label: string[], problemType?: ProblemType | null): BertConfig {
+  const { head: _head, ...classifier } = config;
   return Object.freeze({
-    ...config,
+    ...classifier,
     id2label: [...id2label],
     problemType: problemType === undefined ? config.problemType : problemType,
   });

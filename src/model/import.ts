@@ -27,12 +27,17 @@ export interface ImportOptions {
   seed?: number;
   /** Treat unexpected tensors as an error instead of listing them. Default false. */
   strict?: boolean;
+  /**
+   * 'masked_lm': load BertForMaskedLM's table (body + `cls.predictions.*`, no pooler) for continued
+   * pretraining; a checkpoint without that head gets a fresh one. Default: the sequence classifier.
+   */
+  head?: 'masked_lm';
 }
 
 export interface ImportReport {
   source: string;
   /** What the checkpoint looked like. */
-  layout: 'sequence-classification' | 'bert-prefixed-without-classifier' | 'bare-bert-model';
+  layout: 'sequence-classification' | 'bert-prefixed-without-classifier' | 'bare-bert-model' | 'masked-lm';
   /** dtypes found in the file(s), e.g. ["F16"] */
   dtypes: string[];
   /** Known-unused tensors that were skipped (position_ids, cls.predictions.*, …). */
@@ -60,9 +65,14 @@ const IGNORED: RegExp[] = [
   /^lm_head\./,
 ];
 
+/** The masked-LM head's tensors: the decoder matrix is tied to the word embeddings, never read from a file. */
+const MLM_HEAD = /^cls\.predictions\.(transform\.|bias$|decoder\.bias$)/;
+
 /** Map a checkpoint name to recsys's name, or null if it is not a BERT parameter. */
-function canonicalName(name: string): string | null {
+function canonicalName(name: string, masked: boolean): string | null {
   const n = name.replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
+  // Older checkpoints carry the decoder bias only as cls.predictions.decoder.bias (HF ties the two).
+  if (masked && MLM_HEAD.test(n)) return n === 'cls.predictions.decoder.bias' ? 'cls.predictions.bias' : n;
   if (n.startsWith('bert.') || n.startsWith('classifier.')) return n;
   if (/^(embeddings|encoder|pooler)\./.test(n)) return `bert.${n}`;
   return null;
@@ -92,12 +102,23 @@ export function paramsFromTensors(
   const byName = new Map<string, StEntry>();
   const dtypes = new Set<string>();
   let bare = false;
-  for (const [name, entry] of tensors) {
+  const masked = opts.head === 'masked_lm';
+  if (masked) config = { ...config, head: 'masked_lm' };
+  // cls.predictions.bias and its alias decoder.bias: the first one wins, the other is a tied copy.
+  const sorted = [...tensors].sort(([a], [b]) => Number(a.includes('decoder')) - Number(b.includes('decoder')));
+  for (const [name, entry] of sorted) {
+    const canonMlm = masked ? canonicalName(name, true) : null;
+    if (canonMlm?.startsWith('cls.')) {
+      if (!byName.has(canonMlm)) byName.set(canonMlm, entry);
+      else report.ignored.push(name);
+      dtypes.add(entry.dtype);
+      continue;
+    }
     if (IGNORED.some((re) => re.test(name))) {
       report.ignored.push(name);
       continue;
     }
-    const canon = canonicalName(name);
+    const canon = canonicalName(name, false);
     if (canon === null) {
       report.unexpected.push(name);
       continue;
@@ -109,8 +130,16 @@ export function paramsFromTensors(
     dtypes.add(entry.dtype);
   }
   report.dtypes = [...dtypes].sort();
-  const hasHead = byName.has('classifier.weight') || byName.has('classifier.bias');
-  report.layout = bare ? 'bare-bert-model' : hasHead ? 'sequence-classification' : 'bert-prefixed-without-classifier';
+  const hasHead = masked
+    ? byName.has('cls.predictions.transform.dense.weight')
+    : byName.has('classifier.weight') || byName.has('classifier.bias');
+  report.layout = bare
+    ? 'bare-bert-model'
+    : hasHead
+      ? masked
+        ? 'masked-lm'
+        : 'sequence-classification'
+      : 'bert-prefixed-without-classifier';
 
   // Labels: the caller's label set wins; a checkpoint head of the same size is kept.
   let freshHead = !hasHead;
@@ -138,7 +167,8 @@ export function paramsFromTensors(
   }
 
   const specs = paramSpecs(config);
-  const poolerMissing = !specs.some((s) => s.part === 'pooler' && byName.has(s.name));
+  const hasPoolerSpec = specs.some((s) => s.part === 'pooler');
+  const poolerMissing = hasPoolerSpec && !specs.some((s) => s.part === 'pooler' && byName.has(s.name));
   // Required: the body always; the pooler and head when the checkpoint has part of them.
   const required = (part: string) =>
     part === 'body' || (part === 'pooler' && !poolerMissing) || (part === 'head' && !freshHead);
@@ -182,7 +212,20 @@ export function paramsFromTensors(
   }
   if (!hasHead)
     report.messages.push(
-      `the checkpoint has no classifier: initialised a fresh head for ${config.id2label.length} labels (seed ${seed})`,
+      masked
+        ? `the checkpoint has no masked-LM head: initialised a fresh cls.predictions (seed ${seed})`
+        : `the checkpoint has no classifier: initialised a fresh head for ${config.id2label.length} labels ` +
+            `(seed ${seed})`,
+    );
+  const known = new Set(specs.map((s) => s.name));
+  const dropped = [...byName.keys()].filter((n) => !known.has(n));
+  if (dropped.length > 0)
+    report.messages.push(`dropped ${dropped.length} tensor(s) this head does not use: ${listNames(dropped)}`);
+  const mlmHead = report.ignored.filter((n) => n.startsWith('cls.predictions.'));
+  if (!masked && mlmHead.length > 0)
+    report.messages.push(
+      `the checkpoint's masked-LM head (${mlmHead.length} cls.predictions.* tensors) is dropped: fine-tuning uses ` +
+        `the encoder only`,
     );
   if (poolerMissing)
     report.messages.push(`the checkpoint has no pooler: initialised a fresh bert.pooler.dense (seed ${seed})`);

@@ -20,3 +20,6 @@ export { encodeSafetensors, MAX_HEADER_BYTES, parseSafetensors, readSafetensors 
 export type { StEntry, StFile, StWriteEntry } from './safetensors.js';
 export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpoint, saveHfModel } from './checkpoint.js';
 export type { Checkpoint } from './checkpoint.js';
+export { bertHidden } from './bert.js';
+export { maskedLmNllSum, mlmLogits } from './mlm-head.js';
+export type { MaskedTargets } from './mlm-head.js';

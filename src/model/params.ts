@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { BertConfig } from './config.js';
 
 /**
- * The parameter table of BertForSequenceClassification, keyed by Hugging Face names.
+ * The parameter table of BertForSequenceClassification (or BertForMaskedLM), keyed by Hugging Face names.
  *
  * Layout decision: Linear kernels are stored as [in, out] (what tfjs `matMul(x, W)` wants) under the
  * Hugging Face name (`...query.weight`); PyTorch keeps them as [out, in], so import and HF export
@@ -31,9 +31,9 @@ export function paramSpecs(c: BertConfig): ParamSpec[] {
     add(`${prefix}.weight`, [nIn, nOut], 'linear', part);
     add(`${prefix}.bias`, [nOut], 'bias', part);
   };
-  const norm = (prefix: string) => {
-    add(`${prefix}.weight`, [H], 'norm_weight');
-    add(`${prefix}.bias`, [H], 'norm_bias');
+  const norm = (prefix: string, part: ParamSpec['part'] = 'body') => {
+    add(`${prefix}.weight`, [H], 'norm_weight', part);
+    add(`${prefix}.bias`, [H], 'norm_bias', part);
   };
   add('bert.embeddings.word_embeddings.weight', [c.vocabSize, H], 'embedding');
   add('bert.embeddings.position_embeddings.weight', [c.maxPositionEmbeddings, H], 'embedding');
@@ -49,6 +49,13 @@ export function paramSpecs(c: BertConfig): ParamSpec[] {
     dense(`${p}.intermediate.dense`, H, I);
     dense(`${p}.output.dense`, I, H);
     norm(`${p}.output.LayerNorm`);
+  }
+  if (c.head === 'masked_lm') {
+    // BertForMaskedLM: no pooler; the decoder matrix is the word embeddings (tied), only its bias is a parameter.
+    dense('cls.predictions.transform.dense', H, H, 'head');
+    norm('cls.predictions.transform.LayerNorm', 'head');
+    add('cls.predictions.bias', [c.vocabSize], 'bias', 'head');
+    return specs;
   }
   dense('bert.pooler.dense', H, H, 'pooler');
   dense('classifier', H, c.id2label.length, 'head');

@@ -3,7 +3,8 @@ import { openSource, type InputFormat } from '../data/readers/index.js';
 import { RejectsWriter } from '../data/rejects.js';
 import type { Encoded } from '../data/tokenizer/index.js';
 import type { InferenceModel } from '../infer/model.js';
-import { DECODERS, EXTRA_COLUMNS } from './decode.js';
+import { EXTRA_COLUMNS } from './decode.js';
+import { fitMessage, scoreLogits } from './scores.js';
 import { PredictionWriter, type Prediction } from './writer.js';
 
 export interface PredictOptions {
@@ -29,7 +30,7 @@ export interface PredictSummary {
 
 type Pending = { row: number; id?: string; enc?: Encoded; error?: string; line?: number; raw?: string };
 
-export { softmax } from '../infer/activation.js';
+export { softmax } from './scores.js';
 
 /**
  * Raw text in, predictions out: one output row per input row, in input order. Rows that cannot be
@@ -42,9 +43,6 @@ export async function runPredict(model: InferenceModel, opts: PredictOptions): P
 
   const labels = model.labels;
   const writer = new PredictionWriter(opts.output, !!opts.idColumn, EXTRA_COLUMNS[model.headKind]);
-  // Scores by the model's head: softmax, sigmoid with the run's thresholds, or the raw outputs.
-  const decode = DECODERS[model.headKind];
-  const decodeOptions = { labels, topK: opts.topK, thresholds: model.thresholds };
   const rejectsFile = opts.output.replace(/(\.[^./]+)?$/, '.rejects.csv');
   const rejects = new RejectsWriter(rejectsFile);
   let pending: Pending[] = [];
@@ -66,10 +64,9 @@ export async function runPredict(model: InferenceModel, opts: PredictOptions): P
         pred.error = p.error;
         continue;
       }
-      const l = all!.subarray(k * n, (k + 1) * n);
+      // Scores by the model's head: softmax, sigmoid with the run's thresholds, or the raw outputs.
+      Object.assign(pred, scoreLogits(all!.subarray(k * n, (k + 1) * n), labels, opts.topK, opts.logits, model));
       k++;
-      Object.assign(pred, decode(l, decodeOptions));
-      if (opts.logits) pred.logits = Array.from(l);
       predicted++;
     }
     await writer.write(out);
@@ -93,10 +90,7 @@ export async function runPredict(model: InferenceModel, opts: PredictOptions): P
         else {
           const enc = model.tokenizer.encode(text, pair, model.maxLength, model.truncation);
           if (enc) entry.enc = enc;
-          else {
-            const limit = model.maxLength;
-            entry.error = `first text alone exceeds max_length ${limit}; only_second truncation cannot fit the pair`;
-          }
+          else entry.error = fitMessage(model.maxLength);
         }
       }
       if (entry.error) rejects.add({ row: r.row, line: r.line, reason: entry.error, raw: r.raw });

@@ -5,6 +5,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { removeStaleTemps, tempNameFor, writeJsonAtomic } from '../lib/atomic.js';
 import { DataError, UsageError } from '../lib/errors.js';
 import { sha256File } from '../lib/hash.js';
+import { buildTextTable, type TextSource } from './fulltext.js';
 import { loadLance, toLance } from './lance.js';
 import {
   type AnnKind,
@@ -30,6 +31,8 @@ export interface IndexBuildOptions {
   overwrite: boolean;
   /** Rows per LanceDB write (default WRITE_ROWS; tests lower it to exercise appends). */
   writeRows?: number;
+  /** Item texts for a full-text (BM25) index beside the vectors (search --fts / --hybrid). */
+  texts?: TextSource;
   verbose?: boolean;
   onProgress?: (rows: number) => void;
 }
@@ -144,6 +147,11 @@ export async function buildIndex(opts: IndexBuildOptions): Promise<IndexManifest
     await createAnnIndex(table, ann);
     if (ann.kind !== 'none') ann.build_seconds = Number(((performance.now() - t0) / 1000).toFixed(2));
     table.close();
+    const text = opts.texts ? await buildTextTable(db, opts.texts, m.key.column) : undefined;
+    if (text && text.count !== count)
+      throw new DataError(
+        `${opts.texts!.file}: ${text.count} rows; the index has ${count} vectors (one text per item)`,
+      );
     db.close();
     await copyFile(path.join(opts.vectors, VECTORS_MANIFEST_FILE), path.join(tmp, INDEX_VECTORS_MANIFEST_FILE));
     const manifest: IndexManifest = {
@@ -163,6 +171,7 @@ export async function buildIndex(opts: IndexBuildOptions): Promise<IndexManifest
       truncation: m.truncation,
       tokenizer_sha256: m.tokenizer_sha256,
       created: new Date().toISOString(),
+      ...(text ? { text } : {}),
     };
     await writeJsonAtomic(path.join(tmp, INDEX_MANIFEST_FILE), manifest);
     await swapInto(tmp, opts.out);

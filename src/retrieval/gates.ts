@@ -1,5 +1,6 @@
 import { UsageError } from '../lib/errors.js';
 import { type GateSpec, parseGateArg } from '../eval/gates.js';
+import { rankingBaselineGates, readRankingBaseline } from '../eval/ranking-baseline.js';
 import { parseRankingMetric } from '../eval/ranking.js';
 
 const VALID =
@@ -30,4 +31,33 @@ export function rankingGates(configMin: Record<string, number>, min: string[], k
     specs.set(metric, { metric, op: '>=', threshold, source: '--min' });
   }
   return { specs: [...specs.values()], cutoffs: [...cutoffs] };
+}
+
+/**
+ * search's gates: `--min` / `search.min`, and `--baseline OLD.json [--max-drop D]` (a previous
+ * `search --json` report), checked against recall@k, nDCG@k, MRR@k and MAP by default.
+ */
+export function searchGates(
+  configMin: Record<string, number>,
+  flags: { min?: string[]; baseline?: string; maxDrop: number | null; baselineMetrics?: string },
+  k: number,
+) {
+  const gated = rankingGates(configMin, flags.min ?? [], k);
+  if (!flags.baseline) return { ...gated, skipped: [] as string[] };
+  const metrics = flags.baselineMetrics?.split(',').map((m) => m.trim());
+  for (const m of metrics ?? []) check(m, k);
+  const base = rankingBaselineGates(readRankingBaseline(flags.baseline), {
+    maxDrop: flags.maxDrop,
+    metrics,
+    defaults: [`recall@${k}`, `ndcg@${k}`, `mrr@${k}`, 'map'],
+    gated: gated.specs.map((s) => s.metric),
+  });
+  return { specs: [...gated.specs, ...base.specs], cutoffs: gated.cutoffs, skipped: base.skipped };
+}
+
+function check(metric: string, k: number): void {
+  const parsed = parseRankingMetric(metric);
+  if (!parsed) throw new UsageError(`--baseline-metrics ${metric}: unknown metric; ${VALID}`);
+  if (parsed.k !== undefined && parsed.k > k)
+    throw new UsageError(`--baseline-metrics ${metric}: needs ${parsed.k} hits per query; search returns --k ${k}`);
 }

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DataError, UsageError } from '../lib/errors.js';
 import { readJsonObject } from '../lib/json-file.js';
+import type { TextSettings } from './fulltext.js';
 import type { VectorsManifest } from './vectors.js';
 
 export const INDEX_MANIFEST_FILE = 'manifest.json';
@@ -41,6 +42,8 @@ export interface IndexManifest {
   truncation: string;
   tokenizer_sha256: string;
   created: string;
+  /** The items' texts with a full-text (BM25) index, for `search --fts` and `--hybrid` (index --texts). */
+  text?: TextSettings;
 }
 
 export function readIndexManifest(dir: string): IndexManifest {

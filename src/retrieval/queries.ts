@@ -9,6 +9,8 @@ export interface QueryVector {
   vector: Float32Array;
   /** An item to leave out of the hits (item-to-item search excludes the item itself). */
   exclude?: string | number;
+  /** The query's text (full-text and hybrid search). */
+  text?: string;
 }
 
 /** Texts → their vectors, row-major [texts, dimension] (embed/ provides one over an InferenceModel). */
@@ -26,20 +28,31 @@ export interface QueryFileOptions {
 
 /**
  * The queries of a file, embedded `batchSize` at a time and yielded one by one, so memory is one
- * batch. A row without text or id is a data error naming its row: a query cannot be skipped
- * quietly when its hits (and its metrics) are what the user asked for.
+ * batch (no encoder: the texts only, for full-text search). A row without text or id is a data
+ * error naming its row: a query cannot be skipped quietly when its hits (and its metrics) are what
+ * the user asked for.
  */
-export async function* embeddedQueries(opts: QueryFileOptions, encode: QueryEncoder): AsyncGenerator<QueryVector> {
+export async function* embeddedQueries(
+  opts: QueryFileOptions,
+  encode: QueryEncoder | null,
+): AsyncGenerator<QueryVector> {
   const source = openSource(opts.file, opts.format);
   await requireColumns(source, opts.file, [opts.textColumn, opts.idColumn]);
   let keys: (string | number)[] = [];
   let texts: string[] = [];
   const flush = async function* () {
+    if (!encode) {
+      for (let i = 0; i < keys.length; i++) yield { key: keys[i], vector: new Float32Array(0), text: texts[i] };
+      keys = [];
+      texts = [];
+      return;
+    }
     const vectors = await encode(texts);
     const dim = opts.dimension;
     if (vectors.length !== texts.length * dim)
       throw new DataError(`query vectors have dimension ${vectors.length / texts.length}; the index has ${dim}`);
-    for (let i = 0; i < keys.length; i++) yield { key: keys[i], vector: vectors.slice(i * dim, (i + 1) * dim) };
+    for (let i = 0; i < keys.length; i++)
+      yield { key: keys[i], vector: vectors.slice(i * dim, (i + 1) * dim), text: texts[i] };
     keys = [];
     texts = [];
   };

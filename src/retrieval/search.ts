@@ -18,12 +18,16 @@ export interface SearchOptions {
   onProgress?: (queries: number) => void;
   /** Where lines go without --output. */
   write?: (line: string) => void;
+  /** How a query's hits are found; default: vector search (store.search). */
+  retrieve?: (q: QueryVector) => Promise<Hit[]>;
+  /** The mode reported when `retrieve` is given. */
+  mode?: 'fts' | 'hybrid';
 }
 
 export interface SearchSummary {
   queries: number;
   k: number;
-  mode: 'exact' | 'ann';
+  mode: 'exact' | 'ann' | 'fts' | 'hybrid';
   seconds: number;
   queries_per_second: number;
   output: string | null;
@@ -51,7 +55,9 @@ export async function runSearch(
   let n = 0;
   try {
     for await (const q of queries) {
-      const hits: Hit[] = await store.search(q.vector, opts.k, opts.exact, opts.ann, q.exclude);
+      const hits: Hit[] = opts.retrieve
+        ? await opts.retrieve(q)
+        : await store.search(q.vector, opts.k, opts.exact, opts.ann, q.exclude);
       const line = `${JSON.stringify({ [opts.keyName]: q.key, hits })}\n`;
       if (out) await out.write(line);
       else opts.write?.(line);
@@ -75,11 +81,30 @@ export async function runSearch(
   const summary: SearchSummary = {
     queries: n,
     k: opts.k,
-    mode: opts.exact || store.exactOnly ? 'exact' : 'ann',
+    mode: opts.mode ?? (opts.exact || store.exactOnly ? 'exact' : 'ann'),
     seconds,
     queries_per_second: seconds > 0 ? n / seconds : 0,
     output: opts.output ?? null,
   };
   if (acc) summary.ranking = { ...acc.summary(), n_unjudged: unjudged };
   return summary;
+}
+
+/** The metrics lines of a search with qrels (empty without). */
+export function rankingLines(summary: SearchSummary): string {
+  const r = summary.ranking;
+  if (!r) return '';
+  const k = summary.k;
+  const f = (name: string) => `${name} ${r.metrics[name] == null ? 'n/a' : (r.metrics[name] as number).toFixed(4)}`;
+  return (
+    `${[`recall@${k}`, `ndcg@${k}`, `mrr@${k}`, 'map'].map(f).join('  ')}\n` +
+    `judged queries ${r.n_queries} (${r.n_without_relevant} without relevant), unjudged ${r.n_unjudged}\n`
+  );
+}
+
+export function searchedLine(s: SearchSummary): string {
+  return (
+    `searched ${s.queries} queries (${s.mode}, k ${s.k}) in ${s.seconds.toFixed(2)} s` +
+    ` (${s.queries_per_second.toFixed(1)} queries/s)${s.output ? ` → ${s.output}` : ''}`
+  );
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Connection, Table } from '@lancedb/lancedb';
 import { DataError, escapeControlChars, UsageError } from '../lib/errors.js';
+import { TEXT_TABLE } from './fulltext.js';
 import { loadLance } from './lance.js';
 import { INDEX_TABLE, type IndexManifest, readIndexManifest } from './manifest.js';
 
@@ -26,6 +27,8 @@ export interface AnnQueryOptions {
  * similarities, 1 − LanceDB's cosine distance, highest first; equal scores are ordered by id.
  */
 export class VectorStore {
+  private texts: Table | undefined;
+
   private constructor(
     readonly dir: string,
     readonly manifest: IndexManifest,
@@ -64,6 +67,23 @@ export class VectorStore {
     return (exclude === undefined ? hits : hits.filter((h) => h.id !== exclude)).slice(0, k);
   }
 
+  /**
+   * BM25 full-text search over the index's `texts` table (built with `recsys index --texts`): the best
+   * `k` items for `text`, scored by LanceDB's BM25 (`_score`), highest first.
+   */
+  async fullText(text: string, k: number): Promise<Hit[]> {
+    if (!this.manifest.text)
+      throw new UsageError(
+        `${this.dir}: no full-text index; rebuild it with recsys index --texts FILE --text-column C`,
+      );
+    this.texts ??= await this.db.openTable(TEXT_TABLE);
+    const key = this.manifest.key;
+    const q = this.texts.query().fullTextSearch(text, { columns: 'text' }).select([key, '_score']).limit(k);
+    const rows = (await q.toArray()) as Record<string, unknown>[];
+    const hits = rows.map((r) => ({ id: keyValue(r[key]), score: Number(r._score) }));
+    return hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
   /** The stored vector of an item (for item-to-item neighbours). */
   async vectorOf(id: string): Promise<{ id: Hit['id']; vector: Float32Array }> {
     const key = this.manifest.key;
@@ -89,6 +109,7 @@ export class VectorStore {
   }
 
   close(): void {
+    this.texts?.close();
     this.table.close();
     this.db.close();
   }

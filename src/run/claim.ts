@@ -5,14 +5,24 @@ import { UsageError } from '../lib/errors.js';
 import { RUN_ENTRIES, runPaths } from './layout.js';
 
 /**
- * Whether `recsys train` may write into a run directory, and how: a run dir with
- * train_summary.json is complete; one without is an interrupted run.
+ * Whether `recsys train` (or pretrain) may write into a run directory, and how: a run dir with
+ * train_summary.json is complete; one without is an interrupted run. With `resume`, a dir without a
+ * checkpoint yet ('restart': stopped before its first one, or never started) starts from step 0, so
+ * a scheduler can re-run the same command line after any preemption.
  */
-export function checkRunDirForTraining(runDir: string, resume: boolean, overwrite: boolean): 'fresh' | 'resume' {
+export function checkRunDirForTraining(
+  runDir: string,
+  resume: boolean,
+  overwrite: boolean,
+): 'fresh' | 'resume' | 'restart' {
   const p = runPaths(runDir);
   if (resume) {
-    if (!existsSync(p.last)) throw new UsageError(`${runDir}: nothing to resume (no last/ checkpoint)`);
-    return 'resume';
+    if (existsSync(p.last)) return 'resume';
+    const entries = existsSync(runDir) ? readdirSync(runDir) : [];
+    const ours = entries.some((e) => RUN_ENTRIES.has(e) || e.includes('.tmp-'));
+    if (entries.length > 0 && !ours && !overwrite)
+      throw new UsageError(`${runDir}: not empty and not a recsys run; pass --overwrite or choose another --out`);
+    return 'restart';
   }
   if (!existsSync(runDir) || readdirSync(runDir).length === 0) return 'fresh';
   if (existsSync(p.summary) && !overwrite) {

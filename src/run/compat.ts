@@ -103,7 +103,8 @@ export function checkRunModel(
   manifestFile: string,
   manifest: DatasetManifest,
 ): void {
-  if (JSON.stringify(config.id2label) !== JSON.stringify(manifest.labels)) {
+  // A bi-encoder's head is unused: its dataset has no labels to agree with.
+  if (manifest.task !== 'embedding' && JSON.stringify(config.id2label) !== JSON.stringify(manifest.labels)) {
     throw new DataError(
       `${path.join(modelDir, 'config.json')}: id2label [${config.id2label.join(', ')}] disagrees ` +
         `with the labels in ${manifestFile} [${manifest.labels.join(', ')}]`,

@@ -5,8 +5,10 @@ import YAML from 'yaml';
 import { initBackend } from '../backend/index.js';
 import type { RecsysConfig } from '../config/schema.js';
 import { readManifest, type DatasetManifest } from '../data/manifest.js';
-import { loadSplit, splitFile } from '../data/split-reader.js';
+import { loadSplit, splitFile, type SplitArrays } from '../data/split-reader.js';
+import { loadTripletSplit, type TripletSplit } from '../data/triplet-shards.js';
 import { HEADS, isHeadTask } from '../eval/heads.js';
+import { earlyStoppingMetric, embeddingMetricNames, embeddingObjective } from './embedding-objective.js';
 import { defaultTopK, metricNames } from '../eval/metrics.js';
 import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
 import { DataError, UsageError } from '../lib/errors.js';
@@ -17,6 +19,7 @@ import { readJsonObject } from '../lib/json-file.js';
 import type { Logger } from '../lib/log.js';
 import { saveCheckpoint, saveHfModel } from '../model/index.js';
 import { checkLinksStayInside, checkRunDirForTraining, clearRunDir } from '../run/claim.js';
+import { checkSameRun } from '../run/identity.js';
 import { runPaths } from '../run/layout.js';
 import { modeFor } from './early-stop.js';
 import { NonFiniteError, trainLoop, type TrainEvents, type TrainResult } from './loop.js';
@@ -24,6 +27,24 @@ import { initialModel, type InitialModel } from './model-init.js';
 import { warmupSteps } from './schedule.js';
 import { padIdOf, saveThresholds } from './thresholds.js';
 import { readCheckpoint, resolveLink } from './state.js';
+
+/** An empty classification split: what the loop is handed for a bi-encoder run (its rows come in `pairs`). */
+const EMPTY_SPLIT: SplitArrays = {
+  size: 0,
+  ids: new Int32Array(0),
+  typeIds: new Int8Array(0),
+  offsets: new Int32Array(1),
+  labels: new Int32Array(0),
+  rows: new Float64Array(0),
+};
+
+function checkEmbeddingMetric(metric: string): void {
+  const names = embeddingMetricNames();
+  if (!names.includes(metric))
+    throw new UsageError(
+      `train.early_stopping.metric: "${metric}" is not reported for task embedding; use one of ${names.join(', ')}`,
+    );
+}
 
 function checkEarlyStoppingMetric(metric: string, labels: string[], task: RecsysConfig['task']): void {
   const watchable = isHeadTask(task)
@@ -65,6 +86,9 @@ async function verifiedSplitFile(
   return file;
 }
 
+/** The config sections a resumed fine-tuning run must share with the run it continues. */
+const RUN_SECTIONS = ['seed', 'task', 'data', 'tokenizer', 'model', 'train'];
+
 export interface FineTuneRequest {
   config: RecsysConfig;
   resume: boolean;
@@ -102,14 +126,18 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
   const mode = checkRunDirForTraining(runDir, req.resume, req.overwrite);
   if (mode === 'resume') checkLinksStayInside(runDir);
   const manifest = readManifest(datasetDir);
+  if (mode !== 'fresh') checkSameRun(runDir, config, RUN_SECTIONS, manifest.dataset_sha256);
   const task = manifest.task ?? 'single_label_classification';
+  const embedding = config.task === 'embedding';
   if (task !== config.task)
     throw new UsageError(
-      `task: ${config.task}, but ${datasetDir} was prepared for ${task}; re-run recsys prepare with this task`,
+      `task: the run is ${config.task} but ${datasetDir} was prepared for ${task}; prepare it with this task`,
     );
-  checkEarlyStoppingMetric(t.early_stopping.metric, manifest.labels, task);
+  const watched = earlyStoppingMetric(config);
+  if (embedding) checkEmbeddingMetric(watched);
+  else checkEarlyStoppingMetric(watched, manifest.labels, task);
   checkClassWeights(t.class_weights, manifest.labels);
-  if (manifest.labels.length < 2 && task !== 'regression')
+  if (!embedding && manifest.labels.length < 2 && task !== 'regression')
     throw new DataError(
       `${datasetDir}: the dataset has a single label (${JSON.stringify(manifest.labels[0])}); a ` +
         `classifier needs at least two`,
@@ -119,14 +147,19 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
 
   // The data and the schedule are checked before anything in the run dir changes: a broken shard
   // or a bad warmup never costs an old run.
-  const train = await loadSplit(await verifiedSplitFile(datasetDir, manifest, 'train'));
-  const validation = manifest.splits.validation?.rows
-    ? await loadSplit(await verifiedSplitFile(datasetDir, manifest, 'validation'))
-    : null;
-  if (train.size === 0) throw new UsageError(`${datasetDir}: the train split is empty`);
+  const hasValidation = !!manifest.splits.validation?.rows;
+  const load = embedding ? loadTripletSplit : loadSplit;
+  const trainSplit = await load(await verifiedSplitFile(datasetDir, manifest, 'train'));
+  const validSplit = hasValidation ? await load(await verifiedSplitFile(datasetDir, manifest, 'validation')) : null;
+  const pairs = embedding
+    ? { train: trainSplit as TripletSplit, validation: validSplit as TripletSplit | null }
+    : undefined;
+  const train = embedding ? EMPTY_SPLIT : (trainSplit as SplitArrays);
+  const validation = embedding ? null : (validSplit as SplitArrays | null);
+  if (trainSplit.size === 0) throw new UsageError(`${datasetDir}: the train split is empty`);
   const steps = Math.min(
     t.max_steps ?? Infinity,
-    Math.ceil(Math.ceil(train.size / t.batch_size) / t.grad_accum) * t.epochs,
+    Math.ceil(Math.ceil(trainSplit.size / t.batch_size) / t.grad_accum) * t.epochs,
   );
   const warm = warmupSteps(t.warmup, steps);
   if (warm > steps)
@@ -145,6 +178,7 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
   } else {
     // Everything is checked before an old run is removed: a bad flag never costs a finished run.
     start = await initialModel(config.model.path, manifest, config.seed, req.offline, datasetDir);
+    if (mode === 'restart') start.messages.unshift(`${runDir}: no checkpoint yet; starting from step 0`);
     // Only the run's own entries go: --overwrite on a dir that holds other files never deletes them.
     await clearRunDir(runDir);
   }
@@ -156,15 +190,22 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
       `${t.weight_decay}${t.decay_embeddings ? ' incl. embeddings' : ' (matrices only)'}, ` +
       `clip ${t.clip_norm}, batch ${t.batch_size}×${t.grad_accum}, max_length ` +
       `${manifest.max_length}, dropout ${t.dropout ? 'on' : 'off'}, ` +
-      `early stopping on ${t.early_stopping.metric} ` +
-      `(${modeFor(t.early_stopping.metric, t.early_stopping.mode)}, patience ` +
+      `early stopping on ${watched} ` +
+      `(${modeFor(watched, t.early_stopping.mode)}, patience ` +
       `${t.early_stopping.patience}), seed ${config.seed}`,
   );
-  if (!validation)
+  if (embedding)
+    log.info(
+      `bi-encoder: ${t.pooling} pooling, in-batch negatives, scale ${t.mnrl_scale}` +
+        (t.mnrl_symmetric ? ', symmetric' : ''),
+    );
+  if (!validSplit)
     log.warn('no validation rows: early stopping and best-weights selection are off; the final weights are kept');
 
   await writeFileAtomic(paths.config, YAML.stringify(config));
-  await writeJsonAtomic(paths.manifest, { ...manifest, dataset_dir: path.resolve(datasetDir) });
+  // A bi-encoder's sentence-vector settings travel with the run: export and embed read them there.
+  const head = embedding ? { embedding_head: { pooling: t.pooling, normalize: config.embed.normalize } } : {};
+  await writeJsonAtomic(paths.manifest, { ...manifest, dataset_dir: path.resolve(datasetDir), ...head });
 
   // Ctrl-C / SIGTERM: finish the step, checkpoint, restore and save the best weights, then exit 130 / 143.
   const interrupts = catchInterrupts();
@@ -178,6 +219,9 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
       params: start.params,
       train,
       validation,
+      objective: pairs
+        ? embeddingObjective(config, start.config, manifest.tokenizer.special_ids.pad ?? 0, pairs)
+        : undefined,
       resume: mode === 'resume',
       events: req.events,
       dumpBatches: req.dumpBatches,

@@ -4,21 +4,20 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { RecsysConfig } from '../config/schema.js';
-import { padBatch } from '../data/batch.js';
 import type { DatasetManifest } from '../data/manifest.js';
-import { rowOf, type SplitArrays } from '../data/split-reader.js';
+import type { SplitArrays } from '../data/split-reader.js';
 import { RecsysError, UsageError } from '../lib/errors.js';
 import { faultPoint } from '../lib/fault.js';
-import { bertLogits, paramSpecs, type BertConfig, type Params, type ParamSpec } from '../model/index.js';
+import { paramSpecs, type BertConfig, type Params, type ParamSpec } from '../model/index.js';
 import { runPaths } from '../run/layout.js';
 import { AdamW } from './adamw.js';
 import { epochBatches, paddingFraction } from './batches.js';
+import { classificationObjective } from './classification-objective.js';
 import { EarlyStopping, modeFor } from './early-stop.js';
+import { earlyStoppingMetric } from './embedding-objective.js';
 import type { ValidationMetrics } from '../eval/metrics-record.js';
-import { validationMetrics } from './evaluate.js';
-import { headlineText, isHeadTask } from '../eval/heads.js';
 import { clipCoefficient, globalNorm } from './loss.js';
-import { objectiveFor } from './objectives.js';
+import type { Objective } from './objective.js';
 import { MetricsLog } from './metrics-log.js';
 import { learningRateAt, warmupSteps } from './schedule.js';
 import {
@@ -47,7 +46,8 @@ export interface TrainEvents {
 
 export interface TrainInputs {
   config: RecsysConfig;
-  manifest: DatasetManifest;
+  /** The prepared dataset's manifest: the default (classification) objective reads its pad id. */
+  manifest?: DatasetManifest;
   runDir: string;
   modelConfig: BertConfig;
   params: Params;
@@ -59,6 +59,8 @@ export interface TrainInputs {
   dumpBatches?: string;
   /** Set by a signal handler: finish the current step, checkpoint, and stop. */
   shouldInterrupt?: () => boolean;
+  /** What is optimised and reported; default the classifier's cross-entropy on `train`'s labels. */
+  objective?: Objective;
 }
 
 export interface TrainResult {
@@ -83,7 +85,6 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const { config, runDir, modelConfig, train, validation } = inp;
   const t = config.train;
   const ev = inp.events ?? {};
-  const padId = inp.manifest.tokenizer.special_ids.pad ?? 0;
   const specs = new Map<string, ParamSpec>(paramSpecs(modelConfig).map((s) => [s.name, s]));
   const run = runPaths(runDir);
   const ckptDir = run.checkpoints;
@@ -99,6 +100,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       throw new UsageError(`${runDir}: nothing to resume (no complete checkpoint under last/)`);
     resumed = await readCheckpoint(target);
   }
+  const padId = inp.manifest?.tokenizer.special_ids.pad ?? 0;
+  const objective = inp.objective ?? classificationObjective({ config, modelConfig, train, validation, padId });
   const vars = new Map<string, tf.Variable>();
   // The loop owns the parameters from here: variables are made from them and the originals disposed.
   for (const [name, p] of resumed ? resumed.params : inp.params) vars.set(name, tf.variable(p, true));
@@ -116,9 +119,12 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     for (const [name, v] of adam.v) v.assign(resumed.moments[`v/${name}`]);
     tf.dispose(Object.values(resumed.moments));
   }
+  // Only what the objective trains gets gradients (a bi-encoder leaves the pooler and head alone).
+  const trainable = [...vars].filter(([n]) => objective.trains?.(specs.get(n)!) ?? true);
+  const watched = earlyStoppingMetric(config);
   const early = new EarlyStopping({
-    metric: t.early_stopping.metric,
-    mode: modeFor(t.early_stopping.metric, t.early_stopping.mode),
+    metric: watched,
+    mode: modeFor(watched, t.early_stopping.mode),
     patience: t.early_stopping.patience,
     minDelta: t.early_stopping.min_delta,
   });
@@ -142,29 +148,15 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   if (resumed && early.state.bestStep !== null && isCompleteCheckpoint(bestDir))
     best = (await readCheckpoint(bestDir, false)).params;
 
-  const lengths = Int32Array.from({ length: train.size }, (_, i) => train.offsets[i + 1] - train.offsets[i]);
-  const batchesPerEpoch = Math.ceil(train.size / t.batch_size);
+  const lengths =
+    objective.lengths ?? Int32Array.from({ length: train.size }, (_, i) => train.offsets[i + 1] - train.offsets[i]);
+  const batchesPerEpoch = Math.ceil(lengths.length / t.batch_size);
   const stepsPerEpoch = Math.ceil(batchesPerEpoch / t.grad_accum);
   const totalSteps = Math.min(t.max_steps ?? Infinity, stepsPerEpoch * t.epochs);
   const warmup = warmupSteps(t.warmup, totalSteps);
-  if (t.class_weights && t.class_weights !== 'balanced') {
-    const unknown = Object.keys(t.class_weights).filter((l) => !modelConfig.id2label.includes(l));
-    if (unknown.length)
-      throw new UsageError(
-        `train.class_weights: unknown label(s) ${unknown.join(', ')}; labels are ${modelConfig.id2label.join(', ')}`,
-      );
-  }
-  // The loss of the task's head (train/objectives.ts): cross-entropy, MSE or BCE-with-logits.
-  const objective = objectiveFor({
-    task: config.task,
-    labels: modelConfig.id2label,
-    train,
-    classWeights: t.class_weights,
-    posWeight: t.pos_weight,
-  });
   ev.log?.(
-    `training ${train.size} rows, ${stepsPerEpoch} steps/epoch × ${t.epochs} epochs → ${totalSteps} steps ` +
-      `(warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}, loss: ${objective.describe}`,
+    `training ${lengths.length} rows, ${stepsPerEpoch} steps/epoch × ${t.epochs} epochs → ${totalSteps} steps ` +
+      `(warmup ${warmup}), batch ${t.batch_size}×${t.grad_accum}${objective.note ?? ''}`,
   );
 
   const paramsView = (): Params => vars as unknown as Params;
@@ -177,8 +169,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const pad: number[] = [];
 
   const evaluate = (): ValidationMetrics | null => {
-    if (!validation || validation.size === 0) return null;
-    const m = validationMetrics(paramsView(), modelConfig, validation, config.eval.batch_size, padId);
+    if ((objective.validationRows ?? validation?.size ?? 0) === 0) return null;
+    const m = objective.evaluate(paramsView()) as ValidationMetrics & Record<string, number>;
     const value = m[early.s.metric];
     if (value === undefined)
       throw new UsageError(
@@ -200,15 +192,17 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       best_step: early.state.bestStep,
     });
     lastEval = m;
-    const task = modelConfig.problemType;
-    const shown = isHeadTask(task)
-      ? headlineText(task, m)
-      : `loss ${m.loss.toFixed(4)} accuracy ${m.accuracy.toFixed(4)} macro_f1 ${m.macro_f1.toFixed(4)}`;
-    ev.log?.(`eval step ${state.step}: ${shown}${improved ? ' (best)' : ''}`);
+    const shown = objective.describe(m);
+    const watchedToo = shown.includes(`${watched} `) ? '' : ` ${watched} ${m[watched]?.toFixed(4)}`;
+    ev.log?.(`eval step ${state.step}: ${shown}${watchedToo}${improved ? ' (best)' : ''}`);
     return m;
   };
 
+  // Time-based checkpoints as well as step-based ones, so a preempted long epoch is never lost whole.
+  const everyMs = t.checkpoint_every_minutes === null ? Infinity : t.checkpoint_every_minutes * 60_000;
+  let lastCheckpointAt = performance.now();
   const checkpoint = async (withBest: boolean) => {
+    lastCheckpointAt = performance.now();
     state.adamT = adam.t;
     state.early = early.state;
     state.metricsBytes = metrics.bytes;
@@ -227,7 +221,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
 
   let openEpoch: number | null = null; // started and not yet ended, for epochEnd
   outer: for (let epoch = state.epoch; epoch < t.epochs; epoch++) {
-    const batches = epochBatches(lengths, t.batch_size, config.seed, epoch);
+    const batches = epochBatches(lengths, t.batch_size, config.seed, epoch, objective.lengthBuckets ?? true);
     pad.push(paddingFraction(lengths, batches));
     const startBatch = epoch === state.epoch ? state.batchInEpoch : 0;
     state.epoch = epoch;
@@ -245,22 +239,14 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       let grads: tf.NamedTensorMap | null = null;
       let lossSum: tf.Scalar = tf.scalar(0);
       micro.forEach((rows, k) => {
-        const inputs = padBatch(
-          rows.map((i) => rowOf(train, i)),
-          padId,
-        );
-        const labels = objective.targets(train, rows);
         const seed = dropoutSeed(config.seed, state.step, k);
         const { value, grads: g } = tf.variableGrads(
           () =>
-            tf.div(
-              objective.loss(bertLogits(paramsView(), modelConfig, inputs, { training: t.dropout, seed }), labels),
-              micro.length,
-            ) as tf.Scalar,
-          [...vars.values()],
+            tf.div(objective.loss(paramsView(), rows, { epoch, seed, training: t.dropout }), micro.length) as tf.Scalar,
+          trainable.map(([, v]) => v),
         );
         const next = tf.add(lossSum, value) as tf.Scalar;
-        tf.dispose([lossSum, value, labels, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
+        tf.dispose([lossSum, value]);
         lossSum = next;
         if (!grads) grads = g;
         else {
@@ -270,7 +256,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
           grads = sum;
         }
       });
-      const byName = new Map<string, tf.Tensor>([...vars].map(([n, v]) => [n, grads![v.name]]));
+      const byName = new Map<string, tf.Tensor>(trainable.map(([n, v]) => [n, grads![v.name]]));
       const normT = globalNorm([...byName.values()]);
       const [lossValue, norm] = [lossSum.dataSync()[0], normT.dataSync()[0]];
       normT.dispose();
@@ -307,7 +293,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
 
       const evalNow = t.eval_every !== null && state.step % t.eval_every === 0;
       if (evalNow) evaluate();
-      if (evalNow || (t.checkpoint_every !== null && state.step % t.checkpoint_every === 0)) await checkpoint(evalNow);
+      const stepDue = t.checkpoint_every !== null && state.step % t.checkpoint_every === 0;
+      if (evalNow || stepDue || performance.now() - lastCheckpointAt >= everyMs) await checkpoint(evalNow);
       if (evalNow && early.shouldStop) {
         stopReason = 'early_stopping';
         break outer;
@@ -333,7 +320,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   stopReason ??= state.step >= totalSteps && t.max_steps !== null ? 'max_steps' : 'epochs';
 
   // Whatever stopped the run: evaluate the current weights if they were not, checkpoint, restore the best.
-  if (state.lastEvalStep !== state.step && validation) evaluate();
+  if (state.lastEvalStep !== state.step) evaluate();
   if (
     stopReason === 'interrupted' ||
     stopReason === 'nan' ||

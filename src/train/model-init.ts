@@ -27,10 +27,12 @@ export async function initialModel(
 ): Promise<InitialModel> {
   if (!modelPath)
     throw new UsageError('model.path is required (a pretrained model dir, a hub id, or a config.json; pass --model)');
-  const labels = manifest.labels;
+  // A bi-encoder keeps BERT's one-label head unused (and untrained): the encoder is the model.
+  const labels = manifest.task === 'embedding' ? ['LABEL_0'] : manifest.labels;
+  const problem = manifest.task === 'embedding' ? null : (manifest.task ?? 'single_label_classification');
   let result: InitialModel;
   if (modelPath.endsWith('.json') && existsSync(modelPath) && statSync(modelPath).isFile()) {
-    const config = withLabels(await readBertConfig(modelPath), labels, manifest.task ?? 'single_label_classification');
+    const config = withLabels(await readBertConfig(modelPath), labels, problem);
     result = {
       config,
       params: initParams(config, seed),
@@ -45,7 +47,7 @@ export async function initialModel(
       throw new UsageError(`${dir}: no config.json; model.path must be a Hugging Face model dir or a config.json`);
     checkTokenizerMatches(dir, manifest, datasetDir);
     const loaded = await importHfModel(dir, { id2label: labels, seed });
-    const config = withLabels(loaded.config, labels, manifest.task ?? 'single_label_classification');
+    const config = withLabels(loaded.config, labels, problem);
     result = { config, params: loaded.params, source: dir, messages: loaded.report.messages };
   }
   const c = result.config;

@@ -2,19 +2,21 @@ import * as tf from '@tensorflow/tfjs';
 import type { RecsysConfig } from '../config/schema.js';
 import type { SplitArrays } from '../data/split-reader.js';
 import { UsageError } from '../lib/errors.js';
+import type { ProblemType } from '../model/index.js';
 import { balancedWeights, weightedCrossEntropy } from './loss.js';
 
-type Task = RecsysConfig['task'];
+/** The tasks whose model is a classifier head (task embedding has its own objective). */
+type Task = ProblemType;
 
 /**
- * One training objective per head, as Hugging Face's BertForSequenceClassification picks its loss
- * from `problem_type`:
+ * The loss of each classifier head, as Hugging Face's BertForSequenceClassification picks it from
+ * `problem_type` (the training Objective of these heads, classification-objective.ts, takes it from here):
  * - single_label_classification: CrossEntropyLoss (optionally class-weighted);
  * - regression: MSELoss over every output (the mean over rows × num_labels);
  * - multi_label_classification: BCEWithLogitsLoss (optionally with pos_weight), the mean over
  *   rows × labels.
  */
-export interface Objective {
+export interface HeadLoss {
   /** What the log prints about the loss. */
   describe: string;
   /** The targets of some rows of a split, as a tensor the caller disposes. */
@@ -73,7 +75,7 @@ export function resolvePosWeight(
   return positives.map((p) => (p > 0 ? (train.size - p) / p : 1));
 }
 
-export interface ObjectiveOptions {
+export interface HeadLossOptions {
   task: Task;
   labels: string[];
   train: SplitArrays;
@@ -81,7 +83,7 @@ export interface ObjectiveOptions {
   posWeight: RecsysConfig['train']['pos_weight'];
 }
 
-function classWeightsOf(o: ObjectiveOptions): number[] | null {
+function classWeightsOf(o: HeadLossOptions): number[] | null {
   const cw = o.classWeights;
   if (cw === null) return null;
   if (cw !== 'balanced') return o.labels.map((l) => cw[l] ?? 1);
@@ -92,8 +94,8 @@ function classWeightsOf(o: ObjectiveOptions): number[] | null {
 
 const fixed = (w: number[]) => w.map((x) => x.toFixed(3)).join(' ');
 
-/** task → its objective; the settings that do not apply to the task are refused by name. */
-const OBJECTIVES: Record<Task, (o: ObjectiveOptions) => Objective> = {
+/** task → its loss; the settings that do not apply to the task are refused by name. */
+const HEAD_LOSSES: Record<Task, (o: HeadLossOptions) => HeadLoss> = {
   single_label_classification(o) {
     const w = classWeightsOf(o);
     const weights = w ? tf.tensor1d(w) : undefined;
@@ -126,10 +128,10 @@ const OBJECTIVES: Record<Task, (o: ObjectiveOptions) => Objective> = {
   },
 };
 
-export function objectiveFor(o: ObjectiveOptions): Objective {
+export function headLossFor(o: HeadLossOptions): HeadLoss {
   if (o.task !== 'single_label_classification' && o.classWeights !== null)
     throw new UsageError(`train.class_weights: only for single_label_classification (task is ${o.task})`);
   if (o.task !== 'multi_label_classification' && o.posWeight !== null)
     throw new UsageError(`train.pos_weight: only for multi_label_classification (task is ${o.task})`);
-  return OBJECTIVES[o.task](o);
+  return HEAD_LOSSES[o.task](o);
 }

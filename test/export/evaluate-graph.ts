@@ -111,5 +111,13 @@ function run(
       const [b, , h] = dims(x);
       return tf.slice(x, [0, 0, 0], [b, 1, h]).reshape([b, h]);
     }
+    case 'meanPool': {
+      const mask = tf.expandDims(tf.cast(get(op.mask), 'float32'), 2);
+      return tf.div(tf.sum(tf.mul(get(op.x), mask), 1), tf.maximum(tf.sum(mask, 1), 1e-9));
+    }
+    case 'l2Normalize': {
+      const x = get(op.x);
+      return tf.div(x, tf.maximum(tf.norm(x, 'euclidean', -1, true), 1e-12));
+    }
   }
 }

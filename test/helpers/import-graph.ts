@@ -20,7 +20,8 @@ export const ROOM_RANKS: Record<string, number> = {
   retrieval: 9,
   predict: 10,
   embed: 10,
-  serve: 10,
+  // The service answers what predict and embed compute, with their code: it sits just above them.
+  serve: 10.5,
   commands: 11,
   cli: 12,
   main: 13,

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tableFromArrays, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -988,11 +988,23 @@ const cases: BadCase[] = [
     error: 'ds-one-label: the dataset has a single label ("shoes"); a classifier needs at least two',
   },
   {
-    name: 'resume with nothing to resume',
+    name: 'resume a run dir made with another config',
     cmd: 'train',
+    setup: (c) => cpSync(c.run, c.out, { recursive: true, verbatimSymlinks: true }),
+    args: (c) => [...train(c, c.tiny, '--lr', '0.0123'), '--resume'],
+    code: 2,
+    error: /: holds a run made with another config \(train\.lr: [^ ]+ there, 0\.0123 now/,
+  },
+  {
+    name: 'resume into a dir that is not a recsys run',
+    cmd: 'train',
+    setup: (c) => {
+      mkdirSync(c.out, { recursive: true });
+      writeFileSync(path.join(c.out, 'notes.txt'), 'mine');
+    },
     args: (c) => [...train(c, c.tiny), '--resume'],
     code: 2,
-    error: ': nothing to resume (no last/ checkpoint)',
+    error: ': not empty and not a recsys run; pass --overwrite or choose another --out',
   },
   {
     name: 'resume from a checkpoint whose state.json is damaged',
@@ -1001,7 +1013,8 @@ const cases: BadCase[] = [
       cpSync(c.run, c.out, { recursive: true, verbatimSymlinks: true });
       writeFileSync(path.join(realpathSync(path.join(c.out, 'last')), 'state.json'), '{"step": 1,');
     },
-    args: (c) => [...train(c, c.tiny), '--resume'],
+    // the settings of the run it resumes (trained with --max-steps 1): another config is refused first
+    args: (c) => [...train(c, c.tiny, '--max-steps', '1'), '--resume'],
     code: 3,
     error: /\/checkpoints\/step-\d+\/state\.json: not valid JSON \(/,
   },

@@ -49,11 +49,14 @@ describe('run/: the run directory', () => {
     expect(checkRunDirForTraining(path.join(root, 'fresh'), false, false)).toBe('fresh');
     expect(() => checkRunDirForTraining(run.runDir, false, false)).toThrow(/holds a finished run/);
     expect(checkRunDirForTraining(run.runDir, false, true)).toBe('fresh');
-    expect(() => checkRunDirForTraining(run.runDir, true, false)).toThrow(/nothing to resume/);
+    // no last/ checkpoint (preempted before the first one, or never started): --resume starts from step 0
+    expect(checkRunDirForTraining(run.runDir, true, false)).toBe('restart');
+    expect(checkRunDirForTraining(path.join(root, 'never-started'), true, false)).toBe('restart');
     const other = path.join(root, 'other');
     mkdirSync(other, { recursive: true });
     writeFileSync(path.join(other, 'notes.txt'), 'mine');
     expect(() => checkRunDirForTraining(other, false, false)).toThrow(/not empty and not a recsys run/);
+    expect(() => checkRunDirForTraining(other, true, false)).toThrow(/not empty and not a recsys run/);
     rmSync(other, { recursive: true });
   });
 });

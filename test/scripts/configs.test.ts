@@ -28,6 +28,16 @@ describe('configs/*.yaml', () => {
     expect(c.data.stratify).toBe(true);
   });
 
+  it('biencoder trains task embedding on the judgements: Exact positives, Irrelevant hard negatives', () => {
+    const c = config('biencoder');
+    for (const p of [c.data.input, c.tokenizer.path, c.model.path]) expect(existsSync(p!), p).toBe(true);
+    for (const p of [c.data.out, c.train.out, c.export.out])
+      expect(p).toBe(path.join(ROOT, 'out', 'biencoder', path.basename(p!)));
+    expect(c.task).toBe('embedding');
+    expect(c.data).toMatchObject({ positive_labels: ['Exact'], negative_labels: ['Irrelevant'] });
+    expect(c.train.early_stopping.metric).toBe('ndcg@10');
+  });
+
   it('esci pairs the query with the product title and splits by query', () => {
     expect(config('esci').data).toMatchObject({
       text_column: 'query',

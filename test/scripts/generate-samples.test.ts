@@ -73,7 +73,17 @@ describe('generate-samples (small scale)', () => {
       expect(res.stdout).toContain('intent.csv: ');
     }
     const files = readdirSync(a).sort();
-    expect(files).toEqual(['README.md', 'esci.csv', 'intent.csv', 'reviews.csv']);
+    expect(files).toEqual([
+      'README.md',
+      'catalogue.csv',
+      'esci.csv',
+      'intent.csv',
+      'pairs.csv',
+      'qrels.csv',
+      'queries.csv',
+      'reviews.csv',
+      'triplets.csv',
+    ]);
     for (const f of files) expect(readFileSync(path.join(b, f)).equals(readFileSync(path.join(a, f)))).toBe(true);
     // The in-process generator gives the same bytes, and --check agrees.
     expect(staleFiles(a, generateSamples(small))).toEqual([]);
@@ -187,6 +197,29 @@ describe('committed sample data (data/)', () => {
       const r = baselineForFile(task, path.join(DATA, FILES[task]), DEFAULT_SEED);
       expect(r.best_accuracy, task).toBeLessThan(TOO_EASY);
       expect(r.best_accuracy, task).toBeGreaterThan(r.majority + 0.05);
+    }
+  });
+
+  it('has a shop whose files agree: ids resolve, each query in one split, every label judged', () => {
+    const read = (f: string) => rowsOf(readFileSync(path.join(DATA, f), 'utf8'));
+    const catalogue = new Map(read('catalogue.csv').map((r) => [r.product_id, r.title]));
+    const splitOf = new Map(read('queries.csv').map((r) => [r.query_id, r.split]));
+    expect(new Set(splitOf.values())).toEqual(new Set(['train', 'validation', 'test']));
+    const qrels = read('qrels.csv');
+    const pairs = read('pairs.csv');
+    expect(pairs.length).toBe(qrels.length);
+    for (const [i, q] of qrels.entries()) {
+      expect(catalogue.has(q.product_id), q.product_id).toBe(true);
+      expect(q.split).toBe(splitOf.get(q.query_id));
+      expect(pairs[i].product_title).toBe(catalogue.get(q.product_id));
+      expect(pairs[i].esci_label).toBe(q.esci_label);
+    }
+    expect(new Set(qrels.map((q) => q.esci_label))).toEqual(new Set(LABELS.esci));
+    // Some catalogue products were judged for no query: retrieval has to find the judged ones among them.
+    expect(catalogue.size).toBeGreaterThan(new Set(qrels.map((q) => q.product_id)).size);
+    for (const t of read('triplets.csv')) {
+      expect(t.split).toBe(splitOf.get(t.query_id));
+      expect(t.positive).not.toBe(t.negative);
     }
   });
 });

@@ -294,6 +294,24 @@ function lower(op: Exclude<GraphOp, { op: 'input' } | { op: 'weight' }>, c: Ctx)
         Taxis: T(DT.DT_INT32),
       });
       break;
+    case 'meanPool': {
+      const m = b.add(aux('mask_float'), 'Cast', [r(op.mask)], { SrcT: T(c.intDt), DstT: T(F) });
+      const m3 = b.add(aux('mask_expanded'), 'ExpandDims', [m, b.i32([2], [])], { T: T(F) });
+      const masked = b.add(aux('masked'), 'Mul', [r(op.x), m3], { T: T(F) });
+      const sum = b.add(aux('sum'), 'Sum', [masked, b.i32([1])], { T: T(F), keep_dims: { b: false } });
+      const count = b.add(aux('count'), 'Sum', [m3, b.i32([1])], { T: T(F), keep_dims: { b: false } });
+      const clamped = b.add(aux('count_clamped'), 'Maximum', [count, b.f32([1e-9])], { T: T(F) });
+      final = b.add(out, 'RealDiv', [sum, clamped], { T: T(F) });
+      break;
+    }
+    case 'l2Normalize': {
+      const sq = b.add(aux('squared'), 'Square', [r(op.x)], { T: T(F) });
+      const ss = b.add(aux('sum_squares'), 'Sum', [sq, b.i32([-1])], { T: T(F), keep_dims: { b: true } });
+      const norm = b.add(aux('norm'), 'Sqrt', [ss], { T: T(F) });
+      const clamped = b.add(aux('norm_clamped'), 'Maximum', [norm, b.f32([1e-12])], { T: T(F) });
+      final = b.add(out, 'RealDiv', [r(op.x), clamped], { T: T(F) });
+      break;
+    }
   }
   c.ref.set(op.out, final);
 }

@@ -74,7 +74,7 @@ export async function loadSavedModelAsGraphModel(dir: string): Promise<{ model: 
 }
 
 /** The SavedModel in tfjs-converter, as a parity-gate runtime. */
-export async function savedModelTfjsRunner(dir: string): Promise<LogitsRunner> {
+export async function savedModelTfjsRunner(dir: string, output = 'logits'): Promise<LogitsRunner> {
   const { model, inputDtype } = await loadSavedModelAsGraphModel(dir);
   if (inputDtype !== 'DT_INT32')
     throw new Error(`${dir}: inputs are ${inputDtype}; the tfjs runtime runs int32 inputs only`);
@@ -88,7 +88,7 @@ export async function savedModelTfjsRunner(dir: string): Promise<LogitsRunner> {
         token_type_ids: tf.tensor2d(b.tokenTypeIds, shape, 'int32'),
       };
       try {
-        const out = model.execute(feeds, 'logits') as tf.Tensor;
+        const out = model.execute(feeds, output) as tf.Tensor;
         const v = Float32Array.from(await out.data());
         out.dispose();
         return v;

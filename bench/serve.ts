@@ -1,0 +1,251 @@
+/**
+ * bench/serve: `recsys serve` against the same ONNX export behind FastAPI + uvicorn + onnxruntime
+ * (bench/serve_fastapi.py, a plain per-request handler with the export's tokenizer.json), with
+ * autocannon at concurrency 1, 8 and 64: requests/s and p50/p95/p99 latency, one query per request,
+ * queries drawn in turn from data/intent.csv. The cache is off for this table (serve.cache_bytes=0)
+ * so both sides run the model for every request. Then: recsys's micro-batched rows/s at the
+ * highest concurrency next to onnxruntime-node's offline batch rows/s on the same model (tokenise +
+ * forward, batches of serve.max_batch_size, no HTTP), and recsys's resident memory over many
+ * requests with the cache on (distinct queries, so the cache fills to its byte limit).
+ *
+ *   npx tsx bench/serve.ts [--export DIR] [--duration 10] [--connections 1,8,64] [--memory-requests 100000]
+ *                          [--serve-set serve.workers=2,serve.inflight_batches=2]   (serve.* keys for recsys serve)
+ *
+ * Without --export, the sample intent export is built in a temp dir: recsys prepare -c
+ * configs/intent.yaml, train 30 steps (BERT-tiny from scratch, L2 H128), export --format onnx.
+ * Needs the reference Python env (fastapi, uvicorn, onnxruntime, tokenizers).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+// @ts-expect-error autocannon ships no types
+import autocannon from 'autocannon';
+import { readExportDir } from '../src/infer/export-dir.js';
+import { openExportModel } from '../src/infer/model.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const duration = Number(arg('duration', '10'));
+const connections = arg('connections', '1,8,64').split(',').map(Number);
+const memoryRequests = Number(arg('memory-requests', '100000'));
+const serveSets = arg('serve-set', '').split(',').filter(Boolean);
+const python = process.env.RECSYS_PYTHON ?? path.join(root, '.venv/bin/python');
+const cli = path.join(root, 'bin/recsys.js');
+const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
+
+function recsys(args: string[]): void {
+  const r = spawnSync(process.execPath, [cli, ...args, '--no-progress'], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`recsys ${args[0]} failed: ${r.stderr}`);
+}
+
+function sampleExport(): string {
+  const work = mkdtempSync(path.join(tmpdir(), 'recsys-bench-serve-'));
+  const [ds, run, exp] = ['ds', 'run', 'export'].map((d) => path.join(work, d));
+  const config = path.join(root, 'configs/intent.yaml');
+  recsys(['prepare', '-c', config, '--out', ds]);
+  recsys(['train', '-c', config, '--data', ds, '--out', run, '--max-steps', '30']);
+  const e = spawnSync(process.execPath, [cli, 'export', '--run', run, '--format', 'onnx', '--out', exp], {
+    encoding: 'utf8',
+  });
+  if (e.status !== 0) throw new Error(`recsys export failed: ${e.stderr}`);
+  return exp;
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+async function waitFor(url: string, seconds = 120): Promise<void> {
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url}: not ready after ${seconds} s`);
+}
+
+async function startRecsys(exp: string, sets: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const args = ['serve', '--model', `intent=${exp}`, '--port', '0', '--log-level', 'warn'];
+  const child = spawn(process.execPath, [cli, ...args, ...sets.flatMap((s) => ['--set', s])], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(out.trim());
+    });
+  });
+  await waitFor(`${url}/readyz`);
+  return { child, url };
+}
+
+async function startFastapi(exp: string): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const script = path.join(root, 'bench/serve_fastapi.py');
+  const child = spawn(python, [script, '--export', exp, '--port', String(port)], { stdio: 'inherit' });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/healthz`);
+  return { child, url };
+}
+
+const queries = readFileSync(path.join(root, 'data/intent.csv'), 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((l) => l.split(',')[1]);
+
+interface Load {
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  errors: number;
+  statuses: Record<string, number>;
+}
+
+/** autocannon at `c` connections for `seconds` (or `amount` requests); latencies of every response. */
+async function load(url: string, c: number, opts: { seconds?: number; amount?: number; suffix?: boolean }) {
+  let next = 0;
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  const t0 = performance.now();
+  const instance = autocannon({
+    url: `${url}/v1/models/intent/classify`,
+    connections: c,
+    ...(opts.amount ? { amount: opts.amount } : { duration: opts.seconds }),
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req: object) => {
+          const i = next++;
+          const q = queries[i % queries.length];
+          return { ...req, body: JSON.stringify({ inputs: [opts.suffix ? `${q} ${i}` : q] }) };
+        },
+      },
+    ],
+  });
+  instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    if (status === 200) latencies.push(ms);
+  });
+  const result = await instance;
+  const seconds = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  return {
+    rps: latencies.length / seconds,
+    p50: q(0.5),
+    p95: q(0.95),
+    p99: q(0.99),
+    errors: result.errors + result.timeouts,
+    statuses,
+  } satisfies Load;
+}
+
+/** onnxruntime-node offline: tokenise + forward every query in batches, no HTTP; best of 3 passes. */
+async function offlineRowsPerSecond(exp: string, batch: number): Promise<number> {
+  const model = await openExportModel(await readExportDir(exp), quiet);
+  let best = 0;
+  for (let pass = 0; pass < 3; pass++) {
+    const t0 = performance.now();
+    for (let at = 0; at < queries.length; at += batch) {
+      const rows = queries
+        .slice(at, at + batch)
+        .map((q) => model.tokenizer.encode(q, undefined, model.maxLength, model.truncation)!);
+      await model.forward(rows);
+    }
+    best = Math.max(best, queries.length / ((performance.now() - t0) / 1000));
+  }
+  await model.close();
+  return best;
+}
+
+async function rssOf(url: string): Promise<{ rss: number; cache: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { rss: value('recsys_process_resident_memory_bytes'), cache: value('recsys_cache_bytes') };
+}
+
+const stop = (p: { child: ChildProcess }) =>
+  new Promise<void>((resolve) => {
+    p.child.once('exit', () => resolve());
+    p.child.kill('SIGTERM');
+  });
+
+const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+
+async function main() {
+  const exp = path.resolve(arg('export', '') || sampleExport());
+  console.log(
+    `export ${exp}; ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; ${duration} s per run`,
+  );
+  const rows: string[] = [];
+  const rec = await startRecsys(exp, ['serve.cache_bytes=0', ...serveSets]);
+  const py = await startFastapi(exp);
+  let recAtMax: Load | undefined;
+  try {
+    for (const side of [rec, py]) await load(side.url, 8, { seconds: 1 }); // warm-up, not counted
+    for (const c of connections) {
+      const r = await load(rec.url, c, { seconds: duration });
+      const f = await load(py.url, c, { seconds: duration });
+      if (c === Math.max(...connections)) recAtMax = r;
+      rows.push(
+        `| ${c} | ${fmt(r.rps, 0)} | ${fmt(r.p50)} / ${fmt(r.p95)} / ${fmt(r.p99)} | ${fmt(f.rps, 0)} | ` +
+          `${fmt(f.p50)} / ${fmt(f.p95)} / ${fmt(f.p99)} | ×${fmt(r.rps / f.rps, 2)} | ` +
+          `${fmt(r.p99 / f.p99, 2)} |`,
+      );
+      const bad = [r, f].filter((x) => x.errors || Object.keys(x.statuses).some((s) => s !== '200'));
+      for (const b of bad) console.log(`  c=${c}: statuses ${JSON.stringify(b.statuses)}, errors ${b.errors}`);
+    }
+  } finally {
+    await Promise.all([stop(rec), stop(py)]);
+  }
+  console.log(
+    '\n| concurrency | recsys req/s | recsys p50/p95/p99 ms | FastAPI req/s | FastAPI p50/p95/p99 ms ' +
+      '| throughput ratio | p99 ratio |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
+
+  const offline = await offlineRowsPerSecond(exp, 32);
+  console.log(
+    `\nmicro-batched (recsys serve, c=${Math.max(...connections)}): ${fmt(recAtMax?.rps ?? NaN, 0)} rows/s; ` +
+      `onnxruntime-node offline batches of 32: ${fmt(offline, 0)} rows/s; ` +
+      `ratio ${fmt((recAtMax?.rps ?? NaN) / offline, 2)}`,
+  );
+
+  const mem = await startRecsys(exp, serveSets);
+  try {
+    const samples = [await rssOf(mem.url)];
+    const chunk = Math.ceil(memoryRequests / 5);
+    for (let i = 0; i < 5; i++) {
+      await load(mem.url, 64, { amount: chunk, suffix: true });
+      samples.push(await rssOf(mem.url));
+    }
+    const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MB`;
+    console.log(
+      `\nmemory over ${5 * chunk} requests (cache on, distinct queries): RSS ` +
+        `${samples.map((s) => mb(s.rss)).join(' → ')}; cache ${samples.map((s) => mb(s.cache)).join(' → ')}`,
+    );
+  } finally {
+    await stop(mem);
+  }
+}
+
+await main();

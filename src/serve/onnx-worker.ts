@@ -1,0 +1,55 @@
+/**
+ * Worker thread body for serve's inference pool: one onnxruntime session of the export's ONNX file.
+ * onnxruntime-node runs a session synchronously on the thread that calls it, so forward passes here
+ * leave the main thread free for HTTP, tokenising and batching. Padded batches come in, logits or
+ * hidden states go back as transferred buffers.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { IdBatch } from '../data/batch.js';
+import { onnxRunner } from '../infer/runners.js';
+
+export type WorkerRequest = { id: number; kind: 'run' | 'hidden'; batch: IdBatch } | { id: number; kind: 'close' };
+
+export type WorkerReply =
+  | { id: -1; kind: 'ready'; hidden: boolean }
+  | { id: -1; kind: 'failed'; message: string }
+  | {
+      id: number;
+      kind: 'done';
+      logits?: Float32Array;
+      lastHidden?: Float32Array;
+      pooled?: Float32Array;
+      hiddenSize?: number;
+    }
+  | { id: number; kind: 'error'; message: string };
+
+const port = parentPort!;
+const { file, threads } = workerData as { file: string; threads: number | null };
+
+const buffers = (arrays: (Float32Array | undefined)[]) =>
+  arrays.filter((a): a is Float32Array => !!a).map((a) => a.buffer as ArrayBuffer);
+
+try {
+  const runner = await onnxRunner(file, threads ? { threads } : {});
+  port.postMessage({ id: -1, kind: 'ready', hidden: !!runner.hidden } satisfies WorkerReply);
+  port.on('message', async (req: WorkerRequest) => {
+    try {
+      if (req.kind === 'close') {
+        await runner.close();
+        port.postMessage({ id: req.id, kind: 'done' } satisfies WorkerReply);
+        port.close();
+      } else if (req.kind === 'run') {
+        const logits = await runner.run(req.batch);
+        port.postMessage({ id: req.id, kind: 'done', logits } satisfies WorkerReply, buffers([logits]));
+      } else {
+        const h = await runner.hidden!(req.batch);
+        const reply: WorkerReply = { id: req.id, kind: 'done', ...h };
+        port.postMessage(reply, buffers([h.lastHidden, h.pooled]));
+      }
+    } catch (err) {
+      port.postMessage({ id: req.id, kind: 'error', message: (err as Error).message } satisfies WorkerReply);
+    }
+  });
+} catch (err) {
+  port.postMessage({ id: -1, kind: 'failed', message: (err as Error).message } satisfies WorkerReply);
+}

@@ -1,0 +1,85 @@
+import { padRows, type EncodedRow, type IdBatch } from '../data/batch.js';
+import type { InferenceModel } from '../infer/model.js';
+import type { HiddenStates } from '../infer/runners.js';
+import { startWorker } from '../lib/worker.js';
+import type { WorkerReply, WorkerRequest } from './onnx-worker.js';
+
+interface Pending {
+  resolve(r: Extract<WorkerReply, { kind: 'done' }>): void;
+  reject(e: Error): void;
+}
+
+/**
+ * The model's forward passes on worker threads, one onnxruntime session each: the main thread keeps
+ * the tokenizer, padding (padRows, as every runtime takes it) and batching, and stays responsive
+ * while a batch runs. A batch goes to the worker with the fewest batches in hand. The returned
+ * model is the given one with `forward` and `hidden` moved to the pool (its own session is closed).
+ */
+export async function onWorkers(model: InferenceModel, workers: number, threads: number | null) {
+  const pool = await Promise.all(Array.from({ length: workers }, () => startOne(model.modelPath, threads)));
+  const pick = () => pool.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+  const send = (kind: 'run' | 'hidden', rows: EncodedRow[]) => pick().send(kind, padRows(rows, model.padId));
+  const forward = async (rows: EncodedRow[]) => (await send('run', rows)).logits!;
+  const hidden = async (rows: EncodedRow[]): Promise<HiddenStates> => {
+    const r = await send('hidden', rows);
+    return { hiddenSize: r.hiddenSize!, lastHidden: r.lastHidden, pooled: r.pooled };
+  };
+  // The workers hold the model now: the main thread's session goes, so the weights are not in memory twice.
+  await model.close();
+  const pooled: InferenceModel = Object.create(model);
+  Object.assign(pooled, {
+    forward,
+    ...(pool[0].hidden ? { hidden } : { hidden: undefined }),
+    close: async () => {
+      await Promise.all(pool.map((w) => w.close()));
+    },
+  });
+  return pooled;
+}
+
+async function startOne(file: string, threads: number | null) {
+  const worker = startWorker(import.meta.url, './onnx-worker', { file, threads });
+  const pending = new Map<number, Pending>();
+  let next = 0;
+  const failAll = (err: Error) => {
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+  const ready = new Promise<boolean>((resolve, reject) => {
+    worker.on('message', (m: WorkerReply) => {
+      if (m.kind === 'ready') resolve(m.hidden);
+      else if (m.kind === 'failed') reject(new Error(m.message));
+      else {
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        if (m.kind === 'done') p?.resolve(m);
+        else p?.reject(new Error(m.message));
+      }
+    });
+    worker.on('error', (err) => {
+      reject(err);
+      failAll(err);
+    });
+    worker.on('exit', (code) => failAll(new Error(`inference worker exited (${code})`)));
+  });
+  const hidden = await ready;
+  const request = (req: WorkerRequest, transfer: ArrayBuffer[] = []) =>
+    new Promise<Extract<WorkerReply, { kind: 'done' }>>((resolve, reject) => {
+      pending.set(req.id, { resolve, reject });
+      worker.postMessage(req, transfer);
+    });
+  return {
+    pending,
+    hidden,
+    send: (kind: 'run' | 'hidden', batch: IdBatch) =>
+      request({ id: next++, kind, batch }, [
+        batch.inputIds.buffer,
+        batch.attentionMask.buffer,
+        batch.tokenTypeIds.buffer,
+      ] as ArrayBuffer[]),
+    async close() {
+      await request({ id: next++, kind: 'close' }).catch(() => {});
+      await worker.terminate();
+    },
+  };
+}

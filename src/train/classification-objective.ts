@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs';
+import type { RecsysConfig } from '../config/schema.js';
+import { padBatch } from '../data/batch.js';
+import { rowOf, type SplitArrays } from '../data/split-reader.js';
+import { headlineText, isHeadTask } from '../eval/heads.js';
+import { UsageError } from '../lib/errors.js';
+import { bertLogits, type BertConfig } from '../model/index.js';
+import { validationMetrics } from './evaluate.js';
+import type { Objective } from './objective.js';
+import { headLossFor } from './objectives.js';
+
+/**
+ * The classifier head's objective, by the model's problem_type (train/objectives.ts): (class-weighted)
+ * cross-entropy for single-label, MSE for regression, BCE-with-logits (+ pos_weight) for multi-label;
+ * validation metrics as `recsys eval` reports them for that head.
+ */
+export function classificationObjective(o: {
+  config: RecsysConfig;
+  modelConfig: BertConfig;
+  train: SplitArrays;
+  validation: SplitArrays | null;
+  padId: number;
+}): Objective {
+  const t = o.config.train;
+  const labels = o.modelConfig.id2label;
+  const task = o.modelConfig.problemType ?? 'single_label_classification';
+  if (t.class_weights && t.class_weights !== 'balanced') {
+    const unknown = Object.keys(t.class_weights).filter((l) => !labels.includes(l));
+    if (unknown.length)
+      throw new UsageError(
+        `train.class_weights: unknown label(s) ${unknown.join(', ')}; labels are ${labels.join(', ')}`,
+      );
+  }
+  const head = headLossFor({ task, labels, train: o.train, classWeights: t.class_weights, posWeight: t.pos_weight });
+  return {
+    note: `, loss: ${head.describe}`,
+    loss(params, rows, ctx) {
+      return tf.tidy(() => {
+        const inputs = padBatch(
+          rows.map((i) => rowOf(o.train, i)),
+          o.padId,
+        );
+        const targets = head.targets(o.train, rows);
+        const logits = bertLogits(params, o.modelConfig, inputs, { training: ctx.training, seed: ctx.seed });
+        return head.loss(logits, targets);
+      });
+    },
+    evaluate: (params) =>
+      o.validation
+        ? (validationMetrics(
+            params,
+            o.modelConfig,
+            o.validation,
+            o.config.eval.batch_size,
+            o.padId,
+          ) as unknown as Record<string, number>)
+        : {},
+    describe: (m) =>
+      isHeadTask(task)
+        ? headlineText(task, m)
+        : `loss ${m.loss.toFixed(4)} accuracy ${m.accuracy.toFixed(4)} macro_f1 ${m.macro_f1.toFixed(4)}`,
+    dispose: () => head.dispose(),
+  };
+}

@@ -1,0 +1,79 @@
+import { appendFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { batchTensors, padRows } from '../data/batch.js';
+import type { MaskVocab } from '../data/mlm-texts.js';
+import { rowOf, type SplitArrays } from '../data/split-reader.js';
+import { faultPoint } from '../lib/fault.js';
+import { maskedLmNllSum, type BertConfig, type Params } from '../model/index.js';
+import { maskRow, VALIDATION_EPOCH, type MaskSettings } from './mlm-mask.js';
+import type { Objective } from './objective.js';
+
+export interface MlmObjectiveOptions {
+  modelConfig: BertConfig;
+  train: SplitArrays;
+  validation: SplitArrays | null;
+  vocab: MaskVocab;
+  mask: MaskSettings;
+  seed: number;
+  padId: number;
+  evalBatchSize: number;
+  /** Debug: append each training micro-batch's masked inputs and targets to this JSONL file. */
+  dumpMasks?: string;
+}
+
+/** One masked batch: padded inputs and the flat [batch·seq] positions of its targets. */
+function maskedBatch(o: MlmObjectiveOptions, split: SplitArrays, rows: number[], epoch: number) {
+  const masked = rows.map((i) => maskRow(rowOf(split, i).ids, o.vocab, o.mask, o.seed, epoch, i));
+  const ids = padRows(
+    masked.map((m) => ({ ids: m.ids, typeIds: new Int8Array(m.ids.length) })),
+    o.padId,
+  );
+  const positions = Int32Array.from(masked.flatMap((m, r) => m.positions.map((p) => r * ids.seq + p)));
+  const labels = Int32Array.from(masked.flatMap((m) => m.labels));
+  return { masked, ids, targets: { positions, labels } };
+}
+
+/**
+ * Masked-language-model pretraining: the mean cross-entropy over a batch's masked tokens (as
+ * BertForMaskedLM's loss with -100 labels elsewhere); validation reports the masked-token loss over
+ * the whole held-out split and its perplexity, on one fixed set of masks.
+ */
+export function mlmObjective(o: MlmObjectiveOptions): Objective {
+  return {
+    note: `, masking ${o.mask.probability} of tokens${o.mask.wholeWord ? ' (whole words)' : ''}`,
+    loss(params, rows, ctx) {
+      const { masked, ids, targets } = maskedBatch(o, o.train, rows, ctx.epoch);
+      if (o.dumpMasks) {
+        const inputs = masked.map((m) => Array.from(m.ids));
+        const targets = masked.map((m) => [m.positions, m.labels]);
+        appendFileSync(o.dumpMasks, `${JSON.stringify({ epoch: ctx.epoch, inputs, targets })}\n`);
+      }
+      return tf.tidy(() => {
+        const inputs = batchTensors(ids);
+        const nll = maskedLmNllSum(params, o.modelConfig, inputs, targets, { training: ctx.training, seed: ctx.seed });
+        return tf.div(nll, targets.positions.length) as tf.Scalar;
+      });
+    },
+    evaluate(params: Params): Record<string, number> {
+      const split = o.validation;
+      if (!split || split.size === 0) return {};
+      let nll = 0;
+      let count = 0;
+      for (let start = 0; start < split.size; start += o.evalBatchSize) {
+        faultPoint('eval');
+        const rows = Array.from({ length: Math.min(o.evalBatchSize, split.size - start) }, (_, i) => start + i);
+        const { ids, targets } = maskedBatch(o, split, rows, VALIDATION_EPOCH);
+        const sum = tf.tidy(() =>
+          maskedLmNllSum(params, o.modelConfig, batchTensors(ids), targets, { inference: true }),
+        );
+        nll += sum.dataSync()[0];
+        sum.dispose();
+        count += targets.positions.length;
+      }
+      const loss = nll / count;
+      return { loss, perplexity: Math.exp(loss), masked_tokens: count, rows: split.size };
+    },
+    describe: (m) => `masked-token loss ${m.loss.toFixed(4)} perplexity ${m.perplexity.toFixed(2)}`,
+    dispose() {},
+  };
+}
