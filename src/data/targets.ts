@@ -111,9 +111,11 @@ function multiLabelSpec(data: RecsysConfig['data']): TargetSpec {
 /** The spec of the config's task; null for single-label classification (the label map path). */
 export function targetSpecOf(config: RecsysConfig): TargetSpec | null {
   const { task, data } = config;
-  if (task === 'single_label_classification') {
+  if (task === 'single_label_classification' || task === 'embedding') {
     if (data.label_columns)
-      throw new UsageError('data.label_columns: only for task regression or multi_label_classification');
+      throw new UsageError(
+        `data.label_columns: only for task regression or multi_label_classification (task is ${task})`,
+      );
     return null;
   }
   if (data.stratify && task === 'regression')
