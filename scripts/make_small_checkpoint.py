@@ -22,6 +22,8 @@ def main():
     ap.add_argument("--intermediate", type=int, default=128)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--init-range", type=float, default=0.2)
+    ap.add_argument("--problem-type", default=None,
+                    choices=["single_label_classification", "multi_label_classification", "regression"])
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     labels = a.labels.split(",")
@@ -32,6 +34,7 @@ def main():
         vocab_size=vocab_size, hidden_size=a.hidden, num_hidden_layers=a.layers, num_attention_heads=a.heads,
         intermediate_size=a.intermediate, max_position_embeddings=128, initializer_range=a.init_range,
         num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)},
+        problem_type=a.problem_type,
     )
     model = BertForSequenceClassification(config)
     with torch.no_grad():

@@ -2,6 +2,7 @@ import { flagOverrides, type CommonOptions } from './options.js';
 import { loadConfig } from '../config/load.js';
 import { evaluateModel } from '../eval/evaluation.js';
 import { gateLines, gateSummary } from '../eval/gates.js';
+import { headReportText, isHeadReport } from '../eval/head-report.js';
 import { markdownReport, textReport } from '../eval/report.js';
 import { GateError, UsageError } from '../lib/errors.js';
 import { makeLogger } from '../lib/log.js';
@@ -89,6 +90,7 @@ export async function evalCommand(opts: EvalFlags): Promise<void> {
     log,
   });
   if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else if (isHeadReport(report)) process.stdout.write(headReportText(report, digits));
   else if (opts.markdown) process.stdout.write(markdownReport(report, digits));
   else process.stdout.write(textReport(report, digits));
   if (!gates) return;

@@ -15,6 +15,7 @@ import { RejectsWriter } from './rejects.js';
 import { examineRow } from './row.js';
 import { ShardWriter } from './shards.js';
 import { SplitPlanner, SPLITS, type SplitName } from './split.js';
+import { targetCounts, targetNames, targetSpecOf, targetsOf } from './targets.js';
 import { LengthStats } from './stats.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer/index.js';
 import { type ChunkEncoder, inlineEncoder, resolveWorkers, workerEncoder } from './tokenize-pool.js';
@@ -111,6 +112,7 @@ export async function prepareDataset(config: RecsysConfig, opts: PrepareOptions 
   const format = detectFormat(input, data.format);
 
   const columns = await source.columns();
+  const targets = targetSpecOf(config);
   const embedding = config.task === 'embedding';
   if (embedding) {
     const problem = tripletConfigProblem(data);
@@ -120,7 +122,7 @@ export async function prepareDataset(config: RecsysConfig, opts: PrepareOptions 
     data.text_column,
     data.pair_column,
     data.negative_column,
-    !embedding || data.positive_labels ? data.label_column : null,
+    ...(targets ? targets.columns : [!embedding || data.positive_labels ? data.label_column : null]),
     data.id_column,
     data.split_column,
     data.group_column,
@@ -190,8 +192,8 @@ async function writeDatasetWith(
   tokenizer: TextTokenizer,
 ): Promise<DatasetManifest> {
   const data = config.data;
-
-  const allowed = data.labels ? new Set(data.labels) : null;
+  const targets = targetSpecOf(config);
+  const allowed = data.labels && !targets ? new Set(data.labels) : null;
   const rejects = new RejectsWriter(path.join(out, 'rejects.csv'));
   const progress = opts.progress;
   const inputSha = sha256File(input);
@@ -212,7 +214,7 @@ async function writeDatasetWith(
   for await (const r of source.rows()) {
     rowsRead++;
     if (rowsRead % 1000 === 0) progress?.tick(rowsRead);
-    const e = examineRow(r, data, allowed);
+    const e = examineRow(r, data, allowed, targets);
     if (!e.ok) {
       rejects.add({ row: r.row, line: r.line, reason: e.reason, raw: r.raw });
       continue;
@@ -242,8 +244,8 @@ async function writeDatasetWith(
     await rejects.close();
     throw new DataError(`${input}: no usable rows`);
   }
-  const labels = buildLabelList(seenLabels, data.labels);
-  if (labels.length < 2) {
+  const labels = targets ? targetNames(targets, seenLabels) : buildLabelList(seenLabels, data.labels);
+  if (labels.length < (targets?.task === 'regression' ? 1 : 2)) {
     await rejects.close();
     throw new DataError(
       `${input}: every usable row has the label ${JSON.stringify(labels[0])} (column ` +
@@ -251,7 +253,7 @@ async function writeDatasetWith(
     );
   }
   const labelId = new Map(labels.map((l, i) => [l, i]));
-  if (data.split_column) {
+  if (data.split_column && !targets) {
     try {
       checkEvalLabelsInTrain(columnSplitCounts, input);
     } catch (err) {
@@ -267,7 +269,7 @@ async function writeDatasetWith(
   const writers = Object.fromEntries(
     SPLITS.map((s) => [
       s,
-      new ShardWriter(tempNameFor(path.join(out, `${s}.arrow`)), !!data.id_column, !!data.group_column),
+      new ShardWriter(tempNameFor(path.join(out, `${s}.arrow`)), !!data.id_column, !!data.group_column, !!targets),
     ]),
   ) as Record<SplitName, ShardWriter>;
   const labelCounts = Object.fromEntries(SPLITS.map((s) => [s, new Map<string, number>()])) as Record<
@@ -280,7 +282,7 @@ async function writeDatasetWith(
     spill,
     data,
     assigner,
-    { writers, labelCounts, labelId, lengths, rejects },
+    { writers, labelCounts, labelId, lengths, rejects, targetsOf: targets ? targetsOf(targets, labels) : undefined },
     (rows) => progress?.tick(rows),
   );
   progress?.done();
@@ -291,7 +293,7 @@ async function writeDatasetWith(
     await cleanup();
     throw tooManyRejects(rejects, data.max_bad_rows, input);
   }
-  if (!data.split_column) {
+  if (!data.split_column && !targets) {
     try {
       checkEvalLabelsInTrain(labelCounts, input);
     } catch (err) {
@@ -351,6 +353,7 @@ async function finishDataset(p: PublishInputs): Promise<DatasetManifest> {
 /** Rename the shards into place, copy the tokenizer, and write the manifest last. */
 async function publishDataset(p: PublishInputs): Promise<DatasetManifest> {
   const { config, out, writers, labels, tokenizer, rejects } = p;
+  const targets = targetSpecOf(config);
   // Publish: drop the old manifest first, so a crash in between never pairs it with new shards.
   await rm(path.join(out, MANIFEST_FILE), { force: true });
   const splitInfo: DatasetManifest['splits'] = {};
@@ -362,7 +365,9 @@ async function publishDataset(p: PublishInputs): Promise<DatasetManifest> {
       file: `${s}.arrow`,
       rows: writers[s].rows,
       sha256: await sha256File(file),
-      label_counts: Object.fromEntries(labels.map((l) => [l, p.labelCounts?.[s].get(l) ?? 0])),
+      label_counts: targets
+        ? targetCounts(targets, labels, p.labelCounts?.[s] ?? new Map())
+        : Object.fromEntries(labels.map((l) => [l, p.labelCounts?.[s].get(l) ?? 0])),
     };
   }
   await rm(path.join(out, 'tokenizer'), { recursive: true, force: true });

@@ -2,6 +2,7 @@ import type { DataConfig } from '../config/schema.js';
 import { labelKey } from './labels.js';
 import type { SourceRow } from './readers/index.js';
 import { splitFromValue, type SplitName } from './split.js';
+import type { TargetSpec } from './targets.js';
 
 export type Examined =
   | { ok: true; text: string; pair?: string; label: string; group?: string; split?: SplitName; id?: string }
@@ -17,7 +18,12 @@ function textOf(v: unknown): string | undefined {
  * Decide whether a source row is usable and pull out its fields. Pass 1 and pass 2 both call
  * this, so they agree row for row on which rows exist.
  */
-export function examineRow(r: SourceRow, data: DataConfig, allowedLabels: Set<string> | null): Examined {
+export function examineRow(
+  r: SourceRow,
+  data: DataConfig,
+  allowedLabels: Set<string> | null,
+  targets: TargetSpec | null = null,
+): Examined {
   if (r.error) return { ok: false, reason: r.error };
   const v = r.values!;
   const text = textOf(v[data.text_column]);
@@ -36,7 +42,10 @@ export function examineRow(r: SourceRow, data: DataConfig, allowedLabels: Set<st
     if (pair === undefined || !pair.trim())
       return { ok: false, reason: `empty or missing pair text (column "${data.pair_column}")` };
   }
-  const label = labelKey(v[data.label_column]);
+  // Regression and multi-label rows: the label is the key of their target vector (data/targets.ts).
+  const read = targets?.read(v);
+  if (read && !read.ok) return { ok: false, reason: read.reason };
+  const label = read ? read.key : labelKey(v[data.label_column]);
   if (label === undefined) {
     const raw = v[data.label_column];
     const blank = raw === null || raw === undefined || (typeof raw === 'string' && !raw.trim());
@@ -47,7 +56,7 @@ export function examineRow(r: SourceRow, data: DataConfig, allowedLabels: Set<st
         : `label is not a string or number (column "${data.label_column}")`,
     };
   }
-  if (allowedLabels && !allowedLabels.has(label))
+  if (!read && allowedLabels && !allowedLabels.has(label))
     return { ok: false, reason: `label "${label}" is not in data.labels` };
   let group: string | undefined;
   if (data.group_column) {

@@ -2,6 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import {
   Field,
+  Float32,
   Int8,
   Int32,
   Int64,
@@ -24,6 +25,8 @@ export interface Example {
   id?: string;
   /** The group key (data.group_column, e.g. the query of a query–product pair): eval ranks within it. */
   group?: string;
+  /** Regression / multi-label: the head's target vector (a `targets` column, List<Float32>). */
+  targets?: ArrayLike<number>;
 }
 
 export const SHARD_COLUMNS = ['input_ids', 'token_type_ids', 'label', 'length', 'row'] as const;
@@ -45,6 +48,7 @@ export class ShardWriter {
     readonly file: string,
     withId: boolean,
     withGroup = false,
+    withTargets = false,
   ) {
     const fields: Field[] = [
       new Field('input_ids', new List(new Field('item', new Int32(), false)), false),
@@ -55,6 +59,7 @@ export class ShardWriter {
     ];
     if (withId) fields.push(new Field('id', new Utf8(), true));
     if (withGroup) fields.push(new Field('group', new Utf8(), true));
+    if (withTargets) fields.push(new Field('targets', new List(new Field('item', new Float32(), false)), false));
     this.schema = new Schema(fields);
     this.out = createWriteStream(file);
     this.writer.toNodeStream().pipe(this.out);
@@ -83,10 +88,10 @@ export class ShardWriter {
   }
 }
 
-function listData<T extends Int32 | Int8>(
+function listData<T extends Int32 | Int8 | Float32>(
   type: T,
   rows: ArrayLike<number>[],
-  Values: typeof Int32Array | typeof Int8Array,
+  Values: typeof Int32Array | typeof Int8Array | typeof Float32Array,
 ) {
   const offsets = new Int32Array(rows.length + 1);
   let total = 0;
@@ -100,9 +105,9 @@ function listData<T extends Int32 | Int8>(
     flat.set(r, at);
     at += r.length;
   }
-  const child = makeData({ type, length: total, nullCount: 0, data: flat as never });
+  const child = makeData({ type: type as Int32, length: total, nullCount: 0, data: flat as never });
   return makeData({
-    type: new List(new Field('item', type, false)),
+    type: new List(new Field('item', type as Int32, false)),
     length: rows.length,
     nullCount: 0,
     valueOffsets: offsets,
@@ -132,8 +137,18 @@ function toRecordBatch(schema: Schema, rows: Example[]): RecordBatch {
       rows.map((r) => pick(r) ?? null),
       new Utf8(),
     ).data[0] as never;
-  if (schema.fields.some((f) => f.name === 'id')) children.push(strings((r) => r.id));
-  if (schema.fields.some((f) => f.name === 'group')) children.push(strings((r) => r.group));
+  const has = (name: string) => schema.fields.some((f) => f.name === name);
+  // The optional columns in the schema's order: id, group, targets.
+  if (has('id')) children.push(strings((r) => r.id));
+  if (has('group')) children.push(strings((r) => r.group));
+  if (has('targets'))
+    children.push(
+      listData(
+        new Float32(),
+        rows.map((r) => r.targets ?? []),
+        Float32Array,
+      ) as never,
+    );
   const struct = makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children });
   return new RecordBatch(schema, struct);
 }

@@ -14,6 +14,9 @@ export interface SplitArrays {
   labels: Int32Array;
   /** 1-based source row numbers. */
   rows: Float64Array;
+  /** Regression / multi-label: the target vectors back to back, `width` per row. */
+  targets?: Float32Array;
+  width?: number;
 }
 
 export interface SplitBatch {
@@ -23,6 +26,8 @@ export interface SplitBatch {
   labels: Int32Array;
   rows: Float64Array;
   size: number;
+  targets?: Float32Array;
+  width?: number;
   /** The group key of each row (data.group_column, e.g. the query of a pair), when the dataset has one. */
   groups?: (string | null)[];
 }
@@ -57,6 +62,7 @@ function columnsOf(batch: RecordBatch, file: string): SplitBatch {
   const end = off[batch.numRows];
   const offsets = Int32Array.from(off.subarray(0, batch.numRows + 1), (o) => o - start);
   return {
+    ...targetsOf(batch, file),
     size: batch.numRows,
     ids: (ids.children[0].values as Int32Array).subarray(start, end),
     typeIds: (types.children[0].values as Int8Array).subarray(start, end),
@@ -65,6 +71,19 @@ function columnsOf(batch: RecordBatch, file: string): SplitBatch {
     rows: Float64Array.from(row.toArray() as BigInt64Array, Number),
     ...(group ? { groups: Array.from(group.toArray() as (string | null)[]) } : {}),
   };
+}
+
+/** The `targets` column (regression / multi-label shards): one fixed-width float vector per row. */
+function targetsOf(batch: RecordBatch, file: string): { targets?: Float32Array; width?: number } {
+  const col = batch.getChild('targets')?.data[0];
+  if (!col) return {};
+  const off = col.valueOffsets as Int32Array;
+  const n = batch.numRows;
+  const width = n ? (off[n] - off[0]) / n : 0;
+  for (let i = 0; i < n; i++)
+    if (off[i + 1] - off[i] !== width)
+      throw new DataError(`${file}: row ${i} has ${off[i + 1] - off[i]} targets, expected ${width}; re-run prepare`);
+  return { targets: Float32Array.from((col.children[0].values as Float32Array).subarray(off[0], off[n])), width };
 }
 
 export function splitFile(datasetDir: string, manifest: DatasetManifest, split: string): string {
@@ -125,6 +144,11 @@ export async function loadSplit(file: string): Promise<SplitArrays> {
     labels: new Int32Array(size),
     rows: new Float64Array(size),
   };
+  const width = parts.find((p) => p.width)?.width;
+  if (parts.some((p) => p.targets)) {
+    out.width = width ?? 0;
+    out.targets = new Float32Array(size * out.width);
+  }
   let r = 0;
   let t = 0;
   for (const p of parts) {
@@ -133,6 +157,7 @@ export async function loadSplit(file: string): Promise<SplitArrays> {
     for (let i = 1; i <= p.size; i++) out.offsets[r + i] = t + p.offsets[i];
     out.labels.set(p.labels, r);
     out.rows.set(p.rows, r);
+    if (out.targets && p.targets) out.targets.set(p.targets, r * out.width!);
     r += p.size;
     t += p.ids.length;
   }

@@ -58,6 +58,8 @@ export interface ShardTargets {
   writers: Record<SplitName, ShardWriter>;
   labelCounts: Record<SplitName, Map<string, number>>;
   labelId: Map<string, number>;
+  /** Regression and multi-label tasks: the row's target vector from its key (the label id is then 0). */
+  targetsOf?: (key: string) => Float32Array;
   lengths: LengthStats;
   rejects: RejectsWriter;
 }
@@ -96,7 +98,8 @@ export async function writeSpilledRows(
     out.writers[split].write({
       ids: m.enc.ids,
       typeIds: m.enc.typeIds,
-      label: out.labelId.get(m.label)!,
+      label: out.targetsOf ? 0 : out.labelId.get(m.label)!,
+      targets: out.targetsOf?.(m.label),
       row: m.row,
       id: m.id,
       group: m.group,

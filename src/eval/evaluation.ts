@@ -17,6 +17,9 @@ import { parseRankingMetric } from './ranking.js';
 import { htmlReport, readTrainingCurves } from './html.js';
 import { defaultTopK, flatMetrics } from './metrics.js';
 import { buildReport } from './report.js';
+import { evaluateHeadModel } from './head-evaluation.js';
+import type { HeadReport } from './head-report.js';
+import { isHeadTask } from './heads.js';
 import type { EvalSplitResult } from './run.js';
 import { exportSource, runSource, type EvalSource } from './source.js';
 
@@ -40,7 +43,8 @@ export interface EvalRequest {
 }
 
 export interface Evaluation {
-  report: ReturnType<typeof buildReport>;
+  /** A classification report, or a regression / multi-label one (head-report.ts). */
+  report: ReturnType<typeof buildReport> | HeadReport;
   gates: GateReport | null;
 }
 
@@ -122,6 +126,10 @@ export async function evaluateModel(req: EvalRequest): Promise<Evaluation> {
         `rows: ${withRows.join(', ') || 'none'} (choose one with --split)`,
     );
   }
+
+  // Regression and multi-label heads: their own metrics, report and gates.
+  const task = source.manifest.task;
+  if (isHeadTask(task)) return evaluateHeadModel(req, task, source, data, info);
 
   // Gates are checked before any model work, so a typo fails in a second.
   const labels = source.manifest.labels;

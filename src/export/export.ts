@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readThresholds, THRESHOLDS_FILE } from '../infer/thresholds.js';
+import { decisionFor } from './decisions.js';
 import path from 'node:path';
 import { removeStaleTemps, tempNameFor, writeJsonAtomic } from '../lib/atomic.js';
 import { faultPoint } from '../lib/fault.js';
@@ -181,6 +183,10 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   // untouched, or marked incomplete by export.json if publishing had begun.
   const interrupts = catchInterrupts({ cleanup });
   const reference = head ? embeddingReference(run.params, run.config, head) : tfjsRunner(run.params, run.config);
+  const thresholds =
+    run.config.problemType === 'multi_label_classification' ? readThresholds(run.modelDir, run.config.id2label) : null;
+  // An embedding export is held to its vectors (and their argmax, as before); a head to its decision.
+  const decide = head ? undefined : decisionFor(run.config.problemType, thresholds);
   const results: ParityResult[] = [];
   const records: Partial<Record<ExportFormat, FormatRecord>> = {};
   let quantizedDoc: Int8Report | undefined;
@@ -190,6 +196,8 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
     await writeFile(path.join(stage, 'config.json'), `${JSON.stringify(toHfConfig(run.config), null, 2)}\n`);
     for (const [name, content] of Object.entries(run.tokenizerFiles)) await writeFile(path.join(stage, name), content);
     await writeFile(path.join(stage, 'manifest.json'), `${JSON.stringify(run.manifest, null, 2)}\n`);
+    // A multi-label run's decision thresholds travel with the model.
+    if (thresholds) await copyFile(path.join(run.modelDir, THRESHOLDS_FILE), path.join(stage, THRESHOLDS_FILE));
 
     for (const format of formats) {
       const t0 = performance.now();
@@ -201,7 +209,7 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
       let parity: ParityResult;
       try {
         const width = head ? run.config.hiddenSize : run.config.id2label.length;
-        parity = await checkParity(format, rows, reference, runner, width, atol);
+        parity = await checkParity(format, rows, reference, runner, width, atol, decide);
       } finally {
         await runner.close();
       }

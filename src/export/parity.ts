@@ -5,6 +5,7 @@ import { DataError } from '../lib/errors.js';
 import { padRows, type IdBatch } from '../data/batch.js';
 import type { ParityResult } from '../infer/export-record.js';
 import type { LogitsRunner } from '../infer/runners.js';
+import type { Decide } from './decisions.js';
 
 /**
  * The parity gate: real rows of a prepared split, padded as the training runtime pads them, run
@@ -82,6 +83,8 @@ export async function checkParity(
   candidate: LogitsRunner,
   numLabels: number,
   atol: number,
+  /** The row decision both must agree on (argmax unless the head says otherwise: decisions.ts). */
+  decide?: Decide,
 ): Promise<ParityResult> {
   let maxAbs = 0;
   let sumAbs = 0;
@@ -117,7 +120,8 @@ export async function checkParity(
     for (let r = 0; r < batch.batch; r++) {
       const a = argmax(ref, r * numLabels, numLabels);
       const b = argmax(got, r * numLabels, numLabels);
-      if (a === b) agree++;
+      const same = decide ? decide(ref, r * numLabels, numLabels) === decide(got, r * numLabels, numLabels) : a === b;
+      if (same) agree++;
       if (a === labels[r]) refCorrect++;
       if (b === labels[r]) expCorrect++;
     }

@@ -16,6 +16,7 @@ export const EXPORT_ENTRIES = new Set([
   'onnx',
   'savedmodel',
   'parity.json',
+  'thresholds.json',
   EXPORT_FILE,
 ]);
 

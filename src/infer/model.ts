@@ -14,6 +14,7 @@ import type { RunManifest } from '../run/read.js';
 import { checkExportFiles, type ExportDir } from './export-dir.js';
 import { exportStateOf, incompleteExportMessage, onnxStatusOf } from './export-record.js';
 import { loadModelDir } from './model-dir.js';
+import { readThresholds } from './thresholds.js';
 import { onnxRunner, tfjsRunner, type HiddenStates, type LogitsRunner } from './runners.js';
 
 /**
@@ -25,8 +26,10 @@ export interface InferenceModel {
   /** What was opened: a run dir, a Hugging Face model dir, or an export dir's ONNX file. */
   kind: 'run' | 'hf' | 'export';
   labels: string[];
-  /** The head (Hugging Face problem_type). */
+  /** The head (Hugging Face problem_type): predict turns logits into scores by it (activation.ts). */
   headKind: ProblemType;
+  /** Multi-label: the per-label decision thresholds saved with the run (thresholds.json); else null. */
+  thresholds: number[] | null;
   /** Token ids must be below this (the model's vocab_size). */
   vocabSize: number;
   padId: number;
@@ -64,6 +67,8 @@ interface Parts {
   messages: string[];
   runner: LogitsRunner;
   dispose?: () => void;
+  /** Directory that may hold thresholds.json (the model dir or the export dir). */
+  thresholdsDir: string;
 }
 
 function assemble(p: Parts): InferenceModel {
@@ -74,6 +79,8 @@ function assemble(p: Parts): InferenceModel {
     kind: p.kind,
     labels: p.config.id2label,
     headKind: p.config.problemType ?? 'single_label_classification',
+    thresholds:
+      p.config.problemType === 'multi_label_classification' ? readThresholds(p.thresholdsDir, p.config.id2label) : null,
     vocabSize: p.config.vocabSize,
     padId: p.padId,
     maxLength: p.maxLength,
@@ -112,6 +119,7 @@ async function openTfjs(dir: string, kind: 'run' | 'hf', backend: string, maxLen
     messages: m.messages,
     runner: tfjsRunner(m.params, m.config),
     dispose: () => disposeParams(m.params),
+    thresholdsDir: m.dir,
   });
 }
 
@@ -154,6 +162,7 @@ export async function openExportModel(
     modelSha256,
     messages: [],
     runner,
+    thresholdsDir: exp.dir,
   });
 }
 
@@ -186,6 +195,7 @@ async function openExportForPredict(dir: string, opts: { maxLength?: number; thr
     modelPath: onnx,
     messages,
     runner: await onnxRunner(onnx, { threads: opts.threads }),
+    thresholdsDir: dir,
   });
 }
 

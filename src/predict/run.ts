@@ -3,6 +3,7 @@ import { openSource, type InputFormat } from '../data/readers/index.js';
 import { RejectsWriter } from '../data/rejects.js';
 import type { Encoded } from '../data/tokenizer/index.js';
 import type { InferenceModel } from '../infer/model.js';
+import { EXTRA_COLUMNS } from './decode.js';
 import { fitMessage, scoreLogits } from './scores.js';
 import { PredictionWriter, type Prediction } from './writer.js';
 
@@ -29,6 +30,8 @@ export interface PredictSummary {
 
 type Pending = { row: number; id?: string; enc?: Encoded; error?: string; line?: number; raw?: string };
 
+export { softmax } from './scores.js';
+
 /**
  * Raw text in, predictions out: one output row per input row, in input order. Rows that cannot be
  * used keep their place (label null, error set) and are also listed in the rejects file.
@@ -39,7 +42,7 @@ export async function runPredict(model: InferenceModel, opts: PredictOptions): P
   await requireColumns(source, opts.input, [opts.textColumn, opts.pairColumn, opts.idColumn]);
 
   const labels = model.labels;
-  const writer = new PredictionWriter(opts.output, !!opts.idColumn);
+  const writer = new PredictionWriter(opts.output, !!opts.idColumn, EXTRA_COLUMNS[model.headKind]);
   const rejectsFile = opts.output.replace(/(\.[^./]+)?$/, '.rejects.csv');
   const rejects = new RejectsWriter(rejectsFile);
   let pending: Pending[] = [];
@@ -61,7 +64,8 @@ export async function runPredict(model: InferenceModel, opts: PredictOptions): P
         pred.error = p.error;
         continue;
       }
-      Object.assign(pred, scoreLogits(all!.subarray(k * n, (k + 1) * n), labels, opts.topK, opts.logits));
+      // Scores by the model's head: softmax, sigmoid with the run's thresholds, or the raw outputs.
+      Object.assign(pred, scoreLogits(all!.subarray(k * n, (k + 1) * n), labels, opts.topK, opts.logits, model));
       k++;
       predicted++;
     }

@@ -1,29 +1,36 @@
+import { softmax } from '../infer/activation.js';
+import type { ProblemType } from '../model/index.js';
+import { DECODERS, type Decoded } from './decode.js';
+
 /**
- * Logits of one row → what `recsys predict` and `recsys serve` answer: the best label and its
- * softmax probability, optionally the k best labels and the raw logits. One implementation, so a
- * row gets the same numbers from a file and from the service.
+ * Logits of one row → what `recsys predict` and `recsys serve` answer, by the model's head
+ * (predict/decode.ts): the best label and its softmax probability (+ the k best) for a single-label
+ * classifier, the labels at the run's thresholds and every sigmoid for a multi-label one, the raw
+ * outputs for regression; optionally the raw logits. One implementation, so a row gets the same
+ * numbers from a file and from the service.
  */
 
-export interface LabelScores {
-  label: string;
-  score: number;
-  top_k?: { label: string; score: number }[];
-  logits?: number[];
+export { softmax };
+
+export type LabelScores = Decoded & { logits?: number[] };
+
+/** The head a model's logits are read by, and a multi-label run's decision thresholds. */
+export interface HeadOf {
+  headKind: ProblemType;
+  thresholds: number[] | null;
 }
 
-export function softmax(logits: ArrayLike<number>): number[] {
-  const max = Math.max(...Array.from(logits));
-  const exps = Array.from(logits, (x) => Math.exp(x - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / sum);
-}
+const SINGLE_LABEL: HeadOf = { headKind: 'single_label_classification', thresholds: null };
 
 /** Best label first; equal scores keep label order. `topK` > 1 adds the k best, `withLogits` the raw row. */
-export function scoreLogits(logits: Float32Array, labels: string[], topK: number, withLogits: boolean): LabelScores {
-  const probs = softmax(logits);
-  const order = probs.map((s, i) => [s, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  const out: LabelScores = { label: labels[order[0][1]], score: order[0][0] };
-  if (topK > 1) out.top_k = order.slice(0, topK).map(([s, i]) => ({ label: labels[i], score: s }));
+export function scoreLogits(
+  logits: Float32Array,
+  labels: string[],
+  topK: number,
+  withLogits: boolean,
+  head: HeadOf = SINGLE_LABEL,
+): LabelScores {
+  const out: LabelScores = DECODERS[head.headKind](logits, { labels, topK, thresholds: head.thresholds });
   if (withLogits) out.logits = Array.from(logits);
   return out;
 }

@@ -6,6 +6,11 @@ export interface Prediction {
   label: string | null;
   score: number | null;
   top_k?: { label: string; score: number }[];
+  /** Multi-label: the labels predicted (sigmoid ≥ threshold) and every label's probability. */
+  labels?: string[];
+  scores?: Record<string, number>;
+  /** Regression: the outputs by name. */
+  values?: Record<string, number>;
   logits?: number[];
   error?: string;
 }
@@ -24,6 +29,7 @@ export class PredictionWriter {
   constructor(
     readonly file: string,
     private readonly withId: boolean,
+    private readonly extraColumns: string[] = [],
   ) {
     this.csv = /\.(csv|tsv)$/i.test(file);
     this.out = new AtomicTextStream(file);
@@ -40,7 +46,8 @@ export class PredictionWriter {
     if (!this.csv) return `${JSON.stringify(p)}\n`;
     let head = '';
     if (!this.header) {
-      this.header = ['row', ...(this.withId ? ['id'] : []), 'label', 'score', 'top_k', 'logits', 'error'];
+      const id = this.withId ? ['id'] : [];
+      this.header = ['row', ...id, 'label', 'score', 'top_k', ...this.extraColumns, 'logits', 'error'];
       head = `${this.header.join(',')}\n`;
     }
     return `${head + this.header.map((k) => csvField((p as unknown as Record<string, unknown>)[k])).join(',')}\n`;

@@ -127,6 +127,12 @@ export async function rankCandidates(req: RankRequest): Promise<RankResult> {
     log: req.log,
   });
   for (const m of model.messages) req.log.info(m);
+  // The score is a probability (or expected gain) over a softmax of the labels: a regression or multi-label
+  // head has no such distribution.
+  if (model.headKind !== 'single_label_classification') {
+    await model.close();
+    throw new UsageError(`${req.model}: rank needs a single-label pair classifier; this model is ${model.headKind}`);
+  }
   let summary: RankSummary;
   try {
     summary = await runRank(model, groups, {

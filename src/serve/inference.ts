@@ -91,7 +91,7 @@ export async function classify(m: LoadedModel, body: ClassifyRequest, limits: In
   const topK = Math.min(body.top_k ?? 1, labels.length);
   const rows = encodeInputs(m, body.inputs, limits);
   const logits = await rowsThrough(m, 'classify', m.classify, rows, cache);
-  const results: LabelScores[] = logits.map((l) => scoreLogits(l, labels, topK, !!body.logits));
+  const results: LabelScores[] = logits.map((l) => scoreLogits(l, labels, topK, !!body.logits, m.model));
   return { model: m.name, sha256: m.sha256, results };
 }
 

@@ -2,13 +2,18 @@ import * as tf from '@tensorflow/tfjs';
 import type { RecsysConfig } from '../config/schema.js';
 import { padBatch } from '../data/batch.js';
 import { rowOf, type SplitArrays } from '../data/split-reader.js';
+import { headlineText, isHeadTask } from '../eval/heads.js';
 import { UsageError } from '../lib/errors.js';
 import { bertLogits, type BertConfig } from '../model/index.js';
 import { validationMetrics } from './evaluate.js';
-import { balancedWeights, weightedCrossEntropy } from './loss.js';
 import type { Objective } from './objective.js';
+import { headLossFor } from './objectives.js';
 
-/** Single-label classification: (class-weighted) cross-entropy, validation metrics as `recsys eval`. */
+/**
+ * The classifier head's objective, by the model's problem_type (train/objectives.ts): (class-weighted)
+ * cross-entropy for single-label, MSE for regression, BCE-with-logits (+ pos_weight) for multi-label;
+ * validation metrics as `recsys eval` reports them for that head.
+ */
 export function classificationObjective(o: {
   config: RecsysConfig;
   modelConfig: BertConfig;
@@ -18,8 +23,7 @@ export function classificationObjective(o: {
 }): Objective & { classWeights?: tf.Tensor1D } {
   const t = o.config.train;
   const labels = o.modelConfig.id2label;
-  const counts = new Array<number>(labels.length).fill(0);
-  for (const l of o.train.labels) counts[l]++;
+  const task = o.modelConfig.problemType ?? 'single_label_classification';
   if (t.class_weights && t.class_weights !== 'balanced') {
     const unknown = Object.keys(t.class_weights).filter((l) => !labels.includes(l));
     if (unknown.length)
@@ -27,28 +31,19 @@ export function classificationObjective(o: {
         `train.class_weights: unknown label(s) ${unknown.join(', ')}; labels are ${labels.join(', ')}`,
       );
   }
-  const weights =
-    t.class_weights === null
-      ? null
-      : t.class_weights === 'balanced'
-        ? balancedWeights(counts)
-        : labels.map((l) => (t.class_weights as Record<string, number>)[l] ?? 1);
-  const classWeights = weights ? tf.tensor1d(weights) : undefined;
+  const head = headLossFor({ task, labels, train: o.train, classWeights: t.class_weights, posWeight: t.pos_weight });
   return {
-    classWeights,
-    note: weights ? `, class weights ${weights.map((w) => w.toFixed(3)).join(' ')}` : '',
+    classWeights: head.classWeights,
+    note: `, loss: ${head.describe}`,
     loss(params, rows, ctx) {
       return tf.tidy(() => {
         const inputs = padBatch(
           rows.map((i) => rowOf(o.train, i)),
           o.padId,
         );
-        const y = tf.tensor1d(
-          rows.map((i) => o.train.labels[i]),
-          'int32',
-        );
+        const targets = head.targets(o.train, rows);
         const logits = bertLogits(params, o.modelConfig, inputs, { training: ctx.training, seed: ctx.seed });
-        return weightedCrossEntropy(logits, y, classWeights);
+        return head.loss(logits, targets);
       });
     },
     evaluate: (params) =>
@@ -61,7 +56,10 @@ export function classificationObjective(o: {
             o.padId,
           ) as unknown as Record<string, number>)
         : {},
-    describe: (m) => `loss ${m.loss.toFixed(4)} accuracy ${m.accuracy.toFixed(4)} macro_f1 ${m.macro_f1.toFixed(4)}`,
-    dispose: () => classWeights?.dispose(),
+    describe: (m) =>
+      isHeadTask(task)
+        ? headlineText(task, m)
+        : `loss ${m.loss.toFixed(4)} accuracy ${m.accuracy.toFixed(4)} macro_f1 ${m.macro_f1.toFixed(4)}`,
+    dispose: () => head.dispose(),
   };
 }

@@ -13,7 +13,8 @@ export interface EarlyStopState {
 
 /** The direction a metric improves in, when the config leaves it open (HF's greater_is_better rule). */
 export function modeFor(metric: string, mode: 'min' | 'max' | null): 'min' | 'max' {
-  return mode ?? (/loss/.test(metric) ? 'min' : 'max');
+  // Errors are lower-is-better too (regression's mae, mse, rmse, per output as `rmse:<name>`).
+  return mode ?? (/loss|^(mae|mse|rmse)(:|$)/.test(metric) ? 'min' : 'max');
 }
 
 /** Counts evaluations without an improvement of at least min_delta; serializable for resume. */

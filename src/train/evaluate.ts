@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { padBatch } from '../data/batch.js';
 import { rowOf, type SplitArrays } from '../data/split-reader.js';
+import { HEADS, isHeadTask } from '../eval/heads.js';
 import { flatMetrics, MetricsAccumulator } from '../eval/metrics.js';
 import type { ValidationMetrics } from '../eval/metrics-record.js';
 import { faultPoint } from '../lib/fault.js';
@@ -17,7 +18,11 @@ export function validationMetrics(
   batchSize: number,
   padId: number,
 ): ValidationMetrics {
-  const acc = new MetricsAccumulator(config.id2label);
+  const task = config.problemType;
+  // Regression and multi-label heads: their own metrics over the split's target vectors (thresholds 0.5).
+  const head = isHeadTask(task) ? HEADS[task].accumulator(config.id2label) : null;
+  const width = config.id2label.length;
+  const acc = head ? null : new MetricsAccumulator(config.id2label);
   for (let start = 0; start < split.size; start += batchSize) {
     faultPoint('eval');
     const idx = Array.from({ length: Math.min(batchSize, split.size - start) }, (_, i) => start + i);
@@ -26,13 +31,15 @@ export function validationMetrics(
       padId,
     );
     const logits = bertLogits(params, config, inputs, { inference: true });
-    acc.addLogits(
-      logits.dataSync(),
-      idx.map((i) => split.labels[i]),
-    );
+    if (head) head.add(logits.dataSync(), split.targets!.subarray(start * width, (start + idx.length) * width));
+    else
+      acc!.addLogits(
+        logits.dataSync(),
+        idx.map((i) => split.labels[i]),
+      );
     tf.dispose([logits, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
   }
-  const flat = flatMetrics(acc.compute());
+  const flat = head ? head.compute() : flatMetrics(acc!.compute());
   const out: Record<string, number> = { rows: split.size };
   for (const [k, v] of Object.entries(flat)) if (v !== null) out[k] = v;
   return out as ValidationMetrics;

@@ -7,6 +7,7 @@ import type { RecsysConfig } from '../config/schema.js';
 import { readManifest, type DatasetManifest } from '../data/manifest.js';
 import { loadSplit, splitFile, type SplitArrays } from '../data/split-reader.js';
 import { loadTripletSplit, type TripletSplit } from '../data/triplet-shards.js';
+import { HEADS, isHeadTask } from '../eval/heads.js';
 import { earlyStoppingMetric, embeddingMetricNames, embeddingObjective } from './embedding-objective.js';
 import { defaultTopK, metricNames } from '../eval/metrics.js';
 import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
@@ -24,6 +25,7 @@ import { modeFor } from './early-stop.js';
 import { NonFiniteError, trainLoop, type TrainEvents, type TrainResult } from './loop.js';
 import { initialModel, type InitialModel } from './model-init.js';
 import { warmupSteps } from './schedule.js';
+import { padIdOf, saveThresholds } from './thresholds.js';
 import { readCheckpoint, resolveLink } from './state.js';
 
 /** An empty classification split: what the loop is handed for a bi-encoder run (its rows come in `pairs`). */
@@ -44,12 +46,14 @@ function checkEmbeddingMetric(metric: string): void {
     );
 }
 
-function checkEarlyStoppingMetric(metric: string, labels: string[]): void {
-  const watchable = metricNames({ labels, topK: defaultTopK(labels.length) });
+function checkEarlyStoppingMetric(metric: string, labels: string[], task: RecsysConfig['task']): void {
+  const watchable = isHeadTask(task)
+    ? HEADS[task].metricNames(labels)
+    : metricNames({ labels, topK: defaultTopK(labels.length) });
   if (!watchable.includes(metric)) {
     throw new UsageError(
-      `train.early_stopping.metric: "${metric}" is not a reported metric; use one of ` +
-        `${watchable.slice(0, 12).join(', ')}, …`,
+      `train.early_stopping.metric: "${metric}" is not a reported metric for ${task}; use one of ` +
+        `${watchable.slice(0, 12).join(', ')}${watchable.length > 12 ? ', …' : ''}`,
     );
   }
 }
@@ -123,16 +127,17 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
   if (mode === 'resume') checkLinksStayInside(runDir);
   const manifest = readManifest(datasetDir);
   if (mode !== 'fresh') checkSameRun(runDir, config, RUN_SECTIONS, manifest.dataset_sha256);
+  const task = manifest.task ?? 'single_label_classification';
   const embedding = config.task === 'embedding';
-  if (embedding !== (manifest.task === 'embedding'))
+  if (task !== config.task)
     throw new UsageError(
-      `task: the run is ${config.task} but ${datasetDir} was prepared for ${manifest.task}; prepare it with this task`,
+      `task: the run is ${config.task} but ${datasetDir} was prepared for ${task}; prepare it with this task`,
     );
   const watched = earlyStoppingMetric(config);
   if (embedding) checkEmbeddingMetric(watched);
-  else checkEarlyStoppingMetric(watched, manifest.labels);
+  else checkEarlyStoppingMetric(watched, manifest.labels, task);
   checkClassWeights(t.class_weights, manifest.labels);
-  if (!embedding && manifest.labels.length < 2)
+  if (!embedding && manifest.labels.length < 2 && task !== 'regression')
     throw new DataError(
       `${datasetDir}: the dataset has a single label (${JSON.stringify(manifest.labels[0])}); a ` +
         `classifier needs at least two`,
@@ -229,6 +234,18 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
   // The run's model: the best weights, in HF format (+ tokenizer files) and the native format.
   const modelDir = paths.model;
   await saveHfModel(modelDir, start.config, result.params);
+  // Multi-label: per-label decision thresholds chosen on validation with the saved weights.
+  if (task === 'multi_label_classification' && validation)
+    log.info(
+      await saveThresholds(
+        modelDir,
+        start.config,
+        result.params,
+        validation,
+        config.eval.batch_size,
+        padIdOf(manifest),
+      ),
+    );
   await saveCheckpoint(modelDir, start.config, result.params, { best: result.best });
   for (const f of readdirSync(path.join(datasetDir, manifest.tokenizer.dir)))
     await copyFile(path.join(datasetDir, manifest.tokenizer.dir, f), path.join(modelDir, f));

@@ -29,7 +29,7 @@ export async function initialModel(
     throw new UsageError('model.path is required (a pretrained model dir, a hub id, or a config.json; pass --model)');
   // A bi-encoder keeps BERT's one-label head unused (and untrained): the encoder is the model.
   const labels = manifest.task === 'embedding' ? ['LABEL_0'] : manifest.labels;
-  const problem = manifest.task === 'embedding' ? null : 'single_label_classification';
+  const problem = manifest.task === 'embedding' ? null : (manifest.task ?? 'single_label_classification');
   let result: InitialModel;
   if (modelPath.endsWith('.json') && existsSync(modelPath) && statSync(modelPath).isFile()) {
     const config = withLabels(await readBertConfig(modelPath), labels, problem);

@@ -65,7 +65,7 @@ describe('HTML report', () => {
       [{ ...train, lr: undefined }, '"lr" is missing'],
       [{ step: 2, split: 'train', loss: 1 }, '"type" must be "train" or "eval", got nothing'],
       [{ type: 'eval', step: 2, epoch: 0, split: 'test', loss: 1 }, '"split" must be "validation", got "test"'],
-      [{ type: 'eval', step: 2, epoch: 0, split: 'validation', loss: 1, rows: 3 }, '"accuracy" is missing'],
+      [{ type: 'eval', step: 2, epoch: 0, split: 'validation', rows: 3 }, '"loss" is missing'],
     ];
     for (const [bad, message] of cases) {
       const line = typeof bad === 'string' ? bad : JSON.stringify(bad);
