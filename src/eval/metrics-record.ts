@@ -53,6 +53,8 @@ export type MetricsRecord = TrainStepRecord | ValidationRecord;
 const TRAIN_KEYS = ['step', 'epoch', 'loss', 'lr', 'grad_norm', 'samples_per_s', 'time_s'] as const;
 const VALIDATION_KEYS = ['type', 'step', 'epoch', 'split', 'best', 'best_step'];
 const REQUIRED_METRICS = ['rows', 'loss', 'accuracy', 'macro_f1', 'weighted_f1'] as const;
+/** A bi-encoder run's evaluations carry retrieval metrics (ndcg@10, …) instead of classification ones. */
+const REQUIRED_RETRIEVAL_METRICS = ['rows', 'loss'] as const;
 
 /** The record as its line of metrics.jsonl (with the newline), keys in a fixed order. */
 export function metricsLine(r: MetricsRecord): string {
@@ -108,7 +110,8 @@ export function parseMetricsLine(text: string, where: string): MetricsRecord {
     if (o.split !== 'validation') throw new DataError(`${where}: "split" must be "validation", got ${shown(o.split)}`);
     const metrics = {} as ValidationMetrics;
     for (const key of Object.keys(o)) if (!VALIDATION_KEYS.includes(key)) metrics[key] = num(key);
-    for (const key of REQUIRED_METRICS) if (!(key in metrics)) num(key); // throws: missing
+    const retrieval = Object.keys(metrics).some((key) => key.includes('@'));
+    for (const key of retrieval ? REQUIRED_RETRIEVAL_METRICS : REQUIRED_METRICS) if (!(key in metrics)) num(key); // throws
     return {
       type: 'eval',
       step: num('step'),
