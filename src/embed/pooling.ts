@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { EncodedRow } from '../data/batch.js';
 import type { InferenceModel } from '../infer/model.js';
 import { type Pooling, poolBatch } from '../infer/pooling.js';
@@ -25,4 +27,20 @@ export async function embedRows(
     throw new UsageError(`${model.modelPath}: no last_hidden_state in this model; use --pooling pooler`);
   const lengths = rows.map((r) => r.ids.length);
   return { vectors: poolBatch(h, lengths, pooling, normalize), dimension: h.hiddenSize };
+}
+
+/**
+ * The sentence pooling a bi-encoder run (or its export) was trained with, as `recsys train` records
+ * it in manifest.json (`embedding_head`): what `embed` uses when neither --pooling nor embed.pooling
+ * is given. null for a Hugging Face model or a classifier run (embed then pools by the mean).
+ */
+export function recordedPooling(ref: string, model: InferenceModel): Pooling | null {
+  if (model.kind === 'hf' || !existsSync(ref)) return null;
+  // A run dir or export dir holds manifest.json; an .onnx file sits in <export>/onnx/.
+  const dirs = [ref, path.dirname(ref), path.dirname(path.dirname(ref))];
+  const file = dirs.map((d) => path.join(d, 'manifest.json')).find((f) => existsSync(f));
+  if (!file) return null;
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as { task?: string; embedding_head?: { pooling?: Pooling } };
+  if (manifest.task !== 'embedding') return null;
+  return manifest.embedding_head?.pooling ?? 'mean';
 }
