@@ -30,7 +30,7 @@ if [ "$train" = 1 ]; then
   echo "== bi-encoder: training triplets = judged triplets of the training queries + catalogue pseudo-queries"
   node --import tsx scripts/catalogue-triplets.ts --out out/biencoder/triplets.csv
   echo "== bi-encoder: prepare and train ($config)"
-  recsys prepare -c "$config"
+  recsys prepare -c "$config" --overwrite
   recsys train -c "$config" --overwrite --no-progress
   echo "== bi-encoder: retrieval metrics of its test split (queries vs the split's products)"
   recsys eval -c "$config"
