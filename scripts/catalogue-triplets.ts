@@ -75,4 +75,6 @@ const out = path.resolve(values.out);
 mkdirSync(path.dirname(out), { recursive: true });
 writeFileSync(`${out}.tmp`, toCsv(['query_id', 'query', 'positive', 'negative', 'split'], rows));
 renameSync(`${out}.tmp`, out);
-process.stdout.write(`${rows.length} triplets (${triplets.length} judged + ${rows.length - triplets.length} catalogue) → ${out}\n`);
+process.stdout.write(
+  `${rows.length} triplets (${triplets.length} judged + ${rows.length - triplets.length} catalogue) → ${out}\n`,
+);

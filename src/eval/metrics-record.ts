@@ -111,7 +111,8 @@ export function parseMetricsLine(text: string, where: string): MetricsRecord {
     const metrics = {} as ValidationMetrics;
     for (const key of Object.keys(o)) if (!VALIDATION_KEYS.includes(key)) metrics[key] = num(key);
     const retrieval = Object.keys(metrics).some((key) => key.includes('@'));
-    for (const key of retrieval ? REQUIRED_RETRIEVAL_METRICS : REQUIRED_METRICS) if (!(key in metrics)) num(key); // throws
+    const required = retrieval ? REQUIRED_RETRIEVAL_METRICS : REQUIRED_METRICS;
+    for (const key of required) if (!(key in metrics)) num(key); // throws: missing
     return {
       type: 'eval',
       step: num('step'),
