@@ -125,7 +125,7 @@ export function buildCli(): Command {
     .option('--text-column <name>', 'text column', 'text')
     .option('--id-column <name>', 'id column written as `id` (default: the 1-based source row as `row`)')
     .option('--out <dir>', 'output dir: embeddings.arrow, manifest.json, rejects.csv')
-    .option('--pooling <mode>', 'mean | cls | pooler (default: embed.pooling, mean)')
+    .option('--pooling <mode>', "mean | cls | pooler (default: embed.pooling, else a bi-encoder run's own, else mean)")
     .option('--normalize', 'L2-normalise each vector (default: embed.normalize, true)')
     .option('--no-normalize', 'keep the raw pooled vectors')
     .option('--batch-size <n>', 'rows per forward pass (default: embed.batch_size, 32)', intArg)

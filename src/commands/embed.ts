@@ -2,6 +2,7 @@ import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { type CommonOptions, flagOverrides, requiredFlag } from './options.js';
 import type { InputFormat } from '../data/readers/index.js';
+import { recordedPooling } from '../embed/pooling.js';
 import { runEmbed, type EmbedSummary } from '../embed/run.js';
 import { openModel } from '../infer/model.js';
 import { makeLogger } from '../lib/log.js';
@@ -41,7 +42,7 @@ export async function embedCommand(opts: EmbedFlags): Promise<void> {
   const out = path.resolve(requiredFlag(opts.out, 'embed', '--out'));
   const overrides = flagOverrides(opts as Record<string, unknown>, FLAGS);
   const config = loadConfig({ files: opts.config, sets: opts.set, overrides });
-  const { pooling, normalize, batch_size: batchSize, max_length: maxLength, max_bad_rows: maxBadRows } = config.embed;
+  const { normalize, batch_size: batchSize, max_length: maxLength, max_bad_rows: maxBadRows } = config.embed;
   // An export dir runs in onnxruntime (no tfjs backend); run and HF dirs on the chosen tfjs backend.
   const model = await openModel(ref, {
     backend: config.backend,
@@ -51,6 +52,8 @@ export async function embedCommand(opts: EmbedFlags): Promise<void> {
     log,
   });
   for (const m of model.messages) log.info(m);
+  // A bi-encoder run's vectors are pooled as it was trained, unless --pooling / embed.pooling says otherwise.
+  const pooling = config.embed.pooling ?? recordedPooling(ref, model) ?? 'mean';
   const bar = rowsProgress('embedding', opts.progress !== false && !opts.json);
   let summary: EmbedSummary;
   try {

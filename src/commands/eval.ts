@@ -1,5 +1,6 @@
 import { flagOverrides, type CommonOptions } from './options.js';
 import { loadConfig } from '../config/load.js';
+import { embeddingReportMarkdown, embeddingReportText, isEmbeddingReport } from '../eval/embedding-eval.js';
 import { evaluateModel } from '../eval/evaluation.js';
 import { gateLines, gateSummary } from '../eval/gates.js';
 import { headReportText, isHeadReport } from '../eval/head-report.js';
@@ -90,6 +91,8 @@ export async function evalCommand(opts: EvalFlags): Promise<void> {
     log,
   });
   if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else if (isEmbeddingReport(report))
+    process.stdout.write((opts.markdown ? embeddingReportMarkdown : embeddingReportText)(report, digits));
   else if (isHeadReport(report)) process.stdout.write(headReportText(report, digits));
   else if (opts.markdown) process.stdout.write(markdownReport(report, digits));
   else process.stdout.write(textReport(report, digits));

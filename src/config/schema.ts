@@ -242,8 +242,12 @@ export const predictSchema = z
 export const embedSchema = z
   .strictObject({
     pooling: oneOf(['mean', 'cls', 'pooler'])
-      .default('mean')
-      .describe('mean: average over the attention mask; cls: the [CLS] state; pooler: BERT pooler, tanh(dense([CLS]))'),
+      .nullable()
+      .default(null)
+      .describe(
+        'mean: average over the attention mask; cls: the [CLS] state; pooler: BERT pooler, tanh(dense([CLS])); ' +
+          "null: a bi-encoder run's own (its train.pooling), else mean",
+      ),
     normalize: bool().default(true).describe('L2-normalise each vector (sentence-transformers Normalize)'),
     batch_size: posInt().default(32).describe('Rows per forward pass'),
     max_length: posInt()

@@ -1,46 +1,12 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { EncodedRow } from '../data/batch.js';
 import type { InferenceModel } from '../infer/model.js';
-import type { HiddenStates } from '../infer/runners.js';
+import { type Pooling, poolBatch } from '../infer/pooling.js';
 import { UsageError } from '../lib/errors.js';
 
-export const POOLINGS = ['mean', 'cls', 'pooler'] as const;
-export type Pooling = (typeof POOLINGS)[number];
-
-/**
- * Sentence vectors from a batch's encoder outputs, as sentence-transformers computes them: `mean`
- * averages the last hidden states over the attention mask (padding excluded), `cls` takes the
- * first token's state, `pooler` BERT's pooler output tanh(dense(hidden[:, 0])). Rows are
- * right-padded (data/batch.ts padRows), so row i's real tokens are its first `lengths[i]`
- * positions. Plain typed-array arithmetic: the runtime (tfjs, onnxruntime) has already returned.
- */
-export function poolBatch(h: HiddenStates, lengths: number[], pooling: Pooling, normalize: boolean): Float32Array {
-  const dim = h.hiddenSize;
-  const n = lengths.length;
-  const out = new Float32Array(n * dim);
-  if (pooling === 'pooler') {
-    if (!h.pooled) throw new Error('pooler output missing');
-    out.set(h.pooled.subarray(0, n * dim));
-  } else {
-    const last = h.lastHidden;
-    if (!last) throw new Error('last hidden states missing');
-    const seq = last.length / (n * dim);
-    for (let i = 0; i < n; i++) {
-      const row = out.subarray(i * dim, (i + 1) * dim);
-      const tokens = pooling === 'cls' ? 1 : lengths[i];
-      // Sum in float64, as a long row's float32 running sum would drift from torch's reduction.
-      const acc = new Float64Array(dim);
-      for (let t = 0; t < tokens; t++) {
-        const at = (i * seq + t) * dim;
-        for (let d = 0; d < dim; d++) acc[d] += last[at + d];
-      }
-      // sentence-transformers divides by the mask sum clamped at 1e-9.
-      const count = Math.max(tokens, 1e-9);
-      for (let d = 0; d < dim; d++) row[d] = acc[d] / count;
-    }
-  }
-  if (normalize) normalizeRows(out, dim);
-  return out;
-}
+// The pooling itself lives in infer/ so that eval (below embed) pools a bi-encoder run the same way.
+export { normalizeRows, POOLINGS, type Pooling, poolBatch } from '../infer/pooling.js';
 
 /**
  * One forward pass over encoded rows → their sentence vectors, row-major [rows, hidden]: the one path
@@ -63,12 +29,18 @@ export async function embedRows(
   return { vectors: poolBatch(h, lengths, pooling, normalize), dimension: h.hiddenSize };
 }
 
-/** L2-normalise each row in place, as torch.nn.functional.normalize (norm clamped at 1e-12). */
-export function normalizeRows(v: Float32Array, dim: number): void {
-  for (let at = 0; at < v.length; at += dim) {
-    let ss = 0;
-    for (let d = 0; d < dim; d++) ss += v[at + d] * v[at + d];
-    const norm = Math.max(Math.sqrt(ss), 1e-12);
-    for (let d = 0; d < dim; d++) v[at + d] /= norm;
-  }
+/**
+ * The sentence pooling a bi-encoder run (or its export) was trained with, as `recsys train` records
+ * it in manifest.json (`embedding_head`): what `embed` uses when neither --pooling nor embed.pooling
+ * is given. null for a Hugging Face model or a classifier run (embed then pools by the mean).
+ */
+export function recordedPooling(ref: string, model: InferenceModel): Pooling | null {
+  if (model.kind === 'hf' || !existsSync(ref)) return null;
+  // A run dir or export dir holds manifest.json; an .onnx file sits in <export>/onnx/.
+  const dirs = [ref, path.dirname(ref), path.dirname(path.dirname(ref))];
+  const file = dirs.map((d) => path.join(d, 'manifest.json')).find((f) => existsSync(f));
+  if (!file) return null;
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as { task?: string; embedding_head?: { pooling?: Pooling } };
+  if (manifest.task !== 'embedding') return null;
+  return manifest.embedding_head?.pooling ?? 'mean';
 }

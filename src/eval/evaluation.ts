@@ -11,16 +11,24 @@ import { catchInterrupts } from '../lib/interrupt.js';
 import type { Logger } from '../lib/log.js';
 import { rowsProgress } from '../lib/progress.js';
 import { checkDatasetMatchesRun } from '../run/compat.js';
-import { buildGates, evaluateGates, gateTopKs, parseBaseline, type GateReport } from './gates.js';
+import { buildGates, evaluateGates, gateTopKs, parseBaseline, parseGateArg, type GateReport } from './gates.js';
 import { GroupedRanking, pairScoring } from './grouped.js';
 import { parseRankingMetric } from './ranking.js';
 import { htmlReport, readTrainingCurves } from './html.js';
 import { defaultTopK, flatMetrics } from './metrics.js';
-import { buildReport } from './report.js';
+import { buildReport, REPORT_FORMAT, REPORT_VERSION } from './report.js';
 import { evaluateHeadModel } from './head-evaluation.js';
 import type { HeadReport } from './head-report.js';
 import { isHeadTask } from './heads.js';
 import type { EvalSplitResult } from './run.js';
+import {
+  checkEmbeddingGateNames,
+  EMBEDDING_BASELINE_METRICS,
+  type EmbeddingEvalReport,
+  type EmbeddingSplitResult,
+  evaluateEmbeddingSplit,
+  recordedPooling,
+} from './embedding-eval.js';
 import { exportSource, runSource, type EvalSource } from './source.js';
 
 /** What `recsys eval` is asked: the resolved config plus the options that are not config keys. */
@@ -43,9 +51,110 @@ export interface EvalRequest {
 }
 
 export interface Evaluation {
-  /** A classification report, or a regression / multi-label one (head-report.ts). */
-  report: ReturnType<typeof buildReport> | HeadReport;
+  /** A classification report, a regression / multi-label one (head-report.ts) or a bi-encoder's. */
+  report: ReturnType<typeof buildReport> | HeadReport | EmbeddingEvalReport;
   gates: GateReport | null;
+}
+
+/** A previous report to compare with (eval.baseline / --baseline), read before any model work. */
+function baselineOf(config: RecsysConfig): { file: string; report: ReturnType<typeof parseBaseline> } | null {
+  const file = config.eval.baseline;
+  if (!file) return null;
+  if (!existsSync(file)) throw new UsageError(`${file}: baseline report not found`);
+  return { file, report: parseBaseline(file, readFileSync(file, 'utf8')) };
+}
+
+/**
+ * A bi-encoder run or export: the retrieval metrics of the split (eval/embedding-eval.ts), gated on
+ * those metrics only. No predictions file: there is no label per row.
+ */
+async function evaluateEmbedding(
+  req: EvalRequest,
+  source: EvalSource,
+  data: { dir: string; manifest: DatasetManifest },
+  split: string,
+): Promise<Evaluation> {
+  const { config } = req;
+  const info = data.manifest.splits[split as keyof DatasetManifest['splits']]!;
+  if (req.predictions)
+    throw new UsageError('recsys eval: --predictions needs a classifier; a bi-encoder has no labels');
+  const flagBaselineMetrics = req.baselineMetrics
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const baselineMetrics = flagBaselineMetrics ?? config.eval.baseline_metrics ?? undefined;
+  const parse = (spec: string, flag: string) => [parseGateArg(spec, flag).metric, `${flag} ${spec}`];
+  checkEmbeddingGateNames([
+    ...Object.keys(config.eval.min).map((m): [string, string] => [m, `eval.min.${m}`]),
+    ...Object.keys(config.eval.max).map((m): [string, string] => [m, `eval.max.${m}`]),
+    ...(req.min ?? []).map((g) => parse(g, '--min') as [string, string]),
+    ...(req.max ?? []).map((g) => parse(g, '--max') as [string, string]),
+    ...(baselineMetrics ?? []).map((m): [string, string] => [m, 'baseline metrics']),
+  ]);
+  const gateMetrics = [...Object.keys(config.eval.min), ...(req.min ?? []).map((g) => parseGateArg(g, '--min').metric)];
+  const { specs, skipped } = buildGates(
+    {
+      configMin: config.eval.min,
+      configMax: config.eval.max,
+      min: req.min,
+      max: req.max,
+      baseline: baselineOf(config),
+      maxDrop: config.eval.max_drop,
+      baselineMetrics: baselineMetrics ?? [...new Set([...EMBEDDING_BASELINE_METRICS, ...gateMetrics])],
+      baselineMetricsSource: flagBaselineMetrics ? '--baseline-metrics' : 'eval.baseline_metrics',
+    },
+    { labels: [], ranking: EMBEDDING_BASELINE_METRICS },
+  );
+  const pooling = recordedPooling(source.manifest);
+  const interrupts = catchInterrupts();
+  let model: InferenceModel | undefined;
+  let result: EmbeddingSplitResult;
+  try {
+    model = await source.open();
+    if (source.kind === 'export') req.log.info(`model: ${model.modelPath} in ${model.runtime}`);
+    const file = path.join(data.dir, info.file);
+    result = await evaluateEmbeddingSplit(model, {
+      file,
+      expectedRows: info.rows,
+      pooling,
+      batchSize: config.eval.batch_size,
+    });
+  } finally {
+    await model?.close();
+    interrupts.release();
+  }
+  const gates = specs.length || skipped.length ? evaluateGates(specs, result.ranking.metrics, skipped) : null;
+  const report: EmbeddingEvalReport = {
+    format: REPORT_FORMAT,
+    version: REPORT_VERSION,
+    task: 'embedding',
+    created: new Date().toISOString(),
+    split,
+    rows: result.rows,
+    corpus: result.corpus,
+    pooling,
+    source: {
+      run: source.kind === 'run' ? source.dir : null,
+      export: source.kind === 'export' ? source.dir : null,
+      model: model.modelPath,
+      model_sha256: model.modelSha256,
+      dataset: data.dir,
+      dataset_sha256: data.manifest.dataset_sha256,
+      split_file: info.file,
+      split_sha256: info.sha256,
+    },
+    backend: model.backend,
+    seconds: result.seconds,
+    rows_per_second: result.seconds > 0 ? result.rows / result.seconds : 0,
+    ranking: result.ranking,
+    gates,
+  };
+  if (req.report) {
+    const dir = path.resolve(req.report);
+    await writeJsonAtomic(path.join(dir, 'report.json'), report);
+    req.log.info(`report: ${path.join(dir, 'report.json')}`);
+  }
+  return { report, gates };
 }
 
 /** The run or export the request names. */
@@ -127,6 +236,8 @@ export async function evaluateModel(req: EvalRequest): Promise<Evaluation> {
     );
   }
 
+  if (data.manifest.task === 'embedding') return evaluateEmbedding(req, source, data, split);
+
   // Regression and multi-label heads: their own metrics, report and gates.
   const task = source.manifest.task;
   if (isHeadTask(task)) return evaluateHeadModel(req, task, source, data, info);
@@ -136,12 +247,7 @@ export async function evaluateModel(req: EvalRequest): Promise<Evaluation> {
   const groupColumn = data.manifest.columns.group;
   const rankK = groupColumn ? Math.max(...config.rank.k) : 0;
   const rankingSpace = groupColumn ? [`ndcg@${rankK}`, `mrr@${rankK}`, `recall@${rankK}`] : undefined;
-  let baseline: { file: string; report: ReturnType<typeof parseBaseline> } | null = null;
-  if (config.eval.baseline) {
-    const file = config.eval.baseline;
-    if (!existsSync(file)) throw new UsageError(`${file}: baseline report not found`);
-    baseline = { file, report: parseBaseline(file, readFileSync(file, 'utf8')) };
-  }
+  const baseline = baselineOf(config);
   const flagBaselineMetrics = req.baselineMetrics
     ?.split(',')
     .map((s) => s.trim())

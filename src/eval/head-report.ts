@@ -19,7 +19,7 @@ export interface HeadReport
 }
 
 export function isHeadReport(r: unknown): r is HeadReport {
-  return typeof r === 'object' && r !== null && 'task' in r && 'metrics' in r;
+  return typeof r === 'object' && r !== null && 'task' in r && 'metrics' in r && r.task !== 'embedding';
 }
 
 export function buildHeadReport(

@@ -78,7 +78,8 @@ export function checkDatasetMatchesRun(
 /** The run's model must carry the run manifest's labels and fit its max_length. */
 export function checkModelMatchesManifest(modelDir: string, config: BertConfig, run: DatasetManifest): void {
   const ml = config.id2label;
-  if (ml.length !== run.labels.length || ml.some((l, i) => l !== run.labels[i])) {
+  // A bi-encoder's head is unused: its dataset has no labels to agree with (as checkRunModel).
+  if (run.task !== 'embedding' && (ml.length !== run.labels.length || ml.some((l, i) => l !== run.labels[i]))) {
     throw new DataError(
       `${modelDir}/config.json: id2label ${JSON.stringify(ml)} differs from the run manifest's ` +
         `labels ${JSON.stringify(run.labels)}`,

@@ -2,14 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { RecsysConfig } from '../config/schema.js';
 import { tokensOf, type TripletSplit } from '../data/triplet-shards.js';
 import type { ValidationMetrics } from '../eval/metrics-record.js';
-import { RankingAccumulator } from '../eval/ranking-stream.js';
+import { retrievalMetricNames, retrievalTask, scoreRetrieval } from '../eval/retrieval-split.js';
 import { faultPoint } from '../lib/fault.js';
 import type { BertConfig, Params } from '../model/index.js';
 import { exclusionMasks, mnrlLoss, pooledEmbeddings } from './mnrl.js';
 import type { Objective } from './objective.js';
-
-/** Cut-offs of the retrieval metrics reported on the validation split (recall@10, ndcg@10, mrr@10, …). */
-const RETRIEVAL_K = [1, 5, 10];
 
 /** The metric early stopping watches when the config leaves the classification default. */
 export const EMBEDDING_DEFAULT_METRIC = 'ndcg@10';
@@ -25,10 +22,7 @@ export const embeddingTrains = (part: 'body' | 'pooler' | 'head') => part === 'b
 
 /** Which retrieval metrics exist, for checking train.early_stopping.metric before a run starts. */
 export function embeddingMetricNames(): string[] {
-  const names = ['loss'];
-  for (const base of ['ndcg', 'recall', 'mrr', 'map', 'precision', 'hit_rate'])
-    for (const k of RETRIEVAL_K) names.push(`${base}@${k}`);
-  return names;
+  return ['loss', ...retrievalMetricNames()];
 }
 
 /** Token lengths used to cut batches: anchor plus positive. */
@@ -101,50 +95,12 @@ export class EmbeddingObjective {
   }
 
   private retrieval(params: Params, s: TripletSplit, evalBatch: number): Record<string, number> {
-    const corpus = new Map<string, number>();
-    const corpusTexts: Int32Array[] = [];
-    const docOf = (ids: Int32Array) => {
-      const key = ids.join(',');
-      let at = corpus.get(key);
-      if (at === undefined) {
-        at = corpusTexts.length;
-        corpus.set(key, at);
-        corpusTexts.push(ids);
-      }
-      return at;
-    };
-    const queries = new Map<string, { text: Int32Array; relevant: Set<number> }>();
-    for (let i = 0; i < s.size; i++) {
-      const anchor = tokensOf(s.anchor, i);
-      const key = anchor.join(',');
-      const q = queries.get(key) ?? { text: anchor, relevant: new Set<number>() };
-      q.relevant.add(docOf(tokensOf(s.positive, i)));
-      queries.set(key, q);
-      const neg = tokensOf(s.negative, i);
-      if (neg.length) docOf(neg);
-    }
-    const queryList = [...queries.values()];
-    const dim = this.model.hiddenSize;
-    const qv = this.vectors(
-      params,
-      queryList.map((q) => q.text),
-      evalBatch,
-    );
-    const dv = this.vectors(params, corpusTexts, evalBatch);
-    const acc = new RankingAccumulator({ k: RETRIEVAL_K });
-    const scores = new Float32Array(corpusTexts.length);
-    const gains = new Float32Array(corpusTexts.length);
-    queryList.forEach((q, qi) => {
-      for (let d = 0; d < corpusTexts.length; d++) {
-        let dot = 0;
-        for (let h = 0; h < dim; h++) dot += qv[qi * dim + h] * dv[d * dim + h];
-        scores[d] = dot;
-        gains[d] = q.relevant.has(d) ? 1 : 0;
-      }
-      acc.addQuery(String(qi), { scores, gains });
-    });
+    const task = retrievalTask(s);
+    const qv = this.vectors(params, task.queries, evalBatch);
+    const dv = this.vectors(params, task.corpus, evalBatch);
     const out: Record<string, number> = {};
-    for (const [name, v] of Object.entries(acc.summary().metrics)) if (v !== null && name.includes('@')) out[name] = v;
+    const { metrics } = scoreRetrieval(task, qv, dv, this.model.hiddenSize);
+    for (const [name, v] of Object.entries(metrics)) if (v !== null) out[name] = v;
     return out;
   }
 

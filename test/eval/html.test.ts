@@ -114,6 +114,15 @@ describe('HTML report', () => {
     expect(loss.series).toEqual([{ name: 'validation.loss', points: [[1, 1.2]] }]);
   });
 
+  it("reads a bi-encoder run's evaluations (retrieval metrics, no accuracy) but not a record missing both", () => {
+    const line = (metrics: string) =>
+      `{"type":"eval","step":5,"epoch":1,"split":"validation","rows":4,"loss":0.5,${metrics}` +
+      '"best":null,"best_step":null}';
+    const r = parseMetricsLine(line('"ndcg@10":0.8,"recall@10":0.9,'), 'line 1');
+    expect(r.type === 'eval' && r.metrics['ndcg@10']).toBe(0.8);
+    expect(() => parseMetricsLine(line(''), 'line 2')).toThrow(/line 2: "accuracy" is missing/);
+  });
+
   it('escapes label names and stays self-contained', () => {
     const labels = ['<script>alert(1)</script>', 'a & "b"'];
     const acc = new MetricsAccumulator(labels);

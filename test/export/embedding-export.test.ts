@@ -53,7 +53,8 @@ let fromRun: number[][] = [];
 beforeAll(() => {
   const config = path.join(repoRoot, 'configs/biencoder.yaml');
   const dataset = path.join(root, 'ds');
-  cli(['prepare', '-c', config, '--out', dataset]);
+  // The config's input is made by scripts/catalogue-triplets.ts; the judged triplets alone have its columns.
+  cli(['prepare', '-c', config, '--input', path.join(repoRoot, 'data/triplets.csv'), '--out', dataset]);
   const checkpoint = path.join(root, 'ckpt');
   python([path.join(repoRoot, 'scripts/make_small_checkpoint.py'), checkpoint, '--labels', 'LABEL_0']);
   cli(['train', '-c', config, '--data', dataset, '--model', checkpoint, '--out', runDir, '--max-steps', '3']);

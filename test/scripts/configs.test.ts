@@ -28,14 +28,23 @@ describe('configs/*.yaml', () => {
     expect(c.data.stratify).toBe(true);
   });
 
-  it('biencoder trains task embedding on the judgements: Exact positives, Irrelevant hard negatives', () => {
+  it('biencoder trains task embedding on the shop triplets, split by query, plus catalogue pseudo-queries', () => {
     const c = config('biencoder');
-    for (const p of [c.data.input, c.tokenizer.path, c.model.path]) expect(existsSync(p!), p).toBe(true);
+    for (const p of [c.tokenizer.path, c.model.path]) expect(existsSync(p!), p).toBe(true);
+    // Written by scripts/catalogue-triplets.ts (scripts/demo-retrieval.sh) from data/triplets.csv + the catalogue.
+    expect(c.data.input).toBe(path.join(ROOT, 'out', 'biencoder', 'triplets.csv'));
     for (const p of [c.data.out, c.train.out, c.export.out])
       expect(p).toBe(path.join(ROOT, 'out', 'biencoder', path.basename(p!)));
     expect(c.task).toBe('embedding');
-    expect(c.data).toMatchObject({ positive_labels: ['Exact'], negative_labels: ['Irrelevant'] });
+    expect(c.data).toMatchObject({
+      text_column: 'query',
+      pair_column: 'positive',
+      negative_column: 'negative',
+      split_column: 'split',
+    });
     expect(c.train.early_stopping.metric).toBe('ndcg@10');
+    // The test split's retrieval metrics gate `recsys eval -c configs/biencoder.yaml`.
+    expect(c.eval.min['ndcg@10']).toBeGreaterThan(0);
   });
 
   it('esci pairs the query with the product title and splits by query', () => {
