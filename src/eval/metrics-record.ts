@@ -54,8 +54,6 @@ const TRAIN_KEYS = ['step', 'epoch', 'loss', 'lr', 'grad_norm', 'samples_per_s',
 const VALIDATION_KEYS = ['type', 'step', 'epoch', 'split', 'best', 'best_step'];
 // Only what every head reports: regression has no accuracy, multi-label no single-label averages.
 const REQUIRED_METRICS = ['rows', 'loss'] as const;
-/** A bi-encoder run's evaluations carry retrieval metrics (ndcg@10, …) instead of classification ones. */
-const REQUIRED_RETRIEVAL_METRICS = ['rows', 'loss'] as const;
 
 /** The record as its line of metrics.jsonl (with the newline), keys in a fixed order. */
 export function metricsLine(r: MetricsRecord): string {
@@ -111,9 +109,10 @@ export function parseMetricsLine(text: string, where: string): MetricsRecord {
     if (o.split !== 'validation') throw new DataError(`${where}: "split" must be "validation", got ${shown(o.split)}`);
     const metrics = {} as ValidationMetrics;
     for (const key of Object.keys(o)) if (!VALIDATION_KEYS.includes(key)) metrics[key] = num(key);
-    const retrieval = Object.keys(metrics).some((key) => key.includes('@'));
-    const required = retrieval ? REQUIRED_RETRIEVAL_METRICS : REQUIRED_METRICS;
-    for (const key of required) if (!(key in metrics)) num(key); // throws: missing
+    for (const key of REQUIRED_METRICS) if (!(key in metrics)) num(key); // throws: missing
+    // Beyond rows and loss each head reports its own (accuracy, mae, ndcg@10, …); a record with none of
+    // them says nothing of the model, and is taken for a classifier's that lost its accuracy.
+    if (Object.keys(metrics).every((key) => key === 'rows' || key === 'loss')) num('accuracy');
     return {
       type: 'eval',
       step: num('step'),
