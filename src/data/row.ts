@@ -14,6 +14,30 @@ function textOf(v: unknown): string | undefined {
   return undefined;
 }
 
+/** The keys a row of any task may carry besides its texts and targets: its group, split and id. */
+export function rowKeys(
+  v: NonNullable<SourceRow['values']>,
+  data: DataConfig,
+): { group?: string; split?: SplitName; id?: string } | { reason: string } {
+  let group: string | undefined;
+  if (data.group_column) {
+    group = textOf(v[data.group_column])?.trim();
+    if (!group) return { reason: `missing group key (column "${data.group_column}")` };
+  }
+  let split: SplitName | undefined;
+  if (data.split_column) {
+    split = splitFromValue(v[data.split_column]);
+    if (!split)
+      return {
+        reason:
+          `unknown split ${JSON.stringify(v[data.split_column] ?? null)} (column ` +
+          `"${data.split_column}"; expected train, validation or test)`,
+      };
+  }
+  const id = data.id_column ? textOf(v[data.id_column]) : undefined;
+  return { group, split, id };
+}
+
 /**
  * Decide whether a source row is usable and pull out its fields. Pass 1 and pass 2 both call
  * this, so they agree row for row on which rows exist.
@@ -58,22 +82,8 @@ export function examineRow(
   }
   if (!read && allowedLabels && !allowedLabels.has(label))
     return { ok: false, reason: `label "${label}" is not in data.labels` };
-  let group: string | undefined;
-  if (data.group_column) {
-    group = textOf(v[data.group_column])?.trim();
-    if (!group) return { ok: false, reason: `missing group key (column "${data.group_column}")` };
-  }
-  let split: SplitName | undefined;
-  if (data.split_column) {
-    split = splitFromValue(v[data.split_column]);
-    if (!split)
-      return {
-        ok: false,
-        reason:
-          `unknown split ${JSON.stringify(v[data.split_column] ?? null)} (column ` +
-          `"${data.split_column}"; expected train, validation or test)`,
-      };
-  }
-  const id = data.id_column ? textOf(v[data.id_column]) : undefined;
+  const keys = rowKeys(v, data);
+  if ('reason' in keys) return { ok: false, reason: keys.reason };
+  const { group, split, id } = keys;
   return { ok: true, text, pair, label, group, split, id };
 }

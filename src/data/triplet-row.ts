@@ -1,7 +1,8 @@
 import type { DataConfig } from '../config/schema.js';
 import { labelKey } from './labels.js';
 import type { SourceRow } from './readers/index.js';
-import { splitFromValue, type SplitName } from './split.js';
+import { rowKeys } from './row.js';
+import type { SplitName } from './split.js';
 
 /**
  * Rows of a bi-encoder dataset (`task: embedding`). Two shapes of input:
@@ -48,23 +49,10 @@ export function examineTripletRow(r: SourceRow, data: DataConfig): ExaminedTripl
   if (typeof anchor !== 'string') return { ok: false, ...anchor };
   const pair = need(data.pair_column!, data.positive_labels ? 'product text' : 'positive text');
   if (typeof pair !== 'string') return { ok: false, ...pair };
-  let group: string | undefined;
-  if (data.group_column) {
-    group = textOf(v[data.group_column])?.trim();
-    if (!group) return { ok: false, reason: `missing group key (column "${data.group_column}")` };
-  }
-  let split: SplitName | undefined;
-  if (data.split_column) {
-    split = splitFromValue(v[data.split_column]);
-    if (!split)
-      return {
-        ok: false,
-        reason:
-          `unknown split ${JSON.stringify(v[data.split_column] ?? null)} (column ` +
-          `"${data.split_column}"; expected train, validation or test)`,
-      };
-  }
-  const id = data.id_column ? textOf(v[data.id_column]) : undefined;
+  const keys = rowKeys(v, data);
+  if ('reason' in keys) return { ok: false, reason: keys.reason };
+  const { group, split } = keys;
+  const id = keys.id?.trim() ? keys.id : undefined;
   if (data.positive_labels) {
     const label = labelKey(v[data.label_column]);
     if (label === undefined) return { ok: false, reason: `missing label (column "${data.label_column}")` };
