@@ -49,21 +49,28 @@ export class AdamW {
     private readonly params: Map<string, tf.Variable>,
     private readonly specs: Map<string, ParamSpec>,
     private readonly s: AdamWSettings,
-  ) {
+  ) {}
+
+  /**
+   * The moment buffers, made (zeros) when first needed: a run whose compiled step keeps the moments in
+   * its own graph never steps this optimizer nor reads its moments, so it never pays for a second copy.
+   */
+  private ensureState(): void {
+    if (this.moments || this.slots.size > 0) return;
     const native = this.native;
     if (!native) {
       this.moments = { m: new Map(), v: new Map(), data: new Map() };
       const { m, v } = this.moments;
       // in a tidy: the zero tensors the variables are made from are freed, the variables kept
       tf.tidy(() => {
-        for (const [name, p] of params) {
+        for (const [name, p] of this.params) {
           m.set(name, tf.variable(tf.zerosLike(p), false));
           v.set(name, tf.variable(tf.zerosLike(p), false));
         }
       });
       return;
     }
-    for (const [name, p] of params) {
+    for (const [name, p] of this.params) {
       const zeros = tf.zerosLike(p);
       this.slots.set(name, { m: tf.keep(native.variable(zeros)), v: tf.keep(native.variable(zeros)) });
       zeros.dispose();
@@ -81,6 +88,7 @@ export class AdamW {
   }
 
   step(grads: Map<string, tf.Tensor>, lr: number): void {
+    this.ensureState();
     this.t++;
     if (this.native) this.nativeStep(this.native, grads, lr);
     else this.tfjsStep(grads, lr);
@@ -152,6 +160,7 @@ export class AdamW {
 
   /** Native path: tf.Variables sharing the moments' current buffers, kept until the next step. */
   private snapshot(): Moments {
+    this.ensureState();
     if (this.moments) return this.moments;
     const native = this.native!;
     const moments: Moments = { m: new Map(), v: new Map(), data: new Map() };

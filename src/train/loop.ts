@@ -122,11 +122,6 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     weightDecay: t.weight_decay,
     decayEmbeddings: t.decay_embeddings,
   });
-  if (resumed?.moments) {
-    for (const [name, m] of adam.m) m.assign(resumed.moments[`m/${name}`]);
-    for (const [name, v] of adam.v) v.assign(resumed.moments[`v/${name}`]);
-    tf.dispose(Object.values(resumed.moments));
-  }
   // Only what the objective trains gets gradients (a bi-encoder leaves the pooler and head alone).
   const trainable = [...vars].filter(([n]) => objective.trains?.(specs.get(n)!) ?? true);
   const watched = earlyStoppingMetric(config);
@@ -169,7 +164,15 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
 
   // One TensorFlow graph per step when it can run here (train.compiled); its variables own the weights
   // and moments then, and sync() brings them back before anything reads vars or the moments.
-  const compiled = await compiledTrainerStep(t, modelConfig, specs, vars, adam, classifier, ev.log);
+  const compiled = await compiledTrainerStep(t, modelConfig, specs, vars, resumed?.moments, classifier, ev.log);
+  if (resumed?.moments) {
+    // the compiled step took them into its graph; the eager optimizer holds them otherwise
+    if (!compiled) {
+      for (const [name, m] of adam.m) m.assign(resumed.moments[`m/${name}`]);
+      for (const [name, v] of adam.v) v.assign(resumed.moments[`v/${name}`]);
+    }
+    tf.dispose(Object.values(resumed.moments));
+  }
   const paramsView = (): Params => vars as unknown as Params;
   let lastEval: ValidationMetrics | null = null;
   let stopReason: StopReason | null = null;
@@ -223,11 +226,17 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     if (withBest && best && early.state.bestStep === state.step)
       await writeCheckpoint(bestDir, modelConfig, best, null, { ...state });
     const dir = path.join(ckptDir, `step-${state.step}`);
-    const moments = new Map<string, tf.Tensor>([
-      ...[...adam.m].map(([n, m]) => [`m/${n}`, m] as const),
-      ...[...adam.v].map(([n, v]) => [`v/${n}`, v] as const),
-    ]);
-    await writeCheckpoint(dir, modelConfig, paramsView(), moments, { ...state });
+    const moments =
+      compiled?.moments() ??
+      new Map<string, tf.Tensor>([
+        ...[...adam.m].map(([n, m]) => [`m/${n}`, m] as const),
+        ...[...adam.v].map(([n, v]) => [`v/${n}`, v] as const),
+      ]);
+    try {
+      await writeCheckpoint(dir, modelConfig, paramsView(), moments, { ...state });
+    } finally {
+      if (compiled) tf.dispose([...moments.values()]);
+    }
     await pointTo(lastLink, dir);
     await pruneCheckpoints(ckptDir, t.keep_checkpoints, new Set([dir, bestDir]));
   };

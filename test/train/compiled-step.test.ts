@@ -207,7 +207,7 @@ describe.skipIf(native.skip)('the trainer seam (train.compiled)', () => {
   };
   const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
   const make = (over: Partial<TrainerSettings>, log?: (m: string) => void) =>
-    compiledTrainerStep({ ...settings, ...over }, config, specs, new Map(), {} as AdamW, {}, log);
+    compiledTrainerStep({ ...settings, ...over }, config, specs, new Map(), undefined, {}, log);
 
   it('off is the eager step; auto falls back to it (saying why) where the graph cannot run; on refuses', async () => {
     native.require();
@@ -217,13 +217,13 @@ describe.skipIf(native.skip)('the trainer seam (train.compiled)', () => {
     expect(said).toEqual(['eager training step (train.grad_accum > 1 is not compiled yet)']);
     await expect(make({ compiled: 'on', grad_accum: 2 })).rejects.toThrow(/train.compiled: on, but train.grad_accum/);
     const regression = { ...config, problemType: 'regression' as const };
-    const step = await compiledTrainerStep(settings, regression, specs, new Map(), {} as AdamW, {});
+    const step = await compiledTrainerStep(settings, regression, specs, new Map(), undefined, {});
     expect(step).toBeUndefined();
     // Another objective (bi-encoder, masked LM) keeps the eager step, and `on` says why.
-    const other = await compiledTrainerStep(settings, config, specs, new Map(), {} as AdamW, null);
+    const other = await compiledTrainerStep(settings, config, specs, new Map(), undefined, null);
     expect(other).toBeUndefined();
     await expect(
-      compiledTrainerStep({ ...settings, compiled: 'on' }, config, specs, new Map(), {} as AdamW, null),
+      compiledTrainerStep({ ...settings, compiled: 'on' }, config, specs, new Map(), undefined, null),
     ).rejects.toThrow(/only the single-label classifier loss is compiled yet/);
   });
 });

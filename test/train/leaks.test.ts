@@ -68,24 +68,31 @@ it.each([
     });
     const manifest = { tokenizer: { special_ids: { pad: 0 } } } as unknown as DatasetManifest;
     const counts: Record<number, number> = {};
+    const bytes: Record<number, number> = {};
+    const params = initParams(config, 1);
+    const paramBytes = [...params.values()].reduce((a, p) => a + p.size * 4, 0);
     const result = await trainLoop({
       config: recsys,
       manifest,
       runDir: path.join(tempDir(), 'run'),
       modelConfig: config,
-      params: initParams(config, 1),
+      params,
       train: synthetic(200, 3),
       validation: synthetic(40, 3),
       resume: false,
       events: {
         step: ({ step }) => {
           counts[step] = tf.memory().numTensors;
+          bytes[step] = tf.memory().numBytes;
         },
       },
     });
     expect(result.steps).toBe(100);
     expect(counts[10]).toBeGreaterThan(0);
     expect(counts[100]).toBe(counts[10]);
+    // The compiled step's graph owns the moments: tfjs holds the weights and the best weights, and no
+    // eager AdamW moments beside them (two more copies of every weight).
+    if (compiled === 'on') expect(bytes[100] / paramBytes).toBeLessThan(2.5);
     tf.dispose([...result.params.values()]);
   },
 );

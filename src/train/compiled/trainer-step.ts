@@ -5,14 +5,15 @@ import { type EncodedRow, padBatch } from '../../data/batch.js';
 import type { BertConfig } from '../../model/config.js';
 import type { ParamSpec } from '../../model/params.js';
 import { UsageError } from '../../lib/errors.js';
-import { type AdamW, decays } from '../adamw.js';
+import { decays } from '../adamw.js';
 import { CompiledStep } from './compiled-step.js';
 
 /**
  * The trainer's seam to the compiled step: whether to take it (`train.compiled`), and keeping the
- * trainer's tf.Variables and AdamW moments in step with the graph's variables, which own the truth
- * while it runs (read back before validation, checkpoints and the end of training; on resume the graph
- * starts from the checkpoint's weights and moments).
+ * trainer's tf.Variables in step with the graph's variables, which own the truth while it runs (read
+ * back before validation, checkpoints and the end of training). The AdamW moments live only in the
+ * graph: a checkpoint reads them from it, and on resume the graph starts from the checkpoint's weights
+ * and moments, so the eager optimizer never allocates a second copy.
  */
 
 export type CompiledMode = 'auto' | 'on' | 'off';
@@ -39,8 +40,10 @@ export interface TrainerStep {
     lr: number,
     t: number,
   ): Promise<{ loss: number; gradNorm: number; applied: boolean }>;
-  /** Copy the graph's parameters into `vars` and its moments into the optimizer's m and v. */
+  /** Copy the graph's parameters into `vars`. */
   sync(): void;
+  /** The graph's moments as a checkpoint names them (`m/<param>`, `v/<param>`); the caller disposes them. */
+  moments(): Map<string, tf.Tensor>;
   dispose(): void;
 }
 
@@ -63,7 +66,8 @@ export async function compiledTrainerStep(
   modelConfig: BertConfig,
   specs: Map<string, ParamSpec>,
   vars: Map<string, tf.Variable>,
-  adam: AdamW,
+  /** A resumed run's moments (`m/<param>`, `v/<param>`); absent ones start at zero. */
+  moments: tf.NamedTensorMap | null | undefined,
   /** The single-label classifier's objective (the one loss compiled so far), or null for another one. */
   classifier: { classWeights?: tf.Tensor1D } | null,
   log?: (msg: string) => void,
@@ -91,13 +95,14 @@ export async function compiledTrainerStep(
     addon: loadGraphGradients(loadedNative())!,
   });
   const names = [...vars.keys()];
-  graph.init(
-    new Map<string, tf.Tensor>([
-      ...vars,
-      ...names.map((n) => [`${n}/m`, adam.m.get(n)!] as const),
-      ...names.map((n) => [`${n}/v`, adam.v.get(n)!] as const),
-    ]),
+  // a checkpoint names a moment `m/<param>`; the graph's variable is `<param>/m`
+  const resumedMoments = names.flatMap((n) =>
+    (['m', 'v'] as const).flatMap((k) => {
+      const value = moments?.[`${k}/${n}`];
+      return value ? [[`${n}/${k}`, value] as const] : [];
+    }),
   );
+  graph.init(new Map<string, tf.Tensor>([...vars, ...resumedMoments]));
   log?.(`compiled training step (one TensorFlow graph per step, built in ${(performance.now() - t0).toFixed(0)} ms)`);
   return {
     async step(rows, labels, padId, seed, lr, t) {
@@ -111,15 +116,15 @@ export async function compiledTrainerStep(
       }
     },
     sync() {
-      const all = [...names, ...names.map((n) => `${n}/m`), ...names.map((n) => `${n}/v`)];
-      const values = graph.read(all);
-      const targets = [
-        ...names.map((n) => vars.get(n)!),
-        ...names.map((n) => adam.m.get(n)!),
-        ...names.map((n) => adam.v.get(n)!),
-      ];
-      for (const [i, v] of targets.entries()) v.assign(values[i]);
+      const values = graph.read(names);
+      for (const [i, n] of names.entries()) vars.get(n)!.assign(values[i]);
       tf.dispose(values);
+    },
+    moments() {
+      // the eager optimizer's order: every first moment, then every second one
+      const keys = [...names.map((n) => `m/${n}`), ...names.map((n) => `v/${n}`)];
+      const values = graph.read([...names.map((n) => `${n}/m`), ...names.map((n) => `${n}/v`)]);
+      return new Map(keys.map((k, i) => [k, values[i]]));
     },
     dispose: () => graph.dispose(),
   };
