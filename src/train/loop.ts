@@ -262,9 +262,12 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       let norm: number;
       if (compiled) {
         faultPoint('step');
-        const rows = micro[0].map((i) => rowOf(train, i));
-        const labels = micro[0].map((i) => train.labels[i]);
-        const r = await compiled.step(rows, labels, padId, dropoutSeed(config.seed, state.step, 0), lr, adam.t + 1);
+        const microBatches = micro.map((rows, k) => ({
+          rows: rows.map((i) => rowOf(train, i)),
+          labels: rows.map((i) => train.labels[i]),
+          seed: dropoutSeed(config.seed, state.step, k),
+        }));
+        const r = await compiled.step(microBatches, padId, lr, adam.t + 1);
         if (!r.applied) {
           [stopReason, error] = ['nan', nonFinite(state.step + 1, r.loss, r.gradNorm)];
           break outer;

@@ -193,6 +193,93 @@ describe.skipIf(native.skip)('compiled step against the eager step (tensorflow)'
   );
 });
 
+describe.skipIf(native.skip)('compiled step with gradient accumulation (train.grad_accum > 1)', () => {
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'recsys-compiled-acc-'));
+  afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+  it("two micro-batches per step: the eager step's losses and parameters; NaN in any micro-batch stops", async () => {
+    native.require();
+    const init = initParams(config, 4);
+    const vars = new Map([...init].map(([k, t]) => [k, tf.variable(t, true, k)]));
+    const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
+    const adam = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decayEmbeddings: false };
+    const opt = new AdamW(vars, specs, adam);
+    const decayed = new Set([...specs.values()].filter((s) => decays(s, false)).map((s) => s.name));
+    const step = await CompiledStep.create({ config, ...adam, decayed, addon: addon!, cacheDir, accumulate: true });
+    expect(step.variableNames().filter((n) => n.endsWith('/acc')).length).toBe(specs.size);
+    step.init(init);
+    tf.dispose([...init.values()]);
+    const [lr, maxGradNorm] = [5e-3, 0.5];
+    // the trainer's eager step over micro-batches: each loss divided by their number, gradients summed
+    const eagerStep = (micro: Array<ReturnType<typeof makeBatch>>, seeds: number[]) => {
+      let sum: Map<string, tf.Tensor> | null = null;
+      let loss = 0;
+      micro.forEach((batch, k) => {
+        const { value, grads } = tf.variableGrads(
+          () =>
+            tf.div(
+              weightedCrossEntropy(bertLogits(vars, config, batch, { training: true, seed: seeds[k] }), batch.labels),
+              micro.length,
+            ) as tf.Scalar,
+        );
+        loss += value.dataSync()[0];
+        value.dispose();
+        if (!sum) sum = new Map(Object.entries(grads));
+        else {
+          for (const [n, g] of Object.entries(grads)) {
+            const next = tf.add(sum.get(n)!, g);
+            tf.dispose([sum.get(n)!, g]);
+            sum.set(n, next);
+          }
+        }
+      });
+      const byName = sum!;
+      const norm = globalNorm([...byName.values()]);
+      const coef = clipCoefficient(norm.dataSync()[0], maxGradNorm);
+      const clipped = coef < 1 ? new Map([...byName].map(([n, g]) => [n, tf.mul(g, coef)] as const)) : byName;
+      opt.step(clipped, lr);
+      tf.dispose([norm, ...byName.values(), ...(coef < 1 ? [...clipped.values()] : [])]);
+      return loss;
+    };
+    const batches = [makeBatch(B, S, 5), makeBatch(3, 10, 6), makeBatch(B, 12, 7), makeBatch(2, S, 8)];
+    const settings = { lr, eps: adam.eps, weightDecay: adam.weightDecay, maxGradNorm };
+    let before = 0;
+    for (let i = 0; i < 3; i++) {
+      if (i === 1) before = tf.memory().numTensors;
+      const micro = [batches[(2 * i) % 4], batches[(2 * i + 1) % 4]];
+      const seeds = [100 + 2 * i, 101 + 2 * i];
+      const eager = eagerStep(micro, seeds);
+      const first = await step.accumulate(micro[0], { seed: seeds[0], lossScale: 0.5 });
+      const r = await step.step(micro[1], { ...settings, seed: seeds[1], t: i + 1, lossScale: 0.5, priorLoss: first });
+      expect(r.applied).toBe(true);
+      expect(Math.abs(r.loss - eager) / Math.abs(eager)).toBeLessThan(1e-6);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    const names = [...vars.keys()];
+    const read = step.read(names);
+    for (const [i, n] of names.entries()) {
+      const [a, b] = tf.tidy(() => [tf.norm(vars.get(n)!).dataSync()[0], tf.norm(read[i]).dataSync()[0]]);
+      if (n.endsWith('attention.self.key.bias')) expect(Math.abs(a - b)).toBeLessThan(4 * lr * Math.sqrt(32));
+      else expect(Math.abs(a - b) / Math.max(Math.abs(a), 1e-3), n).toBeLessThan(1e-5);
+    }
+    // the accumulators are zero between steps
+    const acc = step.read(names.map((n) => `${n}/acc`));
+    expect(acc.every((x) => tf.tidy(() => tf.max(tf.abs(x)).dataSync()[0]) === 0)).toBe(true);
+
+    // a non-finite loss in an earlier micro-batch reaches the guard through prior_loss and its gradients
+    const poisoned = await step.accumulate(batches[0], { seed: 1, lossScale: Number.NaN });
+    expect(poisoned).toBeNaN();
+    const r = await step.step(batches[1], { ...settings, seed: 2, t: 4, lossScale: 0.5, priorLoss: poisoned });
+    expect(r.applied).toBe(false);
+    const after = step.read(names);
+    const unchanged = read.every((x, i) => tf.tidy(() => tf.all(tf.equal(x, after[i])).dataSync()[0] === 1));
+    expect(unchanged).toBe(true);
+    tf.dispose([...read, ...after, ...acc, ...vars.values(), ...batches.flatMap((x) => Object.values(x))]);
+    opt.dispose();
+    step.dispose();
+  }, 120_000);
+});
+
 describe.skipIf(native.skip)('the trainer seam (train.compiled)', () => {
   const settings: TrainerSettings = {
     compiled: 'auto',
@@ -213,12 +300,13 @@ describe.skipIf(native.skip)('the trainer seam (train.compiled)', () => {
     native.require();
     expect(await make({ compiled: 'off' })).toBeUndefined();
     const said: string[] = [];
-    expect(await make({ grad_accum: 2 }, (m) => said.push(m))).toBeUndefined();
-    expect(said).toEqual(['eager training step (train.grad_accum > 1 is not compiled yet)']);
-    await expect(make({ compiled: 'on', grad_accum: 2 })).rejects.toThrow(/train.compiled: on, but train.grad_accum/);
     const regression = { ...config, problemType: 'regression' as const };
-    const step = await compiledTrainerStep(settings, regression, specs, new Map(), undefined, {});
+    const step = await compiledTrainerStep(settings, regression, specs, new Map(), undefined, {}, (m) => said.push(m));
     expect(step).toBeUndefined();
+    expect(said).toEqual(['eager training step (the regression loss is not compiled yet)']);
+    await expect(
+      compiledTrainerStep({ ...settings, compiled: 'on' }, regression, specs, new Map(), undefined, {}),
+    ).rejects.toThrow(/train.compiled: on, but the regression loss is not compiled yet/);
     // Another objective (bi-encoder, masked LM) keeps the eager step, and `on` says why.
     const other = await compiledTrainerStep(settings, config, specs, new Map(), undefined, null);
     expect(other).toBeUndefined();

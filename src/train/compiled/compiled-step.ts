@@ -27,6 +27,8 @@ export interface CompiledStepOptions extends ForwardOptions {
   addon: GraphGradients;
   /** Where the SavedModel is cached (default <cache root>/compiled-step). */
   cacheDir?: string;
+  /** Gradient accumulators, for steps over several micro-batches (train.grad_accum > 1). */
+  accumulate?: boolean;
 }
 
 export interface StepFeeds {
@@ -48,8 +50,10 @@ export interface StepSettings {
   weightDecay: number;
   /** 0 or less: no clipping. */
   maxGradNorm: number;
-  /** Multiplies the loss (tests poison a step with NaN to check the guard). */
+  /** Multiplies the loss: 1/n for one of n micro-batches (tests poison a step with NaN to check the guard). */
   lossScale?: number;
+  /** With accumulators: the summed (scaled) losses of the step's earlier micro-batches. */
+  priorLoss?: number;
 }
 
 export interface StepResult {
@@ -70,7 +74,7 @@ export class CompiledStep {
     private readonly id: number,
     readonly dir: string,
     readonly graph: ForwardGraph,
-    private readonly s: { beta1: number; beta2: number },
+    private readonly s: { beta1: number; beta2: number; accumulate?: boolean },
   ) {}
 
   /** Build (or find in the cache) and load the step's graph. Needs the tensorflow backend. */
@@ -104,16 +108,16 @@ export class CompiledStep {
 
   /** Names of every variable: each parameter, and `<param>/m`, `<param>/v` for its moments. */
   variableNames(): string[] {
-    return stepVariables(this.graph).map((v) => v.name);
+    return stepVariables(this.graph, this.s.accumulate).map((v) => v.name);
   }
 
-  /** Set every variable from `values` (by variableNames()); absent moments start at zero. */
+  /** Set every variable from `values` (by variableNames()); absent moments and accumulators start at zero. */
   init(values: Map<string, tf.Tensor>): void {
     const zeros: tf.Tensor[] = [];
-    const feeds = stepVariables(this.graph).map((v): [string, tf.Tensor] => {
+    const feeds = stepVariables(this.graph, this.s.accumulate).map((v): [string, tf.Tensor] => {
       const given = values.get(v.name);
       if (given) return [`init/${v.name}`, given];
-      if (!v.name.endsWith('/m') && !v.name.endsWith('/v')) throw new Error(`compiled step: no value for ${v.name}`);
+      if (!/\/(m|v|acc)$/.test(v.name)) throw new Error(`compiled step: no value for ${v.name}`);
       const z = tf.zeros(v.shape);
       zeros.push(z);
       return [`init/${v.name}`, z];
@@ -129,10 +133,47 @@ export class CompiledStep {
     );
   }
 
-  /** One training step in one session call. */
+  private batchFeeds(batch: StepFeeds): Array<[string, tf.Tensor]> {
+    return [
+      ['input_ids', batch.inputIds],
+      ['attention_mask', batch.attentionMask],
+      ['token_type_ids', batch.tokenTypeIds],
+      ['labels', batch.labels],
+      ...(batch.classWeights ? [['class_weights', batch.classWeights] as [string, tf.Tensor]] : []),
+    ];
+  }
+
+  /** The Philox seed pairs of every dropout of one forward pass, from the step's (micro-batch's) seed. */
+  private seeds(seed: number): tf.Tensor2D {
+    const next = seedStream(seed);
+    return tf.tensor2d(
+      Array.from({ length: this.graph.dropouts }, () => philoxSeedPair(next())),
+      [this.graph.dropouts, 2],
+      'int32',
+    );
+  }
+
+  /**
+   * Add one micro-batch's gradients to the accumulators (built with `accumulate`); the step on the
+   * step's last micro-batch then applies them all. Returns the micro-batch's (scaled) loss.
+   */
+  async accumulate(batch: StepFeeds, s: { seed: number; lossScale: number }): Promise<number> {
+    if (!this.s.accumulate) throw new Error('compiled step: built without gradient accumulators');
+    const made: Array<[string, tf.Tensor]> = [
+      ['seeds', this.seeds(s.seed)],
+      ['loss_scale', tf.scalar(s.lossScale)],
+    ];
+    const [loss] = this.run([...this.batchFeeds(batch), ...made], ['accumulate/loss']);
+    try {
+      return (await loss.data())[0];
+    } finally {
+      tf.dispose([loss, ...made.map(([, t]) => t)]);
+    }
+  }
+
+  /** One training step in one session call (with accumulators: on the step's last micro-batch). */
   async step(batch: StepFeeds, s: StepSettings): Promise<StepResult> {
     const { beta1, beta2 } = this.s;
-    const next = seedStream(s.seed);
     const scalars: Record<StepScalar, number> = {
       lr: s.lr,
       beta1_power: beta1 ** s.t,
@@ -142,26 +183,13 @@ export class CompiledStep {
       decay: s.lr * s.weightDecay,
       clip_norm: s.maxGradNorm > 0 ? s.maxGradNorm : Number.POSITIVE_INFINITY,
     };
-    const made = tf.tidy(() => [
-      [
-        'seeds',
-        tf.tensor2d(
-          Array.from({ length: this.graph.dropouts }, () => philoxSeedPair(next())),
-          [this.graph.dropouts, 2],
-          'int32',
-        ),
-      ],
-      ...Object.entries(scalars).map(([k, v]) => [k, tf.scalar(v)]),
-      ...(s.lossScale !== undefined && s.lossScale !== 1 ? [['loss_scale', tf.scalar(s.lossScale)]] : []),
-    ]) as Array<[string, tf.Tensor]>;
-    const feeds: Array<[string, tf.Tensor]> = [
-      ['input_ids', batch.inputIds],
-      ['attention_mask', batch.attentionMask],
-      ['token_type_ids', batch.tokenTypeIds],
-      ['labels', batch.labels],
-      ...(batch.classWeights ? [['class_weights', batch.classWeights] as [string, tf.Tensor]] : []),
-      ...made,
-    ];
+    const made: Array<[string, tf.Tensor]> = [
+      ['seeds', this.seeds(s.seed)],
+      ...Object.entries(scalars).map(([k, v]): [string, tf.Tensor] => [k, tf.scalar(v)]),
+      ...(s.lossScale !== undefined && s.lossScale !== 1 ? [['loss_scale', tf.scalar(s.lossScale)] as const] : []),
+      ...(s.priorLoss !== undefined ? [['prior_loss', tf.scalar(s.priorLoss)] as const] : []),
+    ] as Array<[string, tf.Tensor]>;
+    const feeds = [...this.batchFeeds(batch), ...made];
     const out = this.run(feeds, ['loss', 'grad_norm', 'applied']);
     try {
       const [loss, gradNorm, applied] = await Promise.all(out.map(async (t) => (await t.data())[0]));

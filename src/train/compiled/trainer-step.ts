@@ -30,13 +30,21 @@ export interface TrainerSettings {
   clip_norm: number;
 }
 
+/** One micro-batch of a step: its rows, their labels and its dropout seed. */
+export interface MicroBatch {
+  rows: EncodedRow[];
+  labels: number[];
+  seed: number;
+}
+
 export interface TrainerStep {
-  /** One optimizer step on one batch; not applied (and `applied` false) when loss or norm is not finite. */
+  /**
+   * One optimizer step over its micro-batches (train.grad_accum of them; each loss divided by their
+   * number, gradients summed); not applied (and `applied` false) when loss or norm is not finite.
+   */
   step(
-    rows: EncodedRow[],
-    labels: number[],
+    micro: MicroBatch[],
     padId: number,
-    seed: number,
     lr: number,
     t: number,
   ): Promise<{ loss: number; gradNorm: number; applied: boolean }>;
@@ -48,11 +56,10 @@ export interface TrainerStep {
 }
 
 /** Why the compiled step cannot run here, or undefined when it can. */
-function unavailable(s: TrainerSettings, modelConfig: BertConfig): string | undefined {
+function unavailable(modelConfig: BertConfig): string | undefined {
   if (tf.getBackend() !== 'tensorflow') return `the backend is ${tf.getBackend()}, not tensorflow`;
   const problem = modelConfig.problemType;
   if (problem && problem !== 'single_label_classification') return `the ${problem} loss is not compiled yet`;
-  if (s.grad_accum > 1) return 'train.grad_accum > 1 is not compiled yet';
   if (!loadGraphGradients(loadedNative())) return 'the graph gradients addon is not built (`npm run setup:native`)';
   return undefined;
 }
@@ -73,7 +80,7 @@ export async function compiledTrainerStep(
   log?: (msg: string) => void,
 ): Promise<TrainerStep | undefined> {
   if (s.compiled === 'off') return undefined;
-  const why = classifier ? unavailable(s, modelConfig) : 'only the single-label classifier loss is compiled yet';
+  const why = classifier ? unavailable(modelConfig) : 'only the single-label classifier loss is compiled yet';
   if (why) {
     if (s.compiled === 'on') throw new UsageError(`train.compiled: on, but ${why}`);
     log?.(`eager training step (${why})`);
@@ -93,6 +100,7 @@ export async function compiledTrainerStep(
     beta2: s.adam_beta2,
     decayed,
     addon: loadGraphGradients(loadedNative())!,
+    accumulate: s.grad_accum > 1,
   });
   const names = [...vars.keys()];
   // a checkpoint names a moment `m/<param>`; the graph's variable is `<param>/m`
@@ -105,14 +113,37 @@ export async function compiledTrainerStep(
   graph.init(new Map<string, tf.Tensor>([...vars, ...resumedMoments]));
   log?.(`compiled training step (one TensorFlow graph per step, built in ${(performance.now() - t0).toFixed(0)} ms)`);
   return {
-    async step(rows, labels, padId, seed, lr, t) {
-      const inputs = padBatch(rows, padId);
-      const y = tf.tensor1d(labels, 'int32');
+    async step(micro, padId, lr, t) {
+      const lossScale = 1 / micro.length;
+      const feeds = (m: MicroBatch) => {
+        const inputs = padBatch(m.rows, padId);
+        return { ...inputs, labels: tf.tensor1d(m.labels, 'int32'), classWeights: classifier?.classWeights };
+      };
+      const free = (f: ReturnType<typeof feeds>) => tf.dispose([f.labels, f.inputIds, f.attentionMask, f.tokenTypeIds]);
+      let priorLoss = 0;
+      for (const m of micro.slice(0, -1)) {
+        const f = feeds(m);
+        try {
+          priorLoss += await graph.accumulate(f, { seed: m.seed, lossScale });
+        } finally {
+          free(f);
+        }
+      }
+      const last = micro[micro.length - 1];
+      const f = feeds(last);
       try {
-        const settings = { seed, lr, t, eps: s.adam_eps, weightDecay: s.weight_decay, maxGradNorm: s.clip_norm };
-        return await graph.step({ ...inputs, labels: y, classWeights: classifier?.classWeights }, settings);
+        const settings = {
+          seed: last.seed,
+          lr,
+          t,
+          eps: s.adam_eps,
+          weightDecay: s.weight_decay,
+          maxGradNorm: s.clip_norm,
+        };
+        const accumulated = micro.length > 1 ? { lossScale, priorLoss } : {};
+        return await graph.step(f, { ...settings, ...accumulated });
       } finally {
-        tf.dispose([y, inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds]);
+        free(f);
       }
     },
     sync() {

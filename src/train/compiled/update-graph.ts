@@ -19,6 +19,12 @@ import type { ForwardGraph } from './forward-graph.js';
  * Feeds: lr, beta1_power, beta2_power, eps_hat (eps·sqrt(1 - beta2^t), ResourceApplyAdam's eps),
  * decay (lr·weight_decay), clip_norm (Infinity: no clipping). Fetches: loss, grad_norm, applied (int32
  * 1 or 0), init/done, `<param>/read`, `<param>/m/read`, `<param>/v/read`.
+ *
+ * With `accumulate` (train.grad_accum > 1) every parameter also has a gradient accumulator,
+ * `<param>/acc`: fetching `accumulate/loss` adds one micro-batch's gradients to them (the micro-batch
+ * loss scaled by 1/n through loss_scale, as the eager step divides it), and the step on the last
+ * micro-batch takes acc + its own gradients, guards on prior_loss + its loss (prior_loss: the earlier
+ * micro-batches' losses, fed), and zeroes the accumulators after the update.
  */
 
 export interface UpdateOptions {
@@ -26,6 +32,8 @@ export interface UpdateOptions {
   beta2: number;
   /** Parameters that get the decoupled weight decay. */
   decayed: Set<string>;
+  /** Gradient accumulators for train.grad_accum > 1. */
+  accumulate?: boolean;
 }
 
 export const STEP_SCALARS = ['lr', 'beta1_power', 'beta2_power', 'eps_hat', 'decay', 'clip_norm'] as const;
@@ -37,10 +45,11 @@ const I32 = DT.DT_INT32;
 /** Every variable of the step: each parameter and its two moments (name, handle node, read node, shape). */
 export function stepVariables(
   fwd: ForwardGraph,
+  accumulate = false,
 ): Array<{ name: string; handle: string; read: string; shape: number[] }> {
   return fwd.params.flatMap((p) => [
     { name: p.name, handle: p.handle, read: p.read, shape: p.spec.shape },
-    ...['m', 'v'].map((k) => ({
+    ...(accumulate ? ['m', 'v', 'acc'] : ['m', 'v']).map((k) => ({
       name: `${p.name}/${k}`,
       handle: `${p.name}/${k}`,
       read: `${p.name}/${k}/read`,
@@ -49,7 +58,8 @@ export function stepVariables(
   ]);
 }
 
-export function emitUpdateGraph(fwd: ForwardGraph, grads: string[], opts: UpdateOptions): NodeDef[] {
+export function emitUpdateGraph(fwd: ForwardGraph, gradients: string[], opts: UpdateOptions): NodeDef[] {
+  let grads = gradients;
   const b = new GraphDefBuilder();
   const tf32 = { T: T(F) };
   const op = (name: string, type: string, inputs: string[], attr: NodeDef['attr'] = tf32) =>
@@ -59,8 +69,9 @@ export function emitUpdateGraph(fwd: ForwardGraph, grads: string[], opts: Update
     STEP_SCALARS.map((k) => [k, b.add(k, 'Placeholder', [], { dtype: T(F), shape: shapeAttr([]) })]),
   ) as Record<StepScalar, string>;
 
+  const slots = opts.accumulate ? ['m', 'v', 'acc'] : ['m', 'v'];
   for (const p of fwd.params) {
-    for (const k of ['m', 'v']) {
+    for (const k of slots) {
       const handle = b.add(`${p.name}/${k}`, 'VarHandleOp', [], {
         dtype: T(F),
         shape: shapeAttr(p.spec.shape),
@@ -69,13 +80,25 @@ export function emitUpdateGraph(fwd: ForwardGraph, grads: string[], opts: Update
       b.add(`${handle}/read`, 'ReadVariableOp', [handle], { dtype: T(F) });
     }
   }
-  const assigns = stepVariables(fwd).map((v) => {
+  const assigns = stepVariables(fwd, opts.accumulate).map((v) => {
     const value = b.add(`init/${v.name}`, 'Placeholder', [], { dtype: T(F), shape: shapeAttr(v.shape) });
     return b.add(`init/${v.name}/assign`, 'AssignVariableOp', [v.handle, value], { dtype: T(F) });
   });
   b.add('init/done', 'Identity', [b.const('init/one', I32, [], Int32Array.of(1)), ...assigns.map((a) => `^${a}`)], {
     T: T(I32),
   });
+
+  let loss = fwd.loss;
+  if (opts.accumulate) {
+    const added = fwd.params.map((p, i) =>
+      op('accumulate', 'AssignAddVariableOp', [`${p.name}/acc`, grads[i]], { dtype: T(F) }),
+    );
+    b.add('accumulate/loss', 'Identity', [fwd.loss, ...added.map((a) => `^${a}`)], tf32);
+    // the step's gradients: the earlier micro-batches' (acc) plus this one's, in the eager step's order
+    grads = fwd.params.map((p, i) => op('grad_total', 'AddV2', [`${p.name}/acc/read`, grads[i]]));
+    const prior = b.add('prior_loss', 'PlaceholderWithDefault', [scalar(0)], { dtype: T(F), shape: shapeAttr([]) });
+    loss = op('loss_total', 'AddV2', [prior, fwd.loss]);
+  }
 
   // torch's clip_grad_norm_: total = sqrt(Σ Σ g²), coefficient min(1, clip / (total + 1e-6))
   const squares = grads.map((g, i) => {
@@ -99,7 +122,7 @@ export function emitUpdateGraph(fwd: ForwardGraph, grads: string[], opts: Update
   const finite = op(
     'finite',
     'LogicalAnd',
-    [op('loss_finite', 'IsFinite', [fwd.loss]), op('norm_finite', 'IsFinite', [gradNorm])],
+    [op('loss_finite', 'IsFinite', [loss]), op('norm_finite', 'IsFinite', [gradNorm])],
     {},
   );
   const pred = op('switch_pred', 'Switch', [finite, finite], { T: T(DT.DT_BOOL) });
@@ -130,8 +153,17 @@ export function emitUpdateGraph(fwd: ForwardGraph, grads: string[], opts: Update
   b.nodes.find((n) => n.name === appliedTrue)!.input.push(`^${pivotTrue}`, ...lastUpdates.map((u) => `^${u}`));
   b.nodes.find((n) => n.name === appliedFalse)!.input.push(`^${pivotFalse}`);
   const merged = op('applied_merge', 'Merge', [appliedFalse, appliedTrue], { T: T(I32), N: { i: 2 } });
-  b.add('applied', 'Identity', [`${merged}:0`], { T: T(I32) });
-  b.add('loss', 'Identity', [fwd.loss, `^${merged}`], tf32);
-  b.add('grad_norm', 'Identity', [gradNorm, `^${merged}`], tf32);
+  // the accumulators start the next step at zero, once the update has read them (applied or not)
+  const resets = opts.accumulate
+    ? fwd.params.map((p, i) =>
+        op('reset', 'AssignVariableOp', [`${p.name}/acc`, op('zeros', 'ZerosLike', [grads[i]]), `^${merged}`], {
+          dtype: T(F),
+        }),
+      )
+    : [`${merged}`];
+  const after = resets.map((r) => `^${r}`);
+  b.add('applied', 'Identity', [`${merged}:0`, ...(opts.accumulate ? after : [])], { T: T(I32) });
+  b.add('loss', 'Identity', [loss, ...after], tf32);
+  b.add('grad_norm', 'Identity', [gradNorm, ...after], tf32);
   return b.nodes;
 }
