@@ -14,7 +14,10 @@ export const EMBEDDING_DEFAULT_METRIC = 'ndcg@10';
 /** The metric early stopping watches; a bi-encoder left at the classification default watches nDCG@10. */
 export function earlyStoppingMetric(config: RecsysConfig): string {
   const metric = config.train.early_stopping.metric;
-  return config.task === 'embedding' && metric === 'macro_f1' ? EMBEDDING_DEFAULT_METRIC : metric;
+  if (metric !== 'macro_f1') return metric;
+  // the default (macro_f1) is a classifier's metric: the bi-encoder and regression watch their own
+  if (config.task === 'embedding') return EMBEDDING_DEFAULT_METRIC;
+  return config.task === 'regression' ? 'rmse' : metric;
 }
 
 /** Parameters the bi-encoder trains: the encoder; the pooler and the classifier head are not used. */

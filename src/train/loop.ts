@@ -107,7 +107,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     resumed = await readCheckpoint(target);
   }
   const padId = inp.manifest?.tokenizer.special_ids.pad ?? 0;
-  // The default objective is the single-label classifier, the one loss the compiled step has.
+  // The default objective is the classifier head's (by problem_type), whose losses the compiled step has.
   const classifier = inp.objective ? null : classificationObjective({ config, modelConfig, train, validation, padId });
   const objective = inp.objective ?? classifier!;
   const vars = new Map<string, tf.Variable>();
@@ -264,7 +264,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
         faultPoint('step');
         const microBatches = micro.map((rows, k) => ({
           rows: rows.map((i) => rowOf(train, i)),
-          labels: rows.map((i) => train.labels[i]),
+          indices: rows,
           seed: dropoutSeed(config.seed, state.step, k),
         }));
         const r = await compiled.step(microBatches, padId, lr, adam.t + 1);

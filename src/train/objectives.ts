@@ -25,6 +25,8 @@ export interface HeadLoss {
   loss(logits: tf.Tensor2D, targets: tf.Tensor): tf.Scalar;
   /** single_label_classification: the class weights, which the compiled training step takes as an input. */
   classWeights?: tf.Tensor1D;
+  /** multi_label_classification: pos_weight, which the compiled training step takes as an input. */
+  posWeight?: tf.Tensor1D;
   dispose(): void;
 }
 
@@ -126,6 +128,7 @@ const HEAD_LOSSES: Record<Task, (o: HeadLossOptions) => HeadLoss> = {
       describe: `binary cross-entropy with logits${w ? `, pos_weight ${fixed(w)}` : ''}`,
       targets: targetRows,
       loss: (logits, targets) => bceWithLogits(logits, targets, posWeight),
+      posWeight,
       dispose: () => posWeight?.dispose(),
     };
   },

@@ -24,20 +24,35 @@ beforeAll(async () => {
   if (!loadGraphGradients(loadedNative())) why = 'the graph gradients addon is not built (`npm run setup:native`)';
 });
 
-const modelConfig = parseBertConfig(
-  {
-    vocab_size: 50,
-    hidden_size: 16,
-    num_hidden_layers: 2,
-    num_attention_heads: 2,
-    intermediate_size: 32,
-    max_position_embeddings: 32,
-    id2label: { 0: 'a', 1: 'b', 2: 'c' },
-  },
-  'test',
-);
+type Head = 'single_label_classification' | 'regression' | 'multi_label_classification';
 
-async function train(compiled: 'on' | 'off', accum: number) {
+const modelConfigOf = (head: Head) =>
+  parseBertConfig(
+    {
+      vocab_size: 50,
+      hidden_size: 16,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      max_position_embeddings: 32,
+      id2label: { 0: 'a', 1: 'b', 2: 'c' },
+      problem_type: head,
+    },
+    'test',
+  );
+
+/** A split with the head's targets: class ids, three numbers per row, or three 0/1 labels per row. */
+function split(n: number, head: Head) {
+  const s = syntheticSplit(n, 3);
+  if (head === 'single_label_classification') return s;
+  const targets = Float32Array.from({ length: n * 3 }, (_, k) =>
+    head === 'regression' ? Math.sin(k) * 2 + 1 : (k * 7) % 5 < 2 ? 1 : 0,
+  );
+  return { ...s, targets, width: 3 };
+}
+
+async function train(compiled: 'on' | 'off', accum: number, head: Head = 'single_label_classification') {
+  const modelConfig = modelConfigOf(head);
   const runDir = path.join(tempDir(), 'run');
   const said: string[] = [];
   const result = await trainLoop({
@@ -51,14 +66,16 @@ async function train(compiled: 'on' | 'off', accum: number) {
         'train.clip_norm=0.5',
         `train.grad_accum=${accum}`,
         `train.compiled=${compiled}`,
+        `task=${head}`,
+        ...(head === 'multi_label_classification' ? ['train.pos_weight=balanced'] : []),
       ],
     }),
     manifest: { tokenizer: { special_ids: { pad: 0 } } } as unknown as DatasetManifest,
     runDir,
     modelConfig,
     params: initParams(modelConfig, 2),
-    train: syntheticSplit(90, 3),
-    validation: syntheticSplit(20, 3),
+    train: split(90, head),
+    validation: split(20, head),
     resume: false,
     events: { log: (m) => said.push(m) },
   });
@@ -71,12 +88,17 @@ async function train(compiled: 'on' | 'off', accum: number) {
   return { result, losses, said };
 }
 
-it.each([1, 3])(
-  'grad_accum %i: compiled and eager trainers give the same losses and weights',
-  async (accum) => {
+it.each([
+  { accum: 1, head: 'single_label_classification' as const },
+  { accum: 3, head: 'single_label_classification' as const },
+  { accum: 1, head: 'regression' as const },
+  { accum: 2, head: 'multi_label_classification' as const },
+])(
+  '$head, grad_accum $accum: compiled and eager trainers give the same losses and weights',
+  async ({ accum, head }) => {
     requirement(why).require();
-    const eager = await train('off', accum);
-    const compiled = await train('on', accum);
+    const eager = await train('off', accum, head);
+    const compiled = await train('on', accum, head);
     expect(compiled.said.some((m) => m.startsWith('compiled training step'))).toBe(true);
     expect(eager.said.some((m) => m.startsWith('compiled training step'))).toBe(false);
     expect(compiled.losses.length).toBe(12);

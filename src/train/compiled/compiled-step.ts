@@ -35,9 +35,12 @@ export interface StepFeeds {
   inputIds: tf.Tensor2D;
   attentionMask: tf.Tensor2D;
   tokenTypeIds: tf.Tensor2D;
-  labels: tf.Tensor1D;
+  /** int32 [batch] class ids (single-label), or float32 [batch, num_labels] targets (regression, multi-label). */
+  labels: tf.Tensor;
   /** float32 [num_labels], when the step was built with classWeights. */
   classWeights?: tf.Tensor1D;
+  /** float32 [num_labels], when the step was built with posWeight. */
+  posWeight?: tf.Tensor1D;
 }
 
 export interface StepSettings {
@@ -140,6 +143,7 @@ export class CompiledStep {
       ['token_type_ids', batch.tokenTypeIds],
       ['labels', batch.labels],
       ...(batch.classWeights ? [['class_weights', batch.classWeights] as [string, tf.Tensor]] : []),
+      ...(batch.posWeight ? [['pos_weight', batch.posWeight] as [string, tf.Tensor]] : []),
     ];
   }
 

@@ -5,7 +5,7 @@ import type { BertConfig } from '../../model/config.js';
 import { type ParamSpec, paramSpecs } from '../../model/params.js';
 
 /**
- * The forward pass of BERT for sequence classification and its cross-entropy loss as a TensorFlow
+ * The forward pass of BERT for sequence classification and its head's loss as a TensorFlow
  * GraphDef, op for op what src/model/bert.ts computes eagerly on the tensorflow backend (fused QKV
  * matmul, 2-D hidden states, BiasAdd, erf GELU, closed-form LayerNorm, the Philox dropout masks of
  * native-ops.ts), so the compiled step's losses equal the eager step's. Parameters are resource
@@ -13,9 +13,11 @@ import { type ParamSpec, paramSpecs } from '../../model/params.js';
  * `<param>/read`: the tensors the gradients are taken with respect to. Shapes are static (one graph
  * per batch and sequence length), or any [batch, seq] when no shape is given.
  *
- * Inputs: input_ids, attention_mask, token_type_ids int32 [batch, seq], labels int32 [batch], seeds
- * int32 [dropouts, 2] (the Philox seed pair of each dropout, in the order the eager forward draws
- * them), loss_scale float32 [] (default 1; a test poisons a step with NaN). Output: loss_value.
+ * Inputs: input_ids, attention_mask, token_type_ids int32 [batch, seq], labels (int32 [batch] for the
+ * single-label head, float32 [batch, num_labels] targets for regression and multi-label), seeds int32
+ * [dropouts, 2] (the Philox seed pair of each dropout, in the order the eager forward draws them),
+ * loss_scale float32 [] (default 1; a test poisons a step with NaN). Output: loss_value. The losses are
+ * train/objectives.ts's, op for op: (class-weighted) cross-entropy, MSE, BCE with logits (+ pos_weight).
  */
 
 /** Static batch and sequence length (grappler folds every shape), or absent: any shape, one graph. */
@@ -29,6 +31,13 @@ export interface ForwardOptions {
   shape?: StepShape;
   /** A `class_weights` float32 [num_labels] input: torch's CrossEntropyLoss(weight=w). */
   classWeights?: boolean;
+  /** A `pos_weight` float32 [num_labels] input (multi-label): torch's BCEWithLogitsLoss(pos_weight=p). */
+  posWeight?: boolean;
+}
+
+/** The head whose loss the graph ends in: the model's problem_type (absent: single-label). */
+export function headTask(config: BertConfig): NonNullable<BertConfig['problemType']> {
+  return config.problemType ?? 'single_label_classification';
 }
 
 export interface GraphParam {
@@ -41,6 +50,8 @@ export interface GraphParam {
 }
 
 export interface ForwardGraph {
+  /** The model the graph was written for. */
+  config: BertConfig;
   nodes: NodeDef[];
   params: GraphParam[];
   /** Tensor name of the scalar loss. */
@@ -76,7 +87,8 @@ export function emitForwardGraph(config: BertConfig, opts: ForwardOptions = {}):
   const ids = ph('input_ids', I32, [pb, ps]);
   const mask = ph('attention_mask', I32, [pb, ps]);
   const types = ph('token_type_ids', I32, [pb, ps]);
-  const labels = ph('labels', I32, [pb]);
+  const task = headTask(config);
+  const labels = task === 'single_label_classification' ? ph('labels', I32, [pb]) : ph('labels', F, [pb, L]);
   // batch and sequence length: numbers when static, else int32 scalars sliced from Shape(input_ids)
   const inputShape = opts.shape ? '' : op('input_shape', 'Shape', [ids], { T: T(I32), out_type: T(I32) });
   const dimOf = (k: number) =>
@@ -222,35 +234,61 @@ export function emitForwardGraph(config: BertConfig, opts: ForwardOptions = {}):
   const pooled = op('pooled', 'Tanh', [linear('bert.pooler.dense', cls)]);
   const logits = linear('classifier', drop(pooled, config.classifierDropout ?? config.hiddenDropoutProb));
 
-  // weightedCrossEntropy without class weights: -mean(sum(logSoftmax(logits) · oneHot(labels), 1))
-  const logp = op('log_probs', 'LogSoftmax', [logits]);
-  const oneHot = op('one_hot', 'OneHot', [labels, b.i32([L], []), b.f32([1]), b.f32([0])], {
-    T: T(F),
-    TI: T(I32),
-    axis: { i: -1 },
-  });
-  const picked = op('picked', 'Sum', [op('picked_all', 'Mul', [logp, oneHot]), b.i32([1])], {
-    T: T(F),
-    Tidx: T(I32),
-    keep_dims: { b: false },
-  });
-  const sum = (x: string) => op('sum', 'Sum', [x, b.i32([0])], { T: T(F), Tidx: T(I32), keep_dims: { b: false } });
-  let mean: string;
-  if (opts.classWeights) {
-    // Σ w[y]·log p[y] / Σ w[y], as weightedCrossEntropy with class weights
-    const table = ph('class_weights', F, [L]);
-    const w = op('weights', 'GatherV2', [table, labels, b.i32([0], [])], {
-      Tparams: T(F),
-      Tindices: T(I32),
-      Taxis: T(I32),
-    });
-    mean = op('weighted_mean', 'RealDiv', [sum(op('weighted', 'Mul', [picked, w])), sum(w)]);
-  } else mean = op('mean_nll', 'Mean', [picked, b.i32([0])], { T: T(F), Tidx: T(I32), keep_dims: { b: false } });
   const lossScale = b.add('loss_scale', 'PlaceholderWithDefault', [b.f32([1])], {
     dtype: T(F),
     shape: shapeAttr([]),
   });
-  const loss = b.add('loss_value', 'Mul', [op('cross_entropy', 'Neg', [mean]), lossScale], tf32);
+  const value = task === 'single_label_classification' ? crossEntropy() : task === 'regression' ? mse() : bce();
+  const loss = b.add('loss_value', 'Mul', [value, lossScale], tf32);
   if (drawn !== rates.length) throw new Error(`compiled step: ${drawn} dropouts emitted, ${rates.length} expected`);
-  return { nodes: b.nodes, params, loss: `${loss}:0`, dropouts: rates.length };
+  return { config, nodes: b.nodes, params, loss: `${loss}:0`, dropouts: rates.length };
+
+  /** Mean over every element of a [batch, num_labels] tensor. */
+  function meanAll(x: string): string {
+    return op('mean_all', 'Mean', [x, b.i32([0, 1])], { T: T(F), Tidx: T(I32), keep_dims: { b: false } });
+  }
+
+  /** torch.nn.MSELoss(): objectives.ts meanSquaredError. */
+  function mse(): string {
+    return meanAll(op('squared_error', 'SquaredDifference', [logits, labels]));
+  }
+
+  /** BCE with logits, as objectives.ts bceWithLogits: mean(p·y·softplus(−x) + (1 − y)·softplus(x)). */
+  function bce(): string {
+    let positive = op('bce_positive', 'Mul', [labels, op('softplus_neg', 'Softplus', [op('neg', 'Neg', [logits])])]);
+    if (opts.posWeight) positive = op('bce_weighted', 'Mul', [positive, ph('pos_weight', F, [L])]);
+    const negative = op('bce_negative', 'Mul', [
+      op('one_minus_y', 'Sub', [b.f32([1], []), labels]),
+      op('softplus', 'Softplus', [logits]),
+    ]);
+    return meanAll(op('bce', 'AddV2', [positive, negative]));
+  }
+
+  /** weightedCrossEntropy: -mean(sum(logSoftmax(logits) · oneHot(labels), 1)), or weighted by class. */
+  function crossEntropy(): string {
+    const logp = op('log_probs', 'LogSoftmax', [logits]);
+    const oneHot = op('one_hot', 'OneHot', [labels, b.i32([L], []), b.f32([1]), b.f32([0])], {
+      T: T(F),
+      TI: T(I32),
+      axis: { i: -1 },
+    });
+    const picked = op('picked', 'Sum', [op('picked_all', 'Mul', [logp, oneHot]), b.i32([1])], {
+      T: T(F),
+      Tidx: T(I32),
+      keep_dims: { b: false },
+    });
+    const sum = (x: string) => op('sum', 'Sum', [x, b.i32([0])], { T: T(F), Tidx: T(I32), keep_dims: { b: false } });
+    let mean: string;
+    if (opts.classWeights) {
+      // Σ w[y]·log p[y] / Σ w[y], as weightedCrossEntropy with class weights
+      const table = ph('class_weights', F, [L]);
+      const w = op('weights', 'GatherV2', [table, labels, b.i32([0], [])], {
+        Tparams: T(F),
+        Tindices: T(I32),
+        Taxis: T(I32),
+      });
+      mean = op('weighted_mean', 'RealDiv', [sum(op('weighted', 'Mul', [picked, w])), sum(w)]);
+    } else mean = op('mean_nll', 'Mean', [picked, b.i32([0])], { T: T(F), Tidx: T(I32), keep_dims: { b: false } });
+    return op('cross_entropy', 'Neg', [mean]);
+  }
 }

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NodeDef } from '../../lib/tf-graphdef.js';
 import { DT, encodeMessage } from '../../lib/tf-proto.js';
-import type { ForwardGraph, ForwardOptions } from './forward-graph.js';
+import { type ForwardGraph, type ForwardOptions, headTask } from './forward-graph.js';
 import { STEP_SCALARS } from './update-graph.js';
 
 /**
@@ -48,10 +48,14 @@ export function trainSavedModelBytes(
       ...Object.fromEntries(
         ['input_ids', 'attention_mask', 'token_type_ids'].map((k) => [k, info(`${k}:0`, DT.DT_INT32, [B, S])]),
       ),
-      labels: info('labels:0', DT.DT_INT32, [B]),
+      labels:
+        headTask(fwd.config) === 'single_label_classification'
+          ? info('labels:0', DT.DT_INT32, [B])
+          : info('labels:0', DT.DT_FLOAT, [B, fwd.config.id2label.length]),
       seeds: info('seeds:0', DT.DT_INT32, [fwd.dropouts, 2]),
       ...Object.fromEntries(STEP_SCALARS.map((k) => [k, info(`${k}:0`, DT.DT_FLOAT, [])])),
       ...(opts.classWeights ? { class_weights: info('class_weights:0', DT.DT_FLOAT, [-1]) } : {}),
+      ...(opts.posWeight ? { pos_weight: info('pos_weight:0', DT.DT_FLOAT, [-1]) } : {}),
     },
     outputs: {
       loss: info('loss:0', DT.DT_FLOAT, []),

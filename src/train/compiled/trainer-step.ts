@@ -6,6 +6,7 @@ import type { BertConfig } from '../../model/config.js';
 import type { ParamSpec } from '../../model/params.js';
 import { UsageError } from '../../lib/errors.js';
 import { decays } from '../adamw.js';
+import type { CompiledHead } from '../classification-objective.js';
 import { CompiledStep } from './compiled-step.js';
 
 /**
@@ -30,10 +31,10 @@ export interface TrainerSettings {
   clip_norm: number;
 }
 
-/** One micro-batch of a step: its rows, their labels and its dropout seed. */
+/** One micro-batch of a step: its rows, their indices in the train split (for the targets) and its dropout seed. */
 export interface MicroBatch {
   rows: EncodedRow[];
-  labels: number[];
+  indices: number[];
   seed: number;
 }
 
@@ -56,10 +57,8 @@ export interface TrainerStep {
 }
 
 /** Why the compiled step cannot run here, or undefined when it can. */
-function unavailable(modelConfig: BertConfig): string | undefined {
+function unavailable(): string | undefined {
   if (tf.getBackend() !== 'tensorflow') return `the backend is ${tf.getBackend()}, not tensorflow`;
-  const problem = modelConfig.problemType;
-  if (problem && problem !== 'single_label_classification') return `the ${problem} loss is not compiled yet`;
   if (!loadGraphGradients(loadedNative())) return 'the graph gradients addon is not built (`npm run setup:native`)';
   return undefined;
 }
@@ -75,17 +74,18 @@ export async function compiledTrainerStep(
   vars: Map<string, tf.Variable>,
   /** A resumed run's moments (`m/<param>`, `v/<param>`); absent ones start at zero. */
   moments: tf.NamedTensorMap | null | undefined,
-  /** The single-label classifier's objective (the one loss compiled so far), or null for another one. */
-  classifier: { classWeights?: tf.Tensor1D } | null,
+  /** The classifier head's objective (the losses compiled so far), or null for another objective. */
+  classifier: { compiledHead: CompiledHead } | null,
   log?: (msg: string) => void,
 ): Promise<TrainerStep | undefined> {
   if (s.compiled === 'off') return undefined;
-  const why = classifier ? unavailable(modelConfig) : 'only the single-label classifier loss is compiled yet';
+  const why = classifier ? unavailable() : "only the classifier heads' losses are compiled yet";
   if (why) {
     if (s.compiled === 'on') throw new UsageError(`train.compiled: on, but ${why}`);
     log?.(`eager training step (${why})`);
     return undefined;
   }
+  const head = classifier?.compiledHead;
   const config = s.dropout
     ? modelConfig
     : { ...modelConfig, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0, classifierDropout: 0 };
@@ -95,7 +95,8 @@ export async function compiledTrainerStep(
   const t0 = performance.now();
   const graph = await CompiledStep.create({
     config,
-    classWeights: classifier?.classWeights !== undefined,
+    classWeights: head?.classWeights !== undefined,
+    posWeight: head?.posWeight !== undefined,
     beta1: s.adam_beta1,
     beta2: s.adam_beta2,
     decayed,
@@ -117,7 +118,12 @@ export async function compiledTrainerStep(
       const lossScale = 1 / micro.length;
       const feeds = (m: MicroBatch) => {
         const inputs = padBatch(m.rows, padId);
-        return { ...inputs, labels: tf.tensor1d(m.labels, 'int32'), classWeights: classifier?.classWeights };
+        return {
+          ...inputs,
+          labels: head!.targets(m.indices),
+          classWeights: head!.classWeights,
+          posWeight: head!.posWeight,
+        };
       };
       const free = (f: ReturnType<typeof feeds>) => tf.dispose([f.labels, f.inputIds, f.attentionMask, f.tokenTypeIds]);
       let priorLoss = 0;
