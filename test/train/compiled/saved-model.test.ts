@@ -15,7 +15,7 @@ function graph(root: string, name: string, ageMs: number, now: number) {
   return dir;
 }
 
-it("keeps the most recently used step graphs and any used within a day; removes killed writers' leftovers", async () => {
+it("keeps the most recently used graphs and any used within a day; removes killed writers' temp dirs", async () => {
   const root = tempDir();
   const now = Date.now();
   // 20 graphs used 2..21 days ago, 3 used within the day, the current one, and two temp dirs
