@@ -3,7 +3,7 @@
  * seq 128, batch 32, vocab 30522, on each available tfjs backend, next to the same step in PyTorch
  * (HF BertForSequenceClassification + torch.optim.AdamW) measured in the same run.
  *
- *   npx tsx bench/forward-backward.ts [--backends tensorflow,wasm(,cpu)] [--models tiny,mini]
+ *   npx tsx bench/forward-backward.ts [--backends compiled,tensorflow,wasm(,cpu)] [--models tiny,mini]
  *       [--batch 32] [--seq 128] [--steps 5] [--warmup 1] [--max-seconds 60] [--python PATH] [--no-torch]
  *       [--torch-threads 1,0] [--json]
  *
@@ -15,6 +15,10 @@
  * measured steps, samples/s, and the ratio to the faster torch run (>1 = slower than torch); torch
  * runs with 1 thread and with its default thread count (0), since on a busy 2-core machine OpenMP's
  * spinning threads can make the default several times slower.
+ *
+ * `compiled` is the step `recsys train` takes on the tensorflow backend by default (train.compiled:
+ * src/train/compiled/, one TensorFlow graph per step: forward, loss, gradients, global norm, AdamW),
+ * built for any [batch, seq] as the trainer builds it, without clipping (as the eager row and torch).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -25,20 +29,20 @@ import { bertLogits } from '../src/model/bert.js';
 import { parseBertConfig } from '../src/model/config.js';
 import { initParams } from '../src/model/init.js';
 import { paramSpecs, type Params } from '../src/model/params.js';
-import { AdamW } from '../src/train/adamw.js';
+import { AdamW, decays } from '../src/train/adamw.js';
 import { weightedCrossEntropy } from '../src/train/loss.js';
 
 const MODELS: Record<string, Record<string, number>> = {
   tiny: { num_hidden_layers: 2, hidden_size: 128, num_attention_heads: 2, intermediate_size: 512 },
   mini: { num_hidden_layers: 4, hidden_size: 256, num_attention_heads: 4, intermediate_size: 1024 },
 };
-const _BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+const _BACKENDS = ['compiled', 'tensorflow', 'wasm', 'cpu'] as const;
 /**
  * cpu is left out unless asked for: tfjs-backend-cpu's UnsortedSegmentSum (the gradient of the
  * embedding gather) loops over every one of the 30522 vocabulary rows with full-size temporaries,
  * which takes minutes per step and >14 GB at batch 32 × 128.
  */
-const DEFAULT_BACKENDS = ['tensorflow', 'wasm'];
+const DEFAULT_BACKENDS = ['compiled', 'tensorflow', 'wasm'];
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 
@@ -109,7 +113,8 @@ async function runChild(o: Opts, backend: string, model: string): Promise<Result
       opts?: { log?: (m: string) => void },
     ) => Promise<{ name: string; threads?: number; simd?: boolean; tfVersion?: string }>;
   };
-  const info = await initBackend(backend, { log: () => {} });
+  const compiled = backend === 'compiled';
+  const info = await initBackend(compiled ? 'tensorflow' : backend, { log: () => {} });
   const config = parseBertConfig(
     { ...MODELS[model], vocab_size: o.vocab, max_position_embeddings: 512, num_labels: o.labels },
     `bench ${model}`,
@@ -133,7 +138,8 @@ async function runChild(o: Opts, backend: string, model: string): Promise<Result
   const labels = tf.randomUniform([o.batch], 0, o.labels, 'int32', 2) as tf.Tensor1D;
 
   let step = 0;
-  const trainStep = async () => {
+  const graph = compiled ? await compiledStep(config, vars) : undefined;
+  const eagerStep = async () => {
     const { value, grads } = tf.variableGrads(() =>
       weightedCrossEntropy(
         bertLogits(vars, config, { inputIds, attentionMask, tokenTypeIds }, { training: true, seed: step }),
@@ -146,6 +152,12 @@ async function runChild(o: Opts, backend: string, model: string): Promise<Result
     step++;
     return loss;
   };
+  const trainStep = graph
+    ? async () => {
+        const settings = { seed: step, lr, t: ++step, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 0 };
+        return (await graph.step({ inputIds, attentionMask, tokenTypeIds, labels }, settings)).loss;
+      }
+    : eagerStep;
   for (let i = 0; i < o.warmup; i++) await trainStep();
   const times: number[] = [];
   const started = performance.now();
@@ -164,13 +176,27 @@ async function runChild(o: Opts, backend: string, model: string): Promise<Result
         ? `TF ${info.tfVersion}`
         : '';
   return {
-    runtime: `tfjs-${info.name}`,
+    runtime: compiled ? 'tfjs-compiled' : `tfjs-${info.name}`,
     model,
     ms_per_step: ms,
     samples_per_s: o.batch / (ms / 1000),
     steps: times.length,
     note,
   };
+}
+
+/** The trainer's compiled step for this model (any [batch, seq]), started from the bench's weights. */
+async function compiledStep(config: ReturnType<typeof parseBertConfig>, vars: Params) {
+  const { loadGraphGradients } = await import('../src/backend/graph-gradients.js');
+  const { loadedNative } = await import('../src/backend/index.js');
+  const { CompiledStep } = await import('../src/train/compiled/compiled-step.js');
+  const addon = loadGraphGradients(loadedNative());
+  if (!addon) throw new Error('no graph gradients addon in the setup:native cache: run `npm run setup:native`');
+  const specs = paramSpecs(config);
+  const decayed = new Set(specs.filter((sp) => decays(sp, false)).map((sp) => sp.name));
+  const step = await CompiledStep.create({ config, beta1: 0.9, beta2: 0.999, decayed, addon });
+  step.init(vars);
+  return step;
 }
 
 function runProcess(cmd: string, args: string[], timeoutMs: number): Promise<Result> {
