@@ -9,14 +9,6 @@ import { validationMetrics } from './evaluate.js';
 import type { Objective } from './objective.js';
 import { headLossFor } from './objectives.js';
 
-/** What the compiled training step needs of the head: its targets and loss weights (the loss is the graph's). */
-export interface CompiledHead {
-  /** The targets of train rows, as the head's loss takes them (the caller disposes them). */
-  targets(rows: number[]): tf.Tensor;
-  classWeights?: tf.Tensor1D;
-  posWeight?: tf.Tensor1D;
-}
-
 /**
  * The classifier head's objective, by the model's problem_type (train/objectives.ts): (class-weighted)
  * cross-entropy for single-label, MSE for regression, BCE-with-logits (+ pos_weight) for multi-label;
@@ -28,7 +20,7 @@ export function classificationObjective(o: {
   train: SplitArrays;
   validation: SplitArrays | null;
   padId: number;
-}): Objective & { compiledHead: CompiledHead } {
+}): Objective {
   const t = o.config.train;
   const labels = o.modelConfig.id2label;
   const task = o.modelConfig.problemType ?? 'single_label_classification';
@@ -41,10 +33,23 @@ export function classificationObjective(o: {
   }
   const head = headLossFor({ task, labels, train: o.train, classWeights: t.class_weights, posWeight: t.pos_weight });
   return {
-    compiledHead: {
-      targets: (rows) => head.targets(o.train, rows),
-      classWeights: head.classWeights,
-      posWeight: head.posWeight,
+    compiled: {
+      batch(rows) {
+        const inputs = padBatch(
+          rows.map((i) => rowOf(o.train, i)),
+          o.padId,
+        );
+        return new Map<string, tf.Tensor>([
+          ['input_ids', inputs.inputIds],
+          ['attention_mask', inputs.attentionMask],
+          ['token_type_ids', inputs.tokenTypeIds],
+          ['labels', head.targets(o.train, rows)],
+        ]);
+      },
+      constants: new Map<string, tf.Tensor>([
+        ...(head.classWeights ? [['class_weights', head.classWeights] as const] : []),
+        ...(head.posWeight ? [['pos_weight', head.posWeight] as const] : []),
+      ]),
     },
     note: `, loss: ${head.describe}`,
     loss(params, rows, ctx) {

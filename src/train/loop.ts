@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { RecsysConfig } from '../config/schema.js';
 import type { DatasetManifest } from '../data/manifest.js';
-import { rowOf, type SplitArrays } from '../data/split-reader.js';
+import type { SplitArrays } from '../data/split-reader.js';
 import { RecsysError, UsageError } from '../lib/errors.js';
 import { faultPoint } from '../lib/fault.js';
 import { paramSpecs, type BertConfig, type Params, type ParamSpec } from '../model/index.js';
@@ -107,9 +107,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     resumed = await readCheckpoint(target);
   }
   const padId = inp.manifest?.tokenizer.special_ids.pad ?? 0;
-  // The default objective is the classifier head's (by problem_type), whose losses the compiled step has.
-  const classifier = inp.objective ? null : classificationObjective({ config, modelConfig, train, validation, padId });
-  const objective = inp.objective ?? classifier!;
+  // The default objective is the classifier head's, by problem_type.
+  const objective = inp.objective ?? classificationObjective({ config, modelConfig, train, validation, padId });
   const vars = new Map<string, tf.Variable>();
   // The loop owns the parameters from here: variables are made from them and the originals disposed.
   for (const [name, p] of resumed ? resumed.params : inp.params) vars.set(name, tf.variable(p, true));
@@ -164,7 +163,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
 
   // One TensorFlow graph per step when it can run here (train.compiled); its variables own the weights
   // and moments then, and sync() brings them back before anything reads vars or the moments.
-  const compiled = await compiledTrainerStep(t, modelConfig, specs, vars, resumed?.moments, classifier, ev.log);
+  const compiled = await compiledTrainerStep(t, modelConfig, specs, vars, resumed?.moments, objective.compiled, ev.log);
   if (resumed?.moments) {
     // the compiled step took them into its graph; the eager optimizer holds them otherwise
     if (!compiled) {
@@ -262,12 +261,8 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       let norm: number;
       if (compiled) {
         faultPoint('step');
-        const microBatches = micro.map((rows, k) => ({
-          rows: rows.map((i) => rowOf(train, i)),
-          indices: rows,
-          seed: dropoutSeed(config.seed, state.step, k),
-        }));
-        const r = await compiled.step(microBatches, padId, lr, adam.t + 1);
+        const microBatches = micro.map((rows, k) => ({ rows, seed: dropoutSeed(config.seed, state.step, k) }));
+        const r = await compiled.step(microBatches, epoch, lr, adam.t + 1);
         if (!r.applied) {
           [stopReason, error] = ['nan', nonFinite(state.step + 1, r.loss, r.gradNorm)];
           break outer;

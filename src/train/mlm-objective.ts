@@ -39,15 +39,34 @@ function maskedBatch(o: MlmObjectiveOptions, split: SplitArrays, rows: number[],
  * the whole held-out split and its perplexity, on one fixed set of masks.
  */
 export function mlmObjective(o: MlmObjectiveOptions): Objective {
+  /** A training micro-batch's masks (drawn per seed, epoch and row), written out when debugging. */
+  const trainBatch = (rows: number[], epoch: number) => {
+    const batch = maskedBatch(o, o.train, rows, epoch);
+    if (o.dumpMasks) {
+      const inputs = batch.masked.map((m) => Array.from(m.ids));
+      const targets = batch.masked.map((m) => [m.positions, m.labels]);
+      appendFileSync(o.dumpMasks, `${JSON.stringify({ epoch, inputs, targets })}\n`);
+    }
+    return batch;
+  };
   return {
     note: `, masking ${o.mask.probability} of tokens${o.mask.wholeWord ? ' (whole words)' : ''}`,
+    compiled: {
+      batch(rows, epoch) {
+        const { ids, targets } = trainBatch(rows, epoch);
+        const inputs = batchTensors(ids);
+        return new Map<string, tf.Tensor>([
+          ['input_ids', inputs.inputIds],
+          ['attention_mask', inputs.attentionMask],
+          ['token_type_ids', inputs.tokenTypeIds],
+          ['mlm_positions', tf.tensor1d(targets.positions, 'int32')],
+          ['mlm_labels', tf.tensor1d(targets.labels, 'int32')],
+        ]);
+      },
+      constants: new Map(),
+    },
     loss(params, rows, ctx) {
-      const { masked, ids, targets } = maskedBatch(o, o.train, rows, ctx.epoch);
-      if (o.dumpMasks) {
-        const inputs = masked.map((m) => Array.from(m.ids));
-        const targets = masked.map((m) => [m.positions, m.labels]);
-        appendFileSync(o.dumpMasks, `${JSON.stringify({ epoch: ctx.epoch, inputs, targets })}\n`);
-      }
+      const { ids, targets } = trainBatch(rows, ctx.epoch);
       return tf.tidy(() => {
         const inputs = batchTensors(ids);
         const nll = maskedLmNllSum(params, o.modelConfig, inputs, targets, { training: ctx.training, seed: ctx.seed });

@@ -27,5 +27,21 @@ export interface Objective {
   validationRows?: number;
   /** Whether a parameter gets gradients; default all of them. */
   trains?(spec: ParamSpec): boolean;
+  /** What the compiled training step needs to run this loss as one graph (absent: eager only). */
+  compiled?: CompiledFeeds;
   dispose(): void;
+}
+
+/**
+ * The feeds of the compiled step (src/train/compiled/) for an objective whose loss its graph has:
+ * the classifier heads (by problem_type) and masked-LM pretraining.
+ */
+export interface CompiledFeeds {
+  /**
+   * One micro-batch of train rows as the graph's inputs: input_ids, attention_mask, token_type_ids and
+   * the loss's own (labels; mlm_positions and mlm_labels). The caller disposes them.
+   */
+  batch(rows: number[], epoch: number): Map<string, tf.Tensor>;
+  /** Inputs the same at every step (class_weights, pos_weight), owned by the objective. */
+  constants: Map<string, tf.Tensor>;
 }

@@ -293,20 +293,22 @@ describe.skipIf(native.skip)('the trainer seam (train.compiled)', () => {
     clip_norm: 1,
   };
   const specs = new Map(paramSpecs(config).map((s) => [s.name, s]));
-  const head = { compiledHead: { targets: () => tf.tensor1d([0], 'int32') } };
+  const head = { batch: () => new Map<string, tf.Tensor>(), constants: new Map<string, tf.Tensor>() };
   const make = (over: Partial<TrainerSettings>, log?: (m: string) => void) =>
     compiledTrainerStep({ ...settings, ...over }, config, specs, new Map(), undefined, head, log);
 
   it('off is the eager step; auto falls back to it (saying why) where the graph cannot run; on refuses', async () => {
     native.require();
     expect(await make({ compiled: 'off' })).toBeUndefined();
-    // Another objective (bi-encoder, masked LM) keeps the eager step, and `on` says why.
+    // The bi-encoder's objective keeps the eager step, and `on` says why.
     const said: string[] = [];
-    const other = await compiledTrainerStep(settings, config, specs, new Map(), undefined, null, (m) => said.push(m));
+    const other = await compiledTrainerStep(settings, config, specs, new Map(), undefined, undefined, (m) =>
+      said.push(m),
+    );
     expect(other).toBeUndefined();
-    expect(said).toEqual(["eager training step (only the classifier heads' losses are compiled yet)"]);
+    expect(said).toEqual(["eager training step (the bi-encoder's in-batch loss is not compiled yet)"]);
     await expect(
-      compiledTrainerStep({ ...settings, compiled: 'on' }, config, specs, new Map(), undefined, null),
-    ).rejects.toThrow(/train.compiled: on, but only the classifier heads' losses are compiled yet/);
+      compiledTrainerStep({ ...settings, compiled: 'on' }, config, specs, new Map(), undefined, undefined),
+    ).rejects.toThrow(/train.compiled: on, but the bi-encoder's in-batch loss is not compiled yet/);
   });
 });

@@ -31,7 +31,10 @@ export interface CompiledStepOptions extends ForwardOptions {
   accumulate?: boolean;
 }
 
-export interface StepFeeds {
+/** A step's inputs by graph input name, or the classifier's as fields (the tests' form). */
+export type StepFeeds = ClassifierFeeds | Map<string, tf.Tensor>;
+
+export interface ClassifierFeeds {
   inputIds: tf.Tensor2D;
   attentionMask: tf.Tensor2D;
   tokenTypeIds: tf.Tensor2D;
@@ -137,6 +140,7 @@ export class CompiledStep {
   }
 
   private batchFeeds(batch: StepFeeds): Array<[string, tf.Tensor]> {
+    if (batch instanceof Map) return [...batch];
     return [
       ['input_ids', batch.inputIds],
       ['attention_mask', batch.attentionMask],

@@ -69,7 +69,8 @@ export function dropoutRates(config: BertConfig): number[] {
   const hidden = config.hiddenDropoutProb;
   const rates = [hidden];
   for (let l = 0; l < config.numHiddenLayers; l++) rates.push(config.attentionProbsDropoutProb, hidden, hidden);
-  rates.push(config.classifierDropout ?? hidden);
+  // the classifier's dropout (BertForMaskedLM's head has none)
+  if (config.head !== 'masked_lm') rates.push(config.classifierDropout ?? hidden);
   return rates.filter((r) => r > 0);
 }
 
@@ -87,8 +88,13 @@ export function emitForwardGraph(config: BertConfig, opts: ForwardOptions = {}):
   const ids = ph('input_ids', I32, [pb, ps]);
   const mask = ph('attention_mask', I32, [pb, ps]);
   const types = ph('token_type_ids', I32, [pb, ps]);
-  const task = headTask(config);
-  const labels = task === 'single_label_classification' ? ph('labels', I32, [pb]) : ph('labels', F, [pb, L]);
+  const task = config.head === 'masked_lm' ? 'masked_lm' : headTask(config);
+  const labels =
+    task === 'masked_lm'
+      ? ''
+      : task === 'single_label_classification'
+        ? ph('labels', I32, [pb])
+        : ph('labels', F, [pb, L]);
   // batch and sequence length: numbers when static, else int32 scalars sliced from Shape(input_ids)
   const inputShape = opts.shape ? '' : op('input_shape', 'Shape', [ids], { T: T(I32), out_type: T(I32) });
   const dimOf = (k: number) =>
@@ -230,18 +236,65 @@ export function emitForwardGraph(config: BertConfig, opts: ForwardOptions = {}):
     const ffOut = drop(linear(`${pre}.output.dense`, inter), config.hiddenDropoutProb);
     x = norm(`${pre}.output.LayerNorm`, op('residual', 'AddV2', [ffOut, x]));
   }
-  const cls = reshape(slice(reshape(x, [B, S, H]), [0, 0, 0], [B, 1, H]), [-1, H]);
-  const pooled = op('pooled', 'Tanh', [linear('bert.pooler.dense', cls)]);
-  const logits = linear('classifier', drop(pooled, config.classifierDropout ?? config.hiddenDropoutProb));
+  const classifierLogits = () => {
+    const cls = reshape(slice(reshape(x, [B, S, H]), [0, 0, 0], [B, 1, H]), [-1, H]);
+    const pooled = op('pooled', 'Tanh', [linear('bert.pooler.dense', cls)]);
+    return linear('classifier', drop(pooled, config.classifierDropout ?? config.hiddenDropoutProb));
+  };
+  const logits = task === 'masked_lm' ? '' : classifierLogits();
 
   const lossScale = b.add('loss_scale', 'PlaceholderWithDefault', [b.f32([1])], {
     dtype: T(F),
     shape: shapeAttr([]),
   });
-  const value = task === 'single_label_classification' ? crossEntropy() : task === 'regression' ? mse() : bce();
+  const value =
+    task === 'masked_lm'
+      ? maskedLm()
+      : task === 'single_label_classification'
+        ? crossEntropy()
+        : task === 'regression'
+          ? mse()
+          : bce();
   const loss = b.add('loss_value', 'Mul', [value, lossScale], tf32);
   if (drawn !== rates.length) throw new Error(`compiled step: ${drawn} dropouts emitted, ${rates.length} expected`);
   return { config, nodes: b.nodes, params, loss: `${loss}:0`, dropouts: rates.length };
+
+  /**
+   * BertForMaskedLM's loss, as model/mlm-head.ts's maskedLmNllSum / count: only the masked positions
+   * (mlm_positions, flat indices into [batch·seq]) go through the head, whose decoder is the word
+   * embeddings (tied: the one variable read gets both gradients) plus cls.predictions.bias; the mean of
+   * −log p(original token mlm_labels) over them.
+   */
+  function maskedLm(): string {
+    const positions = ph('mlm_positions', I32, [-1]);
+    const targets = ph('mlm_labels', I32, [-1]);
+    const picked = op('mlm_picked', 'GatherV2', [x, positions, b.i32([0], [])], {
+      Tparams: T(F),
+      Tindices: T(I32),
+      Taxis: T(I32),
+    });
+    const h = norm('cls.predictions.transform.LayerNorm', act(linear('cls.predictions.transform.dense', picked)));
+    const decoded = op('mlm_decoder', 'MatMul', [h, p('bert.embeddings.word_embeddings.weight')], {
+      T: T(F),
+      transpose_b: { b: true },
+    });
+    const vocabLogits = op('mlm_logits', 'BiasAdd', [decoded, p('cls.predictions.bias')]);
+    const logp = op('mlm_log_probs', 'LogSoftmax', [vocabLogits]);
+    const oneHot = op('mlm_one_hot', 'OneHot', [targets, b.i32([config.vocabSize], []), b.f32([1]), b.f32([0])], {
+      T: T(F),
+      TI: T(I32),
+      axis: { i: -1 },
+    });
+    const sumOver = (t: string, axis: number) =>
+      op('mlm_sum', 'Sum', [t, b.i32([axis])], { T: T(F), Tidx: T(I32), keep_dims: { b: false } });
+    const nll = op('mlm_nll', 'Neg', [sumOver(sumOver(op('mlm_picked_all', 'Mul', [logp, oneHot]), 1), 0)]);
+    const count = op('mlm_count', 'Cast', [op('mlm_size', 'Size', [targets], { T: T(I32), out_type: T(I32) })], {
+      SrcT: T(I32),
+      DstT: T(F),
+      Truncate: { b: false },
+    });
+    return op('mlm_mean', 'RealDiv', [nll, count]);
+  }
 
   /** Mean over every element of a [batch, num_labels] tensor. */
   function meanAll(x: string): string {

@@ -48,10 +48,17 @@ export function trainSavedModelBytes(
       ...Object.fromEntries(
         ['input_ids', 'attention_mask', 'token_type_ids'].map((k) => [k, info(`${k}:0`, DT.DT_INT32, [B, S])]),
       ),
-      labels:
-        headTask(fwd.config) === 'single_label_classification'
-          ? info('labels:0', DT.DT_INT32, [B])
-          : info('labels:0', DT.DT_FLOAT, [B, fwd.config.id2label.length]),
+      ...(fwd.config.head === 'masked_lm'
+        ? {
+            mlm_positions: info('mlm_positions:0', DT.DT_INT32, [-1]),
+            mlm_labels: info('mlm_labels:0', DT.DT_INT32, [-1]),
+          }
+        : {
+            labels:
+              headTask(fwd.config) === 'single_label_classification'
+                ? info('labels:0', DT.DT_INT32, [B])
+                : info('labels:0', DT.DT_FLOAT, [B, fwd.config.id2label.length]),
+          }),
       seeds: info('seeds:0', DT.DT_INT32, [fwd.dropouts, 2]),
       ...Object.fromEntries(STEP_SCALARS.map((k) => [k, info(`${k}:0`, DT.DT_FLOAT, [])])),
       ...(opts.classWeights ? { class_weights: info('class_weights:0', DT.DT_FLOAT, [-1]) } : {}),

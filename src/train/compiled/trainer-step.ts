@@ -1,13 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadGraphGradients } from '../../backend/graph-gradients.js';
 import { loadedNative } from '../../backend/index.js';
-import { type EncodedRow, padBatch } from '../../data/batch.js';
 import type { BertConfig } from '../../model/config.js';
 import type { ParamSpec } from '../../model/params.js';
 import { UsageError } from '../../lib/errors.js';
 import { decays } from '../adamw.js';
-import type { CompiledHead } from '../classification-objective.js';
-import { CompiledStep } from './compiled-step.js';
+import type { CompiledFeeds } from '../objective.js';
+import { CompiledStep, type StepResult } from './compiled-step.js';
 
 /**
  * The trainer's seam to the compiled step: whether to take it (`train.compiled`), and keeping the
@@ -31,10 +30,9 @@ export interface TrainerSettings {
   clip_norm: number;
 }
 
-/** One micro-batch of a step: its rows, their indices in the train split (for the targets) and its dropout seed. */
+/** One micro-batch of a step: its rows (indices into the train split) and its dropout seed. */
 export interface MicroBatch {
-  rows: EncodedRow[];
-  indices: number[];
+  rows: number[];
   seed: number;
 }
 
@@ -43,12 +41,7 @@ export interface TrainerStep {
    * One optimizer step over its micro-batches (train.grad_accum of them; each loss divided by their
    * number, gradients summed); not applied (and `applied` false) when loss or norm is not finite.
    */
-  step(
-    micro: MicroBatch[],
-    padId: number,
-    lr: number,
-    t: number,
-  ): Promise<{ loss: number; gradNorm: number; applied: boolean }>;
+  step(micro: MicroBatch[], epoch: number, lr: number, t: number): Promise<StepResult>;
   /** Copy the graph's parameters into `vars`. */
   sync(): void;
   /** The graph's moments as a checkpoint names them (`m/<param>`, `v/<param>`); the caller disposes them. */
@@ -74,18 +67,17 @@ export async function compiledTrainerStep(
   vars: Map<string, tf.Variable>,
   /** A resumed run's moments (`m/<param>`, `v/<param>`); absent ones start at zero. */
   moments: tf.NamedTensorMap | null | undefined,
-  /** The classifier head's objective (the losses compiled so far), or null for another objective. */
-  classifier: { compiledHead: CompiledHead } | null,
+  /** The objective's compiled feeds, or undefined for an objective whose loss is not compiled yet. */
+  feeds: CompiledFeeds | undefined,
   log?: (msg: string) => void,
 ): Promise<TrainerStep | undefined> {
   if (s.compiled === 'off') return undefined;
-  const why = classifier ? unavailable() : "only the classifier heads' losses are compiled yet";
+  const why = feeds ? unavailable() : "the bi-encoder's in-batch loss is not compiled yet";
   if (why) {
     if (s.compiled === 'on') throw new UsageError(`train.compiled: on, but ${why}`);
     log?.(`eager training step (${why})`);
     return undefined;
   }
-  const head = classifier?.compiledHead;
   const config = s.dropout
     ? modelConfig
     : { ...modelConfig, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0, classifierDropout: 0 };
@@ -95,8 +87,8 @@ export async function compiledTrainerStep(
   const t0 = performance.now();
   const graph = await CompiledStep.create({
     config,
-    classWeights: head?.classWeights !== undefined,
-    posWeight: head?.posWeight !== undefined,
+    classWeights: feeds!.constants.has('class_weights'),
+    posWeight: feeds!.constants.has('pos_weight'),
     beta1: s.adam_beta1,
     beta2: s.adam_beta2,
     decayed,
@@ -114,21 +106,14 @@ export async function compiledTrainerStep(
   graph.init(new Map<string, tf.Tensor>([...vars, ...resumedMoments]));
   log?.(`compiled training step (one TensorFlow graph per step, built in ${(performance.now() - t0).toFixed(0)} ms)`);
   return {
-    async step(micro, padId, lr, t) {
+    async step(micro, epoch, lr, t) {
       const lossScale = 1 / micro.length;
-      const feeds = (m: MicroBatch) => {
-        const inputs = padBatch(m.rows, padId);
-        return {
-          ...inputs,
-          labels: head!.targets(m.indices),
-          classWeights: head!.classWeights,
-          posWeight: head!.posWeight,
-        };
-      };
-      const free = (f: ReturnType<typeof feeds>) => tf.dispose([f.labels, f.inputIds, f.attentionMask, f.tokenTypeIds]);
+      const inputs = (m: MicroBatch) => new Map([...feeds!.batch(m.rows, epoch), ...feeds!.constants]);
+      const free = (f: Map<string, tf.Tensor>) =>
+        tf.dispose([...f].filter(([k]) => !feeds!.constants.has(k)).map(([, v]) => v));
       let priorLoss = 0;
       for (const m of micro.slice(0, -1)) {
-        const f = feeds(m);
+        const f = inputs(m);
         try {
           priorLoss += await graph.accumulate(f, { seed: m.seed, lossScale });
         } finally {
@@ -136,7 +121,7 @@ export async function compiledTrainerStep(
         }
       }
       const last = micro[micro.length - 1];
-      const f = feeds(last);
+      const f = inputs(last);
       try {
         const settings = {
           seed: last.seed,
