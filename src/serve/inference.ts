@@ -66,7 +66,8 @@ export async function rowsThrough(
   const out = keys.map((k) => cache.get(k));
   const missing = out.flatMap((v, i) => (v ? [] : [i]));
   if (missing.length) {
-    const computed = await submit(batcher, missing.map((i) => rows[i]));
+    const toRun = missing.map((i) => rows[i]);
+    const computed = await submit(batcher, toRun);
     missing.forEach((i, j) => {
       out[i] = computed[j];
       cache.set(keys[i], computed[j]);
