@@ -5,9 +5,10 @@
  * queries drawn in turn from data/intent.csv. The cache is off for this table (serve.cache_bytes=0)
  * so both sides run the model for every request. Then: recsys's micro-batched rows/s at the
  * highest concurrency next to onnxruntime-node's offline batch rows/s on the same model (tokenise +
- * forward, batches of 32, no HTTP; in file order, and sorted by length as the best an offline job
- * can pad), and recsys's resident memory over many requests with the cache on (distinct queries,
- * so the cache fills to its byte limit).
+ * forward, batches of 32, no HTTP; in file order, in file order run as length groups as the service
+ * runs a micro-batch, and sorted by length as the best an offline job can pad), and recsys's
+ * resident memory over many requests with the cache on (distinct queries, so the cache fills to its
+ * byte limit).
  *
  * The load generator runs in this process on the same cores as the services: each row says how
  * much CPU it took (cores busy, averaged over the run) next to the service's own. Request bodies
@@ -31,7 +32,9 @@ import path from 'node:path';
 // @ts-expect-error autocannon ships no types
 import autocannon from 'autocannon';
 import { readExportDir } from '../src/infer/export-dir.js';
+import type { EncodedRow } from '../src/data/batch.js';
 import { openExportModel } from '../src/infer/model.js';
+import { type ForwardMany, forwardGrouped } from '../src/serve/groups.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const arg = (name: string, fallback: string) => {
@@ -193,24 +196,35 @@ async function load(
 
 /**
  * onnxruntime-node offline: tokenise + forward every query in batches, no HTTP, onnxruntime's default
- * threads; best of 3 passes. In file order, and sorted by token length first (batches then pad
- * little: the best an offline job over a known set of rows can do).
+ * threads; best of 3 passes. In file order; in file order with each batch run as length groups (as
+ * recsys serve runs a micro-batch); and sorted by token length first (batches then pad little: the
+ * best an offline job over a known set of rows can do).
  */
-async function offlineRowsPerSecond(exp: string, batch: number): Promise<{ fileOrder: number; sorted: number }> {
+async function offlineRowsPerSecond(exp: string, batch: number) {
   const model = await openExportModel(await readExportDir(exp), quiet);
   const encode = (q: string) => model.tokenizer.encode(q, undefined, model.maxLength, model.truncation)!;
   const length = new Map(queries.map((q) => [q, encode(q).ids.length]));
   const sorted = [...queries].sort((a, b) => length.get(a)! - length.get(b)!);
-  const rate = async (texts: string[]) => {
+  const oneByOne: ForwardMany = async (groups) => {
+    const out: Float32Array[] = [];
+    for (const g of groups) out.push(await model.forward(g));
+    return out;
+  };
+  const rate = async (texts: string[], run: (rows: EncodedRow[]) => Promise<unknown>) => {
     let best = 0;
     for (let pass = 0; pass < 3; pass++) {
       const t0 = performance.now();
-      for (let at = 0; at < texts.length; at += batch) await model.forward(texts.slice(at, at + batch).map(encode));
+      for (let at = 0; at < texts.length; at += batch) await run(texts.slice(at, at + batch).map(encode));
       best = Math.max(best, texts.length / ((performance.now() - t0) / 1000));
     }
     return best;
   };
-  const out = { fileOrder: await rate(queries), sorted: await rate(sorted) };
+  const forward = (rows: EncodedRow[]) => model.forward(rows);
+  const out = {
+    fileOrder: await rate(queries, forward),
+    grouped: await rate(queries, (rows) => forwardGrouped(oneByOne, rows)),
+    sorted: await rate(sorted, forward),
+  };
   await model.close();
   return out;
 }
@@ -280,8 +294,9 @@ async function main() {
   console.log(
     `\nmicro-batched (recsys serve, c=${Math.max(...connections)}${nice ? `, load generator at nice ${nice}` : ''}): ` +
       `${fmt(served, 0)} rows/s; onnxruntime-node offline batches of 32: ${fmt(offline.fileOrder, 0)} rows/s ` +
-      `in file order (ratio ${fmt(served / offline.fileOrder, 2)}), ${fmt(offline.sorted, 0)} rows/s sorted by ` +
-      `length (ratio ${fmt(served / offline.sorted, 2)})`,
+      `in file order (ratio ${fmt(served / offline.fileOrder, 2)}), ${fmt(offline.grouped, 0)} rows/s with ` +
+      `each batch run as length groups (ratio ${fmt(served / offline.grouped, 2)}), ${fmt(offline.sorted, 0)} ` +
+      `rows/s sorted by length (ratio ${fmt(served / offline.sorted, 2)})`,
   );
 
   const mem = await startRecsys(exp, serveSets);
