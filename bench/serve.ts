@@ -5,11 +5,20 @@
  * queries drawn in turn from data/intent.csv. The cache is off for this table (serve.cache_bytes=0)
  * so both sides run the model for every request. Then: recsys's micro-batched rows/s at the
  * highest concurrency next to onnxruntime-node's offline batch rows/s on the same model (tokenise +
- * forward, batches of serve.max_batch_size, no HTTP), and recsys's resident memory over many
- * requests with the cache on (distinct queries, so the cache fills to its byte limit).
+ * forward, batches of 32, no HTTP; in file order, in file order run as length groups as the service
+ * runs a micro-batch, and sorted by length as the best an offline job can pad), and recsys's
+ * resident memory over many requests with the cache on (distinct queries, so the cache fills to its
+ * byte limit).
+ *
+ * The load generator runs in this process on the same cores as the services: each row says how
+ * much CPU it took (cores busy, averaged over the run) next to the service's own. Request bodies
+ * are serialised once before the runs so the generator spends its CPU on HTTP only. `--nice N`
+ * lowers this process's priority once the services have started (they keep theirs): the
+ * generator then only takes CPU the service leaves, as one on another machine would.
  *
  *   npx tsx bench/serve.ts [--export DIR] [--duration 10] [--connections 1,8,64] [--memory-requests 100000]
  *                          [--serve-set serve.workers=2,serve.inflight_batches=2]   (serve.* keys for recsys serve)
+ *                          [--nice 10]
  *
  * Without --export, the sample intent export is built in a temp dir: recsys prepare -c
  * configs/intent.yaml, train 30 steps (BERT-tiny from scratch, L2 H128), export --format onnx.
@@ -18,12 +27,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 // @ts-expect-error autocannon ships no types
 import autocannon from 'autocannon';
 import { readExportDir } from '../src/infer/export-dir.js';
+import type { EncodedRow } from '../src/data/batch.js';
 import { openExportModel } from '../src/infer/model.js';
+import { type ForwardMany, forwardGrouped } from '../src/serve/groups.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const arg = (name: string, fallback: string) => {
@@ -34,6 +45,7 @@ const duration = Number(arg('duration', '10'));
 const connections = arg('connections', '1,8,64').split(',').map(Number);
 const memoryRequests = Number(arg('memory-requests', '100000'));
 const serveSets = arg('serve-set', '').split(',').filter(Boolean);
+const nice = Number(arg('nice', '0'));
 const python = process.env.RECSYS_PYTHON ?? path.join(root, '.venv/bin/python');
 const cli = path.join(root, 'bin/recsys.js');
 const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
@@ -107,6 +119,19 @@ const queries = readFileSync(path.join(root, 'data/intent.csv'), 'utf8')
   .slice(1)
   .map((l) => l.split(',')[1]);
 
+/** One body per query, serialised once: the load generator's CPU goes to HTTP, not to JSON.stringify. */
+const bodies = queries.map((q) => JSON.stringify({ inputs: [q] }));
+
+/** CPU seconds of a process (all its threads) so far, from /proc (Linux; NaN elsewhere). */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ 100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
 interface Load {
   rps: number;
   p50: number;
@@ -114,14 +139,21 @@ interface Load {
   p99: number;
   errors: number;
   statuses: Record<string, number>;
+  /** Cores busy on average during the run: the load generator (this process) and the service. */
+  cpu: { loadgen: number; service: number };
 }
 
 /** autocannon at `c` connections for `seconds` (or `amount` requests); latencies of every response. */
-async function load(url: string, c: number, opts: { seconds?: number; amount?: number; suffix?: boolean }) {
+async function load(
+  url: string,
+  c: number,
+  opts: { seconds?: number; amount?: number; suffix?: boolean; pid?: number },
+): Promise<Load> {
   let next = 0;
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   const t0 = performance.now();
+  const cpu0 = { own: process.cpuUsage(), service: cpuSecondsOf(opts.pid) };
   const instance = autocannon({
     url: `${url}/v1/models/intent/classify`,
     connections: c,
@@ -132,8 +164,8 @@ async function load(url: string, c: number, opts: { seconds?: number; amount?: n
         headers: { 'content-type': 'application/json' },
         setupRequest: (req: object) => {
           const i = next++;
-          const q = queries[i % queries.length];
-          return { ...req, body: JSON.stringify({ inputs: [opts.suffix ? `${q} ${i}` : q] }) };
+          if (!opts.suffix) return { ...req, body: bodies[i % bodies.length] };
+          return { ...req, body: JSON.stringify({ inputs: [`${queries[i % queries.length]} ${i}`] }) };
         },
       },
     ],
@@ -144,6 +176,11 @@ async function load(url: string, c: number, opts: { seconds?: number; amount?: n
   });
   const result = await instance;
   const seconds = (performance.now() - t0) / 1000;
+  const own = process.cpuUsage(cpu0.own);
+  const cpu = {
+    loadgen: (own.user + own.system) / 1e6 / seconds,
+    service: (cpuSecondsOf(opts.pid) - cpu0.service) / seconds,
+  };
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
   return {
@@ -153,25 +190,41 @@ async function load(url: string, c: number, opts: { seconds?: number; amount?: n
     p99: q(0.99),
     errors: result.errors + result.timeouts,
     statuses,
-  } satisfies Load;
+    cpu,
+  };
 }
 
-/** onnxruntime-node offline: tokenise + forward every query in batches, no HTTP; best of 3 passes. */
-async function offlineRowsPerSecond(exp: string, batch: number): Promise<number> {
+/**
+ * onnxruntime-node offline: tokenise + forward every query in batches, no HTTP, onnxruntime's default
+ * threads; best of 3 passes. In file order; in file order with each batch run as length groups (as
+ * recsys serve runs a micro-batch); and sorted by token length first (batches then pad little: the
+ * best an offline job over a known set of rows can do).
+ */
+async function offlineRowsPerSecond(exp: string, batch: number) {
   const model = await openExportModel(await readExportDir(exp), quiet);
-  let best = 0;
-  for (let pass = 0; pass < 3; pass++) {
+  const encode = (q: string) => model.tokenizer.encode(q, undefined, model.maxLength, model.truncation)!;
+  const length = new Map(queries.map((q) => [q, encode(q).ids.length]));
+  const sorted = [...queries].sort((a, b) => length.get(a)! - length.get(b)!);
+  const oneByOne: ForwardMany = async (groups) => {
+    const out: Float32Array[] = [];
+    for (const g of groups) out.push(await model.forward(g));
+    return out;
+  };
+  const pass = async (texts: string[], run: (rows: EncodedRow[]) => Promise<unknown>) => {
     const t0 = performance.now();
-    for (let at = 0; at < queries.length; at += batch) {
-      const rows = queries
-        .slice(at, at + batch)
-        .map((q) => model.tokenizer.encode(q, undefined, model.maxLength, model.truncation)!);
-      await model.forward(rows);
-    }
-    best = Math.max(best, queries.length / ((performance.now() - t0) / 1000));
+    for (let at = 0; at < texts.length; at += batch) await run(texts.slice(at, at + batch).map(encode));
+    return texts.length / ((performance.now() - t0) / 1000);
+  };
+  const forward = (rows: EncodedRow[]) => model.forward(rows);
+  const out = { fileOrder: 0, grouped: 0, sorted: 0 };
+  // The three take turns, pass by pass, so a busy moment of the machine does not land on one of them only.
+  for (let round = 0; round < 3; round++) {
+    out.fileOrder = Math.max(out.fileOrder, await pass(queries, forward));
+    out.grouped = Math.max(out.grouped, await pass(queries, (rows) => forwardGrouped(oneByOne, rows)));
+    out.sorted = Math.max(out.sorted, await pass(sorted, forward));
   }
   await model.close();
-  return best;
+  return out;
 }
 
 async function rssOf(url: string): Promise<{ rss: number; cache: number }> {
@@ -196,19 +249,27 @@ async function main() {
       .join(' ')}; ${duration} s per run`,
   );
   const rows: string[] = [];
+  const cpuRows: string[] = [];
+  // Offline first, on an idle machine (and before --nice lowers this process's priority).
+  const offline = await offlineRowsPerSecond(exp, 32);
   const rec = await startRecsys(exp, ['serve.cache_bytes=0', ...serveSets]);
   const py = await startFastapi(exp);
+  if (nice) setPriority(nice);
   let recAtMax: Load | undefined;
   try {
     for (const side of [rec, py]) await load(side.url, 8, { seconds: 1 }); // warm-up, not counted
     for (const c of connections) {
-      const r = await load(rec.url, c, { seconds: duration });
-      const f = await load(py.url, c, { seconds: duration });
+      const r = await load(rec.url, c, { seconds: duration, pid: rec.child.pid });
+      const f = await load(py.url, c, { seconds: duration, pid: py.child.pid });
       if (c === Math.max(...connections)) recAtMax = r;
       rows.push(
         `| ${c} | ${fmt(r.rps, 0)} | ${fmt(r.p50)} / ${fmt(r.p95)} / ${fmt(r.p99)} | ${fmt(f.rps, 0)} | ` +
           `${fmt(f.p50)} / ${fmt(f.p95)} / ${fmt(f.p99)} | ×${fmt(r.rps / f.rps, 2)} | ` +
           `${fmt(r.p99 / f.p99, 2)} |`,
+      );
+      cpuRows.push(
+        `| ${c} | ${fmt(r.cpu.service, 2)} | ${fmt(r.cpu.loadgen, 2)} | ${fmt(f.cpu.service, 2)} | ` +
+          `${fmt(f.cpu.loadgen, 2)} |`,
       );
       const bad = [r, f].filter((x) => x.errors || Object.keys(x.statuses).some((s) => s !== '200'));
       for (const b of bad) console.log(`  c=${c}: statuses ${JSON.stringify(b.statuses)}, errors ${b.errors}`);
@@ -222,12 +283,18 @@ async function main() {
   );
   console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
+  console.log('\ncores busy (average over each run; the load generator is this process):');
+  console.log('| concurrency | recsys | its load generator | FastAPI | its load generator |');
+  console.log('|---|---|---|---|---|');
+  for (const r of cpuRows) console.log(r);
 
-  const offline = await offlineRowsPerSecond(exp, 32);
+  const served = recAtMax?.rps ?? Number.NaN;
   console.log(
-    `\nmicro-batched (recsys serve, c=${Math.max(...connections)}): ${fmt(recAtMax?.rps ?? NaN, 0)} rows/s; ` +
-      `onnxruntime-node offline batches of 32: ${fmt(offline, 0)} rows/s; ` +
-      `ratio ${fmt((recAtMax?.rps ?? NaN) / offline, 2)}`,
+    `\nmicro-batched (recsys serve, c=${Math.max(...connections)}${nice ? `, load generator at nice ${nice}` : ''}): ` +
+      `${fmt(served, 0)} rows/s; onnxruntime-node offline batches of 32: ${fmt(offline.fileOrder, 0)} rows/s ` +
+      `in file order (ratio ${fmt(served / offline.fileOrder, 2)}), ${fmt(offline.grouped, 0)} rows/s with ` +
+      `each batch run as length groups (ratio ${fmt(served / offline.grouped, 2)}), ${fmt(offline.sorted, 0)} ` +
+      `rows/s sorted by length (ratio ${fmt(served / offline.sorted, 2)})`,
   );
 
   const mem = await startRecsys(exp, serveSets);

@@ -64,7 +64,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
   });
 
-  app.addHook('onRequest', async (req, reply) => {
+  // Both hooks take a callback rather than being async: they run on every request, and an async hook
+  // costs a promise and a microtask turn each time.
+  app.addHook('onRequest', (req, reply, done) => {
     state.inflight++;
     reply.raw.once('close', () => state.inflight--);
     reply.header('x-request-id', req.id);
@@ -72,13 +74,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (state.draining) reply.header('connection', 'close');
     if (deps.apiKey && req.url !== '/healthz' && !bearerMatches(req.headers.authorization, deps.apiKey)) {
       reply.header('www-authenticate', 'Bearer');
-      throw new HttpError(401, 'missing or wrong bearer token (Authorization: Bearer …)');
+      return done(new HttpError(401, 'missing or wrong bearer token (Authorization: Bearer …)'));
     }
+    done();
   });
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: req.method, status: String(reply.statusCode) });
     metrics.latency.observe({ route }, reply.elapsedTime / 1000);
+    done();
   });
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
     const status = err instanceof HttpError ? err.statusCode : err.validation ? 400 : (err.statusCode ?? 500);

@@ -23,6 +23,11 @@ export class RowCache {
       });
   }
 
+  /** False when serve.cache_bytes is 0: nothing is stored, and callers need not build keys. */
+  get enabled(): boolean {
+    return this.lru !== undefined;
+  }
+
   static key(sha256: string, kind: string, row: EncodedRow): string {
     // Token types matter for pairs: the first type-1 position marks where the pair starts.
     const pairAt = Array.prototype.indexOf.call(row.typeIds, 1);

@@ -60,23 +60,30 @@ export async function rowsThrough(
   rows: EncodedRow[],
   cache: RowCache,
 ): Promise<Float32Array[]> {
+  // With the cache off no key is built: a key joins every token id of the row.
+  if (!cache.enabled) return submit(batcher, rows);
   const keys = rows.map((r) => RowCache.key(m.sha256, kind, r));
   const out = keys.map((k) => cache.get(k));
   const missing = out.flatMap((v, i) => (v ? [] : [i]));
   if (missing.length) {
-    let computed: Float32Array[];
-    try {
-      computed = await batcher.submit(missing.map((i) => rows[i]));
-    } catch (err) {
-      if (err instanceof QueueFull) throw new HttpError(429, err.message, { 'retry-after': '1' });
-      throw err;
-    }
+    const toRun = missing.map((i) => rows[i]);
+    const computed = await submit(batcher, toRun);
     missing.forEach((i, j) => {
       out[i] = computed[j];
       cache.set(keys[i], computed[j]);
     });
   }
   return out as Float32Array[];
+}
+
+/** The rows through the batcher; a full queue is 429 with Retry-After. */
+async function submit(batcher: MicroBatcher<Float32Array>, rows: EncodedRow[]): Promise<Float32Array[]> {
+  try {
+    return await batcher.submit(rows);
+  } catch (err) {
+    if (err instanceof QueueFull) throw new HttpError(429, err.message, { 'retry-after': '1' });
+    throw err;
+  }
 }
 
 export interface ClassifyRequest {

@@ -9,6 +9,11 @@ export interface ServeMetrics {
   batchSize: Histogram<'model' | 'kind'>;
   batchSeconds: Histogram<'model' | 'kind'>;
   queueDepth: Gauge<'model' | 'kind'>;
+  /**
+   * The latest queue depth of each model's batchers, kept as plain numbers (they change twice per
+   * request) and copied into `recsys_queue_depth` when /metrics is read.
+   */
+  queueDepths: Map<string, { model: string; kind: string; depth: number }>;
   rejected: Counter<'model' | 'reason'>;
   loadSeconds: Gauge<'model'>;
   reloads: Counter<'model' | 'result'>;
@@ -19,6 +24,7 @@ export function serveMetrics(cache: RowCache): ServeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'recsys_' });
   const registers = [registry];
+  const queueDepths: ServeMetrics['queueDepths'] = new Map();
   const metrics: ServeMetrics = {
     registry,
     requests: new Counter({
@@ -53,7 +59,11 @@ export function serveMetrics(cache: RowCache): ServeMetrics {
       help: 'Rows waiting for a forward pass',
       labelNames: ['model', 'kind'],
       registers,
+      collect() {
+        for (const q of queueDepths.values()) this.set({ model: q.model, kind: q.kind }, q.depth);
+      },
     }),
+    queueDepths,
     rejected: new Counter({
       name: 'recsys_rejected_total',
       help: 'Requests refused before inference: queue full (429) or not ready/draining (503)',

@@ -6,6 +6,7 @@ import { readExportDir } from '../infer/export-dir.js';
 import { openExportModel, type InferenceModel } from '../infer/model.js';
 import type { Logger } from '../lib/log.js';
 import { MicroBatcher, type BatcherOptions } from './batcher.js';
+import { type ForwardMany, forwardGrouped } from './groups.js';
 import { onWorkers } from './worker-pool.js';
 
 /** How every served model runs: its runtime, batching and what /embed pools. */
@@ -101,8 +102,15 @@ export async function servedModel(
   try {
     await model.forward(rows);
     await model.forward(rows.slice(0, 1));
-    const run = async (r: EncodedRow[]) => perRow(await model.forward(r), r.length);
-    classify = new MicroBatcher(run, batching('classify'));
+    // A worker pool takes a micro-batch's length groups in one message; in process they run one by one.
+    const many: ForwardMany =
+      (model as { forwardMany?: ForwardMany }).forwardMany ??
+      (async (groups) => {
+        const out: Float32Array[] = [];
+        for (const g of groups) out.push(await model.forward(g));
+        return out;
+      });
+    classify = new MicroBatcher((r: EncodedRow[]) => forwardGrouped(many, r), batching('classify'));
   } catch (err) {
     forwardError = err;
   }

@@ -1,14 +1,17 @@
 /**
  * Worker thread body for serve's inference pool: one onnxruntime session of the export's ONNX file.
  * onnxruntime-node runs a session synchronously on the thread that calls it, so forward passes here
- * leave the main thread free for HTTP, tokenising and batching. Padded batches come in, logits or
- * hidden states go back as transferred buffers.
+ * leave the main thread free for HTTP, tokenising and batching. Padded batches come in (the length
+ * groups of one micro-batch in one message), logits or hidden states go back as transferred buffers.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IdBatch } from '../data/batch.js';
 import { onnxRunner } from '../infer/runners.js';
 
-export type WorkerRequest = { id: number; kind: 'run' | 'hidden'; batch: IdBatch } | { id: number; kind: 'close' };
+export type WorkerRequest =
+  | { id: number; kind: 'run'; batches: IdBatch[] }
+  | { id: number; kind: 'hidden'; batch: IdBatch }
+  | { id: number; kind: 'close' };
 
 export type WorkerReply =
   | { id: -1; kind: 'ready'; hidden: boolean }
@@ -16,7 +19,8 @@ export type WorkerReply =
   | {
       id: number;
       kind: 'done';
-      logits?: Float32Array;
+      /** One per batch of a 'run' request. */
+      logits?: Float32Array[];
       lastHidden?: Float32Array;
       pooled?: Float32Array;
       hiddenSize?: number;
@@ -39,8 +43,10 @@ try {
         port.postMessage({ id: req.id, kind: 'done' } satisfies WorkerReply);
         port.close();
       } else if (req.kind === 'run') {
-        const logits = await runner.run(req.batch);
-        port.postMessage({ id: req.id, kind: 'done', logits } satisfies WorkerReply, buffers([logits]));
+        // Several length groups of one micro-batch: one message in, one out.
+        const logits: Float32Array[] = [];
+        for (const batch of req.batches) logits.push(await runner.run(batch));
+        port.postMessage({ id: req.id, kind: 'done', logits } satisfies WorkerReply, buffers(logits));
       } else {
         const h = await runner.hidden!(req.batch);
         const reply: WorkerReply = { id: req.id, kind: 'done', ...h };

@@ -85,13 +85,20 @@ export function createService(opts: ServeOptions) {
       },
       pooling: opts.pooling,
       normalize: opts.normalize,
-      observe: (model, kind) => ({
-        onBatch: (rows, seconds) => {
-          metrics.batchSize.observe({ model, kind }, rows);
-          metrics.batchSeconds.observe({ model, kind }, seconds);
-        },
-        onDepth: (depth) => metrics.queueDepth.set({ model, kind }, depth),
-      }),
+      observe: (model, kind) => {
+        // A reloaded model's batcher takes the entry over; /metrics reads it (a number, not a gauge call per change).
+        const queue = { model, kind, depth: 0 };
+        metrics.queueDepths.set(`${model}\0${kind}`, queue);
+        return {
+          onBatch: (rows, seconds) => {
+            metrics.batchSize.observe({ model, kind }, rows);
+            metrics.batchSeconds.observe({ model, kind }, seconds);
+          },
+          onDepth: (depth) => {
+            queue.depth = depth;
+          },
+        };
+      },
     },
     log,
     metrics,

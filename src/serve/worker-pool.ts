@@ -2,6 +2,7 @@ import { padRows, type EncodedRow, type IdBatch } from '../data/batch.js';
 import type { InferenceModel } from '../infer/model.js';
 import type { HiddenStates } from '../infer/runners.js';
 import { startWorker } from '../lib/worker.js';
+import type { ForwardMany } from './groups.js';
 import type { WorkerReply, WorkerRequest } from './onnx-worker.js';
 
 interface Pending {
@@ -13,23 +14,26 @@ interface Pending {
  * The model's forward passes on worker threads, one onnxruntime session each: the main thread keeps
  * the tokenizer, padding (padRows, as every runtime takes it) and batching, and stays responsive
  * while a batch runs. A batch goes to the worker with the fewest batches in hand. The returned
- * model is the given one with `forward` and `hidden` moved to the pool (its own session is closed).
+ * model is the given one with `forward` and `hidden` moved to the pool (its own session is closed),
+ * plus `forwardMany`: the length groups of one micro-batch to one worker in one message.
  */
 export async function onWorkers(model: InferenceModel, workers: number, threads: number | null) {
   const pool = await Promise.all(Array.from({ length: workers }, () => startOne(model.modelPath, threads)));
   const pick = () => pool.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-  const send = (kind: 'run' | 'hidden', rows: EncodedRow[]) => pick().send(kind, padRows(rows, model.padId));
-  const forward = async (rows: EncodedRow[]) => (await send('run', rows)).logits!;
+  const pad = (rows: EncodedRow[]) => padRows(rows, model.padId);
+  const forwardMany: ForwardMany = async (groups) => (await pick().run(groups.map(pad))).logits!;
+  const forward = async (rows: EncodedRow[]) => (await forwardMany([rows]))[0];
   const hidden = async (rows: EncodedRow[]): Promise<HiddenStates> => {
-    const r = await send('hidden', rows);
+    const r = await pick().hidden(pad(rows));
     return { hiddenSize: r.hiddenSize!, lastHidden: r.lastHidden, pooled: r.pooled };
   };
   // The workers hold the model now: the main thread's session goes, so the weights are not in memory twice.
   await model.close();
-  const pooled: InferenceModel = Object.create(model);
+  const pooled: InferenceModel & { forwardMany: ForwardMany } = Object.create(model);
   Object.assign(pooled, {
     forward,
-    ...(pool[0].hidden ? { hidden } : { hidden: undefined }),
+    forwardMany,
+    ...(pool[0].hasHidden ? { hidden } : { hidden: undefined }),
     close: async () => {
       await Promise.all(pool.map((w) => w.close()));
     },
@@ -62,21 +66,18 @@ async function startOne(file: string, threads: number | null) {
     });
     worker.on('exit', (code) => failAll(new Error(`inference worker exited (${code})`)));
   });
-  const hidden = await ready;
+  const hasHidden = await ready;
   const request = (req: WorkerRequest, transfer: ArrayBuffer[] = []) =>
     new Promise<Extract<WorkerReply, { kind: 'done' }>>((resolve, reject) => {
       pending.set(req.id, { resolve, reject });
       worker.postMessage(req, transfer);
     });
+  const buffers = (b: IdBatch) => [b.inputIds.buffer, b.attentionMask.buffer, b.tokenTypeIds.buffer] as ArrayBuffer[];
   return {
     pending,
-    hidden,
-    send: (kind: 'run' | 'hidden', batch: IdBatch) =>
-      request({ id: next++, kind, batch }, [
-        batch.inputIds.buffer,
-        batch.attentionMask.buffer,
-        batch.tokenTypeIds.buffer,
-      ] as ArrayBuffer[]),
+    hasHidden,
+    run: (batches: IdBatch[]) => request({ id: next++, kind: 'run', batches }, batches.flatMap(buffers)),
+    hidden: (batch: IdBatch) => request({ id: next++, kind: 'hidden', batch }, buffers(batch)),
     async close() {
       await request({ id: next++, kind: 'close' }).catch(() => {});
       await worker.terminate();
