@@ -342,6 +342,7 @@ export const PATH_KEYS = [
   'serve.index',
   'pretrain.input',
   'pretrain.out',
+  'pretrain.corpus_dir',
 ] as const;
 
 /** Keys that may hold a hub id (org/name) instead of a path: kept verbatim when nothing exists there. */
