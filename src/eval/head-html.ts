@@ -62,7 +62,8 @@ export function residualHistogramSvg(plot: OutputPlot, width = 440, height = 230
     const y = sy(f, c);
     p.push(
       `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w.toFixed(1)}" height="${(sy(f, 0) - y).toFixed(1)}" ` +
-        `fill="${PALETTE[0]}" data-count="${c}"><title>${tickText(edges[k])} … ${tickText(edges[k + 1])}: ${c}</title></rect>`,
+        `fill="${PALETTE[0]}" data-count="${c}">` +
+        `<title>${tickText(edges[k])} … ${tickText(edges[k + 1])}: ${c}</title></rect>`,
     );
   });
   p.push('</svg>');
@@ -95,7 +96,8 @@ export function scatterSvg(plot: OutputPlot, width = 440, height = 300): string 
 
 function table(head: string[], rows: string[][]): string {
   const th = head.map((h) => `<th>${esc(h)}</th>`).join('');
-  return `<table><tr>${th}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`;
+  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
+  return `<table><tr>${th}</tr>${body}</table>`;
 }
 
 function regressionSections(r: HeadReport): string[] {
@@ -128,7 +130,8 @@ function multiLabelSections(r: HeadReport): string[] {
     : 'No thresholds.json: every label is decided at 0.5.';
   return [
     '<section><h2>Per-label precision, recall, F1</h2>' +
-      `${table(['label', 'precision', 'recall', 'F1', 'support', 'threshold'], rows)}<ul><li>${note}</li></ul></section>`,
+      table(['label', 'precision', 'recall', 'F1', 'support', 'threshold'], rows) +
+      `<ul><li>${note}</li></ul></section>`,
   ];
 }
 
@@ -161,16 +164,17 @@ export function headHtmlReport(r: HeadReport, opts: { curves?: Chart[]; title?: 
       esc(g.condition),
     ]);
     out.push(
-      `<section class="gate ${failed ? 'fail' : 'pass'}"><h2>${verdict}</h2>${table(['', 'metric', 'value', 'condition'], rows)}</section>`,
+      `<section class="gate ${failed ? 'fail' : 'pass'}"><h2>${verdict}</h2>` +
+        `${table(['', 'metric', 'value', 'condition'], rows)}</section>`,
     );
   }
-  out.push(
-    `<div class="cards">${cards.map(([n, v]) => `<div class="card"><b>${esc(v)}</b><span>${esc(n)}</span></div>`).join('')}</div>`,
-  );
+  const card = ([n, v]: string[]) => `<div class="card"><b>${esc(v)}</b><span>${esc(n)}</span></div>`;
+  out.push(`<div class="cards">${cards.map(card).join('')}</div>`);
   out.push(...(r.task === 'regression' ? regressionSections(r) : multiLabelSections(r)));
   if (opts.curves?.length)
     out.push(
-      `<section><h2>Training curves</h2><div class="charts">${opts.curves.map((c) => lineChartSvg(c)).join('')}</div></section>`,
+      '<section><h2>Training curves</h2><div class="charts">' +
+        `${opts.curves.map((c) => lineChartSvg(c)).join('')}</div></section>`,
     );
   out.push('</main></body></html>\n');
   return out.join('\n');

@@ -128,7 +128,8 @@ describe('the streamed pretraining corpus', () => {
     corpus.train.close();
     const strict = { ...o, dir: path.join(dir, 'strict'), maxBadRows: 3 };
     await expect(mlmCorpus(strict)).rejects.toThrow(
-      `${input}: 4 bad row(s), more than pretrain.max_bad_rows=3; all are listed in ${path.join(strict.dir, 'rejects.csv')}`,
+      `${input}: 4 bad row(s), more than pretrain.max_bad_rows=3; all are listed in ` +
+        path.join(strict.dir, 'rejects.csv'),
     );
     expect(readdirSync(strict.dir)).toEqual(['rejects.csv']);
   });

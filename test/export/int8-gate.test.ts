@@ -106,7 +106,10 @@ describe('the int8 gate by head', () => {
     );
     expect(far.status).toBe('failed');
     expect(far.failure).toMatch(
-      /^max \|Δoutput\| 5\.00e-1 is 0\.2\d\d of the float outputs' std 2\.\d\de\+0 on 100 rows, above export\.int8_max_relative_error 0\.1$/,
+      new RegExp(
+        "^max \\|Δoutput\\| 5\\.00e-1 is 0\\.2\\d\\d of the float outputs' std 2\\.\\d\\de\\+0 on 100 rows, " +
+          'above export\\.int8_max_relative_error 0\\.1$',
+      ),
     );
     // a looser bound lets the same drift through; argmax never counts for a regression head
     expect(
