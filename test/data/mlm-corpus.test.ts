@@ -64,15 +64,18 @@ describe('the streamed pretraining corpus', () => {
       corpus.validation?.close();
     });
 
-  it('tokenizing on 2 worker threads writes the same bytes as on the main thread', async () => {
-    const one = tempDir('recsys-corpus-');
-    const two = tempDir('recsys-corpus-');
-    const a = await mlmCorpus(options(one, { packing: 'one_per_row' }));
-    const b = await mlmCorpus(options(two, { packing: 'one_per_row', workers: 2, minBytesForWorkers: 0 }));
-    const files = readdirSync(one).sort();
-    expect(readdirSync(two).sort()).toEqual(files);
-    for (const f of files) expect(readFileSync(path.join(two, f)).equals(readFileSync(path.join(one, f)))).toBe(true);
-    for (const c of [a, b]) c.train.close();
+  it('tokenizing on 2 worker threads writes the same bytes as on the main thread (both packings)', async () => {
+    for (const packing of ['group_texts', 'one_per_row'] as Packing[]) {
+      const one = tempDir('recsys-corpus-');
+      const two = tempDir('recsys-corpus-');
+      const a = await mlmCorpus(options(one, { packing }));
+      const b = await mlmCorpus(options(two, { packing, workers: 2, minBytesForWorkers: 0 }));
+      const files = readdirSync(one).sort();
+      expect(files.length).toBeGreaterThan(3);
+      expect(readdirSync(two).sort()).toEqual(files);
+      for (const f of files) expect(readFileSync(path.join(two, f)).equals(readFileSync(path.join(one, f)))).toBe(true);
+      for (const c of [a, b]) c.train.close();
+    }
   });
 
   it('training reads rows with at most (cached batches × record batch) rows in memory', async () => {
