@@ -37,6 +37,8 @@ const shardName = (split: string, n: number) => `${split}-${String(n).padStart(5
 export class CorpusShardWriter {
   private writer: ShardWriter | null = null;
   private readonly written: { file: string; tmp: string }[] = [];
+  /** Shards being closed (flushed and synced) while the next one is written. */
+  private readonly pending: Promise<void>[] = [];
   private readonly zeros: Int8Array;
   private rowsInShard = 0;
   private lengths = new Set<number>();
@@ -72,7 +74,6 @@ export class CorpusShardWriter {
     this.rowsInShard = 0;
   }
 
-  private pending: Promise<void>[] = [];
   private closeCurrent(): Promise<void> {
     const w = this.writer;
     if (!w) return Promise.resolve();
@@ -94,6 +95,8 @@ export class CorpusShardWriter {
   }
 
   async abort(): Promise<void> {
+    void this.closeCurrent();
+    this.writer = null;
     await Promise.allSettled(this.pending);
     for (const w of this.written) await rm(w.tmp, { force: true });
   }
