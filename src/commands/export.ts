@@ -49,6 +49,7 @@ export async function exportCommand(opts: ExportFlags): Promise<void> {
     log,
     quantize: config.export.quantize ?? undefined,
     int8MinAgreement: config.export.int8_min_agreement,
+    int8MaxRelativeError: config.export.int8_max_relative_error,
   });
   if (opts.json) process.stdout.write(`${JSON.stringify(result.record, null, 2)}\n`);
 }

@@ -173,9 +173,22 @@ function formatIssues(issues: z.core.$ZodIssue[]): string[] {
   return out;
 }
 
+/** Rules between keys that each look valid alone; one line per problem, naming the key. */
+function crossKeyProblems(config: RecsysConfig): string[] {
+  const out: string[] = [];
+  if (config.task === 'regression' && config.data.labels)
+    out.push(
+      'data.labels: a regression run has numeric targets, not a label map; remove it ' +
+        '(several outputs are named by data.label_columns)',
+    );
+  return out;
+}
+
 export function validateConfig(raw: Tree): RecsysConfig {
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(formatIssues(result.error.issues));
+  const problems = crossKeyProblems(result.data);
+  if (problems.length) throw new ConfigError(problems);
   return result.data;
 }
 

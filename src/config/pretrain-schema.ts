@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, fraction, nonNegNumber, oneOf, path, posInt, posNumber, str } from './fields.js';
+import { bool, fraction, nonNegInt, nonNegNumber, oneOf, path, posInt, posNumber, str } from './fields.js';
 
 /**
  * `recsys pretrain`: masked-LM pretraining on unlabelled text. The optimiser, schedule, batch size,
@@ -11,6 +11,15 @@ export const pretrainSchema = z
     input: path().optional().describe('Unlabelled text: .csv, .tsv, .jsonl/.ndjson or .arrow'),
     text_column: str().default('text').describe('Column with the text'),
     out: path().optional().describe('Run directory of the pretraining run (its model/ is what train --model reads)'),
+    corpus_dir: path()
+      .nullable()
+      .default(null)
+      .describe('Where the tokenized text goes (Arrow shards + manifest; null: RUN/corpus); a later run reuses it'),
+    shard_rows: posInt().default(100_000).describe('Sequences per Arrow shard file of the tokenized text'),
+    max_bad_rows: nonNegInt()
+      .nullable()
+      .default(null)
+      .describe('Fail when more rows than this are rejected (empty or missing text); null: list them, no limit'),
     max_length: posInt().default(128).describe('Tokens per block (group_texts) or per text (one_per_row)'),
     packing: oneOf(['group_texts', 'one_per_row'])
       .default('group_texts')

@@ -224,7 +224,10 @@ export const exportSchema = z
       .min(0, { error: 'expected a number in [0, 1]' })
       .max(1, { error: 'expected a number in [0, 1]' })
       .default(0.99)
-      .describe('--quantize int8: smallest share of check rows whose top label matches the float model'),
+      .describe('--quantize int8: smallest share of check rows whose top label (label set) matches the float model'),
+    int8_max_relative_error: posNumber()
+      .default(0.1)
+      .describe("--quantize int8, regression: largest |Δoutput| relative to the float outputs' std"),
   })
   .describe('Export to ONNX and TensorFlow SavedModel');
 
@@ -342,6 +345,7 @@ export const PATH_KEYS = [
   'serve.index',
   'pretrain.input',
   'pretrain.out',
+  'pretrain.corpus_dir',
 ] as const;
 
 /** Keys that may hold a hub id (org/name) instead of a path: kept verbatim when nothing exists there. */

@@ -112,6 +112,18 @@ export function buildManifest(a: {
   };
 }
 
+/**
+ * A `recsys pretrain` run dir holds a masked-LM model, no task head: eval, export and predict (and
+ * train --data) are told what to do with it instead of that its manifest is not a dataset's.
+ */
+export function refusePretrainingRun(dir: string, manifest: unknown): void {
+  if ((manifest as { kind?: unknown } | null)?.kind === 'pretrain')
+    throw new UsageError(
+      `${dir}: this is a pretraining (masked-LM) run, with no task head; fine-tune it with ` +
+        `\`recsys train --model ${path.join(dir, 'model')}\``,
+    );
+}
+
 /** Read a dataset dir's manifest; a dir without one is incomplete (an interrupted prepare). */
 export function readManifest(dir: string): DatasetManifest {
   const file = path.join(dir, MANIFEST_FILE);
@@ -119,6 +131,7 @@ export function readManifest(dir: string): DatasetManifest {
   if (!existsSync(file))
     throw new DataError(`${dir}: no ${MANIFEST_FILE}; the dataset is incomplete (re-run recsys prepare)`);
   const m = readJsonObject(file) as unknown as DatasetManifest;
+  refusePretrainingRun(dir, m);
   if (m.format !== MANIFEST_FORMAT) throw new DataError(`${file}: not a recsys dataset manifest`);
   checkManifestShape(m, file);
   return m;

@@ -49,6 +49,8 @@ export class ShardWriter {
     withId: boolean,
     withGroup = false,
     withTargets = false,
+    /** Rows per record batch: the unit a random-access reader (pretraining corpus) decodes at once. */
+    private readonly batchRows = BATCH_ROWS,
   ) {
     const fields: Field[] = [
       new Field('input_ids', new List(new Field('item', new Int32(), false)), false),
@@ -68,7 +70,7 @@ export class ShardWriter {
   write(example: Example): void {
     this.pending.push(example);
     this.rows++;
-    if (this.pending.length >= BATCH_ROWS) this.flush();
+    if (this.pending.length >= this.batchRows) this.flush();
   }
 
   private flush(): void {

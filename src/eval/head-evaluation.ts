@@ -1,14 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DatasetManifest, SplitInfo } from '../data/manifest.js';
-import { writeJsonAtomic } from '../lib/atomic.js';
+import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
 import { UsageError } from '../lib/errors.js';
 import { catchInterrupts } from '../lib/interrupt.js';
 import { rowsProgress } from '../lib/progress.js';
 import type { EvalRequest } from './evaluation.js';
+import { headHtmlReport } from './head-html.js';
 import { evaluateHeadSplit } from './head-run.js';
 import { buildHeadGates, buildHeadReport, headGateReport, type HeadReport } from './head-report.js';
 import type { HeadTask } from './heads.js';
+import { readTrainingCurves } from './html.js';
 import type { EvalSource } from './source.js';
 
 /**
@@ -71,6 +73,7 @@ export async function evaluateHeadModel(
         rows: r.rows,
         thresholds: model.thresholds,
         metrics: r.metrics,
+        ...(r.plots ? { plots: r.plots } : {}),
         source: {
           run: source.kind === 'run' ? source.dir : null,
           export: source.kind === 'export' ? source.dir : null,
@@ -86,8 +89,11 @@ export async function evaluateHeadModel(
       });
       report.gates = headGateReport(specs, r.metrics);
       if (req.report) {
-        await writeJsonAtomic(path.join(path.resolve(req.report), 'report.json'), report);
-        log.info(`report: ${path.join(path.resolve(req.report), 'report.json')}`);
+        const dir = path.resolve(req.report);
+        await writeJsonAtomic(path.join(dir, 'report.json'), report);
+        const curves = source.metricsFile ? readTrainingCurves(source.metricsFile) : [];
+        await writeFileAtomic(path.join(dir, 'index.html'), headHtmlReport(report, { curves }));
+        log.info(`report: ${path.join(dir, 'index.html')} (+ report.json)`);
       }
       return { report, gates: report.gates };
     } finally {

@@ -1,3 +1,4 @@
+import type { OutputPlot } from './head-plots.js';
 import { UsageError } from '../lib/errors.js';
 import { evaluateGates, parseGateArg, type GateReport, type GateSpec } from './gates.js';
 import { HEADS, type HeadTask } from './heads.js';
@@ -16,6 +17,8 @@ export interface HeadReport
   /** Multi-label: the thresholds applied (from the run's thresholds.json, else 0.5). */
   thresholds: number[] | null;
   metrics: Flat;
+  /** Regression: per output, a residual histogram and (target, prediction) samples (eval/head-plots.ts). */
+  plots?: OutputPlot[];
 }
 
 export function isHeadReport(r: unknown): r is HeadReport {

@@ -1,3 +1,4 @@
+import type { OutputPlot } from './head-plots.js';
 import { readSplitBatches } from '../data/split-reader.js';
 import { AtomicTextStream } from '../lib/atomic-stream.js';
 import { DataError } from '../lib/errors.js';
@@ -24,6 +25,8 @@ export interface HeadSplitOptions {
 
 export interface HeadSplitResult {
   metrics: Flat;
+  /** Regression: residual histograms and scatter samples for the HTML report. */
+  plots?: OutputPlot[];
   rows: number;
   seconds: number;
   sha256: string;
@@ -92,7 +95,14 @@ export async function evaluateHeadSplit(model: EvalModel, opts: HeadSplitOptions
     if (opts.expectedSha256 && sha256 !== opts.expectedSha256)
       throw new DataError(`${opts.file}: sha256 differs from the manifest's; the split changed after recsys prepare`);
     ok = true;
-    return { metrics: acc.compute(), rows: seen, seconds: (performance.now() - t0) / 1000, sha256 };
+    const plots = acc.plots?.();
+    return {
+      metrics: acc.compute(),
+      ...(plots ? { plots } : {}),
+      rows: seen,
+      seconds: (performance.now() - t0) / 1000,
+      sha256,
+    };
   } finally {
     await (ok ? writer?.commit() : writer?.abort());
   }

@@ -1,3 +1,4 @@
+import type { OutputPlot } from './head-plots.js';
 import type { ProblemType } from '../model/index.js';
 import { MultiLabelAccumulator, multiLabelMetricNames } from './multilabel.js';
 import { type Flat, RegressionAccumulator, regressionMetricNames } from './regression.js';
@@ -14,6 +15,8 @@ export interface HeadAccumulator {
   readonly rows: number;
   add(logits: ArrayLike<number>, targets: ArrayLike<number>): void;
   compute(): Flat;
+  /** Regression: what the HTML report plots. */
+  plots?(): OutputPlot[];
 }
 
 export interface HeadSpec {

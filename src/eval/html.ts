@@ -8,14 +8,14 @@ import type { EvalReport } from './report.js';
  * curves of a run (RUN_DIR/metrics.jsonl) when present.
  */
 
-const esc = (s: unknown) =>
+export const esc = (s: unknown) =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const f4 = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : formatFixed(x, 4));
+export const f4 = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : formatFixed(x, 4));
 /** The opening tag of an inline SVG of this size, labelled for screen readers. */
-const svgOpen = (width: number, height: number, label: string) =>
+export const svgOpen = (width: number, height: number, label: string) =>
   `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
   `role="img" aria-label="${label}">`;
-const PALETTE = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
+export const PALETTE = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
 
 // ------------------------------------------------------------------ training curves
 
@@ -73,7 +73,7 @@ export function readTrainingCurves(file: string, maxCharts = 8): Chart[] {
     }));
 }
 
-function niceTicks(lo: number, hi: number, count = 5): number[] {
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
@@ -83,10 +83,10 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
   return out;
 }
 
-const tickText = (t: number) =>
+export const tickText = (t: number) =>
   Math.abs(t) >= 1e4 || (Math.abs(t) < 1e-3 && t !== 0) ? t.toExponential(1) : String(Number(t.toPrecision(4)));
 
-function lineChartSvg(chart: Chart, width = 440, height = 230): string {
+export function lineChartSvg(chart: Chart, width = 440, height = 230): string {
   const m = { l: 56, r: 12, t: 30 + 14 * Math.ceil(chart.series.length / 2), b: 40 };
   const all = chart.series.flatMap((s) => s.points);
   let [x0, x1] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
@@ -248,7 +248,7 @@ function perClassBarsSvg(r: EvalReport): string {
 
 // ------------------------------------------------------------------ page
 
-const CSS = `
+export const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f1f5f9;color:#0f172a}
 main{max-width:1180px;margin:0 auto;padding:24px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:0 0 12px}

@@ -1,3 +1,4 @@
+import { outputPlot, type OutputPlot } from './head-plots.js';
 /**
  * Regression metrics over plain numbers, as scikit-learn and SciPy compute them (float64):
  * - mae, mse, rmse, r2: sklearn mean_absolute_error, mean_squared_error, root_mean_squared_error,
@@ -98,6 +99,11 @@ export class RegressionAccumulator {
         this.pred[j].push(outputs[i * w + j]);
         this.truth[j].push(targets[i * w + j]);
       }
+  }
+
+  /** Residual histograms and scatter samples for the HTML report (eval/head-plots.ts). */
+  plots(): OutputPlot[] {
+    return this.names.map((name, j) => outputPlot(name, this.truth[j], this.pred[j]));
   }
 
   compute(): Flat {

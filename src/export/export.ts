@@ -23,7 +23,7 @@ import { catchInterrupts } from '../lib/interrupt.js';
 import { writeOnnx, writeSm } from './artifacts.js';
 import { buildInferenceGraph, opHistogram } from './graph.js';
 import { embeddingHeadOf, embeddingReference, loadEmbeddingCheckRows } from './embedding-check.js';
-import { checkMinAgreement, gateQuantized, type Int8Report } from './int8-gate.js';
+import { checkMaxRelativeError, checkMinAgreement, gateQuantized, type Int8Report } from './int8-gate.js';
 import { ONNX_OPSETS, type OnnxOpset } from './onnx.js';
 import { checkParity, loadCheckRows, parityLine, type CheckRows, type ParityResult } from './parity.js';
 import { EXPORT_ENTRIES, PENDING_RECORD } from './record.js';
@@ -69,6 +69,8 @@ export interface ExportOptions {
   quantize?: 'int8';
   /** Smallest argmax agreement of the int8 model with the float model (default 0.99). */
   int8MinAgreement?: number;
+  /** Regression: largest int8 |Δoutput| relative to the float outputs' std (default 0.1). */
+  int8MaxRelativeError?: number;
   /** Put ONNX weights in an external data file above this many bytes (default 1.8 GiB). */
   externalDataThreshold?: number;
   /** Test hook: runs after an artifact is written and before it is checked (e.g. to corrupt it). */
@@ -153,6 +155,7 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
   if (opts.quantize && !formats.includes('onnx'))
     throw new UsageError('--quantize int8 applies to ONNX only; add onnx to --format');
   const int8MinAgreement = checkMinAgreement(opts.int8MinAgreement);
+  const int8MaxRelativeError = checkMaxRelativeError(opts.int8MaxRelativeError);
   const out = path.resolve(opts.out);
 
   const run = await readRun(path.resolve(opts.runDir));
@@ -236,6 +239,7 @@ export async function exportRun(opts: ExportOptions): Promise<ExportResult> {
           atol,
           log,
           minAgreement: int8MinAgreement,
+          head: { problemType: run.config.problemType, thresholds, maxRelativeError: int8MaxRelativeError },
         });
         records.onnx!.quantized = quantizedDoc;
       }

@@ -34,10 +34,14 @@ export function checkRunDirForTraining(
   return 'fresh';
 }
 
-/** Remove a previous run's own entries (and temp names); other files in the dir are never deleted. */
-export async function clearRunDir(runDir: string): Promise<void> {
+/**
+ * Remove a previous run's own entries (and temp names) but those in `keep` (a pretraining run's corpus,
+ * which checks itself); other files in the dir are never deleted.
+ */
+export async function clearRunDir(runDir: string, keep: readonly string[] = []): Promise<void> {
   if (!existsSync(runDir)) return;
   for (const e of readdirSync(runDir)) {
+    if (keep.includes(e)) continue;
     if (RUN_ENTRIES.has(e) || e.includes('.tmp-')) await rm(path.join(runDir, e), { recursive: true, force: true });
   }
 }

@@ -13,6 +13,10 @@ const MAY_CHANGE = [
   'backend',
   'train.out',
   'pretrain.out',
+  // Where the tokenized text is kept and how it is cut into files do not change its rows.
+  'pretrain.corpus_dir',
+  'pretrain.shard_rows',
+  'pretrain.max_bad_rows',
   'train.checkpoint_every',
   'train.checkpoint_every_minutes',
   'train.keep_checkpoints',

@@ -12,6 +12,8 @@ export const RUN_FILES = {
   summary: 'train_summary.json',
   config: 'config.yaml',
   manifest: 'manifest.json',
+  /** recsys pretrain: the tokenized text (Arrow shards, manifest, rejects.csv). */
+  corpus: 'corpus',
 } as const;
 
 export type RunPaths = { -readonly [K in keyof typeof RUN_FILES]: string } & { dir: string };

@@ -1,7 +1,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { MANIFEST_FILE, MANIFEST_FORMAT, readManifest, type DatasetManifest } from '../data/manifest.js';
+import {
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  readManifest,
+  refusePretrainingRun,
+  type DatasetManifest,
+} from '../data/manifest.js';
 import { DataError, UsageError } from '../lib/errors.js';
 import { readJsonObject } from '../lib/json-file.js';
 import { runPaths, type RunPaths } from './layout.js';
@@ -56,6 +62,7 @@ export function readFinishedRun(runDir: string): FinishedRun {
   }
   const summary = readJson(paths.summary, 'the run summary');
   const manifest = readJson(paths.manifest, 'the dataset manifest the run was trained on') as unknown as RunManifest;
+  refusePretrainingRun(runDir, manifest);
   if (manifest?.format !== MANIFEST_FORMAT)
     throw new DataError(`${paths.manifest}: format: not a recsys dataset manifest`);
   const weightsFile = path.join(paths.model, 'model.safetensors');

@@ -1,8 +1,8 @@
 import { appendFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { batchTensors, padRows } from '../data/batch.js';
-import type { MaskVocab } from '../data/mlm-texts.js';
-import { rowOf, type SplitArrays } from '../data/split-reader.js';
+import { type MaskVocab, splitRows, type TokenRows } from '../data/mlm-texts.js';
+import type { SplitArrays } from '../data/split-reader.js';
 import { faultPoint } from '../lib/fault.js';
 import { maskedLmNllSum, type BertConfig, type Params } from '../model/index.js';
 import { maskRow, VALIDATION_EPOCH, type MaskSettings } from './mlm-mask.js';
@@ -10,8 +10,11 @@ import type { Objective } from './objective.js';
 
 export interface MlmObjectiveOptions {
   modelConfig: BertConfig;
-  train: SplitArrays;
-  validation: SplitArrays | null;
+  /** The rows: the sharded corpus on disk, or a split in memory. */
+  train: TokenRows | SplitArrays;
+  validation: TokenRows | SplitArrays | null;
+  /** Token count of each training row (the loop's length buckets); default read from an in-memory split. */
+  lengths?: Int32Array;
   vocab: MaskVocab;
   mask: MaskSettings;
   seed: number;
@@ -22,8 +25,9 @@ export interface MlmObjectiveOptions {
 }
 
 /** One masked batch: padded inputs and the flat [batch·seq] positions of its targets. */
-function maskedBatch(o: MlmObjectiveOptions, split: SplitArrays, rows: number[], epoch: number) {
-  const masked = rows.map((i) => maskRow(rowOf(split, i).ids, o.vocab, o.mask, o.seed, epoch, i));
+function maskedBatch(o: MlmObjectiveOptions, split: TokenRows, rows: number[], epoch: number) {
+  // maskRow copies the ids, so a reader's view may be reused by the next row.
+  const masked = rows.map((i) => maskRow(split.ids(i), o.vocab, o.mask, o.seed, epoch, i));
   const ids = padRows(
     masked.map((m) => ({ ids: m.ids, typeIds: new Int8Array(m.ids.length) })),
     o.padId,
@@ -39,9 +43,13 @@ function maskedBatch(o: MlmObjectiveOptions, split: SplitArrays, rows: number[],
  * the whole held-out split and its perplexity, on one fixed set of masks.
  */
 export function mlmObjective(o: MlmObjectiveOptions): Objective {
+  const asRows = (s: TokenRows | SplitArrays): TokenRows => ('offsets' in s ? splitRows(s) : s);
+  const train = asRows(o.train);
+  const validation = o.validation ? asRows(o.validation) : null;
+  const lengths = o.lengths ?? ('offsets' in o.train ? undefined : lengthsOf(train));
   /** A training micro-batch's masks (drawn per seed, epoch and row), written out when debugging. */
   const trainBatch = (rows: number[], epoch: number) => {
-    const batch = maskedBatch(o, o.train, rows, epoch);
+    const batch = maskedBatch(o, train, rows, epoch);
     if (o.dumpMasks) {
       const inputs = batch.masked.map((m) => Array.from(m.ids));
       const targets = batch.masked.map((m) => [m.positions, m.labels]);
@@ -50,6 +58,8 @@ export function mlmObjective(o: MlmObjectiveOptions): Objective {
     return batch;
   };
   return {
+    lengths,
+    validationRows: validation?.size ?? 0,
     note: `, masking ${o.mask.probability} of tokens${o.mask.wholeWord ? ' (whole words)' : ''}`,
     compiled: {
       batch(rows, epoch) {
@@ -74,7 +84,7 @@ export function mlmObjective(o: MlmObjectiveOptions): Objective {
       });
     },
     evaluate(params: Params): Record<string, number> {
-      const split = o.validation;
+      const split = validation;
       if (!split || split.size === 0) return {};
       let nll = 0;
       let count = 0;
@@ -95,4 +105,9 @@ export function mlmObjective(o: MlmObjectiveOptions): Objective {
     describe: (m) => `masked-token loss ${m.loss.toFixed(4)} perplexity ${m.perplexity.toFixed(2)}`,
     dispose() {},
   };
+}
+
+/** Every row's token count, read row by row (when the caller has not got them already). */
+function lengthsOf(rows: TokenRows): Int32Array {
+  return Int32Array.from({ length: rows.size }, (_, i) => rows.ids(i).length);
 }

@@ -3,17 +3,19 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { initBackend } from '../backend/index.js';
 import type { RecsysConfig } from '../config/schema.js';
-import { maskVocab, readMlmTexts } from '../data/mlm-texts.js';
+import { checkCorpusInput, mlmCorpus } from '../data/mlm-corpus.js';
+import { maskVocab } from '../data/mlm-texts.js';
+import type { SplitArrays } from '../data/split-reader.js';
 import { writeFileAtomic, writeJsonAtomic } from '../lib/atomic.js';
 import { DataError, UsageError } from '../lib/errors.js';
 import { ensureWritableDir } from '../lib/fs-errors.js';
-import { sha256Text } from '../lib/hash.js';
+import { sha256File, sha256Text } from '../lib/hash.js';
 import { catchInterrupts } from '../lib/interrupt.js';
 import type { Logger } from '../lib/log.js';
 import { saveCheckpoint, saveHfModel } from '../model/index.js';
 import { checkLinksStayInside, checkRunDirForTraining, clearRunDir } from '../run/claim.js';
 import { checkSameRun } from '../run/identity.js';
-import { runPaths } from '../run/layout.js';
+import { RUN_FILES, runPaths } from '../run/layout.js';
 import type { FineTuneResult } from './fine-tune.js';
 import { NonFiniteError, trainLoop, type TrainEvents, type TrainResult } from './loop.js';
 import { mlmObjective } from './mlm-objective.js';
@@ -35,6 +37,18 @@ export interface PretrainRequest {
   verbose?: boolean;
   log: Logger;
   events: TrainEvents;
+}
+
+/** A split the loop sees only by its size: the objective reads the rows from the shards. */
+function rowCount(size: number): SplitArrays {
+  return {
+    size,
+    ids: new Int32Array(0),
+    typeIds: new Int8Array(0),
+    offsets: new Int32Array(1),
+    labels: new Int32Array(0),
+    rows: new Float64Array(0),
+  };
 }
 
 /**
@@ -95,26 +109,10 @@ export async function pretrain(req: PretrainRequest): Promise<FineTuneResult> {
         `${fresh.config.maxPositionEmbeddings} (${fresh.source})`,
     );
   const vocab = maskVocab(tokenizer, fresh.config.vocabSize, fresh.source);
-  const texts = await readMlmTexts({
-    input: p.input,
-    format: 'auto', // by extension: data.format describes the labelled file, not this one
-    textColumn: p.text_column,
-    maxLength: p.max_length,
-    packing: p.packing,
-    validationShare: p.validation_split,
-    seed: config.seed,
-    tokenizer,
-  });
-  const datasetSha = sha256Text(`${texts.inputSha256}:${tokenizer.sha256}`);
+  await checkCorpusInput(p.input, p.text_column);
+  const inputSha256 = await sha256File(p.input);
+  const datasetSha = sha256Text(`${inputSha256}:${tokenizer.sha256}`);
   if (mode !== 'fresh') checkSameRun(runDir, req.config, RUN_SECTIONS, datasetSha);
-  const { train, validation } = texts;
-  const steps = Math.min(
-    t.max_steps ?? Infinity,
-    Math.ceil(Math.ceil(train.size / t.batch_size) / t.grad_accum) * t.epochs,
-  );
-  const warm = warmupSteps(t.warmup, steps);
-  if (warm > steps)
-    throw new UsageError(`train.warmup: ${warm} warmup steps is longer than the whole run (${steps} steps)`);
 
   const paths = runPaths(runDir);
   if (mode === 'resume') {
@@ -129,13 +127,46 @@ export async function pretrain(req: PretrainRequest): Promise<FineTuneResult> {
   } else {
     start = fresh;
     if (mode === 'restart') start.messages.unshift(`${runDir}: no checkpoint yet; starting from step 0`);
-    await clearRunDir(runDir);
+    // The tokenized text stays: its manifest says whether it fits this run (then it is reused).
+    await clearRunDir(runDir, [RUN_FILES.corpus]);
   }
   await mkdir(runDir, { recursive: true });
+  const corpusDir = p.corpus_dir ?? paths.corpus;
+  const texts = await mlmCorpus({
+    input: p.input,
+    textColumn: p.text_column,
+    maxLength: p.max_length,
+    packing: p.packing,
+    validationShare: p.validation_split,
+    seed: config.seed,
+    tokenizer,
+    inputSha256,
+    dir: corpusDir,
+    shardRows: p.shard_rows,
+    workers: config.data.workers,
+    maxBadRows: p.max_bad_rows,
+    // The run's own corpus follows the run; a shared one is only replaced when asked.
+    replace: p.corpus_dir === null || req.overwrite,
+  });
+  const { train, validation } = texts;
+  const counts = texts.manifest.texts;
+  log.info(
+    `${texts.reused ? 'reusing the tokenized text in' : 'tokenized the text into'} ${corpusDir}: ` +
+      `${train.size + (validation?.size ?? 0)} ${p.packing === 'group_texts' ? 'blocks' : 'rows'} in ` +
+      `${texts.manifest.splits.train.files.length + texts.manifest.splits.validation.files.length} shard(s)` +
+      (counts.rejected ? `; ${counts.rejected} row(s) rejected, listed in ${path.join(corpusDir, 'rejects.csv')}` : ''),
+  );
+  const steps = Math.min(
+    t.max_steps ?? Infinity,
+    Math.ceil(Math.ceil(train.size / t.batch_size) / t.grad_accum) * t.epochs,
+  );
+  const warm = warmupSteps(t.warmup, steps);
+  if (warm > steps)
+    throw new UsageError(`train.warmup: ${warm} warmup steps is longer than the whole run (${steps} steps)`);
   for (const m of start.messages) log.info(m);
   log.info(
-    `resolved: ${texts.texts.train} texts → ${train.size} ${p.packing === 'group_texts' ? 'blocks' : 'rows'} of ≤ ` +
-      `${p.max_length} tokens (${texts.texts.validation} texts held out → ${validation?.size ?? 0}), mask ` +
+    `resolved: ${counts.train} texts → ${train.size} ${p.packing === 'group_texts' ? 'blocks' : 'rows'} of ≤ ` +
+      `${p.max_length} tokens (${counts.validation} texts held out → ${validation?.size ?? 0}), mask ` +
       `${p.mask_probability} (${p.mask_replace}/${p.random_replace}/` +
       `${+(1 - p.mask_replace - p.random_replace).toFixed(6)})${p.whole_word_masking ? ' whole words' : ''}, lr ` +
       `${t.lr} (${t.schedule}, warmup ${warm} steps), weight decay ${t.weight_decay}, batch ` +
@@ -147,11 +178,12 @@ export async function pretrain(req: PretrainRequest): Promise<FineTuneResult> {
   const manifest = {
     kind: 'pretrain',
     dataset_sha256: datasetSha,
-    input: { file: path.resolve(p.input), sha256: texts.inputSha256, text_column: p.text_column },
+    input: { file: path.resolve(p.input), sha256: inputSha256, text_column: p.text_column },
     tokenizer: { sha256: tokenizer.sha256, vocab_size: tokenizer.vocabSize, special_ids: tokenizer.specialIds },
     max_length: p.max_length,
     packing: p.packing,
-    texts: texts.texts,
+    texts: counts,
+    corpus: path.resolve(corpusDir),
     rows: { train: train.size, validation: validation?.size ?? 0 },
   };
   await writeFileAtomic(paths.config, YAML.stringify(req.config));
@@ -161,6 +193,7 @@ export async function pretrain(req: PretrainRequest): Promise<FineTuneResult> {
     modelConfig: start.config,
     train,
     validation,
+    lengths: texts.trainLengths,
     vocab,
     mask: {
       probability: p.mask_probability,
@@ -181,8 +214,9 @@ export async function pretrain(req: PretrainRequest): Promise<FineTuneResult> {
       runDir,
       modelConfig: start.config,
       params: start.params,
-      train,
-      validation,
+      // The rows stay on disk: the objective reads them; the loop only needs how many there are.
+      train: rowCount(train.size),
+      validation: validation ? rowCount(validation.size) : null,
       resume: mode === 'resume',
       events: req.events,
       dumpBatches: req.dumpBatches,
@@ -191,6 +225,8 @@ export async function pretrain(req: PretrainRequest): Promise<FineTuneResult> {
     });
   } finally {
     interrupts.release();
+    train.close();
+    validation?.close();
   }
 
   const modelDir = paths.model;

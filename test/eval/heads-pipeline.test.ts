@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { formatFixed } from '../../src/eval/format.js';
 import { repoRoot, runCli, tempDir } from '../helpers/cli.js';
 import { referencePython } from '../helpers/python.js';
 
@@ -43,6 +44,10 @@ function pipeline(name: string, steps: number) {
   const noGates = ['--set', 'eval.min={}', '--set', 'eval.max={}'];
   cli(['eval', '-c', cfg, '--run', run, '--data', ds, '--predictions', predictions, '--report', reportDir, ...noGates]);
   const report = JSON.parse(readFileSync(path.join(reportDir, 'report.json'), 'utf8'));
+  // The HTML page beside it shows the head's numbers from report.json (test/eval/head-html.test.ts for the rest).
+  const html = readFileSync(path.join(reportDir, 'index.html'), 'utf8');
+  const headline = report.task === 'regression' ? 'rmse' : 'micro_f1';
+  expect(html).toContain(`<b>${formatFixed(report.metrics[headline], 4)}</b><span>${headline}</span>`);
   const e = runCli([
     'export',
     '-c',

@@ -20,7 +20,16 @@ describe('run/: the run directory', () => {
     expect(p.model).toBe(path.join('/r', 'model'));
     expect(p.summary).toBe(path.join('/r', 'train_summary.json'));
     expect([...RUN_ENTRIES].sort()).toEqual(
-      ['checkpoints', 'config.yaml', 'last', 'manifest.json', 'metrics.jsonl', 'model', 'train_summary.json'].sort(),
+      [
+        'checkpoints',
+        'config.yaml',
+        'corpus',
+        'last',
+        'manifest.json',
+        'metrics.jsonl',
+        'model',
+        'train_summary.json',
+      ].sort(),
     );
   });
 
