@@ -21,6 +21,7 @@ interface PredictFlags extends CommonOptions {
   batchSize?: number;
   maxLength?: number;
   backend?: string;
+  compiled?: string;
   offline?: boolean;
   progress?: boolean;
 }
@@ -30,6 +31,7 @@ const FLAGS = {
   topK: 'predict.top_k',
   batchSize: 'predict.batch_size',
   maxLength: 'predict.max_length',
+  compiled: 'predict.compiled',
   backend: 'backend',
 };
 
