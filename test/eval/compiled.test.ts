@@ -27,7 +27,9 @@ const lines = (file: string) =>
 function maxLogitDiff(a: Array<{ logits: number[] }>, b: Array<{ logits: number[] }>): number {
   expect(a.length).toBe(b.length);
   let m = 0;
-  a.forEach((r, i) => r.logits.forEach((v, j) => (m = Math.max(m, Math.abs(v - b[i].logits[j])))));
+  for (const [i, r] of a.entries()) {
+    for (const [j, v] of r.logits.entries()) m = Math.max(m, Math.abs(v - b[i].logits[j]));
+  }
   return m;
 }
 
