@@ -43,7 +43,7 @@ const batchOf = (c: RefCase): IdBatch => ({
 
 describe('the forward pass as one TensorFlow graph', () => {
   for (const name of classifiers) {
-    it(`${name}: logits within ${TOL}, pooled and last hidden within ${HIDDEN_TOL} of transformers and eager`, async () => {
+    it(`${name}: logits within ${TOL}, pooled and last hidden within ${HIDDEN_TOL} of HF and eager`, async () => {
       const ref = readVectors(name);
       const { config, params } = await importHfModel(path.join(FIXTURES, name));
       const eager = tfjsRunner(params, config);
