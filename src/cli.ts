@@ -105,6 +105,7 @@ export function buildCli(): Command {
     .option('--batch-size <n>', 'rows per forward pass (predict.batch_size, default 32)', intArg)
     .option('--max-length <n>', 'max tokens per row (default: the tokenizer/model limit)', intArg)
     .option('--backend <name>', 'auto | tensorflow | wasm | cpu (default auto)')
+    .option('--compiled <mode>', 'auto | on | off: run and model dirs as one TensorFlow graph (predict.compiled)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--verbose', 'more logs, and stack traces on errors')
     .addOption(new Option('--no-progress', 'no progress bar'))

@@ -21,6 +21,7 @@ interface PredictFlags extends CommonOptions {
   batchSize?: number;
   maxLength?: number;
   backend?: string;
+  compiled?: string;
   offline?: boolean;
   progress?: boolean;
 }
@@ -30,6 +31,7 @@ const FLAGS = {
   topK: 'predict.top_k',
   batchSize: 'predict.batch_size',
   maxLength: 'predict.max_length',
+  compiled: 'predict.compiled',
   backend: 'backend',
 };
 
@@ -39,13 +41,14 @@ export async function predictCommand(opts: PredictFlags): Promise<void> {
   const input = path.resolve(requiredFlag(opts.input, 'predict', '--input'));
   const output = path.resolve(requiredFlag(opts.output, 'predict', '--output'));
   const config = loadConfig({ overrides: flagOverrides(opts as Record<string, unknown>, FLAGS) });
-  const { top_k: topK, batch_size: batchSize, max_length: maxLength } = config.predict;
+  const { top_k: topK, batch_size: batchSize, max_length: maxLength, compiled } = config.predict;
   ensureWritableFile(output, 'predictions');
   // An export dir runs in onnxruntime (no tfjs backend); run and HF dirs on the chosen tfjs backend.
   const model = await openModel(ref, {
     backend: config.backend,
     offline: opts.offline,
     maxLength: maxLength ?? undefined,
+    compiled: { mode: compiled, key: 'predict.compiled' },
     verbose: opts.verbose,
     log,
   });

@@ -195,6 +195,9 @@ export const evalSchema = z
       .nullable()
       .default(null)
       .describe('onnxruntime intra-op threads when evaluating an export; null: one per core'),
+    compiled: oneOf(['auto', 'on', 'off'])
+      .default('auto')
+      .describe('--run: the forward pass as one TensorFlow graph; auto = on the tensorflow backend'),
   })
   .describe('Evaluation and CI gates');
 
@@ -239,6 +242,9 @@ export const predictSchema = z
       .nullable()
       .default(null)
       .describe("Max tokens per row; null: the run's max_length, else the tokenizer's/model's limit"),
+    compiled: oneOf(['auto', 'on', 'off'])
+      .default('auto')
+      .describe('Run and model dirs: the forward pass as one TensorFlow graph; auto = on the tensorflow backend'),
   })
   .describe('Batch inference on raw text (recsys predict)');
 

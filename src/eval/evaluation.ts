@@ -165,7 +165,12 @@ async function sourceOf(req: EvalRequest): Promise<EvalSource> {
     throw new UsageError(
       'recsys eval: --run RUN_DIR or --model EXPORT_DIR is required (or train.out in a config file)',
     );
-  return runSource(runDir, { backend: req.config.backend as BackendName, verbose: req.verbose, log: req.log });
+  return runSource(runDir, {
+    backend: req.config.backend as BackendName,
+    compiled: { mode: req.config.eval.compiled, key: 'eval.compiled' },
+    verbose: req.verbose,
+    log: req.log,
+  });
 }
 
 /** The dataset: data.out, else the one the run or export records; checked against the model's manifest. */

@@ -1,8 +1,7 @@
 import path from 'node:path';
-import type { BackendName } from '../backend/index.js';
 import type { DatasetManifest } from '../data/manifest.js';
 import { readExportDir } from '../infer/export-dir.js';
-import type { InferenceModel } from '../infer/model.js';
+import type { InferenceModel, TfjsOptions } from '../infer/model.js';
 import type { Logger } from '../lib/log.js';
 import { runPaths } from '../run/layout.js';
 import { isFinishedRun, readRunManifest, recordedDatasets } from '../run/read.js';
@@ -22,7 +21,7 @@ export interface EvalSource {
 }
 
 /** `--run RUN_DIR`: the run's model on a tfjs backend. */
-export function runSource(runDir: string, opts: { backend: BackendName; verbose?: boolean; log: Logger }): EvalSource {
+export function runSource(runDir: string, opts: TfjsOptions): EvalSource {
   const manifest = readRunManifest(runDir);
   if (!isFinishedRun(runDir)) {
     opts.log.warn(

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExportFormat } from '../infer/export-record.js';
 import { onnxRunner, type LogitsRunner } from '../infer/runners.js';
-import type { InferenceGraph } from './graph.js';
+import type { InferenceGraph } from '../model/graph/inference-graph.js';
 import { QUANTIZATION_DESCRIPTION, QUANTIZED_FILE } from './int8-gate.js';
 import { IR_VERSION_FOR, writeOnnxModel, type OnnxOpset } from './onnx.js';
 import type { RunSource } from './run-source.js';

@@ -7,7 +7,7 @@ import { loadTripletSplit, tokensOf } from '../data/triplet-shards.js';
 import type { LogitsRunner } from '../infer/runners.js';
 import { DataError } from '../lib/errors.js';
 import { bertForward, type BertConfig, type Params } from '../model/index.js';
-import type { EmbeddingHead } from './graph.js';
+import type { EmbeddingHead } from '../model/graph/inference-graph.js';
 import { CHECK_BATCH_ROWS, type CheckRows } from './parity.js';
 
 /**

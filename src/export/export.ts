@@ -21,7 +21,7 @@ import {
 import { tfjsRunner } from '../infer/runners.js';
 import { catchInterrupts } from '../lib/interrupt.js';
 import { writeOnnx, writeSm } from './artifacts.js';
-import { buildInferenceGraph, opHistogram } from './graph.js';
+import { buildInferenceGraph, opHistogram } from '../model/graph/inference-graph.js';
 import { embeddingHeadOf, embeddingReference, loadEmbeddingCheckRows } from './embedding-check.js';
 import { checkMaxRelativeError, checkMinAgreement, gateQuantized, type Int8Report } from './int8-gate.js';
 import { ONNX_OPSETS, type OnnxOpset } from './onnx.js';

@@ -1,10 +1,10 @@
 import { attrF, attrI, attrInts, F32, type OnnxGraphBuilder } from './onnx-builder.js';
-import type { GraphOp } from './graph.js';
+import type { GraphOp } from '../model/graph/inference-graph.js';
 import { Q_SUFFIX, type OnnxOpset } from './onnx.js';
 
 /**
- * Lowering of one op of the inference graph description (graph.ts) to ONNX nodes: the op-by-op half
- * of the ONNX emitter (onnx.ts builds the model around it).
+ * Lowering of one op of the inference graph description (model/graph/inference-graph.ts) to ONNX
+ * nodes: the op-by-op half of the ONNX emitter (onnx.ts builds the model around it).
  */
 
 export interface Lowering {

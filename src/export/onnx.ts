@@ -4,13 +4,13 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import onnxProto from 'onnx-proto';
 import type { Params } from '../model/index.js';
-import { BATCH_AXIS, SEQUENCE_AXIS, type InferenceGraph } from './graph.js';
+import { BATCH_AXIS, SEQUENCE_AXIS, type InferenceGraph } from '../model/graph/inference-graph.js';
 import { bytesOf, F32, I64, OnnxGraphBuilder } from './onnx-builder.js';
 import { weightValues } from './weights.js';
 import { lower, type Lowering } from './onnx-lower.js';
 
 /**
- * The ONNX emitter: lowers the inference graph description (graph.ts) to an ONNX ModelProto with
+ * The ONNX emitter: lowers the inference graph description (model/graph/inference-graph.ts) to an ONNX ModelProto with
  * the contract optimum's BertOnnxConfig produces (export-formats.md §2.1): int64 inputs
  * input_ids / attention_mask / token_type_ids [batch_size, sequence_length], float32 output
  * logits [batch_size, num_labels].

@@ -15,6 +15,7 @@ import { checkExportFiles, type ExportDir } from './export-dir.js';
 import { exportStateOf, incompleteExportMessage, onnxStatusOf } from './export-record.js';
 import { loadModelDir } from './model-dir.js';
 import { readThresholds } from './thresholds.js';
+import { type CompiledChoice, compiledRunner } from './compiled.js';
 import { onnxRunner, tfjsRunner, type HiddenStates, type LogitsRunner } from './runners.js';
 
 /**
@@ -104,9 +105,20 @@ function assemble(p: Parts): InferenceModel {
 }
 
 /** A run dir or a Hugging Face model dir, on the tfjs backend already initialised. */
-async function openTfjs(dir: string, kind: 'run' | 'hf', backend: string, maxLength?: number, check?: RunManifest) {
-  const m = await loadModelDir(dir, { maxLength });
-  if (check) checkModelMatchesManifest(m.dir, m.config, check);
+async function openTfjs(
+  dir: string,
+  kind: 'run' | 'hf',
+  backend: string,
+  opts: { maxLength?: number; check?: RunManifest; compiled?: CompiledChoice; log: Logger },
+) {
+  const m = await loadModelDir(dir, { maxLength: opts.maxLength });
+  if (opts.check) checkModelMatchesManifest(m.dir, m.config, opts.check);
+  const graph = await compiledRunner(m.params, m.config, opts.compiled ?? { mode: 'auto', key: 'compiled' }, opts.log);
+  // The graph's session holds the weights from now on: the tfjs copies would only double the memory.
+  if (graph) {
+    disposeParams(m.params);
+    m.messages.push(`forward pass: ${graph.name}`);
+  }
   return assemble({
     kind,
     config: m.config,
@@ -117,7 +129,7 @@ async function openTfjs(dir: string, kind: 'run' | 'hf', backend: string, maxLen
     backend,
     modelPath: m.dir,
     messages: m.messages,
-    runner: tfjsRunner(m.params, m.config),
+    runner: graph ?? tfjsRunner(m.params, m.config),
     dispose: () => disposeParams(m.params),
     thresholdsDir: m.dir,
   });
@@ -125,6 +137,8 @@ async function openTfjs(dir: string, kind: 'run' | 'hf', backend: string, maxLen
 
 export interface TfjsOptions {
   backend: BackendName;
+  /** The forward pass as one TensorFlow graph (graph-runner.ts) or op by op; default auto. */
+  compiled?: CompiledChoice;
   verbose?: boolean;
   log: Logger;
 }
@@ -132,7 +146,12 @@ export interface TfjsOptions {
 /** A run's `model/` on a tfjs backend, checked against the run manifest (labels, max_length). */
 export async function openRunModel(runDir: string, manifest: RunManifest, opts: TfjsOptions): Promise<InferenceModel> {
   const backend = await initBackend(opts.backend, { log: opts.log.info, verbose: opts.verbose });
-  const model = await openTfjs(runPaths(runDir).model, 'run', backend.name, manifest.max_length, manifest);
+  const model = await openTfjs(runPaths(runDir).model, 'run', backend.name, {
+    maxLength: manifest.max_length,
+    check: manifest,
+    compiled: opts.compiled,
+    log: opts.log,
+  });
   for (const m of model.messages) opts.log.debug(m);
   return model;
 }
@@ -208,6 +227,8 @@ export interface OpenOptions {
   maxLength?: number;
   /** onnxruntime intra-op threads. */
   threads?: number;
+  /** Run and Hugging Face dirs on the tensorflow backend: the forward pass as one graph (default auto). */
+  compiled?: CompiledChoice;
   verbose?: boolean;
   log: Logger;
 }
@@ -225,5 +246,5 @@ export async function openModel(ref: string, opts: OpenOptions): Promise<Inferen
   }
   const backend = await initBackend(opts.backend ?? 'auto', { log: opts.log.info, verbose: opts.verbose });
   const kind = existsSync(runPaths(dir).manifest) ? 'run' : 'hf';
-  return openTfjs(dir, kind, backend.name, opts.maxLength);
+  return openTfjs(dir, kind, backend.name, { maxLength: opts.maxLength, compiled: opts.compiled, log: opts.log });
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Params } from '../../src/model/index.js';
-import type { GraphOp, InferenceGraph } from '../../src/export/graph.js';
+import type { GraphOp, InferenceGraph } from '../../src/model/graph/inference-graph.js';
 
 /**
  * Test helper: run the inference graph description with tfjs ops. Not an exporter: it checks the description

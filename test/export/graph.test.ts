@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
 import { evaluateGraph } from './evaluate-graph.js';
-import { buildInferenceGraph, opHistogram, opInputs, weightBytes } from '../../src/export/graph.js';
+import { buildInferenceGraph, opHistogram, opInputs, weightBytes } from '../../src/model/graph/inference-graph.js';
 import { paramSpecs, totalParams } from '../../src/model/index.js';
 import { CLS_FIXTURES, loadFixture, logitSpread, maxAbsDiff, referenceLogits, tensorsOf } from './helpers.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
-import { buildInferenceGraph } from '../../src/export/graph.js';
+import { buildInferenceGraph } from '../../src/model/graph/inference-graph.js';
 import { buildOnnxModel, decodeOnnxModel, quantizeColumns, writeOnnxModel } from '../../src/export/onnx.js';
 import { onnxRunner } from '../../src/infer/runners.js';
 import { py, reference, referencePythonPath } from '../helpers/python.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
-import { buildInferenceGraph } from '../../src/export/graph.js';
+import { buildInferenceGraph } from '../../src/model/graph/inference-graph.js';
 import { batchOf } from './batch-of.js';
 import {
   crc32c,
@@ -15,7 +15,7 @@ import {
   unmaskCrc,
   writeBundle,
 } from '../../src/export/tf/bundle.js';
-import { emitGraphDef } from '../../src/export/tf/graphdef.js';
+import { emitGraphDef } from '../../src/model/graph/tf-emit.js';
 import { asNodeDefs, readSavedModel, savedModelProto, writeSavedModel } from '../../src/export/tf/savedmodel.js';
 import { checkGraphDef } from '../../src/export/tf/schema.js';
 import { savedModelTfjsRunner } from '../../src/export/tf/tfjs-runner.js';

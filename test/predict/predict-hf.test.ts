@@ -69,12 +69,15 @@ describe('recsys predict --model HF_DIR', () => {
         '2',
         '--batch-size',
         '2',
+        // the default path on native TensorFlow: the forward pass as one graph (the eager one is
+        // checked against the same references by test/model/parity.*.test.ts)
         '--backend',
-        'cpu',
+        'tensorflow',
       ];
       if (pair) args.push('--pair-column', 'title');
       const r = runCli(args);
       expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/forward pass: TensorFlow \S+ graph/);
       const preds = readFileSync(output, 'utf8')
         .trim()
         .split('\n')

@@ -1,10 +1,17 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Params } from '../../model/index.js';
-import type { InferenceGraph } from '../graph.js';
+import type { InferenceGraph } from '../../model/graph/inference-graph.js';
 import { weightValues } from '../weights.js';
 import { BUNDLE_DATA_SUFFIX, BUNDLE_INDEX_SUFFIX, writeBundle } from './bundle.js';
-import { emitGraphDef, GraphDefBuilder, stringTensor, type IntDtype, type NodeDef, type TfGraph } from './graphdef.js';
+import {
+  emitGraphDef,
+  GraphDefBuilder,
+  stringTensor,
+  type IntDtype,
+  type NodeDef,
+  type TfGraph,
+} from '../../model/graph/tf-emit.js';
 import { decodeMessage, DT, encodeMessage } from './proto.js';
 import { checkGraphDef } from './schema.js';
 

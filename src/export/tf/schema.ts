@@ -1,4 +1,4 @@
-import type { NodeDef } from './graphdef.js';
+import type { NodeDef } from '../../model/graph/tf-emit.js';
 
 /**
  * A static check of a GraphDef against the op signatures TF 2.21 registers (export-formats.md

@@ -1,13 +1,16 @@
-import { MASK_VALUE, paramSpecs, type BertConfig } from '../model/index.js';
+import { MASK_VALUE } from '../bert.js';
+import type { BertConfig } from '../config.js';
+import { paramSpecs } from '../params.js';
 
 /**
  * The inference graph of BertForSequenceClassification, described once, as data.
  *
  * Built from the model's parameter map (names and shapes) and its config, this is the single
- * description of BERT that every exporter lowers: the ONNX emitter (onnx.ts) and the TensorFlow
- * GraphDef emitter (tf/graphdef.ts) only know how to translate the ~15 op kinds below, never the
- * BERT structure itself, and `evaluateGraph` (evaluate.ts) runs the same description with tfjs so
- * the description can be checked against the training forward pass (src/model/bert.ts).
+ * description of BERT that every exporter lowers: the ONNX emitter (export/onnx.ts) and the
+ * TensorFlow GraphDef emitter (tf-emit.ts, which the SavedModel export and the compiled inference
+ * path of infer/ share) only know how to translate the ~15 op kinds below, never the BERT structure
+ * itself, and the tests run the same description with tfjs so the description can be checked
+ * against the training forward pass (src/model/bert.ts).
  *
  * Values are named; each has a static rank. Integer inputs are `[batch, seq]`; the integer element
  * type is the exporter's choice (int64 in ONNX, int32 in the SavedModel). The arithmetic follows
@@ -90,6 +93,14 @@ const ACTIVATION_OF: Record<BertConfig['hiddenAct'], ActivationFn> = {
 export interface EmbeddingHead {
   pooling: 'mean' | 'cls';
   normalize: boolean;
+}
+
+/**
+ * Values of the classifier graph that hold the encoder's outputs (a run can fetch them besides
+ * `logits`): the last layer's hidden states [B, S, H] and the pooler's tanh output [B, H].
+ */
+export function encoderValues(config: BertConfig): { lastHidden: string; pooled: string } {
+  return { lastHidden: `bert.encoder.layer.${config.numHiddenLayers - 1}.output.output`, pooled: 'bert.pooler.output' };
 }
 
 /** Shapes of the parameters the graph reads: from a tfjs parameter map or any name → shape map. */
@@ -207,7 +218,8 @@ export function buildInferenceGraph(
     const res2 = emit({ op: 'add', out: `${p}.output.residual`, a: ff, b: x }, 3);
     // Exporters name an output's node after it: a bi-encoder's last layer is last_hidden_state itself.
     const last = embedding && l === config.numHiddenLayers - 1;
-    x = norm(last ? 'last_hidden_state' : `${p}.output.output`, res2, `${p}.output.LayerNorm`);
+    const hiddenName = l === config.numHiddenLayers - 1 ? encoderValues(config).lastHidden : `${p}.output.output`;
+    x = norm(last ? 'last_hidden_state' : hiddenName, res2, `${p}.output.LayerNorm`);
   }
 
   if (embedding) {
@@ -234,7 +246,7 @@ export function buildInferenceGraph(
 
   const cls = emit({ op: 'firstToken', out: 'bert.pooler.first_token', x }, 2);
   const pooledPre = dense('bert.pooler.dense_out', cls, 'bert.pooler.dense');
-  const pooled = emit({ op: 'activation', out: 'bert.pooler.output', x: pooledPre, fn: 'tanh' }, 2);
+  const pooled = emit({ op: 'activation', out: encoderValues(config).pooled, x: pooledPre, fn: 'tanh' }, 2);
   const logits = dense('logits', pooled, 'classifier');
 
   return {

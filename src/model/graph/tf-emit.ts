@@ -1,7 +1,7 @@
 import { endianness } from 'node:os';
-import type { GraphOp, InferenceGraph } from '../graph.js';
-import { DT } from './proto.js';
+import { DT } from '../../lib/tf-proto.js';
 import { GraphDefBuilder, type NodeDef, shapeAttr, T } from '../../lib/tf-graphdef.js';
+import type { GraphOp, InferenceGraph } from './inference-graph.js';
 
 export {
   type AttrValue,
@@ -13,7 +13,7 @@ export {
 } from '../../lib/tf-graphdef.js';
 
 /**
- * The TensorFlow emitter: lowers the inference graph description (graph.ts) to GraphDef NodeDefs
+ * The TensorFlow emitter: lowers the inference graph description (inference-graph.ts) to GraphDef NodeDefs
  * (plain objects in protobufjs's camelCase form). Only ops that exist in TF ≥ 1.15 and that
  * tfjs-converter 4.22 executes; only required and non-default attrs (the SavedModel says
  * stripped_default_attrs). Differences from ONNX that matter (export-formats.md §3.3): TF Reshape
@@ -34,6 +34,13 @@ export interface TfEmitOptions {
   inputDtype?: IntDtype;
   /** Values for frozen weights (required with weights: 'const'). */
   weightValues?: Map<string, Float32Array>;
+  /**
+   * Rank-3 dense layers as Reshape → 2-D MatMul → BiasAdd → Reshape (the bias of rank-2 ones as BiasAdd)
+   * instead of BatchMatMulV2 + AddV2: one plain matmul that grappler fuses with its bias, ~15% less time
+   * per forward pass in a TensorFlow session. The compiled inference path of infer/ takes it; the
+   * SavedModel export keeps the default, the graph tfjs-converter reads.
+   */
+  flatDense?: boolean;
 }
 
 export interface TfVariable {
@@ -58,6 +65,9 @@ interface Ctx {
   intDt: number;
   /** Shape(input_ids): the dynamic [B, S] as int32 [2]. */
   batchSeq?: string;
+  flatDense: boolean;
+  /** Shape of each weight value. */
+  shapes: Map<string, number[]>;
 }
 
 const F = DT.DT_FLOAT;
@@ -99,6 +109,22 @@ function lower(op: Exclude<GraphOp, { op: 'input' } | { op: 'weight' }>, c: Ctx)
       break;
     case 'dense': {
       const rank = c.ranks.get(op.x)!;
+      if (c.flatDense) {
+        const [inner, outer] = c.shapes.get(op.weight)!;
+        const flat = rank === 2 ? r(op.x) : b.add(aux('flat'), 'Reshape', [r(op.x), b.i32([-1, inner])], { T: T(F) });
+        const mm = b.add(aux('matmul'), 'MatMul', [flat, r(op.weight)], { T: T(F) });
+        if (rank === 2) {
+          final = b.add(out, 'BiasAdd', [mm, r(op.bias)], { T: T(F) });
+          break;
+        }
+        const biased = b.add(aux('bias_add'), 'BiasAdd', [mm, r(op.bias)], { T: T(F) });
+        const shape = b.add(aux('shape'), 'ConcatV2', [batchSeq(), b.i32([outer]), b.i32([0], [])], {
+          N: { i: 2 },
+          T: T(DT.DT_INT32),
+        });
+        final = b.add(out, 'Reshape', [biased, shape], { T: T(F) });
+        break;
+      }
       const mm = b.add(aux('matmul'), rank === 2 ? 'MatMul' : 'BatchMatMulV2', [r(op.x), r(op.weight)], { T: T(F) });
       final = b.add(out, 'AddV2', [mm, r(op.bias)], { T: T(F) });
       break;
@@ -242,7 +268,7 @@ export function emitGraphDef(graph: InferenceGraph, opts: TfEmitOptions = {}): T
   const mode = opts.weights ?? 'variables';
   const intDt = (opts.inputDtype ?? 'int32') === 'int64' ? DT.DT_INT64 : DT.DT_INT32;
   const b = new GraphDefBuilder();
-  const c: Ctx = { b, ref: new Map(), ranks: graph.ranks, intDt };
+  const c: Ctx = { b, ref: new Map(), ranks: graph.ranks, intDt, flatDense: !!opts.flatDense, shapes: new Map() };
   const variables: TfVariable[] = [];
   const inputs: TfGraph['inputs'] = [];
   for (const op of graph.ops) {
@@ -250,6 +276,7 @@ export function emitGraphDef(graph: InferenceGraph, opts: TfEmitOptions = {}): T
       c.ref.set(op.out, b.add(op.out, 'Placeholder', [], { dtype: T(intDt), shape: shapeAttr([-1, -1]) }));
       inputs.push({ name: op.out, tensor: `${op.out}:0`, dtype: intDt });
     } else if (op.op === 'weight') {
+      c.shapes.set(op.out, op.shape);
       let read: string;
       if (mode === 'variables') {
         const handle = b.add(op.out, 'VarHandleOp', [], {
