@@ -11,14 +11,7 @@ import { toCsv } from './csv.js';
 import { ESCI_DEFAULTS, ESCI_LABELS, generateEsci } from './esci.js';
 import { generateIntent, INTENT_DEFAULTS, INTENTS } from './intent.js';
 import { Rng } from './prng.js';
-import {
-  generateShop,
-  SHOP_COLUMNS,
-  SHOP_FILES,
-  SHOP_QUERIES,
-  type Shop,
-  type ShopFile,
-} from './shop.js';
+import { generateShop, SHOP_COLUMNS, SHOP_FILES, SHOP_QUERIES, type Shop, type ShopFile } from './shop.js';
 import { generateReviews, RATING_WEIGHTS, REVIEW_DEFAULTS, SENTIMENTS } from './reviews.js';
 
 export const DEFAULT_SEED = 7;
