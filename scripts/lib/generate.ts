@@ -293,8 +293,9 @@ Irrelevant, and counting it as gain 0 is right (${judgedPerQuery} judgements per
 
 | file | rows | columns |
 | --- | ---: | --- |
-| \`catalogue.csv\` | ${shop.catalogue.length} | ${SHOP_COLUMNS.catalogue.join(', ')}: ${judgedIds.size} products judged \
-for some query and ${shop.catalogue.length - judgedIds.size} for none; a title drawn for two queries is one product |
+| \`catalogue.csv\` | ${shop.catalogue.length} | ${SHOP_COLUMNS.catalogue.join(', ')}: ${judgedIds.size} \
+products judged for some query and ${shop.catalogue.length - judgedIds.size} for none; a title drawn for two \
+queries is one product |
 | \`queries.csv\` | ${shop.queries.length} | ${SHOP_COLUMNS.queries.join(', ')} |
 | \`qrels.csv\` | ${n} | ${SHOP_COLUMNS.qrels.join(', ')}: graded judgements, ESCI gains by default \
 (Exact 1, Substitute 0.1, Complement 0.01, Irrelevant 0) |
