@@ -1,22 +1,24 @@
 /**
  * The retrieval and ranking samples: one shop with a product catalogue, the queries shoppers typed,
- * graded ESCI judgements of some products per query, and two training views of those judgements.
+ * graded ESCI judgements, and two training views of those judgements.
  *
- *  - catalogue.csv  product_id, title, brand, category, description. Every judged product, plus about
- *                   a quarter more that no query judged (retrieval must find the judged ones among them);
- *                   a title judged for two queries is one product.
+ *  - catalogue.csv  product_id, title, brand, category, description: the products drawn for the queries
+ *                   (as esci.csv draws them, per label), plus a quarter more drawn for no query; a title
+ *                   drawn twice is one product.
  *  - queries.csv    query_id, query, split
- *  - qrels.csv      query_id, product_id, esci_label, split: the graded judgements (Exact, Substitute,
- *                   Complement, Irrelevant), with the annotator disagreement of esci.csv.
+ *  - qrels.csv      query_id, product_id, esci_label, split: per query, every catalogue product of its own,
+ *                   related and accessory families, and the products drawn for it, labelled by `judge`
+ *                   (one rule for all), with the annotator disagreement of esci.csv (`FLIPS`). A product
+ *                   a query does not judge is one the rule calls Irrelevant.
  *  - pairs.csv      query_id, query, product_id, product_title, esci_label, split: the same judgements
  *                   as text pairs, for a cross-encoder (`recsys rank`).
  *  - triplets.csv   query_id, query, positive, negative, split: (query, Exact title, hard negative title)
- *                   for a bi-encoder; the negative is an Irrelevant product judged for the same query (they
- *                   share words with it), else a Complement, else a product judged for another query.
+ *                   for a bi-encoder; the negative is an Irrelevant product judged for the same query
+ *                   (often sharing its words), else a Complement, else a random catalogue product.
  *
  * The split (train 70%, validation 10%, test 20%) is drawn per query, so every file agrees on which
- * queries are held out. Queries, products and labels come from the esci.csv generator (scripts/lib/esci.ts)
- * on a stream of their own, so esci.csv is unchanged.
+ * queries are held out. Queries and products come from the esci.csv generator (scripts/lib/esci.ts) on a
+ * stream of their own, so esci.csv is unchanged.
  */
 import { CATEGORY_BRANDS, FAMILY_LIST, type Family } from './catalog.js';
 import {
