@@ -2,8 +2,8 @@
 # Retrieval on the sample shop, end to end: train the bi-encoder (configs/biencoder.yaml) → embed the
 # catalogue → index it (vectors + a BM25 full-text index) → search the held-out test queries → ranking
 # metrics against data/qrels.csv, for BM25 alone, the bi-encoder alone and their fusion (hybrid).
-# The bi-encoder's search gates on nDCG@10 (exit 1 below the bar): well above the untrained encoder's 0.249,
-# still below BM25's 0.444 on these queries (README, "Bi-encoder training").
+# The bi-encoder's search gates on nDCG@10 (exit 1 below the bar): it measured 0.854 against BM25's 0.844 on
+# these queries, the hybrid 0.872 (README, "Bi-encoder training"); the bar sits a run-to-run margin below.
 #   scripts/demo-retrieval.sh [--skip-train] [--min-ndcg X] [-c CONFIG]
 # Outputs go under out/biencoder/ (git-ignored). Safe to re-run: previous outputs are replaced.
 set -euo pipefail
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 recsys() { node bin/recsys.js "$@"; }
 
 config=configs/biencoder.yaml
-min_ndcg=0.37
+min_ndcg=0.83
 train=1
 while [ $# -gt 0 ]; do  # --skip-train: search with the run already in the config's train.out
   case "$1" in

@@ -11,15 +11,7 @@ import { toCsv } from './csv.js';
 import { ESCI_DEFAULTS, ESCI_LABELS, generateEsci } from './esci.js';
 import { generateIntent, INTENT_DEFAULTS, INTENTS } from './intent.js';
 import { Rng } from './prng.js';
-import {
-  generateShop,
-  SHOP_COLUMNS,
-  SHOP_FILES,
-  SHOP_QUERIES,
-  SHOP_UNJUDGED,
-  type Shop,
-  type ShopFile,
-} from './shop.js';
+import { generateShop, SHOP_COLUMNS, SHOP_FILES, SHOP_QUERIES, type Shop, type ShopFile } from './shop.js';
 import { generateReviews, RATING_WEIGHTS, REVIEW_DEFAULTS, SENTIMENTS } from './reviews.js';
 
 export const DEFAULT_SEED = 7;
@@ -272,37 +264,48 @@ function shopReadme(shop: Shop): string {
   for (const r of shop.queries) splits[r.split] = (splits[r.split] ?? 0) + 1;
   const judgedIds = new Set(shop.qrels.map((r) => r.product_id));
   const n = shop.qrels.length;
+  const perQuery = new Map<string, number>();
+  for (const r of shop.qrels) perQuery.set(r.query_id, (perQuery.get(r.query_id) ?? 0) + 1);
+  const counts = [...perQuery.values()].sort((a, b) => a - b);
+  const judgedPerQuery = counts[counts.length >> 1] ?? 0;
   const labelRows = Object.entries(labels).map(([l, c]) => `| \`${l}\` | ${c} | ${pct(c / n)} |`);
   return `
 ## The shop: catalogue, queries, judgements (retrieval and re-ranking)
 
 Five files describe one synthetic shop, for \`recsys embed/index/search\` (retrieval), \`recsys rank\`
-(a cross-encoder re-ranker) and bi-encoder training. Queries, titles and labels are made the way
-\`esci.csv\` makes them (same ambiguity, typos, hard negatives and ${whole(ESCI_DEFAULTS.pFlip)} label \
-flips), on a
-random stream of their own. Each query is in one split (\`train\`/\`validation\`/\`test\`, 80/10/10:
+(a cross-encoder re-ranker) and bi-encoder training. Queries and titles are made the way \`esci.csv\`
+makes them (same ambiguity, typos and hard negatives), on a random stream of their own. Each query is in
+one split (\`train\`/\`validation\`/\`test\`, 70/10/20 drawn per query:
 ${Object.entries(splits)
   .map(([k, v]) => `${k} ${v}`)
   .join(', ')}) and every file carries it, so held-out queries stay held out everywhere.
 
+**Every product a query could find relevant is judged.** For each query, every catalogue product of its
+product family, of its related families and of its accessory families, plus the products drawn for it as
+hard or unrelated negatives, is labelled by one rule (\`judge\` in \`scripts/lib/shop.ts\`): a product whose
+fit attribute differs from the one asked (a case for another phone model) is Irrelevant; in the query's
+family, Exact when the brand (if asked) and every asked attribute match, else Substitute; a related family
+is a Substitute, an accessory a Complement, anything else Irrelevant. The rule reads the product's
+attributes, including those its title leaves out, as an annotator who sees the product page would. Then
+${whole(ESCI_DEFAULTS.pFlip)} of the labels are moved to their neighbour (Exact↔Substitute,
+Complement→Irrelevant) as annotators disagree. An unjudged product is therefore one the rule calls
+Irrelevant, and counting it as gain 0 is right (${judgedPerQuery} judgements per query, median).
+
 | file | rows | columns |
 | --- | ---: | --- |
-| \`catalogue.csv\` | ${shop.catalogue.length} | ${SHOP_COLUMNS.catalogue.join(', ')}: ${judgedIds.size} judged \
-products and ${shop.catalogue.length - judgedIds.size} that no query judged (${whole(SHOP_UNJUDGED)} more), \
-so retrieval must find the judged ones among others; a title judged for two queries is one product |
+| \`catalogue.csv\` | ${shop.catalogue.length} | ${SHOP_COLUMNS.catalogue.join(', ')}: ${judgedIds.size} \
+products judged for some query and ${shop.catalogue.length - judgedIds.size} for none; a title drawn for two \
+queries is one product |
 | \`queries.csv\` | ${shop.queries.length} | ${SHOP_COLUMNS.queries.join(', ')} |
 | \`qrels.csv\` | ${n} | ${SHOP_COLUMNS.qrels.join(', ')}: graded judgements, ESCI gains by default \
 (Exact 1, Substitute 0.1, Complement 0.01, Irrelevant 0) |
 | \`pairs.csv\` | ${shop.pairs.length} | ${SHOP_COLUMNS.pairs.join(', ')}: the judgements as text pairs for a \
 cross-encoder |
 | \`triplets.csv\` | ${shop.triplets.length} | ${SHOP_COLUMNS.triplets.join(', ')}: one row per Exact \
-judgement; the negative is an Irrelevant product of the same query (a hard negative sharing its words), else \
-a Complement, else a product judged for another query |
+judgement; the negative is an Irrelevant product of the same query (often one sharing its words), else \
+a Complement, else a random catalogue product |
 | \`pairs-mined.csv\` | | \`pairs.csv\` plus unjudged products as Irrelevant for the train and validation \
 queries (\`npx tsx scripts/mine-negatives.ts\`, run after this generator): the re-ranker's training file |
-
-Unjudged products count as not relevant, as in any judged collection: an unjudged product that fits a
-query is a real possibility here too.
 
 | label | judgements | share |
 | --- | ---: | ---: |

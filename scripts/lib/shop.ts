@@ -1,24 +1,26 @@
 /**
  * The retrieval and ranking samples: one shop with a product catalogue, the queries shoppers typed,
- * graded ESCI judgements of some products per query, and two training views of those judgements.
+ * graded ESCI judgements, and two training views of those judgements.
  *
- *  - catalogue.csv  product_id, title, brand, category, description. Every judged product, plus about
- *                   a quarter more that no query judged (retrieval must find the judged ones among them);
- *                   a title judged for two queries is one product.
+ *  - catalogue.csv  product_id, title, brand, category, description: the products drawn for the queries
+ *                   (as esci.csv draws them, per label), plus a quarter more drawn for no query; a title
+ *                   drawn twice is one product.
  *  - queries.csv    query_id, query, split
- *  - qrels.csv      query_id, product_id, esci_label, split: the graded judgements (Exact, Substitute,
- *                   Complement, Irrelevant), with the annotator disagreement of esci.csv.
+ *  - qrels.csv      query_id, product_id, esci_label, split: per query, every catalogue product of its own,
+ *                   related and accessory families, and the products drawn for it, labelled by `judge`
+ *                   (one rule for all), with the annotator disagreement of esci.csv (`FLIPS`). A product
+ *                   a query does not judge is one the rule calls Irrelevant.
  *  - pairs.csv      query_id, query, product_id, product_title, esci_label, split: the same judgements
  *                   as text pairs, for a cross-encoder (`recsys rank`).
  *  - triplets.csv   query_id, query, positive, negative, split: (query, Exact title, hard negative title)
- *                   for a bi-encoder; the negative is an Irrelevant product judged for the same query (they
- *                   share words with it), else a Complement, else a product judged for another query.
+ *                   for a bi-encoder; the negative is an Irrelevant product judged for the same query
+ *                   (often sharing its words), else a Complement, else a random catalogue product.
  *
  * The split (train 70%, validation 10%, test 20%) is drawn per query, so every file agrees on which
- * queries are held out. Queries, products and labels come from the esci.csv generator (scripts/lib/esci.ts)
- * on a stream of their own, so esci.csv is unchanged.
+ * queries are held out. Queries and products come from the esci.csv generator (scripts/lib/esci.ts) on a
+ * stream of their own, so esci.csv is unchanged.
  */
-import { CATEGORY_BRANDS, FAMILY_LIST } from './catalog.js';
+import { CATEGORY_BRANDS, FAMILY_LIST, type Family } from './catalog.js';
 import {
   ESCI_DEFAULTS,
   type EsciLabel,
@@ -27,6 +29,7 @@ import {
   type Product,
   productFor,
   QUERY_MIXES,
+  type QuerySpec,
   randomProduct,
   renderDescription,
   renderTitle,
@@ -64,10 +67,53 @@ export type Shop = Record<ShopFile, Row[]>;
 interface CatalogueEntry {
   id: string;
   title: string;
+  /** The product the title was rendered from (the first one, when two products render the same title). */
+  product: Product;
   row: Row;
 }
 
+/**
+ * The judging rule: how an annotator who knows the product's attributes labels it for the query.
+ *  - a product of any family that has a fit attribute the query asked for with another value (a case for
+ *    another phone model): Irrelevant;
+ *  - the query's family: Exact when the brand (if asked) and every asked attribute match, else Substitute;
+ *  - a related family of the query's: Substitute; one of its accessories: Complement;
+ *  - anything else: Irrelevant.
+ * It agrees with the label each product was drawn for (`productFor`), so a drawn product and an unjudged
+ * look-alike of it get the same label. Annotator disagreement (`FLIPS`) is applied on top by the caller.
+ */
+export function judge(q: QuerySpec, p: Product): EsciLabel {
+  const f = q.family;
+  const misfit = p.family.attrs.some(
+    (a) => a.fit && q.asked[a.name] !== undefined && p.values[a.name] !== q.asked[a.name],
+  );
+  if (misfit) return 'Irrelevant';
+  if (p.family === f) {
+    const asked = Object.entries(q.asked).every(([name, v]) => p.values[name] === v);
+    return asked && (q.brand === null || p.brand === q.brand) ? 'Exact' : 'Substitute';
+  }
+  if (f.related.includes(p.family.key)) return 'Substitute';
+  if (f.accessories.includes(p.family.key)) return 'Complement';
+  return 'Irrelevant';
+}
+
+/** Families whose every catalogue product a query of family `f` judges: its own, related and accessories. */
+export function judgedFamilies(f: Family): Set<string> {
+  return new Set([f.key, ...f.related, ...f.accessories]);
+}
+
 export function generateShop(rng: Rng, nQueries: number): Shop {
+  return generateShopJudged(rng, nQueries).shop;
+}
+
+/** The shop, with what the judging rule saw: each product's attributes and each query's spec (for tests). */
+export interface JudgedShop {
+  shop: Shop;
+  products: Map<string, Product>;
+  queries: Map<string, QuerySpec>;
+}
+
+export function generateShopJudged(rng: Rng, nQueries: number): JudgedShop {
   const byTitle = new Map<string, CatalogueEntry>();
   const shop: Shop = { catalogue: [], queries: [], qrels: [], pairs: [], triplets: [] };
   const addProduct = (p: Product, title: string): CatalogueEntry => {
@@ -75,32 +121,34 @@ export function generateShop(rng: Rng, nQueries: number): Shop {
     if (!entry) {
       const id = `p${String(byTitle.size + 1).padStart(5, '0')}`;
       const row = { product_id: id, title, brand: p.brand, category: p.family.category };
-      entry = { id, title, row: { ...row, description: renderDescription(rng, p) } };
+      entry = { id, title, product: p, row: { ...row, description: renderDescription(rng, p) } };
       byTitle.set(title, entry);
       shop.catalogue.push(entry.row);
     }
     return entry;
   };
 
-  const judged: { queryId: string; query: string; split: string; items: [CatalogueEntry, EsciLabel][] }[] = [];
+  // First the catalogue: per query, products drawn for each label of its mix (as esci.csv draws them),
+  // then products no query drew. The labels are given afterwards, by the rule, to every product of the
+  // query's families, so that an unjudged product is one the rule calls Irrelevant.
+  const queries: { queryId: string; spec: QuerySpec; split: string; drawn: CatalogueEntry[] }[] = [];
   for (let qi = 1; qi <= nQueries; qi++) {
     const q = makeQuery(rng, ESCI_DEFAULTS.pTypo);
     const mix = rng.weighted(QUERY_MIXES);
     const split = rng.weighted(SPLITS);
     const queryId = `sq${String(qi).padStart(5, '0')}`;
     const n = rng.range(ESCI_DEFAULTS.minProducts, ESCI_DEFAULTS.maxProducts);
-    const items: [CatalogueEntry, EsciLabel][] = [];
-    for (let tries = 0; items.length < n && tries < n * 6; tries++) {
-      let label = rng.weighted(mix);
-      const p = productFor(rng, q, label);
+    const drawn: CatalogueEntry[] = [];
+    for (let tries = 0; drawn.length < n && tries < n * 6; tries++) {
+      const p = productFor(rng, q, rng.weighted(mix));
       if (!p) continue;
       const entry = addProduct(p, renderTitle(rng, p, q.asked));
-      if (items.some(([e]) => e === entry)) continue;
-      if (rng.chance(ESCI_DEFAULTS.pFlip)) label = FLIPS[label];
-      items.push([entry, label]);
+      if (drawn.includes(entry)) continue;
+      rng.next(); // the draw that once flipped this label; kept so the catalogue's titles stay the same
+      drawn.push(entry);
     }
     shop.queries.push({ query_id: queryId, query: q.text, split });
-    judged.push({ queryId, query: q.text, split, items });
+    queries.push({ queryId, spec: q, split, drawn });
   }
   const unjudged = Math.round(byTitle.size * SHOP_UNJUDGED);
   for (let i = 0; i < unjudged; i++) {
@@ -109,10 +157,24 @@ export function generateShop(rng: Rng, nQueries: number): Shop {
     addProduct(p, renderTitle(rng, p, {}));
   }
 
-  for (const { queryId, query, split, items } of judged) {
+  const entries = [...byTitle.values()];
+  for (const { queryId, spec, split, drawn } of queries) {
+    const families = judgedFamilies(spec.family);
+    const judged = entries.filter((e) => families.has(e.product.family.key) || drawn.includes(e));
+    const items: [CatalogueEntry, EsciLabel][] = judged.map((e) => {
+      const label = judge(spec, e.product);
+      return [e, rng.chance(ESCI_DEFAULTS.pFlip) ? FLIPS[label] : label];
+    });
     for (const [e, label] of items) {
       shop.qrels.push({ query_id: queryId, product_id: e.id, esci_label: label, split });
-      shop.pairs.push({ query_id: queryId, query, product_id: e.id, product_title: e.title, esci_label: label, split });
+      shop.pairs.push({
+        query_id: queryId,
+        query: spec.text,
+        product_id: e.id,
+        product_title: e.title,
+        esci_label: label,
+        split,
+      });
     }
     const negatives = [
       ...items.filter(([, l]) => l === 'Irrelevant'),
@@ -120,17 +182,21 @@ export function generateShop(rng: Rng, nQueries: number): Shop {
     ].map(([e]) => e.title);
     for (const [e, label] of items) {
       if (label !== 'Exact') continue;
-      const negative = negatives.length ? rng.pick(negatives) : pickOther(rng, judged, queryId);
-      shop.triplets.push({ query_id: queryId, query, positive: e.title, negative, split });
+      const negative = negatives.length ? rng.pick(negatives) : pickOther(rng, entries, e);
+      shop.triplets.push({ query_id: queryId, query: spec.text, positive: e.title, negative, split });
     }
   }
-  return shop;
+  return {
+    shop,
+    products: new Map(entries.map((e) => [e.id, e.product])),
+    queries: new Map(queries.map((q) => [q.queryId, q.spec])),
+  };
 }
 
-/** A product title judged for another query (a random, easy negative). */
-function pickOther(rng: Rng, judged: { queryId: string; items: [CatalogueEntry, EsciLabel][] }[], self: string) {
+/** A random catalogue title other than the positive's (an easy negative). */
+function pickOther(rng: Rng, entries: CatalogueEntry[], positive: CatalogueEntry): string {
   for (;;) {
-    const other = rng.pick(judged);
-    if (other.queryId !== self && other.items.length) return rng.pick(other.items)[0].title;
+    const other = rng.pick(entries);
+    if (other !== positive) return other.title;
   }
 }

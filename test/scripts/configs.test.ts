@@ -47,6 +47,14 @@ describe('configs/*.yaml', () => {
     expect(c.eval.min['ndcg@10']).toBeGreaterThan(0);
   });
 
+  it('shop-pretrain pretrains on text written by scripts/shop-pretrain-text.ts, from the tiny-bert config', () => {
+    const c = config('shop-pretrain');
+    for (const p of [c.tokenizer.path, c.model.path]) expect(existsSync(p!), p).toBe(true);
+    expect(c.pretrain.input).toBe(path.join(ROOT, 'out', 'shop', 'pretrain-text.csv'));
+    expect(c.pretrain.out).toBe(path.join(ROOT, 'out', 'shop', 'mlm'));
+    expect(c.pretrain).toMatchObject({ text_column: 'text', max_length: 64 });
+  });
+
   it('esci pairs the query with the product title and splits by query', () => {
     expect(config('esci').data).toMatchObject({
       text_column: 'query',
