@@ -21,6 +21,11 @@ export interface ModelDir {
   maxLength: number;
   truncation: Truncation;
   messages: string[];
+  /**
+   * Why its logits mean nothing, when the checkpoint has no trained classification head (a pretrained
+   * encoder: BertModel, BertForMaskedLM, BertForPreTraining, a recsys pretraining run's model).
+   */
+  untrainedHead?: string;
 }
 
 /**
@@ -57,7 +62,16 @@ export async function loadModelDir(
     );
   }
   const maxLength = Math.min(opts.maxLength ?? settings.modelMaxLength ?? 512, loaded.config.maxPositionEmbeddings);
+  const fresh = loaded.report.initialized.some((n) => n.startsWith('classifier.'));
   return {
+    ...(fresh
+      ? {
+          untrainedHead:
+            `${dir}: the checkpoint has no trained classification head (its logits would come from a freshly ` +
+            `initialised one); fine-tune it first with \`recsys train --model ${dir}\` (\`recsys embed\` reads ` +
+            'its encoder as it is)',
+        }
+      : {}),
     kind: 'hf',
     dir,
     config: loaded.config,

@@ -119,7 +119,7 @@ async function openTfjs(
     disposeParams(m.params);
     m.messages.push(`forward pass: ${graph.name}`);
   }
-  return assemble({
+  const model = assemble({
     kind,
     config: m.config,
     padId: m.tokenizer.specialIds.pad,
@@ -133,6 +133,10 @@ async function openTfjs(
     dispose: () => disposeParams(m.params),
     thresholdsDir: m.dir,
   });
+  // An encoder without a trained head still embeds (hidden states); its logits are refused.
+  const untrained = m.untrainedHead;
+  if (untrained) model.forward = () => Promise.reject(new UsageError(untrained));
+  return model;
 }
 
 export interface TfjsOptions {

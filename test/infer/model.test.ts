@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,28 @@ beforeAll(async () => {
 }, 240_000);
 
 describe('openModel', () => {
+  it('a checkpoint without a trained classification head embeds, and refuses logits with one line', async () => {
+    // A BertForPreTraining checkpoint (cls.* heads, no classifier) with a vocabulary of its size.
+    const dir = path.join(root, 'pretrained');
+    cpSync(path.join(import.meta.dirname, '../fixtures/reference/pretraining-l2-h32'), dir, { recursive: true });
+    const words = Array.from({ length: 295 }, (_, i) => `w${i}`);
+    writeFileSync(
+      path.join(dir, 'vocab.txt'),
+      `${['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words].join('\n')}\n`,
+    );
+    const m = await openModel(dir, { backend: 'cpu', log });
+    try {
+      const rows = [m.tokenizer.encode('w1 w2 w3', undefined, m.maxLength, m.truncation)!];
+      const hidden = await m.hidden!(rows);
+      expect(hidden.lastHidden?.length).toBe(rows[0].ids.length * hidden.hiddenSize);
+      await expect(m.forward(rows)).rejects.toThrow(
+        /pretraining-l2-h32|pretrained: the checkpoint has no trained classification head .*recsys train --model/,
+      );
+    } finally {
+      await m.close();
+    }
+  });
+
   it('opens a run dir on tfjs with the labels and preprocessing it was trained with', async () => {
     const m = await openModel(run.runDir, { backend: 'cpu', log });
     try {
