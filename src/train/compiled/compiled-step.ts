@@ -3,11 +3,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { GraphGradients } from '../../backend/graph-gradients.js';
 import { cacheRoot } from '../../backend/native.js';
 import { seedStream } from '../../lib/rng.js';
+import { cachedSavedModelDir } from '../../lib/saved-model-cache.js';
 import { encodeMessage } from '../../lib/tf-proto.js';
 import type { BertConfig } from '../../model/config.js';
 import { philoxSeedPair } from '../../model/native-ops.js';
 import { emitForwardGraph, type ForwardGraph, type ForwardOptions } from './forward-graph.js';
-import { trainSavedModelBytes, writeTrainSavedModel } from './saved-model.js';
+import { trainSavedModelBytes } from './saved-model.js';
 import { emitUpdateGraph, type StepScalar, stepVariables } from './update-graph.js';
 
 /**
@@ -97,7 +98,7 @@ export class CompiledStep {
     if (missing.length) throw new Error(`compiled step: the loss does not depend on ${missing.join(', ')}`);
     const update = emitUpdateGraph(fwd, added.grads as string[], opts);
     const bytes = trainSavedModelBytes(fwd, added.graphDef, update, opts);
-    const dir = await writeTrainSavedModel(opts.cacheDir ?? path.join(cacheRoot(), 'compiled-step'), bytes);
+    const dir = await cachedSavedModelDir(opts.cacheDir ?? path.join(cacheRoot(), 'compiled-step'), bytes);
     const be = tf.backend() as unknown as SessionBackend;
     const id = be.loadSavedModelMetaGraph(dir, 'serve');
     return new CompiledStep(be, id, dir, fwd, opts);

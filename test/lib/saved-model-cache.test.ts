@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { pruneCache, writeTrainSavedModel } from '../../../src/train/compiled/saved-model.js';
-import { tempDir } from '../../helpers/cli.js';
+import { cachedSavedModelDir, pruneCache } from '../../src/lib/saved-model-cache.js';
+import { tempDir } from '../helpers/cli.js';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -43,10 +43,10 @@ it("keeps the most recently used graphs and any used within a day; removes kille
 it('a graph found in the cache is marked used, so it outlives graphs nobody used since', async () => {
   const root = tempDir();
   const bytes = new TextEncoder().encode('graph bytes');
-  const dir = await writeTrainSavedModel(root, bytes);
+  const dir = await cachedSavedModelDir(root, bytes);
   const past = new Date(Date.now() - 10 * DAY);
   utimesSync(dir, past, past);
-  expect(await writeTrainSavedModel(root, bytes)).toBe(dir);
+  expect(await cachedSavedModelDir(root, bytes)).toBe(dir);
   expect(existsSync(path.join(dir, 'saved_model.pb'))).toBe(true);
   const { mtimeMs } = statSync(dir);
   expect(Date.now() - mtimeMs).toBeLessThan(60_000);
