@@ -99,6 +99,17 @@ function makeBatch(b: number, s: number, seed: number) {
   };
 }
 
+/** The eager step's parameters (`vars`) against the graph's (`read`, by `names`), by norm. */
+function expectSameParameters(vars: Map<string, tf.Variable>, names: string[], read: tf.Tensor[], lr: number) {
+  for (const [i, n] of names.entries()) {
+    const [a, b] = tf.tidy(() => [tf.norm(vars.get(n)!).dataSync()[0], tf.norm(read[i]).dataSync()[0]]);
+    // The key biases' true gradient is zero (softmax ignores a constant added to every score): their
+    // gradients are rounding noise, different on each path, which Adam scales up to steps of ~lr.
+    if (n.endsWith('attention.self.key.bias')) expect(Math.abs(a - b)).toBeLessThan(4 * lr * Math.sqrt(32));
+    else expect(Math.abs(a - b) / Math.max(Math.abs(a), 1e-3), n).toBeLessThan(1e-5);
+  }
+}
+
 describe.skipIf(native.skip)('compiled step against the eager step (tensorflow)', () => {
   const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'recsys-compiled-'));
   afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
@@ -161,13 +172,7 @@ describe.skipIf(native.skip)('compiled step against the eager step (tensorflow)'
 
       const names = [...vars.keys()];
       const read = step.read(names);
-      for (const [i, n] of names.entries()) {
-        const [a, b] = tf.tidy(() => [tf.norm(vars.get(n)!).dataSync()[0], tf.norm(read[i]).dataSync()[0]]);
-        // The key biases' true gradient is zero (softmax ignores a constant added to every score): their
-        // gradients are rounding noise, different on each path, which Adam scales up to steps of ~lr.
-        if (n.endsWith('attention.self.key.bias')) expect(Math.abs(a - b)).toBeLessThan(4 * lr * Math.sqrt(32));
-        else expect(Math.abs(a - b) / Math.max(Math.abs(a), 1e-3), n).toBeLessThan(1e-5);
-      }
+      expectSameParameters(vars, names, read, lr);
       const moments = step.read([`${names[0]}/m`, `${names[0]}/v`]);
       const [mEager, mGraph] = tf.tidy(() => [
         tf.norm(opt.m.get(names[0])!).dataSync()[0],
@@ -257,11 +262,7 @@ describe.skipIf(native.skip)('compiled step with gradient accumulation (train.gr
     expect(tf.memory().numTensors).toBe(before);
     const names = [...vars.keys()];
     const read = step.read(names);
-    for (const [i, n] of names.entries()) {
-      const [a, b] = tf.tidy(() => [tf.norm(vars.get(n)!).dataSync()[0], tf.norm(read[i]).dataSync()[0]]);
-      if (n.endsWith('attention.self.key.bias')) expect(Math.abs(a - b)).toBeLessThan(4 * lr * Math.sqrt(32));
-      else expect(Math.abs(a - b) / Math.max(Math.abs(a), 1e-3), n).toBeLessThan(1e-5);
-    }
+    expectSameParameters(vars, names, read, lr);
     // the accumulators are zero between steps
     const acc = step.read(names.map((n) => `${n}/acc`));
     expect(acc.every((x) => tf.tidy(() => tf.max(tf.abs(x)).dataSync()[0]) === 0)).toBe(true);
