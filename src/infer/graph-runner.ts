@@ -93,13 +93,15 @@ export async function graphRunner(
       feeds.map(([k, t]) => ({ name: `${k}:0`, tfDtype: t.dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT' })),
       outputs.map((k) => `${k}:0`),
     );
-  try {
+  const setWeights = (weights: Params) =>
     tf.dispose(
       run(
-        built.variables.map((v) => [`init/${v.key}`, params.get(v.key)!]),
+        built.variables.map((v) => [`init/${v.key}`, weights.get(v.key)!]),
         ['init/done'],
       ),
     );
+  try {
+    setWeights(params);
   } catch (err) {
     be.deleteSavedModel(id);
     throw err;
@@ -130,6 +132,7 @@ export async function graphRunner(
       const [lastHidden, pooled] = await forward(b, [hiddenValues.lastHidden, hiddenValues.pooled]);
       return { hiddenSize: config.hiddenSize, lastHidden, pooled };
     },
+    setWeights,
     async close() {
       be.deleteSavedModel(id);
     },

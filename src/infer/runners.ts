@@ -25,6 +25,8 @@ export interface LogitsRunner {
   run(b: IdBatch): Promise<Float32Array>;
   /** The encoder's outputs for the coming embedding commands; absent when the runtime cannot give them. */
   hidden?(b: IdBatch): Promise<HiddenStates>;
+  /** Load other weights of the same model (a graph keeps its own copy; training validates each step's). */
+  setWeights?(params: Params): void;
   close(): Promise<void>;
 }
 

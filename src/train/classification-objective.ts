@@ -3,7 +3,10 @@ import type { RecsysConfig } from '../config/schema.js';
 import { padBatch } from '../data/batch.js';
 import { rowOf, type SplitArrays } from '../data/split-reader.js';
 import { headlineText, isHeadTask } from '../eval/heads.js';
+import { compiledRunner } from '../infer/compiled.js';
+import type { LogitsRunner } from '../infer/runners.js';
 import { UsageError } from '../lib/errors.js';
+import { makeLogger } from '../lib/log.js';
 import { bertLogits, type BertConfig } from '../model/index.js';
 import { validationMetrics } from './evaluate.js';
 import type { Objective } from './objective.js';
@@ -31,6 +34,8 @@ export function classificationObjective(o: {
         `train.class_weights: unknown label(s) ${unknown.join(', ')}; labels are ${labels.join(', ')}`,
       );
   }
+  let graph: LogitsRunner | null | undefined; // undefined: not made yet; null: the eager pass
+  const quiet = makeLogger({ quiet: true });
   const head = headLossFor({ task, labels, train: o.train, classWeights: t.class_weights, posWeight: t.pos_weight });
   return {
     compiled: {
@@ -63,20 +68,31 @@ export function classificationObjective(o: {
         return head.loss(logits, targets);
       });
     },
-    evaluate: (params) =>
-      o.validation
-        ? (validationMetrics(
-            params,
-            o.modelConfig,
-            o.validation,
-            o.config.eval.batch_size,
-            o.padId,
-          ) as unknown as Record<string, number>)
-        : {},
+    async evaluate(params) {
+      if (!o.validation) return {};
+      // Validation runs the forward pass as one TensorFlow graph where training's step is compiled: made
+      // at the first pass, it takes the current weights before each one.
+      if (graph === undefined) {
+        const mode = t.compiled;
+        graph = (await compiledRunner(params, o.modelConfig, { mode, key: 'train.compiled' }, quiet)) ?? null;
+      } else graph?.setWeights?.(params);
+      const m = await validationMetrics(
+        params,
+        o.modelConfig,
+        o.validation,
+        o.config.eval.batch_size,
+        o.padId,
+        graph ?? undefined,
+      );
+      return m as unknown as Record<string, number>;
+    },
     describe: (m) =>
       isHeadTask(task)
         ? headlineText(task, m)
         : `loss ${m.loss.toFixed(4)} accuracy ${m.accuracy.toFixed(4)} macro_f1 ${m.macro_f1.toFixed(4)}`,
-    dispose: () => head.dispose(),
+    dispose: () => {
+      head.dispose();
+      void graph?.close();
+    },
   };
 }

@@ -181,10 +181,10 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   const startSamples = state.samplesSeen;
   const pad: number[] = [];
 
-  const evaluate = (): ValidationMetrics | null => {
+  const evaluate = async (): Promise<ValidationMetrics | null> => {
     if ((objective.validationRows ?? validation?.size ?? 0) === 0) return null;
     compiled?.sync();
-    const m = objective.evaluate(paramsView()) as ValidationMetrics & Record<string, number>;
+    const m = (await objective.evaluate(paramsView())) as ValidationMetrics & Record<string, number>;
     const value = m[early.s.metric];
     if (value === undefined)
       throw new UsageError(
@@ -328,7 +328,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
       ev.step?.({ step: state.step, epoch, loss: lossValue, lr, samplesPerSec: sps });
 
       const evalNow = t.eval_every !== null && state.step % t.eval_every === 0;
-      if (evalNow) evaluate();
+      if (evalNow) await evaluate();
       const stepDue = t.checkpoint_every !== null && state.step % t.checkpoint_every === 0;
       if (evalNow || stepDue || performance.now() - lastCheckpointAt >= everyMs) await checkpoint(evalNow);
       if (evalNow && early.shouldStop) {
@@ -343,7 +343,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
     // End of epoch: evaluate (unless this step was just evaluated) and checkpoint.
     state.epoch = epoch + 1;
     state.batchInEpoch = 0;
-    if (state.lastEvalStep !== state.step) evaluate();
+    if (state.lastEvalStep !== state.step) await evaluate();
     await checkpoint(true);
     ev.epochEnd?.(epoch);
     openEpoch = null;
@@ -356,7 +356,7 @@ export async function trainLoop(inp: TrainInputs): Promise<TrainResult> {
   stopReason ??= state.step >= totalSteps && t.max_steps !== null ? 'max_steps' : 'epochs';
 
   // Whatever stopped the run: evaluate the current weights if they were not, checkpoint, restore the best.
-  if (state.lastEvalStep !== state.step) evaluate();
+  if (state.lastEvalStep !== state.step) await evaluate();
   if (
     stopReason === 'interrupted' ||
     stopReason === 'nan' ||

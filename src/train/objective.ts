@@ -14,7 +14,7 @@ export interface Objective {
    */
   loss(params: Params, rows: number[], ctx: { epoch: number; seed: number; training: boolean }): tf.Scalar;
   /** Metrics of the current weights on the validation split (dropout off); includes `loss`. */
-  evaluate(params: Params): Record<string, number>;
+  evaluate(params: Params): Record<string, number> | Promise<Record<string, number>>;
   /** The eval log line's numbers, e.g. "loss 0.41 accuracy 0.88". */
   describe(metrics: Record<string, number>): string;
   /** Appended to the loop's "training …" line (e.g. the class weights). */

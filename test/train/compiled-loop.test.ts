@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, it } from 'vitest';
 import { loadGraphGradients } from '../../src/backend/graph-gradients.js';
 import { initBackend, loadedNative } from '../../src/backend/index.js';
+import { cacheRoot } from '../../src/backend/native.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { DatasetManifest } from '../../src/data/manifest.js';
 import { initParams, parseBertConfig } from '../../src/model/index.js';
@@ -79,13 +80,13 @@ async function train(compiled: 'on' | 'off', accum: number, head: Head = 'single
     resume: false,
     events: { log: (m) => said.push(m) },
   });
-  const losses = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+  const records = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l))
-    .filter((r) => r.type === 'train')
-    .map((r) => r.loss as number);
-  return { result, losses, said };
+    .map((l) => JSON.parse(l));
+  const losses = records.filter((r) => r.type === 'train').map((r) => r.loss as number);
+  const validation = records.filter((r) => r.type === 'eval').map((r) => r.loss as number); // flat on disk
+  return { result, losses, validation, said };
 }
 
 it.each([
@@ -98,10 +99,19 @@ it.each([
   async ({ accum, head }) => {
     requirement(why).require();
     const eager = await train('off', accum, head);
+    const before = Date.now() - 1000;
     const compiled = await train('on', accum, head);
+    // its validation passes ran the compiled forward graph: the graph cache has an entry used since
+    const infer = path.join(cacheRoot(), 'compiled-infer');
+    const used = readdirSync(infer).map((d) => statSync(path.join(infer, d)).mtimeMs);
+    expect(Math.max(...used)).toBeGreaterThanOrEqual(before);
     expect(compiled.said.some((m) => m.startsWith('compiled training step'))).toBe(true);
     expect(eager.said.some((m) => m.startsWith('compiled training step'))).toBe(false);
     expect(compiled.losses.length).toBe(12);
+    // validation: the compiled forward graph on the compiled run, the eager pass on the eager one
+    expect(compiled.validation.length).toBeGreaterThan(1);
+    for (const [i, loss] of compiled.validation.entries())
+      expect(Math.abs(loss - eager.validation[i]) / Math.abs(eager.validation[i]), `eval ${i}`).toBeLessThan(1e-4);
     for (const [i, loss] of compiled.losses.entries())
       expect(Math.abs(loss - eager.losses[i]) / Math.abs(eager.losses[i]), `step ${i + 1}`).toBeLessThan(1e-5);
     for (const [name, w] of compiled.result.params) {
