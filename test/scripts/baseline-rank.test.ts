@@ -20,11 +20,11 @@ describe('scripts/baseline-rank.ts', () => {
     const majority = out.results.majority.metrics['ndcg@10'];
     const bow = out.results.bag_of_words_lr.metrics['ndcg@10'];
     expect(out.results.majority.n_queries).toBe(91);
-    expect(majority).toBeCloseTo(0.8308, 3);
-    expect(bow).toBeCloseTo(0.9486, 3);
+    expect(majority).toBeCloseTo(0.4768, 3);
+    expect(bow).toBeCloseTo(0.8416, 3);
     expect(bow).toBeLessThan(0.99); // the ranking is learnable, not given away
     // Trained also on the mined negatives (scripts/mine-negatives.ts), on the same test rows.
     expect(out.results.bag_of_words_lr_mined.n_queries).toBe(91);
-    expect(out.results.bag_of_words_lr_mined.metrics['ndcg@10']).toBeCloseTo(0.9567, 3);
+    expect(out.results.bag_of_words_lr_mined.metrics['ndcg@10']).toBeCloseTo(0.8594, 3);
   });
 });
