@@ -43,6 +43,18 @@ export interface BatchTensors {
   tokenTypeIds: tf.Tensor2D;
 }
 
+/** The graph input names of a batch, in this order, wherever a BERT graph is fed (train, infer, export). */
+export const INPUT_NAMES = ['input_ids', 'attention_mask', 'token_type_ids'] as const;
+
+/** A batch's tensors keyed by graph input name, for a session's feeds. */
+export function inputFeeds(b: BatchTensors): Array<[(typeof INPUT_NAMES)[number], tf.Tensor]> {
+  return [
+    ['input_ids', b.inputIds],
+    ['attention_mask', b.attentionMask],
+    ['token_type_ids', b.tokenTypeIds],
+  ];
+}
+
 /** The batch as int32 tensors the caller disposes. */
 export function batchTensors(b: IdBatch): BatchTensors {
   const shape: [number, number] = [b.batch, b.seq];

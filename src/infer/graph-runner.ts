@@ -2,11 +2,11 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadedNative } from '../backend/index.js';
 import { cacheRoot } from '../backend/native.js';
-import { batchTensors, type IdBatch } from '../data/batch.js';
+import { batchTensors, type IdBatch, inputFeeds } from '../data/batch.js';
 import { cachedSavedModelDir } from '../lib/saved-model-cache.js';
 import { GraphDefBuilder, shapeAttr, T } from '../lib/tf-graphdef.js';
 import { DT, encodeMessage } from '../lib/tf-proto.js';
-import { buildInferenceGraph, encoderValues, INPUT_NAMES } from '../model/graph/inference-graph.js';
+import { buildInferenceGraph, encoderValues } from '../model/graph/inference-graph.js';
 import { emitGraphDef, type TfGraph } from '../model/graph/tf-emit.js';
 import type { BertConfig, Params } from '../model/index.js';
 import type { LogitsRunner } from './runners.js';
@@ -108,11 +108,7 @@ export async function graphRunner(
   }
   const forward = async (batch: IdBatch, outputs: string[]): Promise<Float32Array[]> => {
     const inputs = batchTensors(batch);
-    const feeds: Array<[string, tf.Tensor]> = [
-      [INPUT_NAMES[0], inputs.inputIds],
-      [INPUT_NAMES[1], inputs.attentionMask],
-      [INPUT_NAMES[2], inputs.tokenTypeIds],
-    ];
+    const feeds = inputFeeds(inputs);
     let out: tf.Tensor[] = [];
     try {
       out = run(feeds, outputs);

@@ -7,7 +7,7 @@ import { loadModelDirTokenizer, type TextTokenizer, type Truncation } from '../d
 import { resolveModelDir } from '../hub/index.js';
 import { DataError, UsageError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
-import { disposeParams, readBertConfig, type BertConfig, type ProblemType } from '../model/index.js';
+import { disposeParams, headTask, readBertConfig, type BertConfig, type ProblemType } from '../model/index.js';
 import { checkModelMatchesManifest } from '../run/compat.js';
 import { runPaths } from '../run/layout.js';
 import type { RunManifest } from '../run/read.js';
@@ -79,7 +79,7 @@ function assemble(p: Parts): InferenceModel {
   return {
     kind: p.kind,
     labels: p.config.id2label,
-    headKind: p.config.problemType ?? 'single_label_classification',
+    headKind: headTask(p.config),
     thresholds:
       p.config.problemType === 'multi_label_classification' ? readThresholds(p.thresholdsDir, p.config.id2label) : null,
     vocabSize: p.config.vocabSize,

@@ -230,6 +230,11 @@ export function toHfConfig(config: BertConfig): Record<string, unknown> {
   return out;
 }
 
+/** The classifier head a config trains and predicts with: its problem_type, single-label when absent (as HF). */
+export function headTask(config: BertConfig): ProblemType {
+  return config.problemType ?? 'single_label_classification';
+}
+
 /** Same config with another label set (e.g. the dataset's): a classifier, whatever head it had. */
 export function withLabels(config: BertConfig, id2label: string[], problemType?: ProblemType | null): BertConfig {
   const { head: _head, ...classifier } = config;

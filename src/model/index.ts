@@ -4,6 +4,7 @@ export type { BertInputs, BertOutputs, ForwardOptions } from './bert.js';
 export {
   HIDDEN_ACTS,
   PROBLEM_TYPES,
+  headTask,
   numLabels,
   parseBertConfig,
   readBertConfig,

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RecsysConfig } from '../config/schema.js';
-import { padBatch } from '../data/batch.js';
+import { inputFeeds, padBatch } from '../data/batch.js';
 import { rowOf, type SplitArrays } from '../data/split-reader.js';
 import { headlineText, isHeadTask } from '../eval/heads.js';
 import { compiledRunner } from '../infer/compiled.js';
 import type { LogitsRunner } from '../infer/runners.js';
 import { UsageError } from '../lib/errors.js';
 import { makeLogger } from '../lib/log.js';
-import { bertLogits, type BertConfig } from '../model/index.js';
+import { bertLogits, type BertConfig, headTask } from '../model/index.js';
 import { validationMetrics } from './evaluate.js';
 import type { Objective } from './objective.js';
 import { headLossFor } from './objectives.js';
@@ -26,7 +26,7 @@ export function classificationObjective(o: {
 }): Objective {
   const t = o.config.train;
   const labels = o.modelConfig.id2label;
-  const task = o.modelConfig.problemType ?? 'single_label_classification';
+  const task = headTask(o.modelConfig);
   if (t.class_weights && t.class_weights !== 'balanced') {
     const unknown = Object.keys(t.class_weights).filter((l) => !labels.includes(l));
     if (unknown.length)
@@ -36,20 +36,16 @@ export function classificationObjective(o: {
   }
   let graph: LogitsRunner | null | undefined; // undefined: not made yet; null: the eager pass
   const quiet = makeLogger({ quiet: true });
+  const trainBatch = (rows: number[]) =>
+    padBatch(
+      rows.map((i) => rowOf(o.train, i)),
+      o.padId,
+    );
   const head = headLossFor({ task, labels, train: o.train, classWeights: t.class_weights, posWeight: t.pos_weight });
   return {
     compiled: {
       batch(rows) {
-        const inputs = padBatch(
-          rows.map((i) => rowOf(o.train, i)),
-          o.padId,
-        );
-        return new Map<string, tf.Tensor>([
-          ['input_ids', inputs.inputIds],
-          ['attention_mask', inputs.attentionMask],
-          ['token_type_ids', inputs.tokenTypeIds],
-          ['labels', head.targets(o.train, rows)],
-        ]);
+        return new Map<string, tf.Tensor>([...inputFeeds(trainBatch(rows)), ['labels', head.targets(o.train, rows)]]);
       },
       constants: new Map<string, tf.Tensor>([
         ...(head.classWeights ? [['class_weights', head.classWeights] as const] : []),
@@ -59,10 +55,7 @@ export function classificationObjective(o: {
     note: `, loss: ${head.describe}`,
     loss(params, rows, ctx) {
       return tf.tidy(() => {
-        const inputs = padBatch(
-          rows.map((i) => rowOf(o.train, i)),
-          o.padId,
-        );
+        const inputs = trainBatch(rows);
         const targets = head.targets(o.train, rows);
         const logits = bertLogits(params, o.modelConfig, inputs, { training: ctx.training, seed: ctx.seed });
         return head.loss(logits, targets);

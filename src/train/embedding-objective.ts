@@ -140,6 +140,7 @@ export function embeddingObjective(
     lengthBuckets: false,
     validationRows: validation?.size ?? 0,
     trains: (spec) => embeddingTrains(spec.part),
+    compiled: { eagerOnly: "the bi-encoder's in-batch loss is not compiled yet" },
     loss: (params, rows, ctx) => inner.batchLoss(params, pairs.train, rows, { training: ctx.training, seed: ctx.seed }),
     evaluate: (params) =>
       validation

@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { batchTensors, padRows } from '../data/batch.js';
+import { batchTensors, inputFeeds, padRows } from '../data/batch.js';
 import { type MaskVocab, splitRows, type TokenRows } from '../data/mlm-texts.js';
 import type { SplitArrays } from '../data/split-reader.js';
 import { faultPoint } from '../lib/fault.js';
@@ -66,9 +66,7 @@ export function mlmObjective(o: MlmObjectiveOptions): Objective {
         const { ids, targets } = trainBatch(rows, epoch);
         const inputs = batchTensors(ids);
         return new Map<string, tf.Tensor>([
-          ['input_ids', inputs.inputIds],
-          ['attention_mask', inputs.attentionMask],
-          ['token_type_ids', inputs.tokenTypeIds],
+          ...inputFeeds(inputs),
           ['mlm_positions', tf.tensor1d(targets.positions, 'int32')],
           ['mlm_labels', tf.tensor1d(targets.labels, 'int32')],
         ]);

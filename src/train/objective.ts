@@ -27,8 +27,8 @@ export interface Objective {
   validationRows?: number;
   /** Whether a parameter gets gradients; default all of them. */
   trains?(spec: ParamSpec): boolean;
-  /** What the compiled training step needs to run this loss as one graph (absent: eager only). */
-  compiled?: CompiledFeeds;
+  /** What the compiled training step needs to run this loss as one graph, or why it trains eagerly. */
+  compiled: CompiledFeeds | { eagerOnly: string };
   dispose(): void;
 }
 

@@ -301,15 +301,16 @@ describe.skipIf(native.skip)('the trainer seam (train.compiled)', () => {
   it('off is the eager step; auto falls back to it (saying why) where the graph cannot run; on refuses', async () => {
     native.require();
     expect(await make({ compiled: 'off' })).toBeUndefined();
-    // The bi-encoder's objective keeps the eager step, and `on` says why.
+    // An objective without a compiled loss keeps the eager step, and `on` says why, in its words.
     const said: string[] = [];
-    const other = await compiledTrainerStep(settings, config, specs, new Map(), undefined, undefined, (m) =>
+    const eagerOnly = { eagerOnly: 'the in-batch loss is not compiled yet' };
+    const other = await compiledTrainerStep(settings, config, specs, new Map(), undefined, eagerOnly, (m) =>
       said.push(m),
     );
     expect(other).toBeUndefined();
-    expect(said).toEqual(["eager training step (the bi-encoder's in-batch loss is not compiled yet)"]);
+    expect(said).toEqual(['eager training step (the in-batch loss is not compiled yet)']);
     await expect(
-      compiledTrainerStep({ ...settings, compiled: 'on' }, config, specs, new Map(), undefined, undefined),
-    ).rejects.toThrow(/train.compiled: on, but the bi-encoder's in-batch loss is not compiled yet/);
+      compiledTrainerStep({ ...settings, compiled: 'on' }, config, specs, new Map(), undefined, eagerOnly),
+    ).rejects.toThrow(/train.compiled: on, but the in-batch loss is not compiled yet/);
   });
 });

@@ -1,3 +1,4 @@
+import { INPUT_NAMES } from '../../data/batch.js';
 import { MASK_VALUE } from '../bert.js';
 import type { BertConfig } from '../config.js';
 import { paramSpecs } from '../params.js';
@@ -78,7 +79,6 @@ export interface InferenceGraph {
   config: BertConfig;
 }
 
-export const INPUT_NAMES = ['input_ids', 'attention_mask', 'token_type_ids'] as const;
 export const BATCH_AXIS = 'batch_size';
 export const SEQUENCE_AXIS = 'sequence_length';
 

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { GraphGradients } from '../../backend/graph-gradients.js';
 import { cacheRoot } from '../../backend/native.js';
 import { seedStream } from '../../lib/rng.js';
+import { inputFeeds } from '../../data/batch.js';
 import { cachedSavedModelDir } from '../../lib/saved-model-cache.js';
 import { encodeMessage } from '../../lib/tf-proto.js';
 import type { BertConfig } from '../../model/config.js';
@@ -143,9 +144,7 @@ export class CompiledStep {
   private batchFeeds(batch: StepFeeds): Array<[string, tf.Tensor]> {
     if (batch instanceof Map) return [...batch];
     return [
-      ['input_ids', batch.inputIds],
-      ['attention_mask', batch.attentionMask],
-      ['token_type_ids', batch.tokenTypeIds],
+      ...inputFeeds(batch),
       ['labels', batch.labels],
       ...(batch.classWeights ? [['class_weights', batch.classWeights] as [string, tf.Tensor]] : []),
       ...(batch.posWeight ? [['pos_weight', batch.posWeight] as [string, tf.Tensor]] : []),

@@ -1,7 +1,7 @@
 import { GraphDefBuilder, type NodeDef, shapeAttr, T } from '../../lib/tf-graphdef.js';
 import { DT } from '../../lib/tf-proto.js';
 import { MASK_VALUE } from '../../model/bert.js';
-import type { BertConfig } from '../../model/config.js';
+import { type BertConfig, headTask } from '../../model/config.js';
 import { type ParamSpec, paramSpecs } from '../../model/params.js';
 
 /**
@@ -33,11 +33,6 @@ export interface ForwardOptions {
   classWeights?: boolean;
   /** A `pos_weight` float32 [num_labels] input (multi-label): torch's BCEWithLogitsLoss(pos_weight=p). */
   posWeight?: boolean;
-}
-
-/** The head whose loss the graph ends in: the model's problem_type (absent: single-label). */
-export function headTask(config: BertConfig): NonNullable<BertConfig['problemType']> {
-  return config.problemType ?? 'single_label_classification';
 }
 
 export interface GraphParam {

@@ -1,6 +1,7 @@
 import type { NodeDef } from '../../lib/tf-graphdef.js';
 import { DT, encodeMessage } from '../../lib/tf-proto.js';
-import { type ForwardGraph, type ForwardOptions, headTask } from './forward-graph.js';
+import { headTask } from '../../model/config.js';
+import type { ForwardGraph, ForwardOptions } from './forward-graph.js';
 import { STEP_SCALARS } from './update-graph.js';
 
 /**

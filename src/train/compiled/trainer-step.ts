@@ -67,12 +67,13 @@ export async function compiledTrainerStep(
   vars: Map<string, tf.Variable>,
   /** A resumed run's moments (`m/<param>`, `v/<param>`); absent ones start at zero. */
   moments: tf.NamedTensorMap | null | undefined,
-  /** The objective's compiled feeds, or undefined for an objective whose loss is not compiled yet. */
-  feeds: CompiledFeeds | undefined,
+  /** The objective's compiled feeds, or why its loss is not compiled. */
+  compiled: CompiledFeeds | { eagerOnly: string },
   log?: (msg: string) => void,
 ): Promise<TrainerStep | undefined> {
   if (s.compiled === 'off') return undefined;
-  const why = feeds ? unavailable() : "the bi-encoder's in-batch loss is not compiled yet";
+  const feeds = 'eagerOnly' in compiled ? undefined : compiled;
+  const why = 'eagerOnly' in compiled ? compiled.eagerOnly : unavailable();
   if (why) {
     if (s.compiled === 'on') throw new UsageError(`train.compiled: on, but ${why}`);
     log?.(`eager training step (${why})`);
