@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BINDING_PATCH, patchBinding } from './native/binding-patch.mjs';
 
 const DEFAULT_TF_SPEC = 'tensorflow-cpu==2.21.0';
 const DEFAULT_PACKAGE = '@tensorflow/tfjs-node';
@@ -576,6 +577,11 @@ async function build({ pkg, pkgDir, pkgJson, napi, tfSpec, finalDir, nativeRoot 
     // 3. compile the binding (sources copied from the installed package)
     fs.copyFileSync(path.join(pkgDir, 'binding.gyp'), path.join(out, 'binding.gyp'));
     fs.cpSync(path.join(pkgDir, 'binding'), path.join(out, 'binding'), { recursive: true });
+    try {
+      patchBinding(path.join(out, 'binding'));
+    } catch (e) {
+      throw new SetupError(e.message, `use the ${pkg} version package.json pins`);
+    }
     info(`compiling the ${pkg} binding (node-gyp)…`);
     t = process.hrtime.bigint();
     const modulePath = `lib/napi-v${napi}`;
@@ -619,6 +625,7 @@ async function build({ pkg, pkgDir, pkgJson, napi, tfSpec, finalDir, nativeRoot 
       tfVersion,
       napi,
       binding: `${modulePath}/tfjs_binding.node`,
+      bindingPatch: BINDING_PATCH,
       ...(stderrGate ? { stderrGate } : {}),
       ...(graphGradients ? { graphGradients } : {}),
       platform: process.platform,
@@ -647,6 +654,7 @@ function readManifest(dir) {
     const m = JSON.parse(fs.readFileSync(path.join(dir, MANIFEST), 'utf8'));
     if (
       m.format !== MANIFEST_FORMAT ||
+      m.bindingPatch !== BINDING_PATCH || // built before the binding kept its own memory: build again
       !fs.existsSync(path.join(dir, m.binding)) ||
       !fs.existsSync(path.join(dir, 'deps', 'lib', 'libtensorflow.so.2'))
     )

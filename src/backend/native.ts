@@ -16,6 +16,12 @@ export const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-n
 export type NativePackage = (typeof NATIVE_PACKAGES)[number];
 
 const MANIFEST_FORMAT = 1;
+/**
+ * The binding change setup-native.mjs applies before compiling (scripts/native/binding-patch.mjs: tensors
+ * made from JavaScript arrays own their memory). A build without it is not used: `npm run setup:native`
+ * builds it again.
+ */
+export const BINDING_PATCH = 'own-memory-1';
 const require = createRequire(import.meta.url);
 
 export interface NativeManifest {
@@ -26,6 +32,8 @@ export interface NativeManifest {
   tfVersion: string;
   napi: number;
   binding: string;
+  /** The binding patch compiled in (BINDING_PATCH); absent in builds from before it. */
+  bindingPatch?: string;
   /** Optional N-API helper that mutes fd 2 while libtensorflow loads (see setup-native.mjs). */
   stderrGate?: string;
   /** Optional N-API addon running TF_AddGradients, for the compiled training step (see setup-native.mjs). */
@@ -93,7 +101,7 @@ export function napiVersionFor(json: PackageJson): number {
 function validEntry(dir: string): NativeCacheEntry | undefined {
   try {
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as NativeManifest;
-    if (manifest.format !== MANIFEST_FORMAT) return undefined;
+    if (manifest.format !== MANIFEST_FORMAT || manifest.bindingPatch !== BINDING_PATCH) return undefined;
     if (!fs.existsSync(path.join(dir, manifest.binding))) return undefined;
     if (!fs.existsSync(path.join(dir, 'deps', 'lib', 'libtensorflow.so.2'))) return undefined;
     return { dir, manifest };

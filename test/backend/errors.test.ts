@@ -16,6 +16,7 @@ import {
   linkFromCache,
   nativeStatusAt,
 } from '../../src/backend/index.js';
+import { BINDING_PATCH } from '../../src/backend/native.js';
 
 const notBuilt = (pkg: NativePackage): NativeStatus =>
   pkg === '@tensorflow/tfjs-node'
@@ -128,6 +129,7 @@ describe('native cache relink', () => {
       tfVersion: '2.21.0',
       napi: 8,
       binding: 'lib/napi-v8/tfjs_binding.node',
+      bindingPatch: BINDING_PATCH,
       platform: process.platform,
       arch: process.arch,
       builtAt: '2026-01-01T00:00:00.000Z',
@@ -158,5 +160,12 @@ describe('native cache relink', () => {
     const other = nativeStatusAt('@tensorflow/tfjs-node', freshPkg, { RECSYS_CACHE: path.join(tmp, 'old') });
     expect(other).toMatchObject({ bindingPresent: false, source: 'none' });
     expect(other.cacheEntry).toBeUndefined();
+
+    // nor does one built before the binding patch (its tensors share JavaScript memory)
+    const { bindingPatch: _, ...unpatched } = manifest;
+    fs.writeFileSync(path.join(oldEntry, 'manifest.json'), JSON.stringify({ ...unpatched }));
+    fs.renameSync(oldEntry, oldEntry.replace('4.21.0', '4.22.0'));
+    const stale = nativeStatusAt('@tensorflow/tfjs-node', freshPkg, { RECSYS_CACHE: path.join(tmp, 'old') });
+    expect(stale.cacheEntry).toBeUndefined();
   });
 });
