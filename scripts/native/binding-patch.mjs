@@ -19,7 +19,8 @@ export const BINDING_PATCH = 'own-memory-1';
 const FROM = '  // Sharing V8 memory with the underlying TensorFlow tensor requires adding an';
 const TO = '// Creates a TFE_TensorHandle from a JS array of Uint8Array values.';
 
-const REPLACEMENT = `  // recsys (scripts/native/binding-patch.mjs): TensorFlow owns a copy; no JavaScript memory is shared.
+const REPLACEMENT = `  // recsys (scripts/native/binding-patch.mjs): TensorFlow owns a copy, no JavaScript memory is
+  // shared with it.
   // int64 tensors arrive as Int32Arrays of twice the length.
   const size_t byte_size =
       dtype == TF_INT64 ? num_elements * width * 2 : num_elements * width;
