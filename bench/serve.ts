@@ -18,14 +18,16 @@
  *
  *   npx tsx bench/serve.ts [--export DIR] [--duration 10] [--connections 1,8,64] [--memory-requests 100000]
  *                          [--serve-set serve.workers=2,serve.inflight_batches=2]   (serve.* keys for recsys serve)
- *                          [--nice 10]
+ *                          [--nice 10] [--shape tiny|mini]
  *
  * Without --export, the sample intent export is built in a temp dir: recsys prepare -c
- * configs/intent.yaml, train 30 steps (BERT-tiny from scratch, L2 H128), export --format onnx.
+ * configs/intent.yaml, train 30 steps from scratch, export --format onnx. `--shape` picks the model:
+ * tiny (the config's BERT-tiny, L2 H128, default) or mini (BERT-mini, L4 H256 A4, I1024), whose forward
+ * pass costs about 8× tiny's, so HTTP's fixed cost per request weighs less next to it.
  * Needs the reference Python env (fastapi, uvicorn, onnxruntime, tokenizers).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -55,12 +57,23 @@ function recsys(args: string[]): void {
   if (r.status !== 0) throw new Error(`recsys ${args[0]} failed: ${r.stderr}`);
 }
 
+/** Model shapes for the sample export (the rest of data/tiny-bert/config.json stays). */
+const SHAPES = {
+  tiny: {},
+  mini: { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024 },
+};
+
 function sampleExport(): string {
   const work = mkdtempSync(path.join(tmpdir(), 'recsys-bench-serve-'));
   const [ds, run, exp] = ['ds', 'run', 'export'].map((d) => path.join(work, d));
   const config = path.join(root, 'configs/intent.yaml');
   recsys(['prepare', '-c', config, '--out', ds]);
-  recsys(['train', '-c', config, '--data', ds, '--out', run, '--max-steps', '30']);
+  const shape = arg('shape', 'tiny');
+  if (!(shape in SHAPES)) throw new Error(`--shape: tiny or mini, not ${shape}`);
+  const model = path.join(work, 'config.json');
+  const tiny = JSON.parse(readFileSync(path.join(root, 'data/tiny-bert/config.json'), 'utf8'));
+  writeFileSync(model, JSON.stringify({ ...tiny, ...SHAPES[shape as keyof typeof SHAPES] }));
+  recsys(['train', '-c', config, '--data', ds, '--out', run, '--max-steps', '30', '--model', model]);
   const e = spawnSync(process.execPath, [cli, 'export', '--run', run, '--format', 'onnx', '--out', exp], {
     encoding: 'utf8',
   });
