@@ -3,7 +3,8 @@ import { loadConfig } from '../config/load.js';
 import { Interrupted } from '../lib/interrupt.js';
 import { progressBar, type ProgressBar } from '../lib/progress.js';
 import { makeLogger } from '../lib/log.js';
-import { fineTune } from '../train/fine-tune.js';
+import type { RecsysConfig } from '../config/schema.js';
+import { type FineTuneRequest, type FineTuneResult, fineTune } from '../train/fine-tune.js';
 import type { TrainEvents } from '../train/loop.js';
 
 const FLAGS = {
@@ -18,7 +19,7 @@ const FLAGS = {
   seed: 'seed',
 };
 
-interface TrainFlags extends CommonOptions {
+export interface TrainFlags extends CommonOptions {
   resume?: boolean;
   offline?: boolean;
   dumpBatches?: string;
@@ -42,11 +43,20 @@ export function progressEvents(enabled: boolean, log: (m: string) => void): Trai
   };
 }
 
-/** `recsys train`: flags → config → train/fine-tune.ts; prints the summary. */
-export async function trainCommand(opts: TrainFlags): Promise<void> {
+/**
+ * What `train` and `pretrain` share: flags → config → the run, then the summary (or --json), and on an
+ * interruption the command line that resumes it.
+ */
+export async function runTraining(
+  opts: TrainFlags,
+  flags: Record<string, string>,
+  command: 'train' | 'pretrain',
+  run: (req: FineTuneRequest) => Promise<FineTuneResult>,
+  outOf: (config: RecsysConfig) => string | undefined,
+): Promise<void> {
   const log = makeLogger({ verbose: opts.verbose, quiet: false });
-  const config = loadConfig({ files: opts.config, sets: opts.set, overrides: flagOverrides(opts, FLAGS) });
-  const result = await fineTune({
+  const config = loadConfig({ files: opts.config, sets: opts.set, overrides: flagOverrides(opts, flags) });
+  const result = await run({
     config,
     resume: !!opts.resume,
     overwrite: !!opts.overwrite,
@@ -61,7 +71,12 @@ export async function trainCommand(opts: TrainFlags): Promise<void> {
   if (result.failure) throw result.failure;
   if (result.interrupted) {
     const configs = opts.config?.map((c) => `-c ${c} `).join('') ?? '';
-    log.info(`interrupted: resume with  recsys train ${configs}--out ${config.train.out} --resume`);
+    log.info(`interrupted: resume with  recsys ${command} ${configs}--out ${outOf(config)} --resume`);
     throw new Interrupted(result.interrupted);
   }
+}
+
+/** `recsys train`: flags → config → train/fine-tune.ts; prints the summary. */
+export async function trainCommand(opts: TrainFlags): Promise<void> {
+  await runTraining(opts, FLAGS, 'train', fineTune, (c) => c.train.out);
 }
