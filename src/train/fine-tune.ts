@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import { initBackend } from '../backend/index.js';
@@ -18,15 +18,14 @@ import { catchInterrupts } from '../lib/interrupt.js';
 import { readJsonObject } from '../lib/json-file.js';
 import type { Logger } from '../lib/log.js';
 import { saveCheckpoint, saveHfModel } from '../model/index.js';
-import { checkLinksStayInside, checkRunDirForTraining, clearRunDir } from '../run/claim.js';
+import { checkLinksStayInside, checkRunDirForTraining } from '../run/claim.js';
 import { checkSameRun } from '../run/identity.js';
 import { runPaths } from '../run/layout.js';
 import { modeFor } from './early-stop.js';
 import { NonFiniteError, trainLoop, type TrainEvents, type TrainResult } from './loop.js';
-import { initialModel, type InitialModel } from './model-init.js';
+import { initialModel, startingModel } from './model-init.js';
 import { warmupSteps } from './schedule.js';
 import { padIdOf, saveThresholds } from './thresholds.js';
-import { readCheckpoint, resolveLink } from './state.js';
 
 /** An empty classification split: what the loop is handed for a bi-encoder run (its rows come in `pairs`). */
 const EMPTY_SPLIT: SplitArrays = {
@@ -166,23 +165,10 @@ export async function fineTune(req: FineTuneRequest): Promise<FineTuneResult> {
     throw new UsageError(`train.warmup: ${warm} warmup steps is longer than the whole run (${steps} steps)`);
 
   const paths = runPaths(runDir);
-  let start: InitialModel;
-  if (mode === 'resume') {
-    const ckpt = await readCheckpoint(resolveLink(paths.last)!, false);
-    start = {
-      config: ckpt.config,
-      params: ckpt.params,
-      messages: [`resuming from step ${ckpt.state.step}`],
-      source: runDir,
-    };
-  } else {
-    // Everything is checked before an old run is removed: a bad flag never costs a finished run.
-    start = await initialModel(config.model.path, manifest, config.seed, req.offline, datasetDir);
-    if (mode === 'restart') start.messages.unshift(`${runDir}: no checkpoint yet; starting from step 0`);
-    // Only the run's own entries go: --overwrite on a dir that holds other files never deletes them.
-    await clearRunDir(runDir);
-  }
-  await mkdir(runDir, { recursive: true });
+  // Everything is checked before an old run is removed: a bad flag never costs a finished run.
+  const start = await startingModel(mode, runDir, () =>
+    initialModel(config.model.path, manifest, config.seed, req.offline, datasetDir),
+  );
   for (const m of start.messages) log.info(m);
 
   log.info(

@@ -1,9 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetManifest } from '../data/manifest.js';
 import { loadModelDirTokenizer } from '../data/tokenizer/index.js';
 import { resolveModelDir } from '../hub/index.js';
 import { DataError, UsageError } from '../lib/errors.js';
+import { clearRunDir } from '../run/claim.js';
+import { runPaths } from '../run/layout.js';
+import { readCheckpoint, resolveLink } from './state.js';
 import { importHfModel, initParams, readBertConfig, withLabels, type BertConfig, type Params } from '../model/index.js';
 
 export interface InitialModel {
@@ -77,4 +81,33 @@ function checkTokenizerMatches(dir: string, manifest: DatasetManifest, datasetDi
         `re-run recsys prepare with --tokenizer ${dir}`,
     );
   }
+}
+
+/**
+ * The model a run starts from, once every check has passed: the newest checkpoint on resume, else
+ * `fresh()`, after clearing the run's own entries (all but `keep`; --overwrite on a dir that holds other
+ * files never deletes them). Leaves the run dir in place.
+ */
+export async function startingModel(
+  mode: 'fresh' | 'resume' | 'restart',
+  runDir: string,
+  fresh: () => Promise<InitialModel>,
+  keep: string[] = [],
+): Promise<InitialModel> {
+  let start: InitialModel;
+  if (mode === 'resume') {
+    const ckpt = await readCheckpoint(resolveLink(runPaths(runDir).last)!, false);
+    start = {
+      config: ckpt.config,
+      params: ckpt.params,
+      messages: [`resuming from step ${ckpt.state.step}`],
+      source: runDir,
+    };
+  } else {
+    start = await fresh();
+    if (mode === 'restart') start.messages.unshift(`${runDir}: no checkpoint yet; starting from step 0`);
+    await clearRunDir(runDir, keep);
+  }
+  await mkdir(runDir, { recursive: true });
+  return start;
 }

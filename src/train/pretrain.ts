@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import { initBackend } from '../backend/index.js';
@@ -12,17 +11,16 @@ import { ensureWritableDir } from '../lib/fs-errors.js';
 import { sha256File, sha256Text } from '../lib/hash.js';
 import { catchInterrupts } from '../lib/interrupt.js';
 import type { Logger } from '../lib/log.js';
-import { saveCheckpoint, saveHfModel } from '../model/index.js';
-import { checkLinksStayInside, checkRunDirForTraining, clearRunDir } from '../run/claim.js';
+import { disposeParams, saveCheckpoint, saveHfModel } from '../model/index.js';
+import { checkLinksStayInside, checkRunDirForTraining } from '../run/claim.js';
 import { checkSameRun } from '../run/identity.js';
 import { RUN_FILES, runPaths } from '../run/layout.js';
 import type { FineTuneResult } from './fine-tune.js';
 import { NonFiniteError, trainLoop, type TrainEvents, type TrainResult } from './loop.js';
 import { mlmObjective } from './mlm-objective.js';
-import type { InitialModel } from './model-init.js';
+import { startingModel } from './model-init.js';
 import { pretrainStart } from './pretrain-model.js';
 import { warmupSteps } from './schedule.js';
-import { readCheckpoint, resolveLink } from './state.js';
 
 /** The config sections a resumed pretraining run must share with the run it continues. */
 const RUN_SECTIONS = ['seed', 'tokenizer', 'model', 'train', 'pretrain'];
@@ -96,7 +94,6 @@ export async function pretrain(req: PretrainRequest): Promise<FineTuneResult> {
   // The backend before the first tensor (a fresh model's weights): tfjs would otherwise pick its own.
   const backend = await initBackend(config.backend, { log: log.info, verbose: req.verbose });
 
-  let start: InitialModel;
   const fresh = await pretrainStart(config, req.offline);
   const tokenizer = fresh.tokenizer;
   if (tokenizer.vocabSize > fresh.config.vocabSize)
@@ -115,22 +112,9 @@ export async function pretrain(req: PretrainRequest): Promise<FineTuneResult> {
   if (mode !== 'fresh') checkSameRun(runDir, req.config, RUN_SECTIONS, datasetSha);
 
   const paths = runPaths(runDir);
-  if (mode === 'resume') {
-    const ckpt = await readCheckpoint(resolveLink(paths.last)!, false);
-    for (const x of fresh.params.values()) x.dispose();
-    start = {
-      config: ckpt.config,
-      params: ckpt.params,
-      messages: [`resuming from step ${ckpt.state.step}`],
-      source: runDir,
-    };
-  } else {
-    start = fresh;
-    if (mode === 'restart') start.messages.unshift(`${runDir}: no checkpoint yet; starting from step 0`);
-    // The tokenized text stays: its manifest says whether it fits this run (then it is reused).
-    await clearRunDir(runDir, [RUN_FILES.corpus]);
-  }
-  await mkdir(runDir, { recursive: true });
+  if (mode === 'resume') disposeParams(fresh.params); // its tokenizer and config were what was needed
+  // The tokenized text stays: its manifest says whether it fits this run (then it is reused).
+  const start = await startingModel(mode, runDir, async () => fresh, [RUN_FILES.corpus]);
   const corpusDir = p.corpus_dir ?? paths.corpus;
   const texts = await mlmCorpus({
     input: p.input,
