@@ -1,18 +1,5 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { finished } from 'node:stream/promises';
-import {
-  Field,
-  Int32,
-  Int64,
-  List,
-  makeData,
-  RecordBatch,
-  RecordBatchFileWriter,
-  Schema,
-  Struct,
-  Utf8,
-  vectorFromArray,
-} from 'apache-arrow';
+import { Field, Int32, Int64, List, makeData, Schema, Utf8 } from 'apache-arrow';
+import { ArrowFileWriter, listColumn, stringColumn } from './arrow-file-writer.js';
 import { DataError } from '../lib/errors.js';
 import { readSplitBatchesRaw } from './split-reader.js';
 
@@ -30,81 +17,37 @@ export interface TripletExample {
 }
 
 const BATCH_ROWS = 4096;
-const idList = () => new List(new Field('item', new Int32(), false));
 
-export class TripletShardWriter {
-  private pending: TripletExample[] = [];
-  private readonly writer = new RecordBatchFileWriter();
-  private readonly out: WriteStream;
-  private readonly schema: Schema;
-  rows = 0;
-
-  constructor(
-    readonly file: string,
-    private readonly withId: boolean,
-  ) {
-    const fields: Field[] = TRIPLET_COLUMNS.map((c) => new Field(c, idList(), false));
+/** One shard of a bi-encoder dataset: TRIPLET_COLUMNS as List<Int32>, `row`, and optionally `id`. */
+export class TripletShardWriter extends ArrowFileWriter<TripletExample> {
+  constructor(file: string, withId: boolean) {
+    const fields: Field[] = TRIPLET_COLUMNS.map(
+      (c) => new Field(c, new List(new Field('item', new Int32(), false)), false),
+    );
     fields.push(new Field('row', new Int64(), false));
     if (withId) fields.push(new Field('id', new Utf8(), true));
-    this.schema = new Schema(fields);
-    this.out = createWriteStream(file);
-    this.writer.toNodeStream().pipe(this.out);
-  }
-
-  write(example: TripletExample): void {
-    this.pending.push(example);
-    this.rows++;
-    if (this.pending.length >= BATCH_ROWS) this.flush();
-  }
-
-  private flush(): void {
-    if (this.pending.length === 0) return;
-    this.writer.write(this.batchOf(this.pending));
-    this.pending = [];
-  }
-
-  async close(): Promise<void> {
-    this.flush();
-    if (this.rows === 0) this.writer.write(this.batchOf([]));
-    this.writer.finish();
-    await finished(this.out);
-    const fd = await import('node:fs/promises').then((m) => m.open(this.file, 'r+'));
-    await fd.sync();
-    await fd.close();
-  }
-
-  private batchOf(rows: TripletExample[]): RecordBatch {
-    const n = rows.length;
-    const children: never[] = TRIPLET_COLUMNS.map((_, role) => listData(rows.map((r) => r.texts[role] ?? [])));
-    children.push(
-      makeData({
-        type: new Int64(),
-        length: n,
-        nullCount: 0,
-        data: BigInt64Array.from(rows, (r) => BigInt(r.row)),
-      }) as never,
-    );
-    if (this.withId)
-      children.push(
-        vectorFromArray(
-          rows.map((r) => r.id ?? null),
-          new Utf8(),
-        ).data[0] as never,
-      );
-    const struct = makeData({ type: new Struct(this.schema.fields), length: n, nullCount: 0, children });
-    return new RecordBatch(this.schema, struct);
+    super(file, new Schema(fields), (rows) => tripletColumns(rows, withId), BATCH_ROWS);
   }
 }
 
-function listData(rows: ArrayLike<number>[]) {
-  const offsets = new Int32Array(rows.length + 1);
-  rows.forEach((r, i) => {
-    offsets[i + 1] = offsets[i] + r.length;
-  });
-  const flat = new Int32Array(offsets[rows.length]);
-  for (const [i, r] of rows.entries()) flat.set(r, offsets[i]);
-  const child = makeData({ type: new Int32(), length: flat.length, nullCount: 0, data: flat });
-  return makeData({ type: idList(), length: rows.length, nullCount: 0, valueOffsets: offsets, child }) as never;
+function tripletColumns(rows: TripletExample[], withId: boolean): unknown[] {
+  const columns: unknown[] = TRIPLET_COLUMNS.map((_, role) =>
+    listColumn(
+      new Int32(),
+      rows.map((r) => r.texts[role] ?? []),
+      Int32Array,
+    ),
+  );
+  columns.push(
+    makeData({
+      type: new Int64(),
+      length: rows.length,
+      nullCount: 0,
+      data: BigInt64Array.from(rows, (r) => BigInt(r.row)),
+    }),
+  );
+  if (withId) columns.push(stringColumn(rows.map((r) => r.id)));
+  return columns;
 }
 
 /** Token ids of one role for every row, back to back: row i is ids[offsets[i] .. offsets[i+1]). */
