@@ -18,7 +18,8 @@ import argparse
 import json
 
 import torch
-from transformers import BertConfig, BertForMaskedLM, BertForPreTraining, get_linear_schedule_with_warmup
+from reference_optim import add_optimizer_args, adamw_with_schedule
+from transformers import BertConfig, BertForMaskedLM, BertForPreTraining
 
 
 def make(a):
@@ -39,15 +40,7 @@ def train(a):
     torch.manual_seed(0)
     model = BertForMaskedLM.from_pretrained(a.model_dir)
     model.eval()  # dropout off; gradients flow as in training
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        is_linear_weight = name.endswith(".weight") and "LayerNorm" not in name and "embeddings" not in name
-        (decay if is_linear_weight else no_decay).append(p)
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": a.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=a.lr, betas=(0.9, 0.999), eps=1e-8,
-    )
-    sched = get_linear_schedule_with_warmup(opt, a.warmup, a.total_steps)
+    opt, sched = adamw_with_schedule(model, a)
     masks = [json.loads(line) for line in open(f"{a.batches}.masks.jsonl")]
     used = 0
     losses = []
@@ -97,11 +90,7 @@ def main():
     tr.add_argument("model_dir")
     tr.add_argument("batches")
     tr.add_argument("out")
-    tr.add_argument("--lr", type=float, default=3e-4)
-    tr.add_argument("--weight-decay", type=float, default=0.01)
-    tr.add_argument("--warmup", type=int, default=2)
-    tr.add_argument("--total-steps", type=int, required=True)
-    tr.add_argument("--clip", type=float, default=1.0)
+    add_optimizer_args(tr)
     tr.add_argument("--pad-id", type=int, default=0)
     a = ap.parse_args()
     make(a) if a.cmd == "make" else train(a)

@@ -26,7 +26,7 @@ import warnings
 import pyarrow.ipc as ipc
 import torch
 import torch.nn.functional as F
-from transformers import get_linear_schedule_with_warmup
+from reference_optim import add_optimizer_args, adamw_with_schedule
 
 warnings.filterwarnings("ignore")
 from sentence_transformers import SentenceTransformer  # noqa: E402
@@ -78,11 +78,7 @@ def main():
     ap.add_argument("dataset_dir")
     ap.add_argument("batches")
     ap.add_argument("out")
-    ap.add_argument("--lr", type=float, default=3e-4)
-    ap.add_argument("--weight-decay", type=float, default=0.01)
-    ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--total-steps", type=int, required=True)
-    ap.add_argument("--clip", type=float, default=1.0)
+    add_optimizer_args(ap)
     ap.add_argument("--scale", type=float, default=20.0)
     ap.add_argument("--symmetric", action="store_true")
     ap.add_argument("--pooling", choices=["mean", "cls"], default="mean")
@@ -101,15 +97,7 @@ def main():
     directions = ("query_to_doc", "doc_to_query") if a.symmetric else ("query_to_doc",)
     st_loss = MultipleNegativesRankingLoss(model, scale=a.scale, directions=directions, partition_mode="per_direction")
 
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        is_linear_weight = name.endswith(".weight") and "LayerNorm" not in name and "embeddings" not in name
-        (decay if is_linear_weight else no_decay).append(p)
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": a.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=a.lr, betas=(0.9, 0.999), eps=1e-8,
-    )
-    sched = get_linear_schedule_with_warmup(opt, a.warmup, a.total_steps)
+    opt, sched = adamw_with_schedule(model, a)
 
     embed = lambda rows: model(features(rows))["sentence_embedding"]  # noqa: E731
     losses, excluded = [], []

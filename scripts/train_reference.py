@@ -20,7 +20,8 @@ import json
 
 import pyarrow.ipc as ipc
 import torch
-from transformers import BertForSequenceClassification, get_linear_schedule_with_warmup
+from reference_optim import add_optimizer_args, adamw_with_schedule
+from transformers import BertForSequenceClassification
 
 
 def main():
@@ -29,11 +30,7 @@ def main():
     ap.add_argument("dataset_dir")
     ap.add_argument("batches")
     ap.add_argument("out")
-    ap.add_argument("--lr", type=float, default=3e-4)
-    ap.add_argument("--weight-decay", type=float, default=0.01)
-    ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--total-steps", type=int, required=True)
-    ap.add_argument("--clip", type=float, default=1.0)
+    add_optimizer_args(ap)
     ap.add_argument("--class-weights", default=None)
     ap.add_argument("--pos-weight", default=None)
     a = ap.parse_args()
@@ -47,15 +44,7 @@ def main():
 
     model = BertForSequenceClassification.from_pretrained(a.model_dir)
     model.eval()  # dropout off; gradients flow as in training
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        is_linear_weight = name.endswith(".weight") and "LayerNorm" not in name and "embeddings" not in name
-        (decay if is_linear_weight else no_decay).append(p)
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": a.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=a.lr, betas=(0.9, 0.999), eps=1e-8,
-    )
-    sched = get_linear_schedule_with_warmup(opt, a.warmup, a.total_steps)
+    opt, sched = adamw_with_schedule(model, a)
     weight = torch.tensor([float(x) for x in a.class_weights.split(",")]) if a.class_weights else None
     loss_fn = torch.nn.CrossEntropyLoss(weight=weight) if weight is not None else None
     if a.pos_weight:
