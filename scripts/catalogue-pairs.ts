@@ -25,6 +25,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     'per-item': { type: 'string', default: '1' },
     substitutes: { type: 'string', default: '2' },
+    scatter: { type: 'boolean', default: false },
     seed: { type: 'string', default: '7' },
     pairs: { type: 'string', default: 'data/pairs-mined.csv' },
     catalogue: { type: 'string', default: 'data/catalogue.csv' },
@@ -85,8 +86,19 @@ catalogue.forEach((item, i) => {
   const sameCategory = byCategory.get(item.category) ?? [];
   for (let k = 0; k < perItem; k++) {
     const len = Math.min(words.length, 2 + Math.floor(random() * 3));
-    const start = Math.floor(random() * (words.length - len + 1));
-    const query = words.slice(start, start + len).join(' ');
+    let query: string;
+    if (values.scatter) {
+      // 2–4 words from anywhere in the title, in any order, lowercased: shoppers' queries ("block set 1000
+      // pieces") are seldom a contiguous piece of one title, so a contiguous span teaches "is this substring
+      // in the title" instead of "which of the asked words does the title carry".
+      const order = words.map((w, j) => ({ w, r: random(), j }));
+      const chosen = order.sort((a, b) => a.r - b.r).slice(0, len);
+      if (random() < 0.5) chosen.sort((a, b) => a.j - b.j);
+      query = chosen.map((c) => c.w.toLowerCase()).join(' ');
+    } else {
+      const start = Math.floor(random() * (words.length - len + 1));
+      query = words.slice(start, start + len).join(' ');
+    }
     const span = [...tokens(query)];
     const shared = (j: number) => span.filter((t) => titleTokens[j].has(t)).length;
     const queryId = `cat-${item.product_id}-${k}`;

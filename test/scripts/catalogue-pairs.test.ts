@@ -105,6 +105,34 @@ describe('scripts/catalogue-pairs.ts', () => {
     expect(new Set(added.map((r) => r.esci_label))).toEqual(new Set(['Exact', 'Substitute', 'Irrelevant']));
   });
 
+  it('--scatter draws 2–4 title words from anywhere, in any order, lowercased', () => {
+    const { rows } = run(path.join(dir, 'e.csv'), ['--per-item', '4', '--scatter']);
+    const added = rows.slice(3);
+    let reordered = 0;
+    for (const [i, title] of titles.entries()) {
+      const words = title
+        .split(/[|]| - /)[0]
+        .replace(/[,()]/g, ' ')
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((w) => w.toLowerCase());
+      for (let k = 0; k < 4; k++) {
+        const group = added.filter((r) => r.query_id === `cat-p${i + 1}-${k}`);
+        expect(group[0]).toMatchObject({ product_id: `p${i + 1}`, esci_label: 'Exact' });
+        const query = group[0].query.split(' ');
+        expect(query.length).toBeGreaterThanOrEqual(Math.min(2, words.length));
+        expect(query.length).toBeLessThanOrEqual(Math.min(4, words.length));
+        const left = [...words];
+        for (const w of query) {
+          expect(left).toContain(w);
+          left.splice(left.indexOf(w), 1);
+        }
+        if (!` ${words.join(' ')} `.includes(` ${query.join(' ')} `)) reordered++;
+      }
+    }
+    expect(reordered).toBeGreaterThan(0);
+  });
+
   it('is deterministic with the seed and differs with another seed', () => {
     const a = run(path.join(dir, 'b.csv')).text;
     expect(run(path.join(dir, 'c.csv')).text).toBe(a);
