@@ -8,11 +8,12 @@
  *     span's words (those sharing the most first), the shop's "same kind, other attribute value or brand";
  *   - Irrelevant: a product of another category sharing a span word (the "mouse trap" for "gaming mouse"
  *     that retrieval brings back) and a random product of another category.
- * The catalogue is the corpus that is searched, not a judgement: no query or qrel of any split is read,
+ * The catalogue is the corpus that is searched, not a judgement: the pseudo-pairs use no query or qrel,
  * and the test rows are copied only so that prepare finds the split it evaluates on. This hands the model
  * many more cross-[SEP] comparisons than the ~350 training queries' judgements hold.
  *
- *   npx tsx scripts/catalogue-pairs.ts --out out/rerank/pairs.csv [--per-item 1] [--substitutes 2] [--seed 7]
+ * `--scatter` draws the 2–4 words from anywhere in the title, in any order, lowercased (configs/rerank.yaml):
+ *   npx tsx scripts/catalogue-pairs.ts --out out/rerank/pairs.csv --per-item 3 --scatter [--substitutes 2] [--seed 7]
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
