@@ -20,6 +20,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { toCsv } from './lib/csv.js';
+import { tokenize } from './lib/baseline.js';
+import { Rng } from './lib/prng.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,31 +42,15 @@ if (!values.out) {
   process.exit(2);
 }
 
-/** mulberry32: the generator's PRNG, so the same seed gives the same file everywhere. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Row = Record<string, string>;
 const COLUMNS = ['query_id', 'query', 'product_id', 'product_title', 'esci_label', 'split'];
 const read = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true }) as Row[];
-const random = mulberry32(Number(values.seed));
+// The generator's PRNG (mulberry32), so the same seed gives the same file everywhere.
+const rng = new Rng(Number(values.seed));
+const random = () => rng.next();
 const pick = <T>(items: T[]): T | undefined => items[Math.floor(random() * items.length)];
-/** The tokens the overlap is counted on: lowercased letters and digits, as the bag-of-words baseline reads. */
-const tokens = (text: string) =>
-  new Set(
-    text
-      .toLowerCase()
-      .split(/[^\p{L}\p{N}]+/u)
-      .filter(Boolean),
-  );
+/** The tokens the overlap is counted on: the bag-of-words baseline's (lowercased letters and digits). */
+const tokens = (text: string) => new Set(tokenize(text));
 
 const pairs = read(values.pairs);
 const catalogue = read(values.catalogue);

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { toCsv } from './lib/csv.js';
+import { Rng } from './lib/prng.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,21 +30,11 @@ if (!values.out) {
   process.exit(2);
 }
 
-/** mulberry32: the generator's PRNG, so the same seed gives the same file everywhere. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Row = Record<string, string>;
 const read = (file: string) => parse(readFileSync(file, 'utf8'), { columns: true }) as Row[];
-const random = mulberry32(Number(values.seed));
+// The generator's PRNG (mulberry32), so the same seed gives the same file everywhere.
+const rng = new Rng(Number(values.seed));
+const random = () => rng.next();
 const pick = (n: number) => Math.floor(random() * n);
 
 const triplets = read(values.triplets);
