@@ -53,6 +53,8 @@ export function formatSummary(m: DatasetManifest, seconds: number): string {
     `  tokens p50=${t.p50} p90=${t.p90} p95=${t.p95} p99=${t.p99} max=${t.max}; truncated ` +
       `${t.truncated} (${(100 * t.truncation_rate).toFixed(1)}%) at max_length ${m.max_length}`,
   );
+  if (m.tokenizer.mark_matches)
+    lines.push('  pairs: [unused0] marks each word the two texts share (tokenizer.mark_matches)');
   return lines.join('\n');
 }
 

@@ -91,6 +91,12 @@ export const tokenizerSchema = z
       .nullable()
       .default(null)
       .describe('Strip accents (vocab.txt only); null follows lowercase, as BERT does'),
+    mark_matches: bool()
+      .default(false)
+      .describe(
+        'Pair classifiers: put [unused0] before each word of one text the other also has (exact-match ' +
+          'marking); saved with the tokenizer, so predict, rank, eval, serve and exports mark alike',
+      ),
   })
   .describe('Tokenizer used by prepare and travelling with every run and export');
 

@@ -35,7 +35,15 @@ export interface DatasetManifest {
   label2id: Record<string, number>;
   max_length: number;
   truncation: Truncation;
-  tokenizer: { kind: string; sha256: string; vocab_size: number; dir: string; special_ids: Record<string, number> };
+  tokenizer: {
+    kind: string;
+    sha256: string;
+    vocab_size: number;
+    dir: string;
+    special_ids: Record<string, number>;
+    /** Pairs were encoded with exact-match marks (tokenizer.mark_matches); absent when not. */
+    mark_matches?: boolean;
+  };
   split: {
     method: 'column' | 'seeded';
     fractions: number[] | null;
@@ -96,6 +104,7 @@ export function buildManifest(a: {
       vocab_size: a.tokenizer.vocabSize,
       dir: 'tokenizer',
       special_ids: { ...a.tokenizer.specialIds },
+      ...(a.tokenizer.marksMatches ? { mark_matches: true } : {}),
     },
     split: d.split_column
       ? { method: 'column', fractions: null, stratify: false, group: null, seed: a.config.seed }

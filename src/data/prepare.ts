@@ -118,6 +118,12 @@ export async function prepareDataset(config: RecsysConfig, opts: PrepareOptions 
     const problem = tripletConfigProblem(data);
     if (problem) throw new UsageError(problem);
   }
+  if (config.tokenizer.mark_matches && (embedding || !data.pair_column)) {
+    throw new UsageError(
+      'tokenizer.mark_matches marks the words a text pair shares: it needs a pair classifier ' +
+        `(data.pair_column${embedding ? ', not task embedding, whose texts are encoded apart' : ''})`,
+    );
+  }
   const wanted = [
     data.text_column,
     data.pair_column,
@@ -139,6 +145,7 @@ export async function prepareDataset(config: RecsysConfig, opts: PrepareOptions 
     path: tokenizerPath,
     lowercase: config.tokenizer.lowercase,
     stripAccents: config.tokenizer.strip_accents,
+    markMatches: config.tokenizer.mark_matches,
   });
   const fingerprint = fingerprintOf(config, tokenizer.sha256);
   checkOutputDir(out, fingerprint, !!opts.overwrite);

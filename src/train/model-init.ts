@@ -73,11 +73,15 @@ export async function initialModel(
 /** A pretrained model that ships a tokenizer must be trained on data prepared with that tokenizer. */
 function checkTokenizerMatches(dir: string, manifest: DatasetManifest, datasetDir: string): void {
   if (!['tokenizer.json', 'vocab.txt'].some((f) => existsSync(path.join(dir, f)))) return;
-  const tok = loadModelDirTokenizer(dir);
+  // Exact-match marking adds no token: a dataset that marks pairs fits the model's unmarked vocabulary.
+  const marks = loadModelDirTokenizer(path.join(datasetDir, manifest.tokenizer.dir)).marksMatches;
+  const tok = loadModelDirTokenizer(dir, marks);
   if (tok.sha256 !== manifest.tokenizer.sha256) {
+    const why =
+      tok.marksMatches === marks ? '' : ": the model's tokenizer marks matching words, the dataset's does not";
     throw new DataError(
       `${datasetDir}: the dataset was prepared with another tokenizer than the model's ` +
-        `(${manifest.tokenizer.sha256.slice(0, 12)} vs ${tok.sha256.slice(0, 12)} in ${dir}); ` +
+        `(${manifest.tokenizer.sha256.slice(0, 12)} vs ${tok.sha256.slice(0, 12)} in ${dir})${why}; ` +
         `re-run recsys prepare with --tokenizer ${dir}`,
     );
   }

@@ -7,6 +7,7 @@ import { bertPreTokenize, type BertNormalizeOptions } from './bert-normalize.js'
 import { tokenizerConfigFor, tokenizerJsonFromVocab, vocabTxtFrom } from './files.js';
 import { truncatedLengths, type Truncation } from './truncate.js';
 import { WordPiece } from './wordpiece.js';
+import { MATCH_MARKER, MATCH_MARKING_KEY, markedIds, matchKeys } from './match-marking.js';
 import { readJsonFile, readJsonObject } from '../../lib/json-file.js';
 
 export { TRUNCATIONS, type Truncation } from './truncate.js';
@@ -16,6 +17,8 @@ export interface TokenizerSpec {
   path: string;
   lowercase: boolean;
   stripAccents: boolean | null;
+  /** Mark the words a pair's texts share (match-marking.ts); a tokenizer saved with marking on keeps it. */
+  markMatches?: boolean;
 }
 
 export interface Encoded {
@@ -32,6 +35,8 @@ export interface TextTokenizer {
   /** sha256 over the tokenizer.json recsys writes: the same tokenizer always hashes the same. */
   readonly sha256: string;
   readonly specialIds: { cls: number; sep: number; pad: number; unk: number };
+  /** Whether a pair's texts are encoded with exact-match marks (match-marking.ts). */
+  readonly marksMatches: boolean;
   /** Encode one text or pair; null when `only_second` cannot make the pair fit. */
   encode(a: string, b: string | undefined, maxLength: number, truncation: Truncation): Encoded | null;
   /** The files that travel with datasets/runs/exports (file name → content). */
@@ -101,15 +106,18 @@ class BertWordPieceTokenizer implements TextTokenizer {
   private readonly addedPattern: RegExp | null;
   private readonly added: Map<string, number>;
   private readonly json: Record<string, unknown>;
+  /** The marker's id when this tokenizer marks matching words of a pair, else null. */
+  private readonly marker: number | null = null;
 
   constructor(
     readonly spec: TokenizerSpec,
     readonly kind: 'vocab.txt' | 'tokenizer.json',
     json: TokenizerJson,
     private readonly norm: BertNormalizeOptions,
-    private readonly config: Record<string, unknown>,
+    private config: Record<string, unknown>,
     /** Token → id when the caller has it already (a vocab.txt): listing a 30k-key object is slow. */
-    known?: Map<string, number>,
+    known: Map<string, number> | undefined,
+    markMatches: boolean,
   ) {
     const vocab = known ?? new Map(Object.entries(json.model!.vocab!));
     this.vocabSize = Math.max(...vocab.values()) + 1;
@@ -130,19 +138,43 @@ class BertWordPieceTokenizer implements TextTokenizer {
       .map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     this.addedPattern = escaped.length ? new RegExp(escaped.join('|'), 'g') : null;
     this.json = json as Record<string, unknown>;
-    this.sha256 = createHash('sha256').update(JSON.stringify(this.json)).digest('hex');
+    const hash = createHash('sha256').update(JSON.stringify(this.json));
+    if (markMatches) {
+      const marker = vocab.get(MATCH_MARKER);
+      if (marker === undefined)
+        throw new UsageError(`${spec.path}: tokenizer.mark_matches needs a ${MATCH_MARKER} token in the vocabulary`);
+      this.marker = marker;
+      this.config = { ...config, [MATCH_MARKING_KEY]: true };
+      // Marked and unmarked encodings of one vocabulary are different tokenizers to every manifest.
+      hash.update(`\n${MATCH_MARKING_KEY}`);
+    }
+    this.sha256 = hash.digest('hex');
   }
 
-  private tokenize(text: string): number[] {
+  /** Ids of a text; with `marks`, a marker before each word whose match key the set holds. */
+  private tokenize(text: string, marks?: Set<string>): number[] {
     const ids: number[] = [];
+    const words = (piece: string, into = ids) => {
+      for (const word of bertPreTokenize(piece, this.norm)) this.wordpiece.encodeWord(word, into);
+      return into;
+    };
     for (const part of splitAddedTokens(text, this.added, this.addedPattern)) {
       if (typeof part === 'number') ids.push(part);
-      else for (const word of bertPreTokenize(part, this.norm)) this.wordpiece.encodeWord(word, ids);
+      else if (marks) ids.push(...markedIds(part, marks, (piece) => words(piece, []), this.marker!));
+      else words(part);
     }
     return ids;
   }
 
+  get marksMatches(): boolean {
+    return this.marker !== null;
+  }
+
   encode(a: string, b: string | undefined, maxLength: number, truncation: Truncation): Encoded | null {
+    if (b !== undefined && this.marker !== null) {
+      const [ma, mb] = [this.tokenize(a, matchKeys(b)), this.tokenize(b, matchKeys(a))];
+      return assemble(ma, mb, maxLength, truncation, this.specialIds);
+    }
     return assemble(
       this.tokenize(a),
       b === undefined ? undefined : this.tokenize(b),
@@ -187,6 +219,7 @@ export function assemble(
 /** Any other tokenizer.json: the transformers.js tokenizer, with recsys's truncation and template. */
 class GenericTokenizer implements TextTokenizer {
   readonly kind = 'tokenizer.json' as const;
+  readonly marksMatches = false;
   readonly vocabSize: number;
   readonly sha256: string;
   readonly specialIds: TextTokenizer['specialIds'];
@@ -250,6 +283,7 @@ function buildTokenizer(
   found: { json?: string; vocab?: string },
   config: Record<string, unknown> | undefined,
 ): TextTokenizer {
+  const marks = spec.markMatches === true || config?.[MATCH_MARKING_KEY] === true;
   if (found.vocab) {
     const stripAccents = spec.stripAccents;
     const settings = { lowercase: spec.lowercase, stripAccents };
@@ -267,7 +301,8 @@ function buildTokenizer(
       // object inherits ("constructor", …) are left out there, so here too (the same tokenizer either way).
       if (!vocab.has(t) && !(t in Object.prototype)) vocab.set(t, i);
     });
-    return new BertWordPieceTokenizer(spec, 'vocab.txt', json, norm, config ?? tokenizerConfigFor(settings), vocab);
+    const tokConfig = config ?? tokenizerConfigFor(settings);
+    return new BertWordPieceTokenizer(spec, 'vocab.txt', json, norm, tokConfig, vocab, marks);
   }
   const raw = readFileSync(found.json!, 'utf8');
   let json: TokenizerJson;
@@ -305,6 +340,14 @@ function buildTokenizer(
       json,
       norm,
       config ?? tokenizerConfigFor({ lowercase, stripAccents: n.strip_accents ?? null }),
+      undefined,
+      marks,
+    );
+  }
+  if (marks) {
+    // Marking tokenizes a text in pieces cut at word boundaries, which only BERT's pre-tokenizer splits at too.
+    throw new UsageError(
+      `${found.json}: tokenizer.mark_matches needs a BERT WordPiece tokenizer (BertNormalizer, BertPreTokenizer)`,
     );
   }
   return new GenericTokenizer(spec, raw, config ?? {});
@@ -327,8 +370,11 @@ export function tokenizerSettingsOf(dir: string): {
   };
 }
 
-/** The tokenizer stored in a model/run/export dir, with the settings its tokenizer_config.json gives. */
-export function loadModelDirTokenizer(dir: string): TextTokenizer {
+/**
+ * The tokenizer stored in a model/run/export dir, with the settings its tokenizer_config.json gives;
+ * `markMatches` turns exact-match marking on where the dir's tokenizer does not have it already.
+ */
+export function loadModelDirTokenizer(dir: string, markMatches = false): TextTokenizer {
   const s = tokenizerSettingsOf(dir);
-  return loadTokenizer({ path: dir, lowercase: s.lowercase, stripAccents: s.stripAccents });
+  return loadTokenizer({ path: dir, lowercase: s.lowercase, stripAccents: s.stripAccents, markMatches });
 }
