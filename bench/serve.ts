@@ -18,7 +18,10 @@
  *
  *   npx tsx bench/serve.ts [--export DIR] [--duration 10] [--connections 1,8,64] [--memory-requests 100000]
  *                          [--serve-set serve.workers=2,serve.inflight_batches=2]   (serve.* keys for recsys serve)
- *                          [--nice 10] [--shape tiny|mini]
+ *                          [--nice 10] [--shape tiny|mini] [--rounds 1]
+ *
+ * `--rounds N` measures N (offline, served at the highest concurrency) pairs back to back and prints each
+ * ratio and their median: the machine's speed drifts within minutes, a ratio of neighbours less.
  *
  * Without --export, the sample intent export is built in a temp dir: recsys prepare -c
  * configs/intent.yaml, train 30 steps from scratch, export --format onnx. `--shape` picks the model:
@@ -48,6 +51,7 @@ const connections = arg('connections', '1,8,64').split(',').map(Number);
 const memoryRequests = Number(arg('memory-requests', '100000'));
 const serveSets = arg('serve-set', '').split(',').filter(Boolean);
 const nice = Number(arg('nice', '0'));
+const rounds = Number(arg('rounds', '1'));
 const python = process.env.RECSYS_PYTHON ?? path.join(root, '.venv/bin/python');
 const cli = path.join(root, 'bin/recsys.js');
 const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
@@ -278,6 +282,7 @@ async function main() {
   const py = await startFastapi(exp);
   if (nice) setPriority(nice);
   let recAtMax: Load | undefined;
+  const pairs: { served: number; offline: typeof offline }[] = [];
   try {
     for (const side of [rec, py]) await load(side.url, 8, { seconds: 1 }); // warm-up, not counted
     for (const c of connections) {
@@ -296,6 +301,13 @@ async function main() {
       const bad = [r, f].filter((x) => x.errors || Object.keys(x.statuses).some((s) => s !== '200'));
       for (const b of bad) console.log(`  c=${c}: statuses ${JSON.stringify(b.statuses)}, errors ${b.errors}`);
     }
+    // More (offline, served) pairs back to back: this machine's speed drifts within minutes, and a ratio
+    // of two rates measured side by side drifts less than either rate.
+    for (let k = 1; k < rounds; k++) {
+      const o = await offlineRowsPerSecond(exp, 32, duration);
+      const r = await load(rec.url, Math.max(...connections), { seconds: duration, pid: rec.child.pid });
+      pairs.push({ served: r.rps, offline: o });
+    }
   } finally {
     await Promise.all([stop(rec), stop(py)]);
   }
@@ -311,6 +323,7 @@ async function main() {
   for (const r of cpuRows) console.log(r);
 
   const served = recAtMax?.rps ?? Number.NaN;
+  pairs.unshift({ served, offline });
   console.log(
     `\nmicro-batched (recsys serve, c=${Math.max(...connections)}${nice ? `, load generator at nice ${nice}` : ''}): ` +
       `${fmt(served, 0)} rows/s; onnxruntime-node offline batches of 32 (${offline.passes} passes each): ` +
@@ -319,6 +332,25 @@ async function main() {
       `each batch run as length groups (ratio ${fmt(served / offline.grouped, 2)}), ${fmt(offline.sorted, 0)} ` +
       `rows/s sorted by length (ratio ${fmt(served / offline.sorted, 2)})`,
   );
+  if (pairs.length > 1) {
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+    console.log('\n| round | served rows/s | offline file order | ratio | length groups | ratio | sorted | ratio |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const [i, p] of pairs.entries()) {
+      const o = p.offline;
+      console.log(
+        `| ${i + 1} | ${fmt(p.served, 0)} | ${fmt(o.fileOrder, 0)} | ${fmt(p.served / o.fileOrder, 2)} | ` +
+          `${fmt(o.grouped, 0)} | ${fmt(p.served / o.grouped, 2)} | ` +
+          `${fmt(o.sorted, 0)} | ${fmt(p.served / o.sorted, 2)} |`,
+      );
+    }
+    type Mode = 'fileOrder' | 'grouped' | 'sorted';
+    const ratio = (k: Mode) => fmt(median(pairs.map((p) => p.served / p.offline[k])), 2);
+    console.log(
+      `median ratio over ${pairs.length} rounds: ${ratio('fileOrder')} file order, ${ratio('grouped')} length ` +
+        `groups, ${ratio('sorted')} sorted by length`,
+    );
+  }
 
   const mem = await startRecsys(exp, serveSets);
   try {
