@@ -218,23 +218,31 @@ async function load(
  * a known set of rows can do). A pass over the 3,000 queries takes a few tenths of a second, so one pass
  * (or the best of a few) says more about the moment than the model: after a warm-up pass each, the three
  * take turns, pass by pass, until each has run `seconds`, and each rate is its rows over its time.
+ * A fourth mode runs the length groups on a session with one onnxruntime thread: the compute the service's
+ * inference worker has by default on 2 cores (serve.threads: the cores but one), its own ceiling.
  */
+type OfflineMode = 'fileOrder' | 'grouped' | 'sorted' | 'oneThread';
+
 async function offlineRowsPerSecond(exp: string, batch: number, seconds: number) {
   const model = await openExportModel(await readExportDir(exp), quiet);
+  const single = await openExportModel(await readExportDir(exp), quiet, { threads: 1 });
   const encode = (q: string) => model.tokenizer.encode(q, undefined, model.maxLength, model.truncation)!;
   const length = new Map(queries.map((q) => [q, encode(q).ids.length]));
   const sorted = [...queries].sort((a, b) => length.get(a)! - length.get(b)!);
-  const oneByOne: ForwardMany = async (groups) => {
-    const out: Float32Array[] = [];
-    for (const g of groups) out.push(await model.forward(g));
-    return out;
-  };
+  const oneByOne =
+    (m: typeof model): ForwardMany =>
+    async (groups) => {
+      const out: Float32Array[] = [];
+      for (const g of groups) out.push(await m.forward(g));
+      return out;
+    };
   const forward = (rows: EncodedRow[]) => model.forward(rows);
   type Mode = { texts: string[]; run: (rows: EncodedRow[]) => Promise<unknown> };
-  const modes: Record<'fileOrder' | 'grouped' | 'sorted', Mode> = {
+  const modes: Record<OfflineMode, Mode> = {
     fileOrder: { texts: queries, run: forward },
-    grouped: { texts: queries, run: (rows: EncodedRow[]) => forwardGrouped(oneByOne, rows) },
+    grouped: { texts: queries, run: (rows: EncodedRow[]) => forwardGrouped(oneByOne(model), rows) },
     sorted: { texts: sorted, run: forward },
+    oneThread: { texts: queries, run: (rows: EncodedRow[]) => forwardGrouped(oneByOne(single), rows) },
   };
   const pass = async ({ texts, run }: Mode) => {
     const t0 = performance.now();
@@ -242,15 +250,17 @@ async function offlineRowsPerSecond(exp: string, batch: number, seconds: number)
     return (performance.now() - t0) / 1000;
   };
   for (const mode of Object.values(modes)) await pass(mode); // warm-up, not counted
-  const spent = { fileOrder: 0, grouped: 0, sorted: 0 };
+  const spent: Record<OfflineMode, number> = { fileOrder: 0, grouped: 0, sorted: 0, oneThread: 0 };
   let passes = 0;
   while (Math.min(...Object.values(spent)) < seconds) {
-    for (const [name, mode] of Object.entries(modes)) spent[name as keyof typeof spent] += await pass(mode);
+    for (const [name, mode] of Object.entries(modes)) spent[name as OfflineMode] += await pass(mode);
     passes++;
   }
-  await model.close();
-  const rate = (t: number) => (passes * queries.length) / t;
-  return { fileOrder: rate(spent.fileOrder), grouped: rate(spent.grouped), sorted: rate(spent.sorted), passes };
+  await Promise.all([model.close(), single.close()]);
+  const rates = Object.fromEntries(
+    Object.entries(spent).map(([name, t]) => [name, (passes * queries.length) / t]),
+  ) as Record<OfflineMode, number>;
+  return { ...rates, passes };
 }
 
 async function rssOf(url: string): Promise<{ rss: number; cache: number }> {
@@ -330,25 +340,30 @@ async function main() {
       `${fmt(offline.fileOrder, 0)} rows/s ` +
       `in file order (ratio ${fmt(served / offline.fileOrder, 2)}), ${fmt(offline.grouped, 0)} rows/s with ` +
       `each batch run as length groups (ratio ${fmt(served / offline.grouped, 2)}), ${fmt(offline.sorted, 0)} ` +
-      `rows/s sorted by length (ratio ${fmt(served / offline.sorted, 2)})`,
+      `rows/s sorted by length (ratio ${fmt(served / offline.sorted, 2)}); length groups on one ` +
+      `onnxruntime thread (the worker's default share of 2 cores): ${fmt(offline.oneThread, 0)} rows/s ` +
+      `(ratio ${fmt(served / offline.oneThread, 2)})`,
   );
   if (pairs.length > 1) {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-    console.log('\n| round | served rows/s | offline file order | ratio | length groups | ratio | sorted | ratio |');
-    console.log('|---|---|---|---|---|---|---|---|');
+    console.log(
+      '\n| round | served rows/s | offline file order | ratio | length groups | ratio | sorted | ratio ' +
+        '| groups, 1 thread | ratio |',
+    );
+    console.log('|---|---|---|---|---|---|---|---|---|---|');
     for (const [i, p] of pairs.entries()) {
       const o = p.offline;
       console.log(
         `| ${i + 1} | ${fmt(p.served, 0)} | ${fmt(o.fileOrder, 0)} | ${fmt(p.served / o.fileOrder, 2)} | ` +
           `${fmt(o.grouped, 0)} | ${fmt(p.served / o.grouped, 2)} | ` +
-          `${fmt(o.sorted, 0)} | ${fmt(p.served / o.sorted, 2)} |`,
+          `${fmt(o.sorted, 0)} | ${fmt(p.served / o.sorted, 2)} | ` +
+          `${fmt(o.oneThread, 0)} | ${fmt(p.served / o.oneThread, 2)} |`,
       );
     }
-    type Mode = 'fileOrder' | 'grouped' | 'sorted';
-    const ratio = (k: Mode) => fmt(median(pairs.map((p) => p.served / p.offline[k])), 2);
+    const ratio = (k: OfflineMode) => fmt(median(pairs.map((p) => p.served / p.offline[k])), 2);
     console.log(
       `median ratio over ${pairs.length} rounds: ${ratio('fileOrder')} file order, ${ratio('grouped')} length ` +
-        `groups, ${ratio('sorted')} sorted by length`,
+        `groups, ${ratio('sorted')} sorted by length, ${ratio('oneThread')} length groups on one thread`,
     );
   }
 
