@@ -74,7 +74,7 @@ export async function initialModel(
 function checkTokenizerMatches(dir: string, manifest: DatasetManifest, datasetDir: string): void {
   if (!['tokenizer.json', 'vocab.txt'].some((f) => existsSync(path.join(dir, f)))) return;
   // Exact-match marking adds no token: a dataset that marks pairs fits the model's unmarked vocabulary.
-  const marks = loadModelDirTokenizer(path.join(datasetDir, manifest.tokenizer.dir)).marksMatches;
+  const marks = manifest.tokenizer.mark_matches === true;
   const tok = loadModelDirTokenizer(dir, marks);
   if (tok.sha256 !== manifest.tokenizer.sha256) {
     const why =

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -25,4 +25,12 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
 
 export function tempDir(prefix = 'recsys-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+/** The records of a JSON-lines file (predict, rank and search outputs). */
+export function readJsonLines(file: string) {
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }

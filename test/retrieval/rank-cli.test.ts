@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { judgeHits, readQrels } from '../../src/eval/qrels.js';
 import { RankingAccumulator } from '../../src/eval/ranking-stream.js';
-import { repoRoot, runCli, tempDir, vocabPath } from '../helpers/cli.js';
+import { readJsonLines, repoRoot, runCli, tempDir, vocabPath } from '../helpers/cli.js';
 
 /**
  * recsys rank on a small random pair classifier (labels apparel, electronics, home): its scores equal
@@ -68,18 +68,13 @@ const rank = (out: string, extra: string[] = []) =>
     '--no-progress',
     ...extra,
   ]);
-const readLines = (f: string) =>
-  readFileSync(f, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
 
 describe('recsys rank', () => {
   it('scores equal softmax of predict logits, best first; --hits + catalogue ranks like the candidates file', () => {
     const out = path.join(root, 'ranked.jsonl');
     const r = rank(out, ['--candidates', candidates]);
     expect(r.code, r.stderr).toBe(0);
-    const ranked = readLines(out);
+    const ranked = readJsonLines(out);
     expect(ranked.map((l) => l.query_id)).toEqual(['q0', 'q1', 'q2', 'q3']);
     const pred = path.join(root, 'pred.jsonl');
     const p = runCli([
@@ -98,7 +93,7 @@ describe('recsys rank', () => {
       '--no-progress',
     ]);
     expect(p.code, p.stderr).toBe(0);
-    const probs = readLines(pred).map((l) => {
+    const probs = readJsonLines(pred).map((l) => {
       const e = l.logits.map((x: number) => Math.exp(x - Math.max(...l.logits)));
       return e[0] / e.reduce((a: number, b: number) => a + b, 0);
     });
@@ -117,7 +112,7 @@ describe('recsys rank', () => {
     const joined = path.join(root, 'ranked-hits.jsonl');
     const j = rank(joined, ['--hits', hits, '--queries', queries, '--catalogue', catalogue]);
     expect(j.code, j.stderr).toBe(0);
-    const fromHits = readLines(joined);
+    const fromHits = readJsonLines(joined);
     for (const [i, line] of fromHits.entries()) {
       expect(line.hits.map((h: { id: string }) => h.id)).toEqual(ranked[i].hits.map((h: { id: string }) => h.id));
       expect(line.hits.every((h: { retrieval_score?: number }) => typeof h.retrieval_score === 'number')).toBe(true);
@@ -131,7 +126,7 @@ describe('recsys rank', () => {
     const report = JSON.parse(r.stdout);
     const judged = await readQrels(qrels);
     const acc = new RankingAccumulator({ k: [1, 3, 5, 10] });
-    for (const line of readLines(out)) {
+    for (const line of readJsonLines(out)) {
       const j = judgeHits(judged, line.query_id, line.hits);
       if (j.judged) acc.addQuery(line.query_id, j);
     }

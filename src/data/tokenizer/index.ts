@@ -171,13 +171,11 @@ class BertWordPieceTokenizer implements TextTokenizer {
   }
 
   encode(a: string, b: string | undefined, maxLength: number, truncation: Truncation): Encoded | null {
-    if (b !== undefined && this.marker !== null) {
-      const [ma, mb] = [this.tokenize(a, matchKeys(b)), this.tokenize(b, matchKeys(a))];
-      return assemble(ma, mb, maxLength, truncation, this.specialIds);
-    }
+    // A pair under marking: each text marks the words the other one has.
+    const marks = (other: string) => (this.marker === null ? undefined : matchKeys(other));
     return assemble(
-      this.tokenize(a),
-      b === undefined ? undefined : this.tokenize(b),
+      this.tokenize(a, b === undefined ? undefined : marks(b)),
+      b === undefined ? undefined : this.tokenize(b, marks(a)),
       maxLength,
       truncation,
       this.specialIds,

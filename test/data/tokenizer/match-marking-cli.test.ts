@@ -2,7 +2,7 @@ import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'no
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MATCH_MARKING_KEY } from '../../../src/data/tokenizer/match-marking.js';
-import { repoRoot, runCli, tempDir, vocabPath } from '../../helpers/cli.js';
+import { readJsonLines, repoRoot, runCli, tempDir, vocabPath } from '../../helpers/cli.js';
 
 /**
  * tokenizer.mark_matches through the pipeline: prepare marks the pairs, train starts from a model whose
@@ -18,12 +18,6 @@ const testPairs = path.join(root, 'test-pairs.csv');
 const run = path.join(root, 'run');
 const data = path.join(root, 'dataset');
 const LABELS = ['Exact', 'Substitute', 'Complement', 'Irrelevant'];
-
-const readLines = (file: string) =>
-  readFileSync(file, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
 
 beforeAll(() => {
   // The fixture's 1,000-token model gets a vocabulary of the sample shop's words: [PAD], [unused0…], the
@@ -94,7 +88,7 @@ function predict(model: string, out: string) {
     '--no-progress',
   ]);
   expect(r.code, r.stderr).toBe(0);
-  return readLines(out).map((l) => l.logits as number[]);
+  return readJsonLines(out).map((l) => l.logits as number[]);
 }
 
 const maxDiff = (a: number[][], b: number[][]) =>
@@ -142,7 +136,7 @@ describe('tokenizer.mark_matches', () => {
       '--no-progress',
     ]);
     expect(e.code, e.stderr).toBe(0);
-    const fromEval = readLines(evalPreds).map((l) => l.logits as number[]);
+    const fromEval = readJsonLines(evalPreds).map((l) => l.logits as number[]);
     expect(fromEval).toHaveLength(60);
 
     const fromRun = predict(run, path.join(root, 'pred-run.jsonl'));
