@@ -28,7 +28,12 @@ export type WorkerReply =
   | { id: number; kind: 'error'; message: string };
 
 const port = parentPort!;
-const { file, threads } = workerData as { file: string; threads: number | null };
+const { file, threads, halted } = workerData as { file: string; threads: number | null; halted: Int32Array };
+
+/** The process is being forced to stop: no new native run may start (see haltWorkers). */
+function refuseIfHalted(): void {
+  if (Atomics.load(halted, 0) !== 0) throw new Error('the service is stopping');
+}
 
 const buffers = (arrays: (Float32Array | undefined)[]) =>
   arrays.filter((a): a is Float32Array => !!a).map((a) => a.buffer as ArrayBuffer);
@@ -36,7 +41,7 @@ const buffers = (arrays: (Float32Array | undefined)[]) =>
 try {
   const runner = await onnxRunner(file, threads ? { threads } : {});
   port.postMessage({ id: -1, kind: 'ready', hidden: !!runner.hidden } satisfies WorkerReply);
-  port.on('message', async (req: WorkerRequest) => {
+  const answer = async (req: WorkerRequest) => {
     try {
       if (req.kind === 'close') {
         await runner.close();
@@ -45,9 +50,13 @@ try {
       } else if (req.kind === 'run') {
         // Several length groups of one micro-batch: one message in, one out.
         const logits: Float32Array[] = [];
-        for (const batch of req.batches) logits.push(await runner.run(batch));
+        for (const batch of req.batches) {
+          refuseIfHalted();
+          logits.push(await runner.run(batch));
+        }
         port.postMessage({ id: req.id, kind: 'done', logits } satisfies WorkerReply, buffers(logits));
       } else {
+        refuseIfHalted();
         const h = await runner.hidden!(req.batch);
         const reply: WorkerReply = { id: req.id, kind: 'done', ...h };
         port.postMessage(reply, buffers([h.lastHidden, h.pooled]));
@@ -55,6 +64,13 @@ try {
     } catch (err) {
       port.postMessage({ id: req.id, kind: 'error', message: (err as Error).message } satisfies WorkerReply);
     }
+  };
+  // One request at a time, in order: onnxruntime-node's run waits a turn (setImmediate) before its
+  // native call, so concurrent handlers would all pass the halt check before any of them ran, and a
+  // close could release the session under a run still waiting for its turn.
+  let queue = Promise.resolve();
+  port.on('message', (req: WorkerRequest) => {
+    queue = queue.then(() => answer(req));
   });
 } catch (err) {
   port.postMessage({ id: -1, kind: 'failed', message: (err as Error).message } satisfies WorkerReply);

@@ -11,6 +11,7 @@ import type { SearchContext } from './inference.js';
 import { serveMetrics } from './metrics.js';
 import type { LoadedModel } from './models.js';
 import { ModelRegistry, type ModelSpec } from './registry.js';
+import { haltWorkers } from './worker-pool.js';
 
 export interface ServeOptions {
   models: ModelSpec[];
@@ -143,13 +144,16 @@ export async function runServe(opts: ServeOptions): Promise<void> {
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
     stop = resolve;
   });
-  let forced: ((err: Interrupted) => void) | undefined;
-  const forcedStop = new Promise<never>((_, reject) => {
-    forced = reject;
+  let reject!: (err: Interrupted) => void;
+  const forcedStop = new Promise<never>((_, r) => {
+    reject = r;
   });
   forcedStop.catch(() => {});
+  // The process exits right after: the inference workers finish the batch they are in first.
+  const forced = (signal: NodeJS.Signals, why: string) =>
+    void haltWorkers().then(() => reject(new Interrupted(signal, why, { exitNow: true })));
   const onSignal = (signal: NodeJS.Signals) => {
-    if (state.draining) forced?.(new Interrupted(signal, `${signal} again while draining: stopped`, { exitNow: true }));
+    if (state.draining) forced(signal, `${signal} again while draining: stopped`);
     state.draining = true;
     stop(signal);
   };
@@ -166,8 +170,7 @@ export async function runServe(opts: ServeOptions): Promise<void> {
     log.info(`${signal}: draining requests in flight`);
     metrics.ready.set(0);
     const timer = setTimeout(
-      () =>
-        forced?.(new Interrupted(signal, `drain took over ${opts.drainTimeoutSeconds} s: stopped`, { exitNow: true })),
+      () => forced(signal, `drain took over ${opts.drainTimeoutSeconds} s: stopped`),
       opts.drainTimeoutSeconds * 1000,
     );
     try {

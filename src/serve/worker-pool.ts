@@ -41,14 +41,37 @@ export async function onWorkers(model: InferenceModel, workers: number, threads:
   return pooled;
 }
 
+/**
+ * Every inference worker of this process, to halt before a forced exit. A worker inside
+ * onnxruntime's (synchronous, uninterruptible) run when the process exits aborts the process as the
+ * run returns into a torn-down thread, so a forced stop first lets each worker finish the batch it
+ * is in and refuse the rest.
+ */
+const live = new Set<{ halt(): Promise<void> }>();
+
+/** Resolves when no inference worker is running a batch or will start one. */
+export async function haltWorkers(): Promise<void> {
+  await Promise.all([...live].map((w) => w.halt()));
+}
+
 async function startOne(file: string, threads: number | null) {
-  const worker = startWorker(import.meta.url, './onnx-worker', { file, threads });
+  // Shared with the worker: non-zero means refuse every batch not yet started.
+  const halted = new Int32Array(new SharedArrayBuffer(4));
+  const worker = startWorker(import.meta.url, './onnx-worker', { file, threads, halted });
   const pending = new Map<number, Pending>();
   let next = 0;
   const failAll = (err: Error) => {
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   };
+  const handle = {
+    async halt() {
+      Atomics.store(halted, 0, 1);
+      while (pending.size > 0) await new Promise((r) => setTimeout(r, 2));
+    },
+  };
+  live.add(handle);
+  worker.on('exit', () => live.delete(handle));
   const ready = new Promise<boolean>((resolve, reject) => {
     worker.on('message', (m: WorkerReply) => {
       if (m.kind === 'ready') resolve(m.hidden);
