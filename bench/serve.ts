@@ -370,7 +370,8 @@ async function main() {
   const mem = await startRecsys(exp, serveSets);
   try {
     const samples = [await rssOf(mem.url)];
-    const chunk = Math.ceil(memoryRequests / 5);
+    // autocannon needs at least one request per connection.
+    const chunk = Math.max(64, Math.ceil(memoryRequests / 5));
     for (let i = 0; i < 5; i++) {
       await load(mem.url, 64, { amount: chunk, suffix: true });
       samples.push(await rssOf(mem.url));

@@ -87,7 +87,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
     const status = err instanceof HttpError ? err.statusCode : err.validation ? 400 : (err.statusCode ?? 500);
     if (err instanceof HttpError) reply.headers(err.headers);
-    if (status >= 500) req.log.error({ err }, 'request failed');
+    // An HttpError is an answer the service chose (503 while draining, 429): Fastify's response log says
+    // it; only an unexpected failure is logged as an error, with its stack.
+    if (status >= 500 && !(err instanceof HttpError)) req.log.error({ err }, 'request failed');
     const message = err.validation ? validationMessage(err.validation) : err.message;
     return reply
       .code(status)

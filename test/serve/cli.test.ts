@@ -114,16 +114,21 @@ describe('recsys serve (the process)', () => {
     ]);
     expect(await (await classify(s.url, QUERIES)).json()).toEqual(after);
 
-    // Requests in flight when SIGTERM arrives are answered; the process then exits 0.
-    const inflight = Array.from({ length: 16 }, (_, i) =>
+    // Requests in flight when SIGTERM arrives (960 rows, so some are still running when the drain begins)
+    // are answered; the process then exits 0.
+    const inflight = Array.from({ length: 24 }, (_, i) =>
       classify(
         s.url,
-        Array.from({ length: 32 }, (_, j) => `${QUERIES[(i + j) % 10]} ${i} ${j}`),
+        Array.from({ length: 40 }, (_, j) => `${QUERIES[(i + j) % 10]} ${i} ${j}`),
       ).then((r) => r.status),
     );
     await new Promise((r) => setTimeout(r, 50));
     s.child.kill('SIGTERM');
-    const statuses = await Promise.all(inflight);
+    // A request once the drain has begun is refused (503) while those in flight are still being answered.
+    await until(async () => (/SIGTERM: draining/.test(s.stderr()) ? true : undefined));
+    const late = await classify(s.url, QUERIES).then((r) => r.status);
+    expect(late).toBe(503);
+    const statuses = [...(await Promise.all(inflight)), late];
     expect(statuses.every((c) => c === 200 || c === 503)).toBe(true);
     expect(statuses.filter((c) => c === 200).length).toBeGreaterThan(0);
     expect(await s.exit).toBe(0);
@@ -135,6 +140,12 @@ describe('recsys serve (the process)', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(lines.some((l) => l.msg === 'request completed' && l.reqId && l.res.statusCode === 200)).toBe(true);
+    // A 503 while draining is an answer, not a failure: no error line, no stack trace.
+    const refused = statuses.filter((c) => c === 503).length;
+    const answered503 = lines.filter((l) => l.msg === 'request completed' && l.res.statusCode === 503);
+    expect(refused).toBeGreaterThan(0);
+    expect(answered503.length).toBeGreaterThanOrEqual(refused);
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
     expect(s.stderr()).toMatch(/reload failed, the loaded model keeps serving/);
   }, 120_000);
 
