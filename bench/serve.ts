@@ -30,7 +30,7 @@
  * Needs the reference Python env (fastapi, uvicorn, onnxruntime, tokenizers).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -149,6 +149,26 @@ function cpuSecondsOf(pid: number | undefined): number {
   }
 }
 
+/**
+ * CPU seconds of a process's main thread and of its other threads together (the inference worker,
+ * V8's GC and compiler threads, libuv's pool), from /proc/PID/task (Linux; NaN elsewhere).
+ */
+function threadCpuOf(pid: number | undefined): { main: number; others: number } {
+  try {
+    let others = 0;
+    let main = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+      if (tid === String(pid)) main = seconds;
+      else others += seconds;
+    }
+    return { main, others };
+  } catch {
+    return { main: Number.NaN, others: Number.NaN };
+  }
+}
+
 interface Load {
   rps: number;
   p50: number;
@@ -158,6 +178,8 @@ interface Load {
   statuses: Record<string, number>;
   /** Cores busy on average during the run: the load generator (this process) and the service. */
   cpu: { loadgen: number; service: number };
+  /** CPU µs per answered request: the service's main thread, its other threads, the load generator. */
+  perRequest: { main: number; others: number; loadgen: number };
 }
 
 /** autocannon at `c` connections for `seconds` (or `amount` requests); latencies of every response. */
@@ -170,7 +192,7 @@ async function load(
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   const t0 = performance.now();
-  const cpu0 = { own: process.cpuUsage(), service: cpuSecondsOf(opts.pid) };
+  const cpu0 = { own: process.cpuUsage(), service: cpuSecondsOf(opts.pid), threads: threadCpuOf(opts.pid) };
   const instance = autocannon({
     url: `${url}/v1/models/intent/classify`,
     connections: c,
@@ -198,6 +220,13 @@ async function load(
     loadgen: (own.user + own.system) / 1e6 / seconds,
     service: (cpuSecondsOf(opts.pid) - cpu0.service) / seconds,
   };
+  const threads = threadCpuOf(opts.pid);
+  const answered = Object.values(statuses).reduce((a, b) => a + b, 0);
+  const perRequest = {
+    main: ((threads.main - cpu0.threads.main) * 1e6) / answered,
+    others: ((threads.others - cpu0.threads.others) * 1e6) / answered,
+    loadgen: (own.user + own.system) / answered,
+  };
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
   return {
@@ -208,6 +237,7 @@ async function load(
     errors: result.errors + result.timeouts,
     statuses,
     cpu,
+    perRequest,
   };
 }
 
@@ -244,23 +274,38 @@ async function offlineRowsPerSecond(exp: string, batch: number, seconds: number)
     sorted: { texts: sorted, run: forward },
     oneThread: { texts: queries, run: (rows: EncodedRow[]) => forwardGrouped(oneByOne(single), rows) },
   };
+  // Each pass's wall time and the CPU time of this process's threads during it (onnxruntime's included).
   const pass = async ({ texts, run }: Mode) => {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let at = 0; at < texts.length; at += batch) await run(texts.slice(at, at + batch).map(encode));
-    return (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    return { wall: (performance.now() - t0) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
   };
   for (const mode of Object.values(modes)) await pass(mode); // warm-up, not counted
-  const spent: Record<OfflineMode, number> = { fileOrder: 0, grouped: 0, sorted: 0, oneThread: 0 };
+  const zero = () => ({ fileOrder: 0, grouped: 0, sorted: 0, oneThread: 0 });
+  const spent: Record<OfflineMode, number> = zero();
+  const cpu: Record<OfflineMode, number> = zero();
   let passes = 0;
   while (Math.min(...Object.values(spent)) < seconds) {
-    for (const [name, mode] of Object.entries(modes)) spent[name as OfflineMode] += await pass(mode);
+    for (const [name, mode] of Object.entries(modes)) {
+      const t = await pass(mode);
+      spent[name as OfflineMode] += t.wall;
+      cpu[name as OfflineMode] += t.cpu;
+    }
     passes++;
   }
   await Promise.all([model.close(), single.close()]);
-  const rates = Object.fromEntries(
-    Object.entries(spent).map(([name, t]) => [name, (passes * queries.length) / t]),
-  ) as Record<OfflineMode, number>;
-  return { ...rates, passes };
+  const rows = passes * queries.length;
+  const rates = Object.fromEntries(Object.entries(spent).map(([name, t]) => [name, rows / t])) as Record<
+    OfflineMode,
+    number
+  >;
+  const cpuPerRow = Object.fromEntries(Object.entries(cpu).map(([name, t]) => [name, (t * 1e6) / rows])) as Record<
+    OfflineMode,
+    number
+  >;
+  return { ...rates, cpuPerRow, passes };
 }
 
 async function rssOf(url: string): Promise<{ rss: number; cache: number }> {
@@ -292,7 +337,7 @@ async function main() {
   const py = await startFastapi(exp);
   if (nice) setPriority(nice);
   let recAtMax: Load | undefined;
-  const pairs: { served: number; offline: typeof offline }[] = [];
+  const pairs: { served: number; perRequest: Load['perRequest']; offline: typeof offline }[] = [];
   try {
     for (const side of [rec, py]) await load(side.url, 8, { seconds: 1 }); // warm-up, not counted
     for (const c of connections) {
@@ -316,7 +361,7 @@ async function main() {
     for (let k = 1; k < rounds; k++) {
       const o = await offlineRowsPerSecond(exp, 32, duration);
       const r = await load(rec.url, Math.max(...connections), { seconds: duration, pid: rec.child.pid });
-      pairs.push({ served: r.rps, offline: o });
+      pairs.push({ served: r.rps, perRequest: r.perRequest, offline: o });
     }
   } finally {
     await Promise.all([stop(rec), stop(py)]);
@@ -333,7 +378,8 @@ async function main() {
   for (const r of cpuRows) console.log(r);
 
   const served = recAtMax?.rps ?? Number.NaN;
-  pairs.unshift({ served, offline });
+  const nan = { main: Number.NaN, others: Number.NaN, loadgen: Number.NaN };
+  pairs.unshift({ served, perRequest: recAtMax?.perRequest ?? nan, offline });
   console.log(
     `\nmicro-batched (recsys serve, c=${Math.max(...connections)}${nice ? `, load generator at nice ${nice}` : ''}): ` +
       `${fmt(served, 0)} rows/s; onnxruntime-node offline batches of 32 (${offline.passes} passes each): ` +
@@ -367,6 +413,8 @@ async function main() {
     );
   }
 
+  cpuTable(pairs);
+
   const mem = await startRecsys(exp, serveSets);
   try {
     const samples = [await rssOf(mem.url)];
@@ -384,6 +432,35 @@ async function main() {
   } finally {
     await stop(mem);
   }
+}
+
+/**
+ * Where the CPU goes, per served request against per offline row: the service's other threads are
+ * mostly its inference worker (one onnxruntime thread by default), so next to the offline session
+ * on one thread they say what micro-batching costs the model; the main thread and the load generator
+ * are what HTTP costs, which an offline job does not pay.
+ */
+function cpuTable(pairs: { perRequest: Load['perRequest']; offline: { cpuPerRow: Record<OfflineMode, number> } }[]) {
+  console.log(
+    '\nCPU µs per served request (service main thread, its other threads, load generator) and per offline row:',
+  );
+  console.log(
+    '| round | main thread | other threads | load generator | file order | length groups | sorted | groups, 1 thread |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const [i, { perRequest: r, offline: o }] of pairs.entries()) {
+    const c = o.cpuPerRow;
+    console.log(
+      `| ${i + 1} | ${fmt(r.main, 0)} | ${fmt(r.others, 0)} | ${fmt(r.loadgen, 0)} | ${fmt(c.fileOrder, 0)} | ` +
+        `${fmt(c.grouped, 0)} | ${fmt(c.sorted, 0)} | ${fmt(c.oneThread, 0)} |`,
+    );
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  const ratio = median(pairs.map((p) => p.perRequest.others / p.offline.cpuPerRow.oneThread));
+  console.log(
+    `median CPU of the service's other threads per served row over offline length groups on one thread: ` +
+      `${fmt(ratio, 2)}`,
+  );
 }
 
 await main();
