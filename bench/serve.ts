@@ -21,7 +21,10 @@
  *                          [--nice 10] [--shape tiny|mini] [--rounds 1]
  *
  * `--rounds N` measures N (offline, served at the highest concurrency) pairs back to back and prints each
- * ratio and their median: the machine's speed drifts within minutes, a ratio of neighbours less.
+ * ratio and their median: the machine's speed drifts within minutes, a ratio of neighbours less. For
+ * each pair it also prints where the CPU went (Linux, from /proc): µs per served request on the
+ * service's main thread (HTTP, tokenising, batching), on its other threads (mostly the inference
+ * worker) and in the load generator, next to µs per row of each offline mode.
  *
  * Without --export, the sample intent export is built in a temp dir: recsys prepare -c
  * configs/intent.yaml, train 30 steps from scratch, export --format onnx. `--shape` picks the model:
@@ -36,10 +39,7 @@ import { cpus, loadavg, setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 // @ts-expect-error autocannon ships no types
 import autocannon from 'autocannon';
-import { readExportDir } from '../src/infer/export-dir.js';
-import type { EncodedRow } from '../src/data/batch.js';
-import { openExportModel } from '../src/infer/model.js';
-import { type ForwardMany, forwardGrouped } from '../src/serve/groups.js';
+import { type OfflineMode, offlineRowsPerSecond } from './serve-offline.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const arg = (name: string, fallback: string) => {
@@ -54,7 +54,6 @@ const nice = Number(arg('nice', '0'));
 const rounds = Number(arg('rounds', '1'));
 const python = process.env.RECSYS_PYTHON ?? path.join(root, '.venv/bin/python');
 const cli = path.join(root, 'bin/recsys.js');
-const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
 
 function recsys(args: string[]): void {
   const r = spawnSync(process.execPath, [cli, ...args, '--no-progress'], { cwd: root, encoding: 'utf8' });
@@ -241,73 +240,6 @@ async function load(
   };
 }
 
-/**
- * onnxruntime-node offline: tokenise + forward every query in batches, no HTTP, onnxruntime's default
- * threads. In file order; in file order with each batch run as length groups (as recsys serve runs a
- * micro-batch); and sorted by token length first (batches then pad little: the best an offline job over
- * a known set of rows can do). A pass over the 3,000 queries takes a few tenths of a second, so one pass
- * (or the best of a few) says more about the moment than the model: after a warm-up pass each, the three
- * take turns, pass by pass, until each has run `seconds`, and each rate is its rows over its time.
- * A fourth mode runs the length groups on a session with one onnxruntime thread: the compute the service's
- * inference worker has by default on 2 cores (serve.threads: the cores but one), its own ceiling.
- */
-type OfflineMode = 'fileOrder' | 'grouped' | 'sorted' | 'oneThread';
-
-async function offlineRowsPerSecond(exp: string, batch: number, seconds: number) {
-  const model = await openExportModel(await readExportDir(exp), quiet);
-  const single = await openExportModel(await readExportDir(exp), quiet, { threads: 1 });
-  const encode = (q: string) => model.tokenizer.encode(q, undefined, model.maxLength, model.truncation)!;
-  const length = new Map(queries.map((q) => [q, encode(q).ids.length]));
-  const sorted = [...queries].sort((a, b) => length.get(a)! - length.get(b)!);
-  const oneByOne =
-    (m: typeof model): ForwardMany =>
-    async (groups) => {
-      const out: Float32Array[] = [];
-      for (const g of groups) out.push(await m.forward(g));
-      return out;
-    };
-  const forward = (rows: EncodedRow[]) => model.forward(rows);
-  type Mode = { texts: string[]; run: (rows: EncodedRow[]) => Promise<unknown> };
-  const modes: Record<OfflineMode, Mode> = {
-    fileOrder: { texts: queries, run: forward },
-    grouped: { texts: queries, run: (rows: EncodedRow[]) => forwardGrouped(oneByOne(model), rows) },
-    sorted: { texts: sorted, run: forward },
-    oneThread: { texts: queries, run: (rows: EncodedRow[]) => forwardGrouped(oneByOne(single), rows) },
-  };
-  // Each pass's wall time and the CPU time of this process's threads during it (onnxruntime's included).
-  const pass = async ({ texts, run }: Mode) => {
-    const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    for (let at = 0; at < texts.length; at += batch) await run(texts.slice(at, at + batch).map(encode));
-    const cpu = process.cpuUsage(cpu0);
-    return { wall: (performance.now() - t0) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
-  };
-  for (const mode of Object.values(modes)) await pass(mode); // warm-up, not counted
-  const zero = () => ({ fileOrder: 0, grouped: 0, sorted: 0, oneThread: 0 });
-  const spent: Record<OfflineMode, number> = zero();
-  const cpu: Record<OfflineMode, number> = zero();
-  let passes = 0;
-  while (Math.min(...Object.values(spent)) < seconds) {
-    for (const [name, mode] of Object.entries(modes)) {
-      const t = await pass(mode);
-      spent[name as OfflineMode] += t.wall;
-      cpu[name as OfflineMode] += t.cpu;
-    }
-    passes++;
-  }
-  await Promise.all([model.close(), single.close()]);
-  const rows = passes * queries.length;
-  const rates = Object.fromEntries(Object.entries(spent).map(([name, t]) => [name, rows / t])) as Record<
-    OfflineMode,
-    number
-  >;
-  const cpuPerRow = Object.fromEntries(Object.entries(cpu).map(([name, t]) => [name, (t * 1e6) / rows])) as Record<
-    OfflineMode,
-    number
-  >;
-  return { ...rates, cpuPerRow, passes };
-}
-
 async function rssOf(url: string): Promise<{ rss: number; cache: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
@@ -332,7 +264,7 @@ async function main() {
   const rows: string[] = [];
   const cpuRows: string[] = [];
   // Offline first, on an idle machine (and before --nice lowers this process's priority).
-  const offline = await offlineRowsPerSecond(exp, 32, duration);
+  const offline = await offlineRowsPerSecond(exp, queries, 32, duration);
   const rec = await startRecsys(exp, ['serve.cache_bytes=0', ...serveSets]);
   const py = await startFastapi(exp);
   if (nice) setPriority(nice);
@@ -359,7 +291,7 @@ async function main() {
     // More (offline, served) pairs back to back: this machine's speed drifts within minutes, and a ratio
     // of two rates measured side by side drifts less than either rate.
     for (let k = 1; k < rounds; k++) {
-      const o = await offlineRowsPerSecond(exp, 32, duration);
+      const o = await offlineRowsPerSecond(exp, queries, 32, duration);
       const r = await load(rec.url, Math.max(...connections), { seconds: duration, pid: rec.child.pid });
       pairs.push({ served: r.rps, perRequest: r.perRequest, offline: o });
     }

@@ -10,11 +10,18 @@ export const OUTPUT_ACTIVATIONS: Record<ProblemType, (logits: ArrayLike<number>)
   regression: (logits) => Array.from(logits),
 };
 
+/** Max-shifted softmax; plain loops (it runs per served row), same operations in the same order as ever. */
 export function softmax(logits: ArrayLike<number>): number[] {
-  const max = Math.max(...Array.from(logits));
-  const exps = Array.from(logits, (x) => Math.exp(x - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / sum);
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
+  const out = new Array<number>(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) {
+    out[i] = Math.exp(logits[i] - max);
+    sum += out[i];
+  }
+  for (let i = 0; i < out.length; i++) out[i] /= sum;
+  return out;
 }
 
 export function sigmoid(x: number): number {
