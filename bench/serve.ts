@@ -185,7 +185,8 @@ interface Load {
 async function load(
   url: string,
   c: number,
-  opts: { seconds?: number; amount?: number; suffix?: boolean; pid?: number },
+  /** `distinctFrom`: each request's query gets a number from there on, so no two requests repeat. */
+  opts: { seconds?: number; amount?: number; distinctFrom?: number; pid?: number },
 ): Promise<Load> {
   let next = 0;
   const latencies: number[] = [];
@@ -202,8 +203,9 @@ async function load(
         headers: { 'content-type': 'application/json' },
         setupRequest: (req: object) => {
           const i = next++;
-          if (!opts.suffix) return { ...req, body: bodies[i % bodies.length] };
-          return { ...req, body: JSON.stringify({ inputs: [`${queries[i % queries.length]} ${i}`] }) };
+          if (opts.distinctFrom === undefined) return { ...req, body: bodies[i % bodies.length] };
+          const n = opts.distinctFrom + i;
+          return { ...req, body: JSON.stringify({ inputs: [`${queries[n % queries.length]} ${n}`] }) };
         },
       },
     ],
@@ -353,10 +355,10 @@ async function main() {
     // autocannon needs at least one request per connection.
     const chunk = Math.max(64, Math.ceil(memoryRequests / 5));
     for (let i = 0; i < 5; i++) {
-      await load(mem.url, 64, { amount: chunk, suffix: true });
+      await load(mem.url, 64, { amount: chunk, distinctFrom: i * chunk });
       samples.push(await rssOf(mem.url));
     }
-    const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MB`;
+    const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
     console.log(
       `\nmemory over ${5 * chunk} requests (cache on, distinct queries): RSS ` +
         `${samples.map((s) => mb(s.rss)).join(' → ')}; cache ${samples.map((s) => mb(s.cache)).join(' → ')}`,
