@@ -120,6 +120,22 @@ async function startRecsys(exp: string, sets: string[]): Promise<{ child: ChildP
   return { child, url };
 }
 
+/** bench/serve-floor.ts: Fastify with recsys serve's classify schema and no model. */
+async function startFloor(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/serve-floor.ts')], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(out.trim());
+    });
+  });
+  return { child, url };
+}
+
 async function startFastapi(exp: string): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const script = path.join(root, 'bench/serve_fastapi.py');
@@ -348,6 +364,18 @@ async function main() {
   }
 
   cpuTable(pairs);
+  const floor = await startFloor();
+  try {
+    const c = Math.max(...connections);
+    await load(floor.url, c, { seconds: 1 });
+    const f = await load(floor.url, c, { seconds: duration, pid: floor.child.pid });
+    console.log(
+      `HTTP floor (bench/serve-floor.ts: the same route and body schema in Fastify, no model), c=${c}: ` +
+        `${fmt(f.rps, 0)} req/s, main thread ${fmt(f.perRequest.main, 0)} µs CPU per request`,
+    );
+  } finally {
+    await stop(floor);
+  }
 
   const mem = await startRecsys(exp, serveSets);
   try {
