@@ -103,12 +103,9 @@ async function waitFor(url: string, seconds = 120): Promise<void> {
   throw new Error(`${url}: not ready after ${seconds} s`);
 }
 
-async function startRecsys(exp: string, sets: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const args = ['serve', '--model', `intent=${exp}`, '--port', '0', '--log-level', 'warn'];
-  const child = spawn(process.execPath, [cli, ...args, ...sets.flatMap((s) => ['--set', s])], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+/** A service started with `node ARGS` that prints its URL on its first stdout line. */
+async function startPrintingUrl(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -116,25 +113,18 @@ async function startRecsys(exp: string, sets: string[]): Promise<{ child: ChildP
       if (out.includes('\n')) resolve(out.trim());
     });
   });
-  await waitFor(`${url}/readyz`);
   return { child, url };
 }
 
-/** bench/serve-floor.ts: Fastify with recsys serve's classify schema and no model. */
-async function startFloor(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/serve-floor.ts')], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('\n')) resolve(out.trim());
-    });
-  });
-  return { child, url };
+async function startRecsys(exp: string, sets: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const args = ['serve', '--model', `intent=${exp}`, '--port', '0', '--log-level', 'warn'];
+  const started = await startPrintingUrl([cli, ...args, ...sets.flatMap((s) => ['--set', s])]);
+  await waitFor(`${started.url}/readyz`);
+  return started;
 }
+
+/** bench/serve-floor.ts: Fastify with recsys serve's classify schema and no model. */
+const startFloor = () => startPrintingUrl(['--import', 'tsx', path.join(root, 'bench/serve-floor.ts')]);
 
 async function startFastapi(exp: string): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
