@@ -139,7 +139,13 @@ describe('recsys serve (the process)', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(lines.some((l) => l.msg === 'request completed' && l.reqId && l.res.statusCode === 200)).toBe(true);
+    // One access line a request, with its id, method, URL and status.
+    expect(
+      lines.some(
+        (l) => l.msg === 'request completed' && l.reqId && l.req.method === 'POST' && l.res.statusCode === 200,
+      ),
+    ).toBe(true);
+    expect(lines.filter((l) => l.msg === 'incoming request')).toEqual([]);
     // A 503 while draining is an answer, not a failure: no error line, no stack trace.
     const refused = statuses.filter((c) => c === 503).length;
     const answered503 = lines.filter((l) => l.msg === 'request completed' && l.res.statusCode === 503);
