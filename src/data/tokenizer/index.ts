@@ -151,9 +151,10 @@ class BertWordPieceTokenizer implements TextTokenizer {
     this.sha256 = hash.digest('hex');
   }
 
-  /** Ids of a text; with `marks`, a marker before each word whose match key the set holds. */
   // No closure is made per call on this path (tokenize, words, encode): the TypeScript loader wraps each
   // named one in a call that defines its name, which cost more than encoding a short query.
+
+  /** Ids of a text; with `marks`, a marker before each word whose match key the set holds. */
   private tokenize(text: string, marks?: Set<string>): number[] {
     const ids: number[] = [];
     for (const part of splitAddedTokens(text, this.added, this.addedPattern)) {
