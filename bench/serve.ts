@@ -260,6 +260,8 @@ const stop = (p: { child: ChildProcess }) =>
     p.child.kill('SIGTERM');
   });
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
 const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 async function main() {
@@ -331,7 +333,6 @@ async function main() {
       `(ratio ${fmt(served / offline.oneThread, 2)})`,
   );
   if (pairs.length > 1) {
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
     console.log(
       '\n| round | served rows/s | offline file order | ratio | length groups | ratio | sorted | ratio ' +
         '| groups, 1 thread | ratio |',
@@ -407,7 +408,6 @@ function cpuTable(pairs: { perRequest: Load['perRequest']; offline: { cpuPerRow:
         `${fmt(c.grouped, 0)} | ${fmt(c.sorted, 0)} | ${fmt(c.oneThread, 0)} |`,
     );
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
   const ratio = median(pairs.map((p) => p.perRequest.others / p.offline.cpuPerRow.oneThread));
   console.log(
     `median CPU of the service's other threads per served row over offline length groups on one thread: ` +
