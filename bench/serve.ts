@@ -144,16 +144,6 @@ const queries = readFileSync(path.join(root, 'data/intent.csv'), 'utf8')
 /** One body per query, serialised once: the load generator's CPU goes to HTTP, not to JSON.stringify. */
 const bodies = queries.map((q) => JSON.stringify({ inputs: [q] }));
 
-/** CPU seconds of a process (all its threads) so far, from /proc (Linux; NaN elsewhere). */
-function cpuSecondsOf(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ 100)
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /**
  * CPU seconds of a process's main thread and of its other threads together (the inference worker,
  * V8's GC and compiler threads, libuv's pool), from /proc/PID/task (Linux; NaN elsewhere).
@@ -164,7 +154,7 @@ function threadCpuOf(pid: number | undefined): { main: number; others: number } 
     let main = 0;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
-      const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+      const seconds = (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in ticks (USER_HZ 100)
       if (tid === String(pid)) main = seconds;
       else others += seconds;
     }
@@ -198,7 +188,7 @@ async function load(
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   const t0 = performance.now();
-  const cpu0 = { own: process.cpuUsage(), service: cpuSecondsOf(opts.pid), threads: threadCpuOf(opts.pid) };
+  const cpu0 = { own: process.cpuUsage(), service: threadCpuOf(opts.pid) };
   const instance = autocannon({
     url: `${url}/v1/models/intent/classify`,
     connections: c,
@@ -223,16 +213,16 @@ async function load(
   const result = await instance;
   const seconds = (performance.now() - t0) / 1000;
   const own = process.cpuUsage(cpu0.own);
-  const cpu = {
-    loadgen: (own.user + own.system) / 1e6 / seconds,
-    service: (cpuSecondsOf(opts.pid) - cpu0.service) / seconds,
-  };
+  const loadgen = (own.user + own.system) / 1e6;
   const threads = threadCpuOf(opts.pid);
+  const main = threads.main - cpu0.service.main;
+  const others = threads.others - cpu0.service.others;
+  const cpu = { loadgen: loadgen / seconds, service: (main + others) / seconds };
   const answered = Object.values(statuses).reduce((a, b) => a + b, 0);
   const perRequest = {
-    main: ((threads.main - cpu0.threads.main) * 1e6) / answered,
-    others: ((threads.others - cpu0.threads.others) * 1e6) / answered,
-    loadgen: (own.user + own.system) / answered,
+    main: (main * 1e6) / answered,
+    others: (others * 1e6) / answered,
+    loadgen: (loadgen * 1e6) / answered,
   };
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
